@@ -1,0 +1,142 @@
+//! An output file that is written under a temporary name in the same folder
+//! and renamed into place only when complete, so an interrupted or failed
+//! run never leaves a half-written file behind.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum OutputPathError {
+    #[error("'{0}' is a folder; give a file path such as {0}/run.csv")]
+    IsFolder(String),
+    #[error("cannot write '{path}' ({source}); give a file path in an existing, writable folder")]
+    NotWritable {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+#[derive(Debug)]
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Checks that `target` can be written by creating its temporary file now,
+    /// before any work is done.
+    pub fn create(target: &Path) -> Result<Self, OutputPathError> {
+        let shown = target.display().to_string();
+        if target.is_dir() {
+            return Err(OutputPathError::IsFolder(shown));
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| OutputPathError::IsFolder(shown.clone()))?;
+        let temp = target.with_file_name(format!(
+            ".{}.sockscope-{}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|source| OutputPathError::NotWritable {
+                path: shown,
+                source,
+            })?;
+        Ok(AtomicFile {
+            target: target.to_owned(),
+            temp,
+            writer: Some(BufWriter::with_capacity(1 << 16, file)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.target
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        self.writer
+            .as_mut()
+            .expect("writer is present until commit")
+    }
+
+    /// Flushes and renames the file into place.
+    pub fn commit(mut self) -> io::Result<PathBuf> {
+        let writer = self.writer.take().expect("commit once");
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&self.temp, &self.target)?;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("sockscope-atomic-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn appears_only_on_commit() {
+        let dir = scratch("commit");
+        let target = dir.join("out.csv");
+        let mut file = AtomicFile::create(&target).unwrap();
+        file.writer().write_all(b"a,b\n").unwrap();
+        assert!(!target.exists());
+        file.commit().unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "a,b\n");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn dropped_leaves_nothing() {
+        let dir = scratch("drop");
+        let target = dir.join("out.json");
+        let mut file = AtomicFile::create(&target).unwrap();
+        file.writer().write_all(b"{").unwrap();
+        drop(file);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn refuses_folders_and_missing_folders() {
+        let dir = scratch("refuse");
+        assert!(matches!(
+            AtomicFile::create(&dir),
+            Err(OutputPathError::IsFolder(_))
+        ));
+        let missing = dir.join("no/such/folder/out.csv");
+        assert!(matches!(
+            AtomicFile::create(&missing),
+            Err(OutputPathError::NotWritable { .. })
+        ));
+    }
+}

@@ -1,0 +1,111 @@
+//! The JSON summary of a recorded run.
+
+use serde::Serialize;
+
+use crate::lab::{BufferSetting, LabConfig, SessionInfo, SessionReport, Timeline};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Bytes asked for with --sndbuf / --rcvbuf; null when unset (autotuning).
+    pub requested_sndbuf: Option<u64>,
+    /// getsockopt(SO_SNDBUF) after the request: 2 x the clamped request.
+    pub effective_sndbuf: u64,
+    pub sndbuf_clamped: bool,
+    pub wmem_max: Option<u64>,
+    pub requested_rcvbuf: Option<u64>,
+    pub effective_rcvbuf: u64,
+    pub rcvbuf_clamped: bool,
+    pub rmem_max: Option<u64>,
+    pub write_rate: String,
+    pub write_chunk: u64,
+    pub read_rate: String,
+    pub read_chunk: u64,
+    pub duration_s: f64,
+    pub elapsed_s: f64,
+    pub interrupted: bool,
+    pub bytes_written: u64,
+    pub bytes_read: u64,
+    pub integrity_ok: bool,
+    /// Stream offset of the first wrong byte, if any.
+    pub first_mismatch_offset: Option<u64>,
+    pub stall_count: u64,
+    pub stall_ms: f64,
+    pub zero_window_ms: f64,
+    pub peak_sendq_bytes: u32,
+    pub peak_recvq_bytes: u32,
+    pub throughput_bytes_per_s: f64,
+    pub samples: u64,
+    pub sample_hz: u32,
+    pub sample_hz_achieved: f64,
+    pub writer: String,
+    pub reader: String,
+    pub errors: Vec<String>,
+}
+
+/// What the recorder measured besides the session report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunFigures {
+    pub duration_s: f64,
+    pub interrupted: bool,
+    pub zero_window_ns: u64,
+    /// First and last sample times.
+    pub first_sample_ns: u64,
+    pub last_sample_ns: u64,
+}
+
+impl Summary {
+    pub fn new(
+        config: &LabConfig,
+        info: &SessionInfo,
+        report: &SessionReport,
+        timeline: &Timeline,
+        run: RunFigures,
+    ) -> Self {
+        let elapsed_s = report.elapsed.as_secs_f64();
+        let samples = timeline.total_samples();
+        let sampled_span = (run.last_sample_ns.saturating_sub(run.first_sample_ns)) as f64 / 1e9;
+        let sndbuf: &BufferSetting = &info.sndbuf;
+        let rcvbuf: &BufferSetting = &info.rcvbuf;
+        Summary {
+            requested_sndbuf: sndbuf.requested,
+            effective_sndbuf: sndbuf.effective,
+            sndbuf_clamped: sndbuf.clamped(),
+            wmem_max: sndbuf.kernel_max,
+            requested_rcvbuf: rcvbuf.requested,
+            effective_rcvbuf: rcvbuf.effective,
+            rcvbuf_clamped: rcvbuf.clamped(),
+            rmem_max: rcvbuf.kernel_max,
+            write_rate: config.write_rate.to_string(),
+            write_chunk: config.write_chunk.bytes(),
+            read_rate: config.read_rate.to_string(),
+            read_chunk: config.read_chunk.bytes(),
+            duration_s: run.duration_s,
+            elapsed_s,
+            interrupted: run.interrupted,
+            bytes_written: report.bytes_written,
+            bytes_read: report.bytes_read,
+            integrity_ok: report.integrity_ok(),
+            first_mismatch_offset: report.first_mismatch,
+            stall_count: report.stall_count,
+            stall_ms: report.stall_time.as_secs_f64() * 1e3,
+            zero_window_ms: run.zero_window_ns as f64 / 1e6,
+            peak_sendq_bytes: timeline.peak_send_queue(),
+            peak_recvq_bytes: timeline.peak_recv_queue(),
+            throughput_bytes_per_s: if elapsed_s > 0.0 {
+                report.bytes_read as f64 / elapsed_s
+            } else {
+                0.0
+            },
+            samples,
+            sample_hz: config.sample_hz,
+            sample_hz_achieved: if samples > 1 && sampled_span > 0.0 {
+                (samples - 1) as f64 / sampled_span
+            } else {
+                0.0
+            },
+            writer: info.writer_addr.to_string(),
+            reader: info.reader_addr.to_string(),
+            errors: report.errors.clone(),
+        }
+    }
+}

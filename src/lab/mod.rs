@@ -1,0 +1,21 @@
+//! The lab: real sockets, the threads that drive them, and what they record.
+//! No GUI dependency: the headless recorder and the window both sit on this.
+
+pub mod buffers;
+mod pacer;
+pub mod pattern;
+pub mod probe;
+mod reader;
+pub mod sample;
+pub mod sampler;
+mod session;
+mod shared;
+pub mod timeline;
+pub mod units;
+mod writer;
+
+pub use buffers::{BufferKind, BufferSetting};
+pub use sample::{ReaderState, Sample, SampleBatch, WriterState};
+pub use session::{LabConfig, LabError, Session, SessionInfo, SessionReport};
+pub use timeline::{Event, EventKind, Timeline};
+pub use units::{Rate, Size};

@@ -1,0 +1,213 @@
+//! The one seam to the kernel's view of a TCP socket, and the only `unsafe`
+//! code in sockscope: three queue ioctls and getsockopt(TCP_INFO).
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem::{offset_of, size_of};
+use std::os::fd::{AsFd, AsRawFd};
+
+// FIONREAD (= SIOCINQ): bytes received and not yet read by the application.
+nix::ioctl_read_bad!(ioctl_inq, libc::FIONREAD, libc::c_int);
+// TIOCOUTQ (= SIOCOUTQ): write_seq - snd_una, i.e. unsent *plus* sent but
+// not yet acknowledged, although tcp(7) calls it "unsent".
+nix::ioctl_read_bad!(ioctl_outq, libc::TIOCOUTQ, libc::c_int);
+// SIOCOUTQNSD: write_seq - snd_nxt, unsent only.
+nix::ioctl_read_bad!(ioctl_outq_nsd, libc::SIOCOUTQNSD, libc::c_int);
+
+fn read_int_ioctl(
+    fd: impl AsFd,
+    call: unsafe fn(libc::c_int, *mut libc::c_int) -> nix::Result<libc::c_int>,
+) -> io::Result<u32> {
+    let mut value: libc::c_int = 0;
+    // SAFETY: the fd is borrowed for the call and `value` is a valid c_int
+    // that the kernel writes (these three ioctls write one int).
+    unsafe { call(fd.as_fd().as_raw_fd(), &mut value) }.map_err(io::Error::from)?;
+    Ok(value.max(0) as u32)
+}
+
+/// Bytes waiting in the receive queue (FIONREAD).
+pub fn recv_queue(fd: impl AsFd) -> io::Result<u32> {
+    read_int_ioctl(fd, ioctl_inq)
+}
+
+/// Bytes in the send queue: unsent plus in flight (SIOCOUTQ).
+pub fn send_queue(fd: impl AsFd) -> io::Result<u32> {
+    read_int_ioctl(fd, ioctl_outq)
+}
+
+/// Bytes in the send queue not yet sent (SIOCOUTQNSD).
+pub fn unsent(fd: impl AsFd) -> io::Result<u32> {
+    read_int_ioctl(fd, ioctl_outq_nsd)
+}
+
+/// TCP states as numbered in the kernel's `include/net/tcp_states.h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum TcpState {
+    Established = 1,
+    SynSent = 2,
+    SynRecv = 3,
+    FinWait1 = 4,
+    FinWait2 = 5,
+    TimeWait = 6,
+    Close = 7,
+    CloseWait = 8,
+    LastAck = 9,
+    Listen = 10,
+    Closing = 11,
+    NewSynRecv = 12,
+    #[default]
+    Unknown = 0,
+}
+
+impl TcpState {
+    pub fn from_kernel(value: u8) -> Self {
+        use TcpState::*;
+        match value {
+            1 => Established,
+            2 => SynSent,
+            3 => SynRecv,
+            4 => FinWait1,
+            5 => FinWait2,
+            6 => TimeWait,
+            7 => Close,
+            8 => CloseWait,
+            9 => LastAck,
+            10 => Listen,
+            11 => Closing,
+            12 => NewSynRecv,
+            _ => Unknown,
+        }
+    }
+
+    /// The name netstat and ss print.
+    pub fn name(self) -> &'static str {
+        use TcpState::*;
+        match self {
+            Established => "ESTABLISHED",
+            SynSent => "SYN_SENT",
+            SynRecv => "SYN_RECV",
+            FinWait1 => "FIN_WAIT1",
+            FinWait2 => "FIN_WAIT2",
+            TimeWait => "TIME_WAIT",
+            Close => "CLOSE",
+            CloseWait => "CLOSE_WAIT",
+            LastAck => "LAST_ACK",
+            Listen => "LISTEN",
+            Closing => "CLOSING",
+            NewSynRecv => "NEW_SYN_RECV",
+            Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// The TCP_INFO fields sockscope uses. Fields the running kernel did not
+/// fill (it returned a shorter struct) are None.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpInfo {
+    pub state: TcpState,
+    /// Unanswered zero-window probes (Linux sends zero-length probes).
+    pub probes: u8,
+    pub snd_mss: u32,
+    /// Congestion window in segments (x snd_mss for bytes).
+    pub snd_cwnd: u32,
+    /// Smoothed RTT in microseconds.
+    pub rtt_us: u32,
+    /// Receive-side autotuning estimate, not free space.
+    pub rcv_space: u32,
+    /// Unsent bytes (= SIOCOUTQNSD), Linux >= 4.6.
+    pub notsent_bytes: Option<u32>,
+    /// Cumulative microseconds busy sending / held back by the peer's
+    /// window / held back by our own send buffer, Linux >= 4.10.
+    pub busy_us: Option<u64>,
+    pub rwnd_limited_us: Option<u64>,
+    pub sndbuf_limited_us: Option<u64>,
+    /// The peer's advertised window as this sender sees it; 0 = zero
+    /// window. Linux >= 5.4.
+    pub snd_wnd: Option<u32>,
+    /// The window this socket advertises, Linux >= 6.2.
+    pub rcv_wnd: Option<u32>,
+    /// How many bytes of `struct tcp_info` the kernel filled.
+    pub filled_len: usize,
+}
+
+/// getsockopt(IPPROTO_TCP, TCP_INFO), checking how much the kernel filled:
+/// older kernels return a shorter struct.
+pub fn tcp_info(fd: impl AsFd) -> io::Result<TcpInfo> {
+    // SAFETY: tcp_info is plain old data; all-zero is a valid value.
+    let mut raw: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: `raw` is valid for `len` bytes and outlives the call; the
+    // kernel writes at most `len` bytes and stores the count in `len`.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_fd().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut raw).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let filled = len as usize;
+    let has = |end: usize| filled >= end;
+    macro_rules! field {
+        ($name:ident) => {
+            has(offset_of!(libc::tcp_info, $name) + size_of_val(&raw.$name)).then_some(raw.$name)
+        };
+    }
+    Ok(TcpInfo {
+        state: TcpState::from_kernel(raw.tcpi_state),
+        probes: raw.tcpi_probes,
+        snd_mss: field!(tcpi_snd_mss).unwrap_or(0),
+        snd_cwnd: field!(tcpi_snd_cwnd).unwrap_or(0),
+        rtt_us: field!(tcpi_rtt).unwrap_or(0),
+        rcv_space: field!(tcpi_rcv_space).unwrap_or(0),
+        notsent_bytes: field!(tcpi_notsent_bytes),
+        busy_us: field!(tcpi_busy_time),
+        rwnd_limited_us: field!(tcpi_rwnd_limited),
+        sndbuf_limited_us: field!(tcpi_sndbuf_limited),
+        snd_wnd: field!(tcpi_snd_wnd),
+        rcv_wnd: field!(tcpi_rcv_wnd),
+        filled_len: filled,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+
+    #[test]
+    fn probes_a_real_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        client.write_all(&[7u8; 1000]).unwrap();
+        // The bytes reach the peer's receive queue without anyone reading;
+        // wait for them (no fixed sleep: poll the kernel's own counter).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while recv_queue(&server).unwrap() < 1000 {
+            assert!(std::time::Instant::now() < deadline, "bytes never arrived");
+            std::thread::yield_now();
+        }
+        assert_eq!(recv_queue(&server).unwrap(), 1000);
+        // Loopback ACKs at once, so nothing stays unsent.
+        assert_eq!(unsent(&client).unwrap(), 0);
+        let info = tcp_info(&client).unwrap();
+        assert_eq!(info.state, TcpState::Established);
+        assert!(info.snd_mss > 0);
+        assert!(info.filled_len > offset_of!(libc::tcp_info, tcpi_total_retrans));
+        assert!(info.snd_wnd.unwrap_or(1) > 0);
+        assert_eq!(tcp_info(&listener).unwrap().state, TcpState::Listen);
+        // Queue ioctls on a listening socket fail with EINVAL.
+        assert_eq!(
+            recv_queue(&listener).unwrap_err().raw_os_error(),
+            Some(libc::EINVAL)
+        );
+    }
+}

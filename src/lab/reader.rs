@@ -1,0 +1,162 @@
+//! The reading application: recv(bufsize) at a paced or unlimited rate, or
+//! not at all (paused), checking every byte against the stream pattern.
+
+use std::io::{self, Read};
+use std::net::TcpStream;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use nix::poll::{PollFd, PollFlags, poll};
+
+use super::pacer::{Allowance, Pacer, TICK};
+use super::pattern;
+use super::sample::ReaderState;
+use super::shared::Shared;
+use super::units::Rate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReaderControl {
+    Rate(Rate),
+    Bufsize(usize),
+    /// The run is over: read everything up to EOF, ignoring the rate.
+    Drain,
+    /// Stop now without reading the rest (restart, quit).
+    Stop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReaderExit {
+    pub error: Option<String>,
+}
+
+pub(crate) struct Reader {
+    stream: Arc<TcpStream>,
+    shared: Arc<Shared>,
+    controls: Receiver<ReaderControl>,
+    pacer: Pacer,
+    buf: Vec<u8>,
+    bufsize: usize,
+    verify: bool,
+    draining: bool,
+    stop: bool,
+}
+
+impl Reader {
+    pub fn new(
+        stream: Arc<TcpStream>,
+        shared: Arc<Shared>,
+        controls: Receiver<ReaderControl>,
+        rate: Rate,
+        bufsize: usize,
+        verify: bool,
+    ) -> Self {
+        Reader {
+            stream,
+            shared,
+            controls,
+            pacer: Pacer::new(rate, Instant::now()),
+            buf: vec![0; bufsize],
+            bufsize,
+            verify,
+            draining: false,
+            stop: false,
+        }
+    }
+
+    fn apply(&mut self, control: ReaderControl) {
+        match control {
+            ReaderControl::Rate(rate) => self.pacer.set_rate(rate, Instant::now()),
+            ReaderControl::Bufsize(size) => {
+                self.bufsize = size.max(1);
+                self.buf.resize(self.bufsize, 0);
+            }
+            ReaderControl::Drain => self.draining = true,
+            ReaderControl::Stop => self.stop = true,
+        }
+    }
+
+    fn wait_for_control(&mut self, timeout: Duration) {
+        match self.controls.recv_timeout(timeout) {
+            Ok(control) => self.apply(control),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => self.stop = true,
+        }
+    }
+
+    pub fn run(mut self) -> ReaderExit {
+        let exit = self.recv_loop();
+        self.shared.reader_done.store(true, Relaxed);
+        exit
+    }
+
+    fn recv_loop(&mut self) -> ReaderExit {
+        let mut position = self.shared.read.load(Relaxed);
+        loop {
+            while let Ok(control) = self.controls.try_recv() {
+                self.apply(control);
+            }
+            if self.stop {
+                self.shared.set_reader_state(ReaderState::Stopped);
+                return ReaderExit { error: None };
+            }
+            let want = if self.draining {
+                self.shared.set_reader_state(ReaderState::Draining);
+                self.bufsize
+            } else {
+                match self.pacer.allowance(self.bufsize, 1, Instant::now()) {
+                    Allowance::Bytes(n) => {
+                        self.shared.set_reader_state(ReaderState::Reading);
+                        n
+                    }
+                    Allowance::Wait(wait) => {
+                        self.wait_for_control(wait);
+                        continue;
+                    }
+                    Allowance::Paused => {
+                        // A paused application makes no recv() calls: the
+                        // kernel keeps receiving until the window closes.
+                        self.shared.set_reader_state(ReaderState::Paused);
+                        self.wait_for_control(Duration::from_millis(100));
+                        continue;
+                    }
+                }
+            };
+            match (&*self.stream).read(&mut self.buf[..want]) {
+                Ok(0) => {
+                    self.shared.set_reader_state(ReaderState::PeerClosed);
+                    return ReaderExit { error: None };
+                }
+                Ok(received) => {
+                    if self.verify
+                        && let Some(offset) = pattern::verify(&self.buf[..received], position)
+                    {
+                        self.shared.record_mismatch(position + offset as u64);
+                    }
+                    position += received as u64;
+                    self.shared.read.store(position, Relaxed);
+                    if !self.draining {
+                        self.pacer.consume(received);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let mut fds = [PollFd::new(self.stream.as_fd(), PollFlags::POLLIN)];
+                    let _ = poll(&mut fds, TICK.as_millis() as u16);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    self.shared.set_reader_state(ReaderState::PeerReset);
+                    return ReaderExit { error: None };
+                }
+                Err(e) => {
+                    self.shared.set_reader_state(ReaderState::Failed);
+                    return ReaderExit {
+                        error: Some(format!("recv() failed: {e}")),
+                    };
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! One sample: the kernel's numbers for both ends of the connection, and the
+//! applications' own counters, at one instant.
+
+use super::probe::TcpState;
+
+/// What the writing application is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum WriterState {
+    #[default]
+    Sending = 0,
+    /// Rate 0: the writer makes no send() calls.
+    Paused = 1,
+    /// send() would block: the send buffer is full.
+    Blocked = 2,
+    /// The writer stopped and shut down its side (FIN sent).
+    Finished = 3,
+    /// send() failed because the peer closed or reset the connection.
+    PeerGone = 4,
+    Failed = 5,
+}
+
+/// What the reading application is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum ReaderState {
+    #[default]
+    Reading = 0,
+    /// Rate 0: the reader makes no recv() calls; the receive buffer fills.
+    Paused = 1,
+    /// The run is over: reading everything left, ignoring the rate.
+    Draining = 2,
+    /// recv() returned 0: the peer closed its side (FIN received).
+    PeerClosed = 3,
+    /// recv() failed with ECONNRESET.
+    PeerReset = 4,
+    /// Stopped by the session (restart or quit).
+    Stopped = 5,
+    Failed = 6,
+}
+
+macro_rules! from_u8 {
+    ($ty:ident { $($variant:ident),* $(,)? }) => {
+        impl $ty {
+            pub(crate) fn from_u8(value: u8) -> Self {
+                $(if value == $ty::$variant as u8 { return $ty::$variant; })*
+                $ty::default()
+            }
+        }
+    };
+}
+from_u8!(WriterState {
+    Sending,
+    Paused,
+    Blocked,
+    Finished,
+    PeerGone,
+    Failed
+});
+from_u8!(ReaderState {
+    Reading,
+    Paused,
+    Draining,
+    PeerClosed,
+    PeerReset,
+    Stopped,
+    Failed
+});
+
+impl WriterState {
+    pub fn name(self) -> &'static str {
+        match self {
+            WriterState::Sending => "sending",
+            WriterState::Paused => "paused",
+            WriterState::Blocked => "blocked",
+            WriterState::Finished => "finished",
+            WriterState::PeerGone => "peer gone",
+            WriterState::Failed => "failed",
+        }
+    }
+}
+
+impl ReaderState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReaderState::Reading => "reading",
+            ReaderState::Paused => "paused",
+            ReaderState::Draining => "draining",
+            ReaderState::PeerClosed => "peer closed",
+            ReaderState::PeerReset => "peer reset",
+            ReaderState::Stopped => "stopped",
+            ReaderState::Failed => "failed",
+        }
+    }
+}
+
+/// TCP_INFO of the writing socket, the fields that explain the sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SenderInfo {
+    pub state: TcpState,
+    /// Unanswered zero-window probes.
+    pub probes: u8,
+    /// The reader's advertised window as the writer sees it (bytes).
+    pub snd_wnd: u32,
+    pub snd_cwnd: u32,
+    pub snd_mss: u32,
+    pub rtt_us: u32,
+    pub notsent_bytes: u32,
+    pub busy_us: u64,
+    pub rwnd_limited_us: u64,
+    pub sndbuf_limited_us: u64,
+}
+
+/// TCP_INFO of the reading socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReceiverInfo {
+    pub state: TcpState,
+    pub rcv_space: u32,
+    /// The window the reader advertises (bytes; 0 before Linux 6.2).
+    pub rcv_wnd: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sample {
+    /// Nanoseconds since the session started (monotonic clock).
+    pub t_ns: u64,
+    /// Writer's SIOCOUTQ: unsent + sent-but-unacknowledged bytes.
+    pub send_queue: u32,
+    /// Writer's SIOCOUTQNSD: bytes not yet sent.
+    pub unsent: u32,
+    /// Reader's FIONREAD: bytes received, not yet read by the application.
+    pub recv_queue: u32,
+    /// Bytes the writer's send() calls handed to the kernel so far.
+    pub written: u64,
+    /// Bytes the reader's recv() calls took from the kernel so far.
+    pub read: u64,
+    pub writer_state: WriterState,
+    pub reader_state: ReaderState,
+    /// The reader advertises a zero window (writer's tcpi_snd_wnd == 0).
+    pub zero_window: bool,
+    /// Writer stalls that ended so far, and their total length.
+    pub stall_count: u64,
+    pub stall_ns: u64,
+    pub sender: SenderInfo,
+    pub receiver: ReceiverInfo,
+}
+
+impl Sample {
+    /// Sent but not yet acknowledged: SIOCOUTQ minus SIOCOUTQNSD.
+    pub fn in_flight(&self) -> u32 {
+        self.send_queue.saturating_sub(self.unsent)
+    }
+
+    pub fn writer_blocked(&self) -> bool {
+        self.writer_state == WriterState::Blocked
+    }
+
+    pub fn reader_paused(&self) -> bool {
+        self.reader_state == ReaderState::Paused
+    }
+
+    pub fn t_secs(&self) -> f64 {
+        self.t_ns as f64 / 1e9
+    }
+}
+
+/// Samples from one tick, tagged with the session that produced them so a
+/// restart can never mix old and new samples.
+#[derive(Debug, Clone)]
+pub struct SampleBatch {
+    pub session_id: u64,
+    pub samples: Vec<Sample>,
+}

@@ -1,0 +1,396 @@
+//! A lab session: one real TCP connection over loopback, a writer thread on
+//! the client socket, a reader thread on the accepted socket, and a sampler
+//! thread watching both. Start, steer, finish, join.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use socket2::{Domain, Protocol, Socket, Type};
+use thiserror::Error;
+
+use super::buffers::{BufferKind, BufferSetting};
+use super::reader::{Reader, ReaderControl, ReaderExit};
+use super::sample::SampleBatch;
+use super::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, Sampler, SamplerControl, SamplerExit};
+use super::shared::Shared;
+use super::units::{Rate, Size};
+use super::writer::{Writer, WriterControl, WriterExit};
+
+/// Everything a session starts from. Buffer sizes apply at start only: the
+/// window scale is agreed in the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabConfig {
+    /// SO_SNDBUF to request on the writer socket; None = kernel autotuning.
+    pub sndbuf: Option<Size>,
+    /// SO_RCVBUF to request on the listening (and so the reader) socket.
+    pub rcvbuf: Option<Size>,
+    pub write_rate: Rate,
+    /// Bytes per send(data) call.
+    pub write_chunk: Size,
+    pub read_rate: Rate,
+    /// recv(bufsize).
+    pub read_chunk: Size,
+    pub sample_hz: u32,
+}
+
+impl Default for LabConfig {
+    fn default() -> Self {
+        LabConfig {
+            sndbuf: None,
+            rcvbuf: None,
+            write_rate: Rate::Unlimited,
+            write_chunk: Size(128 * 1024),
+            read_rate: Rate::Unlimited,
+            read_chunk: Size(128 * 1024),
+            sample_hz: DEFAULT_SAMPLE_HZ,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum LabError {
+    #[error("could not {step}: {source}")]
+    Socket {
+        step: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("could not start the {0} thread: {1}")]
+    Thread(&'static str, #[source] io::Error),
+    #[error("the sample rate must be 1 to {MAX_SAMPLE_HZ} Hz, not {0}")]
+    SampleRate(u32),
+    #[error("a send or recv size must fit in memory; {0} is too large")]
+    ChunkTooLarge(Size),
+}
+
+fn step(step: &'static str) -> impl FnOnce(io::Error) -> LabError {
+    move |source| LabError::Socket { step, source }
+}
+
+/// What a session is, once started: its endpoints and real buffer sizes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: u64,
+    pub writer_addr: SocketAddr,
+    pub reader_addr: SocketAddr,
+    pub sndbuf: BufferSetting,
+    pub rcvbuf: BufferSetting,
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionReport {
+    pub bytes_written: u64,
+    pub bytes_read: u64,
+    /// Stream position of the first byte that did not match the pattern.
+    pub first_mismatch: Option<u64>,
+    pub stall_count: u64,
+    pub stall_time: Duration,
+    pub samples: u64,
+    /// Wall time from start to the end of the last worker.
+    pub elapsed: Duration,
+    /// Errors the workers met, in words.
+    pub errors: Vec<String>,
+}
+
+impl SessionReport {
+    /// Every byte written arrived once, in order, unchanged.
+    pub fn integrity_ok(&self) -> bool {
+        self.first_mismatch.is_none() && self.bytes_read == self.bytes_written
+    }
+}
+
+static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+pub struct Session {
+    info: SessionInfo,
+    shared: Arc<Shared>,
+    writer_ctl: Sender<WriterControl>,
+    reader_ctl: Sender<ReaderControl>,
+    sampler_ctl: Sender<SamplerControl>,
+    samples: Receiver<SampleBatch>,
+    threads: Option<Threads>,
+}
+
+struct Threads {
+    writer: JoinHandle<WriterExit>,
+    reader: JoinHandle<ReaderExit>,
+    sampler: JoinHandle<SamplerExit>,
+}
+
+/// The kernel takes an int; anything larger is clamped by it anyway.
+fn as_sockopt(size: Size) -> usize {
+    size.bytes().min(i32::MAX as u64) as usize
+}
+
+fn check_chunk(size: Size) -> Result<usize, LabError> {
+    // 1 GiB is far beyond any useful send(); refusing it keeps a typo from
+    // allocating the machine's memory.
+    if size.bytes() > 1 << 30 {
+        return Err(LabError::ChunkTooLarge(size));
+    }
+    Ok(size.bytes() as usize)
+}
+
+/// The listening socket, the client socket and the accepted socket, with
+/// the requested buffers set before listen()/connect().
+fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> {
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+        .map_err(step("create the server socket"))?;
+    listener
+        .set_reuse_address(true)
+        .map_err(step("set SO_REUSEADDR"))?;
+    if let Some(size) = config.rcvbuf {
+        // Accepted sockets inherit the listener's receive buffer, and the
+        // window scale it implies goes out in the SYN-ACK.
+        listener
+            .set_recv_buffer_size(as_sockopt(size))
+            .map_err(step("set SO_RCVBUF"))?;
+    }
+    listener
+        .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .map_err(step("bind 127.0.0.1"))?;
+    listener.listen(1).map_err(step("listen"))?;
+    let server_addr = listener
+        .local_addr()
+        .map_err(step("read the server address"))?;
+
+    let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+        .map_err(step("create the client socket"))?;
+    if let Some(size) = config.sndbuf {
+        client
+            .set_send_buffer_size(as_sockopt(size))
+            .map_err(step("set SO_SNDBUF"))?;
+    }
+    client.connect(&server_addr).map_err(step("connect"))?;
+    let (accepted, _) = listener.accept().map_err(step("accept"))?;
+    let writer: TcpStream = client.into();
+    let reader: TcpStream = accepted.into();
+    writer
+        .set_nonblocking(true)
+        .map_err(step("make the writer non-blocking"))?;
+    reader
+        .set_nonblocking(true)
+        .map_err(step("make the reader non-blocking"))?;
+    Ok((writer, reader))
+}
+
+impl Session {
+    /// Connects a fresh pair of sockets and starts the writer, reader and
+    /// sampler threads.
+    pub fn start(config: LabConfig) -> Result<Session, LabError> {
+        if !(1..=MAX_SAMPLE_HZ).contains(&config.sample_hz) {
+            return Err(LabError::SampleRate(config.sample_hz));
+        }
+        let write_chunk = check_chunk(config.write_chunk)?;
+        let read_chunk = check_chunk(config.read_chunk)?;
+        let (writer, reader) = connect_pair(&config)?;
+        let sndbuf = BufferSetting::read(
+            BufferKind::Send,
+            config.sndbuf,
+            socket2::SockRef::from(&writer).send_buffer_size(),
+        )
+        .map_err(step("read SO_SNDBUF back"))?;
+        let rcvbuf = BufferSetting::read(
+            BufferKind::Receive,
+            config.rcvbuf,
+            socket2::SockRef::from(&reader).recv_buffer_size(),
+        )
+        .map_err(step("read SO_RCVBUF back"))?;
+        let info = SessionInfo {
+            id: NEXT_SESSION_ID.fetch_add(1, Relaxed),
+            writer_addr: writer
+                .local_addr()
+                .map_err(step("read the writer address"))?,
+            reader_addr: reader
+                .local_addr()
+                .map_err(step("read the reader address"))?,
+            sndbuf,
+            rcvbuf,
+        };
+
+        let writer = Arc::new(writer);
+        let reader = Arc::new(reader);
+        let shared = Arc::new(Shared::new(Instant::now()));
+        let (writer_ctl, writer_rx) = unbounded();
+        let (reader_ctl, reader_rx) = unbounded();
+        let (sampler_ctl, sampler_rx) = unbounded();
+        // Unbounded so the sampler never blocks and never drops a sample;
+        // the frontends drain it every frame.
+        let (samples_tx, samples) = unbounded();
+
+        let spawn_err = |name| move |e| LabError::Thread(name, e);
+        let worker = Writer::new(
+            Arc::clone(&writer),
+            Arc::clone(&shared),
+            writer_rx,
+            config.write_rate,
+            write_chunk,
+        );
+        let writer_thread = std::thread::Builder::new()
+            .name("sockscope-writer".into())
+            .spawn(move || worker.run())
+            .map_err(spawn_err("writer"))?;
+        let worker = Reader::new(
+            Arc::clone(&reader),
+            Arc::clone(&shared),
+            reader_rx,
+            config.read_rate,
+            read_chunk,
+            true,
+        );
+        let reader_thread = std::thread::Builder::new()
+            .name("sockscope-reader".into())
+            .spawn(move || worker.run())
+            .map_err(spawn_err("reader"))?;
+        let sampler = Sampler {
+            session_id: info.id,
+            writer,
+            reader,
+            shared: Arc::clone(&shared),
+            controls: sampler_rx,
+            out: samples_tx,
+            hz: config.sample_hz,
+        };
+        let sampler_thread = std::thread::Builder::new()
+            .name("sockscope-sampler".into())
+            .spawn(move || sampler.run())
+            .map_err(spawn_err("sampler"))?;
+
+        Ok(Session {
+            info,
+            shared,
+            writer_ctl,
+            reader_ctl,
+            sampler_ctl,
+            samples,
+            threads: Some(Threads {
+                writer: writer_thread,
+                reader: reader_thread,
+                sampler: sampler_thread,
+            }),
+        })
+    }
+
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    pub fn id(&self) -> u64 {
+        self.info.id
+    }
+
+    /// Batches of samples; disconnected once the session has ended.
+    pub fn samples(&self) -> &Receiver<SampleBatch> {
+        &self.samples
+    }
+
+    /// Time since the session started, on the samples' clock.
+    pub fn elapsed(&self) -> Duration {
+        self.shared.epoch.elapsed()
+    }
+
+    // Controls never block: a worker picks them up within one pacing tick.
+    // A send fails only when the worker has already ended, which is harmless.
+
+    pub fn set_write_rate(&self, rate: Rate) {
+        let _ = self.writer_ctl.send(WriterControl::Rate(rate));
+    }
+
+    pub fn set_write_chunk(&self, chunk: Size) -> Result<(), LabError> {
+        let _ = self
+            .writer_ctl
+            .send(WriterControl::Chunk(check_chunk(chunk)?));
+        Ok(())
+    }
+
+    pub fn set_read_rate(&self, rate: Rate) {
+        let _ = self.reader_ctl.send(ReaderControl::Rate(rate));
+    }
+
+    pub fn set_read_chunk(&self, chunk: Size) -> Result<(), LabError> {
+        let _ = self
+            .reader_ctl
+            .send(ReaderControl::Bufsize(check_chunk(chunk)?));
+        Ok(())
+    }
+
+    pub fn set_sample_hz(&self, hz: u32) -> Result<(), LabError> {
+        if !(1..=MAX_SAMPLE_HZ).contains(&hz) {
+            return Err(LabError::SampleRate(hz));
+        }
+        let _ = self.sampler_ctl.send(SamplerControl::Hz(hz));
+        Ok(())
+    }
+
+    /// Ends the run the orderly way: the writer stops and shuts down its
+    /// side, the reader reads everything left (ignoring its rate) up to EOF,
+    /// the sampler takes a last sample and closes the channel. Returns at
+    /// once; keep draining `samples()` and then `join()`.
+    pub fn finish(&self) {
+        let _ = self.writer_ctl.send(WriterControl::Finish);
+        let _ = self.reader_ctl.send(ReaderControl::Drain);
+    }
+
+    /// Stops everything now, without draining (a restart).
+    pub fn abort(&self) {
+        let _ = self.reader_ctl.send(ReaderControl::Stop);
+        let _ = self.writer_ctl.send(WriterControl::Finish);
+        let _ = self.sampler_ctl.send(SamplerControl::Stop);
+    }
+
+    /// Waits for the three threads and reports how the run went.
+    pub fn join(mut self) -> SessionReport {
+        self.join_threads()
+    }
+
+    fn join_threads(&mut self) -> SessionReport {
+        let mut errors = Vec::new();
+        let mut samples = 0;
+        if let Some(threads) = self.threads.take() {
+            let writer = threads.writer.join();
+            let reader = threads.reader.join();
+            // The sampler stops by itself once both workers are done.
+            let sampler = threads.sampler.join();
+            match writer {
+                Ok(exit) => errors.extend(exit.error),
+                Err(_) => errors.push("the writer thread panicked".into()),
+            }
+            match reader {
+                Ok(exit) => errors.extend(exit.error),
+                Err(_) => errors.push("the reader thread panicked".into()),
+            }
+            match sampler {
+                Ok(exit) => {
+                    errors.extend(exit.error);
+                    samples = exit.samples;
+                }
+                Err(_) => errors.push("the sampler thread panicked".into()),
+            }
+        }
+        SessionReport {
+            bytes_written: self.shared.written.load(Relaxed),
+            bytes_read: self.shared.read.load(Relaxed),
+            first_mismatch: self.shared.first_mismatch(),
+            stall_count: self.shared.stall_count.load(Relaxed),
+            stall_time: Duration::from_nanos(self.shared.stall_ns.load(Relaxed)),
+            samples,
+            elapsed: self.shared.epoch.elapsed(),
+            errors,
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.threads.is_some() {
+            self.abort();
+            self.join_threads();
+        }
+    }
+}

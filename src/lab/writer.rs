@@ -1,0 +1,184 @@
+//! The writing application: send(data) in chunks of the stream pattern, at a
+//! paced or unlimited rate, on a non-blocking socket so it knows exactly
+//! when the kernel would block it, and for how long.
+
+use std::io::{self, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use nix::poll::{PollFd, PollFlags, poll};
+
+use super::pacer::{Allowance, Pacer, TICK};
+use super::pattern;
+use super::sample::WriterState;
+use super::shared::Shared;
+use super::units::Rate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriterControl {
+    Rate(Rate),
+    Chunk(usize),
+    /// Stop sending and shut down the write side (the peer sees EOF).
+    Finish,
+}
+
+/// Why the writer stopped, for the session report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WriterExit {
+    pub error: Option<String>,
+}
+
+pub(crate) struct Writer {
+    stream: Arc<TcpStream>,
+    shared: Arc<Shared>,
+    controls: Receiver<WriterControl>,
+    pacer: Pacer,
+    chunk: usize,
+    buf: Vec<u8>,
+    /// The part of the current chunk the kernel has not taken yet.
+    pending: std::ops::Range<usize>,
+    stall_started: Option<Instant>,
+    finish: bool,
+}
+
+impl Writer {
+    pub fn new(
+        stream: Arc<TcpStream>,
+        shared: Arc<Shared>,
+        controls: Receiver<WriterControl>,
+        rate: Rate,
+        chunk: usize,
+    ) -> Self {
+        Writer {
+            stream,
+            shared,
+            controls,
+            pacer: Pacer::new(rate, Instant::now()),
+            chunk,
+            buf: vec![0; chunk],
+            pending: 0..0,
+            stall_started: None,
+            finish: false,
+        }
+    }
+
+    fn apply(&mut self, control: WriterControl) {
+        match control {
+            WriterControl::Rate(rate) => self.pacer.set_rate(rate, Instant::now()),
+            WriterControl::Chunk(chunk) => self.chunk = chunk.max(1),
+            WriterControl::Finish => self.finish = true,
+        }
+    }
+
+    /// Waits up to `timeout` for a control message, applying it.
+    fn wait_for_control(&mut self, timeout: Duration) {
+        match self.controls.recv_timeout(timeout) {
+            Ok(control) => self.apply(control),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => self.finish = true,
+        }
+    }
+
+    fn start_stall(&mut self) {
+        if self.stall_started.is_none() {
+            self.stall_started = Some(Instant::now());
+            self.shared.set_writer_state(WriterState::Blocked);
+        }
+    }
+
+    fn end_stall(&mut self) {
+        if let Some(started) = self.stall_started.take() {
+            let stalled = started.elapsed().as_nanos() as u64;
+            self.shared.stall_ns.fetch_add(stalled, Relaxed);
+            self.shared.stall_count.fetch_add(1, Relaxed);
+            self.shared.set_writer_state(WriterState::Sending);
+        }
+    }
+
+    pub fn run(mut self) -> WriterExit {
+        let exit = self.send_loop();
+        self.end_stall();
+        // Shut down the write side: the reader's recv() returns 0 once it has
+        // read everything before the FIN.
+        let _ = self.stream.shutdown(Shutdown::Write);
+        if exit.error.is_none() && self.shared.writer_state() != WriterState::PeerGone {
+            self.shared.set_writer_state(WriterState::Finished);
+        }
+        self.shared.writer_done.store(true, Relaxed);
+        exit
+    }
+
+    fn send_loop(&mut self) -> WriterExit {
+        let mut position = self.shared.written.load(Relaxed);
+        loop {
+            while let Ok(control) = self.controls.try_recv() {
+                self.apply(control);
+            }
+            if self.finish {
+                return WriterExit { error: None };
+            }
+            if self.pending.is_empty() {
+                match self.pacer.allowance(self.chunk, self.chunk, Instant::now()) {
+                    Allowance::Bytes(_) => {}
+                    Allowance::Wait(wait) => {
+                        self.wait_for_control(wait);
+                        continue;
+                    }
+                    Allowance::Paused => {
+                        self.shared.set_writer_state(WriterState::Paused);
+                        self.wait_for_control(Duration::from_millis(100));
+                        if !self.pacer.rate().is_paused() {
+                            self.shared.set_writer_state(WriterState::Sending);
+                        }
+                        continue;
+                    }
+                }
+                self.pacer.consume(self.chunk);
+                self.buf.resize(self.chunk, 0);
+                pattern::fill(&mut self.buf, position);
+                self.pending = 0..self.chunk;
+            }
+            match (&*self.stream).write(&self.buf[self.pending.clone()]) {
+                Ok(0) => {
+                    return WriterExit {
+                        error: Some("send() accepted 0 bytes".into()),
+                    };
+                }
+                Ok(sent) => {
+                    self.end_stall();
+                    self.pending.start += sent;
+                    position += sent as u64;
+                    self.shared.written.store(position, Relaxed);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // The send buffer is full: a blocking send() would sleep here.
+                    self.start_stall();
+                    let mut fds = [PollFd::new(self.stream.as_fd(), PollFlags::POLLOUT)];
+                    let _ = poll(&mut fds, TICK.as_millis() as u16);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::BrokenPipe
+                            | io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::ConnectionAborted
+                    ) =>
+                {
+                    self.shared.set_writer_state(WriterState::PeerGone);
+                    return WriterExit { error: None };
+                }
+                Err(e) => {
+                    self.shared.set_writer_state(WriterState::Failed);
+                    return WriterExit {
+                        error: Some(format!("send() failed: {e}")),
+                    };
+                }
+            }
+        }
+    }
+}

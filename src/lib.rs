@@ -1,0 +1,11 @@
+//! sockscope: makes a TCP connection's kernel buffers visible.
+//!
+//! `lab` is the core (real sockets, probe, sampler, timeline) with no GUI
+//! dependency; `export` writes what it records; `record` is the headless
+//! frontend.
+
+#![deny(unsafe_code)]
+
+pub mod export;
+pub mod lab;
+pub mod record;

@@ -1,0 +1,196 @@
+//! sockscope: see what send() and recv() really do to a TCP connection's
+//! kernel buffers.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Duration;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, Parser, Subcommand};
+
+use sockscope::lab::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
+use sockscope::lab::units::{self, ParseError};
+use sockscope::lab::{LabConfig, Rate, Size};
+use sockscope::record::{RecordOptions, exit, record};
+
+const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
+output path); 3 the reader found a lost or changed byte; 130 stopped by Ctrl-C (outputs hold the part that ran).";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sockscope",
+    version,
+    about = "Make a TCP connection's kernel buffers visible: what send() and recv() really do.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a real loopback connection headless and record its buffers.
+    #[command(after_help = EXIT_CODES)]
+    Record(RecordArgs),
+}
+
+fn parse_duration(text: &str) -> Result<Duration, ParseError> {
+    units::parse_seconds(text)
+}
+
+fn parse_sample_hz(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u64>() {
+        Ok(hz) if (1..=u64::from(MAX_SAMPLE_HZ)).contains(&hz) => Ok(hz as u32),
+        _ => Err(format!(
+            "'{text}' is not a sample rate; use a whole number of samples per second from 1 to {MAX_SAMPLE_HZ}"
+        )),
+    }
+}
+
+#[derive(Args, Debug)]
+struct RecordArgs {
+    /// How long to run, in seconds (e.g. 5 or 2.5).
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, allow_hyphen_values = true)]
+    duration: Duration,
+    /// SO_SNDBUF to request on the writer (bytes, or K/M/G x1024). Unset: kernel autotuning.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    sndbuf: Option<Size>,
+    /// SO_RCVBUF to request on the reader (set on the listening socket before listen()).
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    rcvbuf: Option<Size>,
+    /// Writer rate: bytes per second (K/M/G, optional /s), max for unlimited, 0 to pause.
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value = "max",
+        allow_hyphen_values = true
+    )]
+    write_rate: Rate,
+    /// Bytes per send(data) call.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "128K",
+        allow_hyphen_values = true
+    )]
+    write_chunk: Size,
+    /// Reader rate: bytes per second, max for unlimited, 0 for a paused reader.
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value = "max",
+        allow_hyphen_values = true
+    )]
+    read_rate: Rate,
+    /// recv(bufsize): the most bytes one recv() call takes.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "128K",
+        allow_hyphen_values = true
+    )]
+    read_chunk: Size,
+    /// Samples per second, 1 to 10000.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SAMPLE_HZ, value_parser = parse_sample_hz, allow_hyphen_values = true)]
+    sample_hz: u32,
+    /// Write one CSV row per sample to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Write a JSON summary of the run to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// Usage errors as one sentence: clap's own wording for unknown flags and
+/// the like, and for a bad value the flag, the value and the accepted form.
+fn usage_error(err: &clap::Error) -> String {
+    if matches!(
+        err.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) && let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg)
+    {
+        let flag = arg.split_whitespace().next().unwrap_or(arg);
+        let reason = std::error::Error::source(err)
+            .map(ToString::to_string)
+            .or_else(|| match err.get(ContextKind::InvalidValue) {
+                Some(ContextValue::String(value)) if value.is_empty() => {
+                    Some("a value is required".into())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| "invalid value".into());
+        return format!("sockscope: {flag}: {reason}.");
+    }
+    let rendered = err.render().to_string();
+    let first = rendered
+        .lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!("sockscope: {first}; see 'sockscope record --help'.")
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("{}", usage_error(&err));
+            return ExitCode::from(exit::USAGE as u8);
+        }
+    };
+    match cli.command {
+        Some(Command::Record(args)) => run_record(args),
+        None => {
+            eprintln!(
+                "sockscope: the window is not built yet; run a headless recording instead, e.g. \
+                 'sockscope record --duration 5 --read-rate 0'."
+            );
+            ExitCode::from(exit::USAGE as u8)
+        }
+    }
+}
+
+fn run_record(args: RecordArgs) -> ExitCode {
+    let options = RecordOptions {
+        config: LabConfig {
+            sndbuf: args.sndbuf,
+            rcvbuf: args.rcvbuf,
+            write_rate: args.write_rate,
+            write_chunk: args.write_chunk,
+            read_rate: args.read_rate,
+            read_chunk: args.read_chunk,
+            sample_hz: args.sample_hz,
+        },
+        duration: args.duration,
+        csv: args.csv,
+        json: args.json,
+        progress: std::io::stdout().is_terminal(),
+    };
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupt);
+    // Ctrl-C ends the run the orderly way: drain, write the outputs whole.
+    let _ = ctrlc::set_handler(move || flag.store(true, Relaxed));
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr();
+    match record(&options, &interrupt, &mut stdout, &mut stderr) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
+        Err(err) => {
+            eprintln!("sockscope: {err}.");
+            ExitCode::from(err.exit_code() as u8)
+        }
+    }
+}

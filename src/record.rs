@@ -1,0 +1,343 @@
+//! `sockscope record`: the headless frontend. Runs one lab session for a
+//! fixed time, streams every sample to CSV, and ends with a JSON summary and
+//! a short report on stdout.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::RecvTimeoutError;
+use thiserror::Error;
+
+use crate::export::csv::SampleCsv;
+use crate::export::summary::{RunFigures, Summary};
+use crate::export::{AtomicFile, OutputPathError};
+use crate::lab::units::format_bytes;
+use crate::lab::{BufferSetting, LabConfig, LabError, Sample, Session, Timeline};
+
+/// Exit codes, as documented in README and `--help`.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// The run could not be done (a socket or file error while running).
+    pub const FAILED: i32 = 1;
+    /// Bad input: a flag's value, or an output path that cannot be written.
+    pub const USAGE: i32 = 2;
+    /// The reader found a lost, duplicated, reordered or changed byte.
+    pub const INTEGRITY: i32 = 3;
+    /// Stopped early by Ctrl-C; outputs hold the part that ran.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    pub config: LabConfig,
+    pub duration: Duration,
+    pub csv: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    /// Redraw a progress line (stdout is a terminal).
+    pub progress: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum RecordError {
+    #[error("--{flag}: {source}")]
+    Output {
+        flag: &'static str,
+        #[source]
+        source: OutputPathError,
+    },
+    #[error("--csv and --json name the same file '{0}'; give each its own path")]
+    SameOutput(String),
+    #[error("{0}")]
+    Lab(#[from] LabError),
+    #[error("writing {path} failed: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl RecordError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RecordError::Output { .. } | RecordError::SameOutput(_) => exit::USAGE,
+            RecordError::Lab(LabError::SampleRate(_) | LabError::ChunkTooLarge(_)) => exit::USAGE,
+            RecordError::Lab(_) | RecordError::Write { .. } => exit::FAILED,
+        }
+    }
+}
+
+/// What a finished recording produced.
+#[derive(Debug, Clone)]
+pub struct RecordOutcome {
+    pub summary: Summary,
+    pub written_files: Vec<PathBuf>,
+}
+
+impl RecordOutcome {
+    pub fn exit_code(&self) -> i32 {
+        if !self.summary.integrity_ok {
+            exit::INTEGRITY
+        } else if !self.summary.errors.is_empty() {
+            exit::FAILED
+        } else if self.summary.interrupted {
+            exit::INTERRUPTED
+        } else {
+            exit::OK
+        }
+    }
+}
+
+fn write_error(path: &std::path::Path) -> impl FnOnce(io::Error) -> RecordError + '_ {
+    move |source| RecordError::Write {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Runs a recording. `interrupt` ends it early (Ctrl-C); `notes` receives
+/// the stderr lines about clamped buffers; `stdout` gets progress and the
+/// summary.
+pub fn record(
+    options: &RecordOptions,
+    interrupt: &Arc<AtomicBool>,
+    stdout: &mut dyn Write,
+    notes: &mut dyn Write,
+) -> Result<RecordOutcome, RecordError> {
+    if let (Some(csv), Some(json)) = (&options.csv, &options.json)
+        && csv == json
+    {
+        return Err(RecordError::SameOutput(csv.display().to_string()));
+    }
+    // Claim the output files before anything runs: a bad path fails at once.
+    let mut csv_file = options
+        .csv
+        .as_deref()
+        .map(AtomicFile::create)
+        .transpose()
+        .map_err(|source| RecordError::Output {
+            flag: "csv",
+            source,
+        })?;
+    let json_file = options
+        .json
+        .as_deref()
+        .map(AtomicFile::create)
+        .transpose()
+        .map_err(|source| RecordError::Output {
+            flag: "json",
+            source,
+        })?;
+
+    let config = options.config;
+    let session = Session::start(config)?;
+    let info = session.info().clone();
+    for (setting, flag) in [(&info.sndbuf, "--sndbuf"), (&info.rcvbuf, "--rcvbuf")] {
+        if let Some(note) = setting.adjustment_note(flag) {
+            let _ = writeln!(notes, "sockscope: {note}");
+        }
+    }
+
+    let mut csv = csv_file.as_mut().map(|file| SampleCsv::new(file.writer()));
+    let mut timeline = Timeline::new();
+    let mut figures = RunFigures {
+        duration_s: options.duration.as_secs_f64(),
+        ..RunFigures::default()
+    };
+    let started = Instant::now();
+    let deadline = started + options.duration;
+    let mut finishing = false;
+    let mut last_progress = started;
+    let mut previous: Option<Sample> = None;
+    let mut csv_error = None;
+    loop {
+        let wait = if finishing {
+            Duration::from_millis(100)
+        } else {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(100))
+        };
+        match session.samples().recv_timeout(wait) {
+            Ok(batch) => {
+                for sample in batch.samples {
+                    if let Some(prev) = previous {
+                        if prev.zero_window {
+                            figures.zero_window_ns += sample.t_ns.saturating_sub(prev.t_ns);
+                        }
+                    } else {
+                        figures.first_sample_ns = sample.t_ns;
+                    }
+                    figures.last_sample_ns = sample.t_ns;
+                    if let Some(csv) = csv.as_mut()
+                        && csv_error.is_none()
+                        && let Err(e) = csv.write(&sample)
+                    {
+                        csv_error = Some(io::Error::other(e));
+                    }
+                    timeline.push(sample);
+                    previous = Some(sample);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        if !finishing && (now >= deadline || interrupt.load(Relaxed) || csv_error.is_some()) {
+            figures.interrupted = now < deadline && interrupt.load(Relaxed);
+            session.finish();
+            finishing = true;
+        }
+        if options.progress && now.duration_since(last_progress) >= Duration::from_millis(250) {
+            last_progress = now;
+            let _ = write!(
+                stdout,
+                "\r\x1b[K{}",
+                progress_line(&timeline, now - started, options.duration, finishing)
+            );
+            let _ = stdout.flush();
+        }
+    }
+    if options.progress {
+        let _ = write!(stdout, "\r\x1b[K");
+    }
+    let report = session.join();
+    let summary = Summary::new(&config, &info, &report, &timeline, figures);
+
+    let csv_flushed = csv.map(SampleCsv::finish).transpose().map(drop);
+    let mut written_files = Vec::new();
+    if let Some(file) = csv_file {
+        let path = file.path().to_owned();
+        csv_error
+            .map_or(csv_flushed, Err)
+            .map_err(write_error(&path))?;
+        written_files.push(file.commit().map_err(write_error(&path))?);
+    }
+    if let Some(mut file) = json_file {
+        let path = file.path().to_owned();
+        serde_json::to_writer_pretty(file.writer(), &summary)
+            .map_err(io::Error::other)
+            .and_then(|()| writeln!(file.writer()))
+            .map_err(write_error(&path))?;
+        written_files.push(file.commit().map_err(write_error(&path))?);
+    }
+    let outcome = RecordOutcome {
+        summary,
+        written_files,
+    };
+    let _ = stdout.write_all(human_summary(&outcome, &info.sndbuf, &info.rcvbuf).as_bytes());
+    let _ = stdout.flush();
+    Ok(outcome)
+}
+
+fn progress_line(
+    timeline: &Timeline,
+    elapsed: Duration,
+    duration: Duration,
+    finishing: bool,
+) -> String {
+    let Some(s) = timeline.last() else {
+        return "connecting…".into();
+    };
+    let mut flags = String::new();
+    if s.writer_blocked() {
+        flags.push_str("  [send() BLOCKED]");
+    }
+    if s.zero_window {
+        flags.push_str("  [WINDOW 0]");
+    }
+    if s.reader_paused() {
+        flags.push_str("  [reader paused]");
+    }
+    if finishing {
+        flags.push_str("  [draining]");
+    }
+    format!(
+        "{:5.1}/{:.1} s  written {:>10}  read {:>10}  send queue {:>9}  recv queue {:>9}  stalls {}{}",
+        elapsed.as_secs_f64().min(duration.as_secs_f64()),
+        duration.as_secs_f64(),
+        format_bytes(s.written),
+        format_bytes(s.read),
+        format_bytes(s.send_queue.into()),
+        format_bytes(s.recv_queue.into()),
+        s.stall_count,
+        flags
+    )
+}
+
+fn describe_buffer(setting: &BufferSetting) -> String {
+    let requested = match setting.requested {
+        None => "unset (autotuned)".to_string(),
+        Some(bytes) => format!("requested {}", format_bytes(bytes)),
+    };
+    let mut text = format!(
+        "{} {requested}, effective {}",
+        setting.kind.option(),
+        format_bytes(setting.effective)
+    );
+    if setting.clamped() {
+        text.push_str(&format!(" (clamped by {})", setting.kind.sysctl()));
+    }
+    text
+}
+
+/// The short report printed at the end of a run.
+pub fn human_summary(
+    outcome: &RecordOutcome,
+    sndbuf: &BufferSetting,
+    rcvbuf: &BufferSetting,
+) -> String {
+    let s = &outcome.summary;
+    let mut out = String::new();
+    let run = if s.interrupted {
+        "interrupted after"
+    } else {
+        "recorded"
+    };
+    out.push_str(&format!(
+        "sockscope: {run} {:.1} s, writer {} -> reader {}\n",
+        s.elapsed_s, s.writer, s.reader
+    ));
+    out.push_str(&format!(
+        "  {}\n  {}\n",
+        describe_buffer(sndbuf),
+        describe_buffer(rcvbuf)
+    ));
+    let integrity = if s.integrity_ok {
+        "every byte verified".to_string()
+    } else {
+        match s.first_mismatch_offset {
+            Some(offset) => format!("INTEGRITY FAILED: first wrong byte at stream offset {offset}"),
+            None => "INTEGRITY FAILED: bytes read differ from bytes written".to_string(),
+        }
+    };
+    out.push_str(&format!(
+        "  written {}, read {} ({integrity}), {}/s\n",
+        format_bytes(s.bytes_written),
+        format_bytes(s.bytes_read),
+        format_bytes(s.throughput_bytes_per_s as u64)
+    ));
+    out.push_str(&format!(
+        "  writer stalls {} ({:.1} ms blocked), zero window {:.1} ms\n",
+        s.stall_count, s.stall_ms, s.zero_window_ms
+    ));
+    out.push_str(&format!(
+        "  peak send queue {}, peak receive queue {}\n",
+        format_bytes(s.peak_sendq_bytes.into()),
+        format_bytes(s.peak_recvq_bytes.into())
+    ));
+    out.push_str(&format!(
+        "  {} samples at {:.1} Hz (asked {} Hz)\n",
+        s.samples, s.sample_hz_achieved, s.sample_hz
+    ));
+    for error in &s.errors {
+        out.push_str(&format!("  error: {error}\n"));
+    }
+    for path in &outcome.written_files {
+        out.push_str(&format!("  wrote {}\n", path.display()));
+    }
+    out
+}

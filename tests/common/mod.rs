@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests: they wait on the kernel's own
+//! numbers with generous deadlines instead of sleeping for tuned times.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use sockscope::lab::{Sample, Session};
+
+/// Generous: a busy 2-core machine may be slow, but a correct lab gets
+/// there in well under a second.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Collects samples into `history` until `done(history)` holds; panics with
+/// `what` if it never does.
+pub fn collect_until(
+    session: &Session,
+    history: &mut Vec<Sample>,
+    what: &str,
+    mut done: impl FnMut(&[Sample]) -> bool,
+) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if done(history) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        if let Ok(batch) = session.samples().recv_timeout(Duration::from_millis(100)) {
+            assert_eq!(batch.session_id, session.id());
+            history.extend(batch.samples);
+        }
+    }
+}
+
+/// Drains the channel of a finished session, returning the rest of its samples.
+pub fn drain(session: &Session) -> Vec<Sample> {
+    session
+        .samples()
+        .iter()
+        .flat_map(|batch| batch.samples)
+        .collect()
+}
+
+/// The last `n` samples hold the same value of `field` (a plateau).
+pub fn level(history: &[Sample], n: usize, field: impl Fn(&Sample) -> u32) -> Option<u32> {
+    if history.len() < n {
+        return None;
+    }
+    let tail = &history[history.len() - n..];
+    let value = field(&tail[0]);
+    tail.iter().all(|s| field(s) == value).then_some(value)
+}
+
+/// A kernel limit from /proc/sys/net/core.
+pub fn core_sysctl(name: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/sys/net/core/{name}"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
