@@ -125,6 +125,14 @@ fn usage_error(err: &clap::Error) -> String {
             .unwrap_or_else(|| "invalid value".into());
         return format!("sockscope: {flag}: {reason}.");
     }
+    if err.kind() == ErrorKind::MissingRequiredArgument
+        && let Some(ContextValue::Strings(missing)) = err.get(ContextKind::InvalidArg)
+    {
+        return format!(
+            "sockscope: {} is required, e.g. 'sockscope record --duration 5'.",
+            missing.join(" and ")
+        );
+    }
     let rendered = err.render().to_string();
     let first = rendered
         .lines()

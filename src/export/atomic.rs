@@ -12,12 +12,34 @@ use thiserror::Error;
 pub enum OutputPathError {
     #[error("'{0}' is a folder; give a file path such as {0}/run.csv")]
     IsFolder(String),
-    #[error("cannot write '{path}' ({source}); give a file path in an existing, writable folder")]
+    #[error("cannot write '{path}' ({}); give a file path in an existing, writable folder", reason(path, .source))]
     NotWritable {
         path: String,
         #[source]
         source: io::Error,
     },
+}
+
+/// The error in words, without the "(os error N)" tail.
+fn reason(path: &str, error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => match Path::new(path).parent() {
+            Some(folder) if folder.as_os_str().is_empty() || folder.is_dir() => {
+                "its folder does not accept new files".into()
+            }
+            _ => "its folder does not exist".into(),
+        },
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::AlreadyExists => "a temporary file of the same name is in the way".into(),
+        io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".into(),
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(cut) => text[..cut].to_string(),
+                None => text,
+            }
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -1,0 +1,256 @@
+//! `sockscope record` as a user runs it: real binary, real sockets, real
+//! files; bad input gets exit 2, one sentence, and no file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::core_sysctl;
+use serde_json::Value;
+
+fn sockscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(args)
+        .output()
+        .expect("run sockscope")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sockscope-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn record_with_a_paused_reader_writes_csv_and_json() {
+    let dir = scratch("record");
+    let csv = dir.join("run.csv");
+    let summary = dir.join("run.json");
+    let out = sockscope(&[
+        "record",
+        "--duration",
+        "1",
+        "--read-rate",
+        "0",
+        "--sndbuf",
+        "16K",
+        "--rcvbuf",
+        "16K",
+        "--write-rate",
+        "4M/s",
+        "--write-chunk",
+        "4K",
+        "--sample-hz",
+        "500",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+        summary.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("every byte verified"), "{stdout}");
+    assert!(
+        !stdout.contains('\r'),
+        "no progress line when stdout is not a terminal"
+    );
+
+    let s = json(&summary);
+    for key in [
+        "requested_sndbuf",
+        "effective_sndbuf",
+        "requested_rcvbuf",
+        "effective_rcvbuf",
+        "bytes_written",
+        "bytes_read",
+        "integrity_ok",
+        "stall_count",
+        "stall_ms",
+        "peak_sendq_bytes",
+        "peak_recvq_bytes",
+        "throughput_bytes_per_s",
+        "samples",
+        "sample_hz_achieved",
+    ] {
+        assert!(s.get(key).is_some(), "JSON summary lacks {key}");
+    }
+    assert_eq!(s["requested_sndbuf"], 16384);
+    assert_eq!(s["effective_sndbuf"], 32768);
+    assert_eq!(s["integrity_ok"], true);
+    assert_eq!(
+        s["bytes_read"], s["bytes_written"],
+        "the reader drained everything at the end"
+    );
+    assert!(s["bytes_written"].as_u64().unwrap() > 0);
+    assert!(
+        s["stall_count"].as_u64().unwrap() >= 1,
+        "a paused reader must block the writer"
+    );
+    assert!(s["peak_recvq_bytes"].as_u64().unwrap() > 0);
+    assert!(s["peak_sendq_bytes"].as_u64().unwrap() > 0);
+
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "t_ms,sendq_bytes,unsent_bytes,inflight_bytes,recvq_bytes,written_bytes,read_bytes,writer_blocked,zero_window"
+    ));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows.len() as u64,
+        s["samples"].as_u64().unwrap(),
+        "one row per sample"
+    );
+    assert!(
+        rows.iter().any(|r| r[7] == "1"),
+        "some sample shows the writer blocked"
+    );
+    assert!(
+        rows.iter().any(|r| r[8] == "1"),
+        "some sample shows a zero window"
+    );
+    let times: Vec<f64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] < w[1]),
+        "timestamps are monotonic"
+    );
+    let last = rows.last().unwrap();
+    assert_eq!(
+        last[6],
+        s["bytes_read"].to_string(),
+        "the last row holds the final count"
+    );
+    assert_eq!(
+        files_in(&dir),
+        ["run.csv", "run.json"],
+        "no temporary files left"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_sentence_and_no_file() {
+    let dir = scratch("bad");
+    let csv = dir.join("out.csv");
+    let csv = csv.to_str().unwrap();
+    let missing = dir.join("no/such/folder/out.json");
+    let folder = dir.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--sndbuf", "0"], "--sndbuf"),
+        (&["--sndbuf", "-5"], "--sndbuf"),
+        (&["--rcvbuf", "12X"], "--rcvbuf"),
+        (&["--write-chunk", "0"], "--write-chunk"),
+        (&["--read-chunk", "-1K"], "--read-chunk"),
+        (&["--read-rate", "fast"], "--read-rate"),
+        (&["--write-rate", "-1M"], "--write-rate"),
+        (&["--sample-hz", "0"], "--sample-hz"),
+        (&["--sample-hz", "10001"], "--sample-hz"),
+        (&["--sample-hz", "abc"], "--sample-hz"),
+        (&["--duration", "0"], "--duration"),
+        (&["--duration", "-3"], "--duration"),
+        (&["--json", missing.to_str().unwrap()], "--json"),
+        (&["--json", folder], "--json"),
+        (&["--json", csv], "same file"),
+        (&["--bogus"], "--bogus"),
+    ];
+    for (extra, names) in cases {
+        let mut args = vec!["record", "--duration", "1", "--csv", csv];
+        // A later --duration overrides nothing in clap: drop the default one.
+        if extra.contains(&"--duration") {
+            args.drain(1..3);
+        }
+        args.extend_from_slice(extra);
+        let out = sockscope(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{extra:?}: one line, got {stderr}"
+        );
+        assert!(
+            stderr.contains(names),
+            "{extra:?}: {stderr} should name {names}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(out.stdout.is_empty(), "{extra:?}: nothing on stdout");
+        assert_eq!(
+            files_in(&dir),
+            Vec::<String>::new(),
+            "{extra:?}: no file may be created"
+        );
+    }
+}
+
+#[test]
+fn accepted_forms_are_named_in_the_error() {
+    let out = sockscope(&["record", "--duration", "1", "--sndbuf", "lots"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'lots'") && stderr.contains("64K"),
+        "{stderr}"
+    );
+    let out = sockscope(&["record", "--duration", "1", "--read-rate", "fast"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("max") && stderr.contains("0 to pause"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_size_above_the_cap_runs_and_says_it_was_clamped() {
+    let wmem_max = core_sysctl("wmem_max");
+    let dir = scratch("clamp");
+    let summary = dir.join("s.json");
+    let request = (wmem_max * 2).to_string();
+    let out = sockscope(&[
+        "record",
+        "--duration",
+        "0.3",
+        "--sndbuf",
+        &request,
+        "--json",
+        summary.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("clamped") && stderr.contains("net.core.wmem_max"),
+        "{stderr}"
+    );
+    let s = json(&summary);
+    assert_eq!(s["sndbuf_clamped"], true);
+    assert_eq!(s["rcvbuf_clamped"], false);
+    assert_eq!(s["effective_sndbuf"].as_u64().unwrap(), 2 * wmem_max);
+    assert_eq!(s["integrity_ok"], true);
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = sockscope(&["record", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("Exit codes") && help.contains("--sample-hz"),
+        "{help}"
+    );
+}
