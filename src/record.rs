@@ -233,6 +233,7 @@ pub fn record(
     Ok(outcome)
 }
 
+/// One line that fits an 80-column terminal: time, totals, queues, flags.
 fn progress_line(
     timeline: &Timeline,
     elapsed: Duration,
@@ -243,32 +244,29 @@ fn progress_line(
         return "connecting…".into();
     };
     let mut flags = String::new();
-    if s.writer_blocked() {
-        flags.push_str("  [send() BLOCKED]");
-    }
-    if s.zero_window {
-        flags.push_str("  [WINDOW 0]");
-    }
-    if s.reader_paused() {
-        flags.push_str("  [reader paused]");
-    }
-    if finishing {
-        flags.push_str("  [draining]");
+    for (on, flag) in [
+        (s.writer_blocked(), " BLOCKED"),
+        (s.zero_window, " WIN=0"),
+        (s.reader_paused(), " PAUSED"),
+        (finishing, " draining"),
+    ] {
+        if on {
+            flags.push_str(flag);
+        }
     }
     format!(
-        "{:5.1}/{:.1} s  written {:>10}  read {:>10}  send queue {:>9}  recv queue {:>9}  stalls {}{}",
+        "{:.1}/{:.1}s sent {} read {} sendq {} recvq {}{}",
         elapsed.as_secs_f64().min(duration.as_secs_f64()),
         duration.as_secs_f64(),
         format_bytes(s.written),
         format_bytes(s.read),
         format_bytes(s.send_queue.into()),
         format_bytes(s.recv_queue.into()),
-        s.stall_count,
         flags
     )
 }
 
-fn describe_buffer(setting: &BufferSetting) -> String {
+fn describe_buffer(setting: &BufferSetting, at_end: Option<u64>) -> String {
     let requested = match setting.requested {
         None => "unset (autotuned)".to_string(),
         Some(bytes) => format!("requested {}", format_bytes(bytes)),
@@ -280,6 +278,9 @@ fn describe_buffer(setting: &BufferSetting) -> String {
     );
     if setting.clamped() {
         text.push_str(&format!(" (clamped by {})", setting.kind.sysctl()));
+    }
+    if let Some(end) = at_end.filter(|&end| end != setting.effective) {
+        text.push_str(&format!(" at the start, {} at the end", format_bytes(end)));
     }
     text
 }
@@ -303,8 +304,8 @@ pub fn human_summary(
     ));
     out.push_str(&format!(
         "  {}\n  {}\n",
-        describe_buffer(sndbuf),
-        describe_buffer(rcvbuf)
+        describe_buffer(sndbuf, s.final_sndbuf),
+        describe_buffer(rcvbuf, s.final_rcvbuf)
     ));
     let integrity = if s.integrity_ok {
         "every byte verified".to_string()

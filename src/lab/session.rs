@@ -96,6 +96,10 @@ pub struct SessionReport {
     pub elapsed: Duration,
     /// Errors the workers met, in words.
     pub errors: Vec<String>,
+    /// SO_SNDBUF / SO_RCVBUF at the end: autotuning grows unset buffers
+    /// while the connection runs, so these can exceed the start values.
+    pub final_sndbuf: Option<u64>,
+    pub final_rcvbuf: Option<u64>,
 }
 
 impl SessionReport {
@@ -110,6 +114,8 @@ static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 pub struct Session {
     info: SessionInfo,
     shared: Arc<Shared>,
+    writer: Arc<TcpStream>,
+    reader: Arc<TcpStream>,
     writer_ctl: Sender<WriterControl>,
     reader_ctl: Sender<ReaderControl>,
     sampler_ctl: Sender<SamplerControl>,
@@ -250,8 +256,8 @@ impl Session {
             .map_err(spawn_err("reader"))?;
         let sampler = Sampler {
             session_id: info.id,
-            writer,
-            reader,
+            writer: Arc::clone(&writer),
+            reader: Arc::clone(&reader),
             shared: Arc::clone(&shared),
             controls: sampler_rx,
             out: samples_tx,
@@ -265,6 +271,8 @@ impl Session {
         Ok(Session {
             info,
             shared,
+            writer,
+            reader,
             writer_ctl,
             reader_ctl,
             sampler_ctl,
@@ -344,8 +352,10 @@ impl Session {
         let _ = self.sampler_ctl.send(SamplerControl::Stop);
     }
 
-    /// Waits for the three threads and reports how the run went.
+    /// Waits for the three threads and reports how the run went. Without an
+    /// earlier `abort()`, this finishes the run the orderly way first.
     pub fn join(mut self) -> SessionReport {
+        self.finish();
         self.join_threads()
     }
 
@@ -382,6 +392,14 @@ impl Session {
             samples,
             elapsed: self.shared.epoch.elapsed(),
             errors,
+            final_sndbuf: socket2::SockRef::from(&*self.writer)
+                .send_buffer_size()
+                .ok()
+                .map(|n| n as u64),
+            final_rcvbuf: socket2::SockRef::from(&*self.reader)
+                .recv_buffer_size()
+                .ok()
+                .map(|n| n as u64),
         }
     }
 }
