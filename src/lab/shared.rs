@@ -21,6 +21,8 @@ pub(crate) struct Shared {
     pub first_mismatch: AtomicU64,
     pub writer_done: AtomicBool,
     pub reader_done: AtomicBool,
+    /// When the last worker so far ended, ns since the epoch.
+    workers_ended_ns: AtomicU64,
 }
 
 impl Shared {
@@ -36,11 +38,24 @@ impl Shared {
             first_mismatch: AtomicU64::new(NO_MISMATCH),
             writer_done: AtomicBool::new(false),
             reader_done: AtomicBool::new(false),
+            workers_ended_ns: AtomicU64::new(0),
         }
     }
 
     pub fn now_ns(&self) -> u64 {
         self.epoch.elapsed().as_nanos() as u64
+    }
+
+    pub fn mark_worker_ended(&self) {
+        self.workers_ended_ns.fetch_max(self.now_ns(), Relaxed);
+    }
+
+    /// Time from the start to the end of the last worker; now if none ended.
+    pub fn workers_ended(&self) -> std::time::Duration {
+        match self.workers_ended_ns.load(Relaxed) {
+            0 => self.epoch.elapsed(),
+            ns => std::time::Duration::from_nanos(ns),
+        }
     }
 
     pub fn writer_state(&self) -> WriterState {
