@@ -97,6 +97,10 @@ struct RecordArgs {
     /// Samples per second, 1 to 10000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SAMPLE_HZ, value_parser = parse_sample_hz, allow_hyphen_values = true)]
     sample_hz: u32,
+    /// Let the scheduler place the writer and reader threads (by default each
+    /// is kept on its own CPU, so sampling disturbs them less).
+    #[arg(long)]
+    no_pin: bool,
     /// Write one CSV row per sample to FILE.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
@@ -182,6 +186,7 @@ fn run_record(args: RecordArgs) -> ExitCode {
             read_rate: args.read_rate,
             read_chunk: args.read_chunk,
             sample_hz: args.sample_hz,
+            pin_workers: !args.no_pin,
         },
         duration: args.duration,
         csv: args.csv,
