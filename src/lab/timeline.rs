@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use super::sample::{ReaderState, Sample, WriterState};
 
-/// Full-resolution samples kept: 10 minutes at 1 kHz (about 80 MB).
-pub const DEFAULT_RECENT_CAPACITY: usize = 600_000;
+/// Full-resolution samples kept: 8.7 minutes at 1 kHz, 44 minutes at the
+/// default 200 Hz (about 67 MB). One less than a power of two, because the
+/// deque's storage grows by doubling and must hold one extra while pushing.
+pub const DEFAULT_RECENT_CAPACITY: usize = (1 << 19) - 1;
 /// Spans kept before neighbours are merged (halving the resolution again).
 pub const DEFAULT_ARCHIVE_CAPACITY: usize = 100_000;
 /// Samples folded into one span when they leave the recent window.
