@@ -44,6 +44,12 @@ impl Size {
     /// Parses `65536`, `64K`, `64k`, `64KiB`, `1.5M`, `1G`. Zero and negative
     /// sizes are refused: every size sockscope asks for is a real buffer or a
     /// real send()/recv() length.
+    ///
+    /// ```
+    /// use sockscope::lab::Size;
+    /// assert_eq!(Size::parse("64K"), Ok(Size(65536)));
+    /// assert!(Size::parse("0").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let trimmed = text.trim();
         if trimmed.starts_with('-') {
@@ -86,6 +92,13 @@ pub enum Rate {
 
 impl Rate {
     /// Parses `max`, `0`, `1048576`, `1M`, `512K/s`, `2.5M/s`.
+    ///
+    /// ```
+    /// use sockscope::lab::Rate;
+    /// assert_eq!(Rate::parse("512K/s"), Ok(Rate::BytesPerSec(512 * 1024)));
+    /// assert_eq!(Rate::parse("0"), Ok(Rate::Paused));
+    /// assert_eq!(Rate::parse("max"), Ok(Rate::Unlimited));
+    /// ```
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let trimmed = text.trim();
         if trimmed.eq_ignore_ascii_case("max") {
