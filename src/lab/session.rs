@@ -318,7 +318,12 @@ impl Session {
         };
         let sampler_thread = std::thread::Builder::new()
             .name("sockscope-sampler".into())
-            .spawn(move || sampler.run())
+            .spawn(move || {
+                // With the reader: the writer's CPU also runs loopback's
+                // receive path and is the busier one.
+                pin_current_thread(reader_cpu);
+                sampler.run()
+            })
             .map_err(spawn_err("sampler"))?;
 
         Ok(Session {
