@@ -91,7 +91,11 @@ fn paused_reader_fills_the_buffers_and_blocks_the_writer_then_resume_drains() {
     let last = rest.pop().expect("a final sample");
     assert_eq!(last.read, report.bytes_read);
     assert_eq!(last.reader_state, ReaderState::PeerClosed);
-    assert_eq!((last.send_queue, last.recv_queue), (0, 0));
+    // Everything was sent and read. The send queue itself may still hold a
+    // few bytes and the FIN: SIOCOUTQ counts sent-but-unacknowledged bytes,
+    // and on a busy machine the last ACK can lag behind the reader
+    // (measured: 1 and 6145 bytes).
+    assert_eq!((last.unsent, last.recv_queue), (0, 0));
 }
 
 #[test]
