@@ -140,6 +140,28 @@ fn pin_current_thread(cpu: Option<usize>) {
     }
 }
 
+/// Starts a worker on its own named thread (pinned to `cpu` if given). When
+/// it ends it records the time and wakes the sampler for the final sample.
+fn spawn_worker<T: Send + 'static>(
+    name: &'static str,
+    cpu: Option<usize>,
+    shared: &Arc<Shared>,
+    wake: &Sender<SamplerControl>,
+    run: impl FnOnce() -> T + Send + 'static,
+) -> Result<JoinHandle<T>, LabError> {
+    let (shared, wake) = (Arc::clone(shared), wake.clone());
+    std::thread::Builder::new()
+        .name(format!("sockscope-{name}"))
+        .spawn(move || {
+            pin_current_thread(cpu);
+            let exit = run();
+            shared.mark_worker_ended();
+            let _ = wake.send(SamplerControl::WorkerDone);
+            exit
+        })
+        .map_err(|e| LabError::Thread(name, e))
+}
+
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 
 pub struct Session {
@@ -261,7 +283,6 @@ impl Session {
         // the frontends drain it every frame.
         let (samples_tx, samples) = unbounded();
 
-        let spawn_err = |name| move |e| LabError::Thread(name, e);
         let (writer_cpu, reader_cpu) = match worker_cpus().filter(|_| config.pin_workers) {
             Some((writer, reader)) => (Some(writer), Some(reader)),
             None => (None, None),
@@ -273,19 +294,9 @@ impl Session {
             config.write_rate,
             write_chunk,
         );
-        let writer_thread = std::thread::Builder::new()
-            .name("sockscope-writer".into())
-            .spawn({
-                let (shared, wake) = (Arc::clone(&shared), sampler_ctl.clone());
-                move || {
-                    pin_current_thread(writer_cpu);
-                    let exit = worker.run();
-                    shared.mark_worker_ended();
-                    let _ = wake.send(SamplerControl::WorkerDone);
-                    exit
-                }
-            })
-            .map_err(spawn_err("writer"))?;
+        let writer_thread = spawn_worker("writer", writer_cpu, &shared, &sampler_ctl, move || {
+            worker.run()
+        })?;
         let worker = Reader::new(
             Arc::clone(&reader),
             Arc::clone(&shared),
@@ -294,19 +305,9 @@ impl Session {
             read_chunk,
             true,
         );
-        let reader_thread = std::thread::Builder::new()
-            .name("sockscope-reader".into())
-            .spawn({
-                let (shared, wake) = (Arc::clone(&shared), sampler_ctl.clone());
-                move || {
-                    pin_current_thread(reader_cpu);
-                    let exit = worker.run();
-                    shared.mark_worker_ended();
-                    let _ = wake.send(SamplerControl::WorkerDone);
-                    exit
-                }
-            })
-            .map_err(spawn_err("reader"))?;
+        let reader_thread = spawn_worker("reader", reader_cpu, &shared, &sampler_ctl, move || {
+            worker.run()
+        })?;
         let sampler = Sampler {
             session_id: info.id,
             writer: Arc::clone(&writer),
@@ -324,7 +325,7 @@ impl Session {
                 pin_current_thread(reader_cpu);
                 sampler.run()
             })
-            .map_err(spawn_err("sampler"))?;
+            .map_err(|e| LabError::Thread("sampler", e))?;
 
         Ok(Session {
             info,
