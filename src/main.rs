@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use sockscope::lab::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
 use sockscope::lab::units::{self, ParseError};
-use sockscope::lab::{LabConfig, Rate, Size};
+use sockscope::lab::{LabConfig, MAX_CHUNK, Rate, Size};
 use sockscope::record::{RecordOptions, exit, record};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
@@ -40,6 +40,17 @@ enum Command {
 
 fn parse_duration(text: &str) -> Result<Duration, ParseError> {
     units::parse_seconds(text)
+}
+
+/// A send(data) or recv(bufsize) size: a SIZE up to 1G.
+fn parse_chunk(text: &str) -> Result<Size, String> {
+    let size = Size::parse(text).map_err(|e| e.to_string())?;
+    if size.bytes() > MAX_CHUNK {
+        return Err(format!(
+            "'{text}' is too large; a send() or recv() size goes up to 1G, e.g. 128K"
+        ));
+    }
+    Ok(size)
 }
 
 fn parse_sample_hz(text: &str) -> Result<u32, String> {
@@ -75,6 +86,7 @@ struct RecordArgs {
         long,
         value_name = "SIZE",
         default_value = "128K",
+        value_parser = parse_chunk,
         allow_hyphen_values = true
     )]
     write_chunk: Size,
@@ -91,6 +103,7 @@ struct RecordArgs {
         long,
         value_name = "SIZE",
         default_value = "128K",
+        value_parser = parse_chunk,
         allow_hyphen_values = true
     )]
     read_chunk: Size,

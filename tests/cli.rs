@@ -159,6 +159,7 @@ fn bad_input_exits_2_with_one_sentence_and_no_file() {
         (&["--rcvbuf", "12X"], "--rcvbuf"),
         (&["--write-chunk", "0"], "--write-chunk"),
         (&["--read-chunk", "-1K"], "--read-chunk"),
+        (&["--write-chunk", "2G"], "--write-chunk"),
         (&["--read-rate", "fast"], "--read-rate"),
         (&["--write-rate", "-1M"], "--write-rate"),
         (&["--sample-hz", "0"], "--sample-hz"),

@@ -16,6 +16,6 @@ mod writer;
 
 pub use buffers::{BufferKind, BufferSetting};
 pub use sample::{ReaderState, Sample, SampleBatch, WriterState};
-pub use session::{LabConfig, LabError, Session, SessionInfo, SessionReport};
+pub use session::{LabConfig, LabError, MAX_CHUNK, Session, SessionInfo, SessionReport};
 pub use timeline::{Event, EventKind, Timeline};
 pub use units::{Rate, Size};

@@ -72,7 +72,7 @@ pub enum LabError {
     Thread(&'static str, #[source] io::Error),
     #[error("the sample rate must be 1 to {MAX_SAMPLE_HZ} Hz, not {0}")]
     SampleRate(u32),
-    #[error("a send or recv size must fit in memory; {0} is too large")]
+    #[error("a send() or recv() size goes up to 1G; {0} is too large")]
     ChunkTooLarge(Size),
 }
 
@@ -187,10 +187,13 @@ fn as_sockopt(size: Size) -> usize {
     size.bytes().min(i32::MAX as u64) as usize
 }
 
+/// The largest send(data) or recv(bufsize) the lab accepts. 1 GiB is far
+/// beyond any useful call; refusing more keeps a typo from allocating the
+/// machine's memory.
+pub const MAX_CHUNK: u64 = 1 << 30;
+
 fn check_chunk(size: Size) -> Result<usize, LabError> {
-    // 1 GiB is far beyond any useful send(); refusing it keeps a typo from
-    // allocating the machine's memory.
-    if size.bytes() > 1 << 30 {
+    if size.bytes() > MAX_CHUNK {
         return Err(LabError::ChunkTooLarge(size));
     }
     Ok(size.bytes() as usize)
