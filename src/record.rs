@@ -79,10 +79,11 @@ pub struct RecordOutcome {
 
 impl RecordOutcome {
     pub fn exit_code(&self) -> i32 {
-        if !self.summary.integrity_ok {
-            exit::INTEGRITY
-        } else if !self.summary.errors.is_empty() {
+        // An error explains lost bytes (a reset, say) better than exit 3.
+        if !self.summary.errors.is_empty() {
             exit::FAILED
+        } else if !self.summary.integrity_ok {
+            exit::INTEGRITY
         } else if self.summary.interrupted {
             exit::INTERRUPTED
         } else {
@@ -98,6 +99,16 @@ fn write_error(path: &std::path::Path) -> impl FnOnce(io::Error) -> RecordError 
     }
 }
 
+/// Whether two output paths name the same file (`a.csv`, `./a.csv` and
+/// `sub/../a.csv` do): same file name in the same real folder.
+fn same_path(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let folder = |p: &std::path::Path| {
+        let parent = p.parent().filter(|f| !f.as_os_str().is_empty());
+        std::fs::canonicalize(parent.unwrap_or(std::path::Path::new("."))).ok()
+    };
+    a == b || (a.file_name() == b.file_name() && folder(a).is_some() && folder(a) == folder(b))
+}
+
 /// Runs a recording. `interrupt` ends it early (Ctrl-C); `notes` receives
 /// the stderr lines about clamped buffers; `stdout` gets progress and the
 /// summary.
@@ -108,7 +119,7 @@ pub fn record(
     notes: &mut dyn Write,
 ) -> Result<RecordOutcome, RecordError> {
     if let (Some(csv), Some(json)) = (&options.csv, &options.json)
-        && csv == json
+        && same_path(csv, json)
     {
         return Err(RecordError::SameOutput(csv.display().to_string()));
     }

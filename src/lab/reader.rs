@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use nix::poll::{PollFd, PollFlags, poll};
 
 use super::pacer::{Allowance, Pacer, TICK};
@@ -87,16 +87,22 @@ impl Reader {
     }
 
     pub fn run(mut self) -> ReaderExit {
-        let exit = self.recv_loop();
-        self.shared.reader_done.store(true, Relaxed);
-        exit
+        self.recv_loop()
     }
 
     fn recv_loop(&mut self) -> ReaderExit {
         let mut position = self.shared.read.load(Relaxed);
         loop {
-            while let Ok(control) = self.controls.try_recv() {
-                self.apply(control);
+            loop {
+                match self.controls.try_recv() {
+                    Ok(control) => self.apply(control),
+                    Err(TryRecvError::Empty) => break,
+                    // The session is gone: stop rather than read forever.
+                    Err(TryRecvError::Disconnected) => {
+                        self.stop = true;
+                        break;
+                    }
+                }
             }
             if self.stop {
                 self.shared.set_reader_state(ReaderState::Stopped);
@@ -124,7 +130,10 @@ impl Reader {
                     }
                 }
             };
-            match (&*self.stream).read(&mut self.buf[..want]) {
+            self.shared.reader_in_call.store(true, Relaxed);
+            let result = (&*self.stream).read(&mut self.buf[..want]);
+            self.shared.reader_in_call.store(false, Relaxed);
+            match result {
                 Ok(0) => {
                     self.shared.set_reader_state(ReaderState::PeerClosed);
                     return ReaderExit { error: None };
@@ -148,7 +157,9 @@ impl Reader {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
                     self.shared.set_reader_state(ReaderState::PeerReset);
-                    return ReaderExit { error: None };
+                    return ReaderExit {
+                        error: Some("recv() failed: the peer reset the connection".into()),
+                    };
                 }
                 Err(e) => {
                     self.shared.set_reader_state(ReaderState::Failed);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::probe;
-use super::sample::{ReaderState, ReceiverInfo, Sample, SampleBatch, SenderInfo, WriterState};
+use super::sample::{ReceiverInfo, Sample, SampleBatch, SenderInfo};
 use super::shared::Shared;
 
 pub const DEFAULT_SAMPLE_HZ: u32 = 200;
@@ -28,11 +28,12 @@ pub(crate) enum SamplerControl {
     Stop,
 }
 
-/// TCP_INFO of a socket whose thread is busy in send()/recv() is read at
+/// TCP_INFO of a socket whose thread is inside send()/recv() is read at
 /// most this often. tcp_get_info() takes the socket lock, which a busy
 /// writer holds for every 128 KiB copy and retakes at once: at 1 kHz the
 /// call slept ~450 µs a time waiting for it and cost 15% of the throughput.
-/// The queue ioctls take no lock and are read every sample.
+/// SIOCOUTQ and SIOCOUTQNSD take no lock; FIONREAD takes it only briefly
+/// (lock_sock_fast). All three are read every sample.
 pub const BUSY_TCP_INFO_HZ: u32 = 50;
 
 fn sender_info(tx: &probe::TcpInfo, unsent: u32) -> SenderInfo {
@@ -129,19 +130,22 @@ impl Sampler {
         let writer_state = shared.writer_state();
         let reader_state = shared.reader_state();
         let mut sample = take_queues(&self.writer, &self.reader, shared.now_ns())?;
-        // A blocked, paused or finished writer holds no socket lock, and
-        // then the window matters most: read its TCP_INFO every sample.
+        // A writer outside send() (blocked in poll, paused, pacing) holds
+        // no socket lock, and that is when the window matters most: read
+        // its TCP_INFO every sample then.
         let (mut sender, mut filled, mut receiver) = last.unwrap_or_default();
-        if info_due || last.is_none() || writer_state != WriterState::Sending {
+        if info_due || last.is_none() || !shared.writer_in_call.load(Relaxed) {
             let tx = probe::tcp_info(&self.writer)?;
             sender = sender_info(&tx, sample.unsent);
             filled = tx.snd_wnd.is_some();
         }
-        if info_due || last.is_none() || reader_state != ReaderState::Reading {
+        if info_due || last.is_none() || !shared.reader_in_call.load(Relaxed) {
             receiver = receiver_info(&probe::tcp_info(&self.reader)?);
         }
         *last = Some((sender, filled, receiver));
         sample.sender = sender;
+        // Equal to tcpi_notsent_bytes, and fresh even when TCP_INFO is not.
+        sample.sender.notsent_bytes = sample.unsent;
         sample.zero_window = zero_window(&sender, filled);
         sample.receiver = receiver;
         sample.written = written;
@@ -165,8 +169,7 @@ impl Sampler {
         let mut last_info = None;
         let mut busy_info_every = info_every(self.hz);
         loop {
-            let done =
-                self.shared.writer_done.load(Relaxed) && self.shared.reader_done.load(Relaxed);
+            let done = self.shared.workers_done();
             match self.sample(taken.is_multiple_of(busy_info_every), &mut last_info) {
                 Ok(sample) => {
                     batch.push(sample);

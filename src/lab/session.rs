@@ -17,9 +17,9 @@ use thiserror::Error;
 
 use super::buffers::{BufferKind, BufferSetting};
 use super::reader::{Reader, ReaderControl, ReaderExit};
-use super::sample::SampleBatch;
+use super::sample::{ReaderState, SampleBatch};
 use super::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, Sampler, SamplerControl, SamplerExit};
-use super::shared::Shared;
+use super::shared::{Shared, Worker};
 use super::units::{Rate, Size};
 use super::writer::{Writer, WriterControl, WriterExit};
 
@@ -72,7 +72,7 @@ pub enum LabError {
     Thread(&'static str, #[source] io::Error),
     #[error("the sample rate must be 1 to {MAX_SAMPLE_HZ} Hz, not {0}")]
     SampleRate(u32),
-    #[error("a send() or recv() size goes up to 1G; {0} is too large")]
+    #[error("a send() or recv() size is 1 byte to 1G, not {0}")]
     ChunkTooLarge(Size),
 }
 
@@ -108,12 +108,28 @@ pub struct SessionReport {
     /// while the connection runs, so these can exceed the start values.
     pub final_sndbuf: Option<u64>,
     pub final_rcvbuf: Option<u64>,
+    /// The reader read up to the writer's EOF (recv() returned 0).
+    pub drained: bool,
 }
 
 impl SessionReport {
-    /// Every byte written arrived once, in order, unchanged.
+    /// Some(true): every byte written arrived once, in order, unchanged.
+    /// Some(false): a byte was wrong, or the reader reached EOF short.
+    /// None: the run was not read to the end (aborted, or the connection
+    /// was reset), so only the bytes read were checked and all were right.
+    pub fn integrity(&self) -> Option<bool> {
+        if self.first_mismatch.is_some() {
+            Some(false)
+        } else if self.drained {
+            Some(self.bytes_read == self.bytes_written)
+        } else {
+            None
+        }
+    }
+
+    /// Proven intact: `integrity() == Some(true)`.
     pub fn integrity_ok(&self) -> bool {
-        self.first_mismatch.is_none() && self.bytes_read == self.bytes_written
+        self.integrity() == Some(true)
     }
 }
 
@@ -140,24 +156,34 @@ fn pin_current_thread(cpu: Option<usize>) {
     }
 }
 
-/// Starts a worker on its own named thread (pinned to `cpu` if given). When
-/// it ends it records the time and wakes the sampler for the final sample.
+/// Starts a worker on its own named thread (pinned to `cpu` if given).
+/// However it ends, even by a panic, it is marked ended and wakes the
+/// sampler, so the sampler and `join()` never wait for it forever.
 fn spawn_worker<T: Send + 'static>(
-    name: &'static str,
+    worker: Worker,
     cpu: Option<usize>,
     shared: &Arc<Shared>,
     wake: &Sender<SamplerControl>,
     run: impl FnOnce() -> T + Send + 'static,
 ) -> Result<JoinHandle<T>, LabError> {
-    let (shared, wake) = (Arc::clone(shared), wake.clone());
+    struct Ended(Worker, Arc<Shared>, Sender<SamplerControl>);
+    impl Drop for Ended {
+        fn drop(&mut self) {
+            self.1.mark_worker_ended(self.0);
+            let _ = self.2.send(SamplerControl::WorkerDone);
+        }
+    }
+    let ended = Ended(worker, Arc::clone(shared), wake.clone());
+    let name = match worker {
+        Worker::Writer => "writer",
+        Worker::Reader => "reader",
+    };
     std::thread::Builder::new()
         .name(format!("sockscope-{name}"))
         .spawn(move || {
+            let _ended = ended;
             pin_current_thread(cpu);
-            let exit = run();
-            shared.mark_worker_ended();
-            let _ = wake.send(SamplerControl::WorkerDone);
-            exit
+            run()
         })
         .map_err(|e| LabError::Thread(name, e))
 }
@@ -193,7 +219,7 @@ fn as_sockopt(size: Size) -> usize {
 pub const MAX_CHUNK: u64 = 1 << 30;
 
 fn check_chunk(size: Size) -> Result<usize, LabError> {
-    if size.bytes() > MAX_CHUNK {
+    if size.bytes() == 0 || size.bytes() > MAX_CHUNK {
         return Err(LabError::ChunkTooLarge(size));
     }
     Ok(size.bytes() as usize)
@@ -297,9 +323,13 @@ impl Session {
             config.write_rate,
             write_chunk,
         );
-        let writer_thread = spawn_worker("writer", writer_cpu, &shared, &sampler_ctl, move || {
-            worker.run()
-        })?;
+        let writer_thread = spawn_worker(
+            Worker::Writer,
+            writer_cpu,
+            &shared,
+            &sampler_ctl,
+            move || worker.run(),
+        )?;
         let worker = Reader::new(
             Arc::clone(&reader),
             Arc::clone(&shared),
@@ -308,9 +338,13 @@ impl Session {
             read_chunk,
             true,
         );
-        let reader_thread = spawn_worker("reader", reader_cpu, &shared, &sampler_ctl, move || {
-            worker.run()
-        })?;
+        let reader_thread = spawn_worker(
+            Worker::Reader,
+            reader_cpu,
+            &shared,
+            &sampler_ctl,
+            move || worker.run(),
+        )?;
         let sampler = Sampler {
             session_id: info.id,
             writer: Arc::clone(&writer),
@@ -462,6 +496,7 @@ impl Session {
                 .recv_buffer_size()
                 .ok()
                 .map(|n| n as u64),
+            drained: self.shared.reader_state() == ReaderState::PeerClosed,
         }
     }
 }

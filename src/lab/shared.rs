@@ -1,10 +1,18 @@
 //! Counters the writer and reader publish and the sampler reads. Plain
 //! atomics: the workers never wait on a lock the sampler or a GUI holds.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU8, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::time::Instant;
 
 use super::sample::{ReaderState, WriterState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Worker {
+    Writer,
+    Reader,
+}
 
 /// `first_mismatch` when every byte so far was right.
 const NO_MISMATCH: u64 = u64::MAX;
@@ -19,8 +27,12 @@ pub(crate) struct Shared {
     pub stall_count: AtomicU64,
     pub stall_ns: AtomicU64,
     pub first_mismatch: AtomicU64,
-    pub writer_done: AtomicBool,
-    pub reader_done: AtomicBool,
+    writer_done: AtomicBool,
+    reader_done: AtomicBool,
+    /// The writer is inside send() / the reader inside recv(): the socket
+    /// lock is likely held, so TCP_INFO would wait for it.
+    pub writer_in_call: AtomicBool,
+    pub reader_in_call: AtomicBool,
     /// When the last worker so far ended, ns since the epoch.
     workers_ended_ns: AtomicU64,
 }
@@ -38,6 +50,8 @@ impl Shared {
             first_mismatch: AtomicU64::new(NO_MISMATCH),
             writer_done: AtomicBool::new(false),
             reader_done: AtomicBool::new(false),
+            writer_in_call: AtomicBool::new(false),
+            reader_in_call: AtomicBool::new(false),
             workers_ended_ns: AtomicU64::new(0),
         }
     }
@@ -46,8 +60,18 @@ impl Shared {
         self.epoch.elapsed().as_nanos() as u64
     }
 
-    pub fn mark_worker_ended(&self) {
+    /// Called once by each worker as it ends, however it ends. Release: a
+    /// sampler that sees the flag also sees the worker's final counters.
+    pub fn mark_worker_ended(&self, worker: Worker) {
         self.workers_ended_ns.fetch_max(self.now_ns(), Relaxed);
+        match worker {
+            Worker::Writer => self.writer_done.store(true, Release),
+            Worker::Reader => self.reader_done.store(true, Release),
+        }
+    }
+
+    pub fn workers_done(&self) -> bool {
+        self.writer_done.load(Acquire) && self.reader_done.load(Acquire)
     }
 
     /// Time from the start to the end of the last worker; now if none ended.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use nix::poll::{PollFd, PollFlags, poll};
 
 use super::pacer::{Allowance, Pacer, TICK};
@@ -43,6 +43,13 @@ pub(crate) struct Writer {
     pending: std::ops::Range<usize>,
     stall_started: Option<Instant>,
     finish: bool,
+}
+
+/// Whatever way the writer ends, even by a panic, the peer gets its EOF.
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
 }
 
 impl Writer {
@@ -108,15 +115,22 @@ impl Writer {
         if exit.error.is_none() && self.shared.writer_state() != WriterState::PeerGone {
             self.shared.set_writer_state(WriterState::Finished);
         }
-        self.shared.writer_done.store(true, Relaxed);
         exit
     }
 
     fn send_loop(&mut self) -> WriterExit {
         let mut position = self.shared.written.load(Relaxed);
         loop {
-            while let Ok(control) = self.controls.try_recv() {
-                self.apply(control);
+            loop {
+                match self.controls.try_recv() {
+                    Ok(control) => self.apply(control),
+                    Err(TryRecvError::Empty) => break,
+                    // The session is gone: stop rather than send forever.
+                    Err(TryRecvError::Disconnected) => {
+                        self.finish = true;
+                        break;
+                    }
+                }
             }
             if self.finish {
                 return WriterExit { error: None };
@@ -142,7 +156,10 @@ impl Writer {
                 pattern::fill(&mut self.buf, position);
                 self.pending = 0..self.chunk;
             }
-            match (&*self.stream).write(&self.buf[self.pending.clone()]) {
+            self.shared.writer_in_call.store(true, Relaxed);
+            let result = (&*self.stream).write(&self.buf[self.pending.clone()]);
+            self.shared.writer_in_call.store(false, Relaxed);
+            match result {
                 Ok(0) => {
                     return WriterExit {
                         error: Some("send() accepted 0 bytes".into()),
@@ -169,8 +186,11 @@ impl Writer {
                             | io::ErrorKind::ConnectionAborted
                     ) =>
                 {
+                    // On loopback the lab's own reader never resets: say so.
                     self.shared.set_writer_state(WriterState::PeerGone);
-                    return WriterExit { error: None };
+                    return WriterExit {
+                        error: Some(format!("send() failed, the peer is gone: {e}")),
+                    };
                 }
                 Err(e) => {
                     self.shared.set_writer_state(WriterState::Failed);
