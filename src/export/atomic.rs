@@ -5,6 +5,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use thiserror::Error;
 
@@ -12,6 +13,8 @@ use thiserror::Error;
 pub enum OutputPathError {
     #[error("'{0}' is a folder; give a file path such as {0}/run.csv")]
     IsFolder(String),
+    #[error("'{0}' exists and is not a regular file; give the path of a new or regular file")]
+    NotRegular(String),
     #[error("cannot write '{path}' ({}); give a file path in an existing, writable folder", reason(path, .source))]
     NotWritable {
         path: String,
@@ -54,25 +57,36 @@ impl AtomicFile {
     /// before any work is done.
     pub fn create(target: &Path) -> Result<Self, OutputPathError> {
         let shown = target.display().to_string();
-        if target.is_dir() {
-            return Err(OutputPathError::IsFolder(shown));
+        // "out/" names a folder even when it does not exist yet.
+        if target.is_dir() || shown.ends_with('/') || target.file_name().is_none() {
+            return Err(OutputPathError::IsFolder(
+                shown.trim_end_matches('/').to_string(),
+            ));
         }
-        let name = target
-            .file_name()
-            .ok_or_else(|| OutputPathError::IsFolder(shown.clone()))?;
+        // Renaming over a device, FIFO or symlink would replace it (as root,
+        // even /dev/null): only new paths and regular files are accepted.
+        if let Ok(meta) = fs::symlink_metadata(target)
+            && !meta.file_type().is_file()
+        {
+            return Err(OutputPathError::NotRegular(shown));
+        }
+        let not_writable = |source| OutputPathError::NotWritable {
+            path: shown.clone(),
+            source,
+        };
+        // A short name beside the target: the rename stays within one file
+        // system, and a long target name still leaves room for it.
+        static NEXT: AtomicU32 = AtomicU32::new(0);
         let temp = target.with_file_name(format!(
-            ".{}.sockscope-{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
+            ".sockscope-{}-{}.tmp",
+            std::process::id(),
+            NEXT.fetch_add(1, Relaxed)
         ));
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
-            .map_err(|source| OutputPathError::NotWritable {
-                path: shown,
-                source,
-            })?;
+            .map_err(not_writable)?;
         Ok(AtomicFile {
             target: target.to_owned(),
             temp,
@@ -90,14 +104,19 @@ impl AtomicFile {
             .expect("writer is present until commit")
     }
 
-    /// Flushes and renames the file into place.
+    /// Flushes and renames the file into place. On failure the temporary
+    /// file is removed and the target is left as it was.
     pub fn commit(mut self) -> io::Result<PathBuf> {
         let writer = self.writer.take().expect("commit once");
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&self.temp, &self.target)?;
-        Ok(self.target.clone())
+        let result = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .and_then(|()| fs::rename(&self.temp, &self.target));
+        if result.is_err() {
+            let _ = fs::remove_file(&self.temp);
+        }
+        result.map(|()| self.target.clone())
     }
 }
 
@@ -146,6 +165,32 @@ mod tests {
         file.writer().write_all(b"{").unwrap();
         drop(file);
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn refuses_trailing_slashes_and_special_files() {
+        let dir = scratch("special");
+        let slash = format!("{}/new/", dir.display());
+        assert!(matches!(
+            AtomicFile::create(Path::new(&slash)),
+            Err(OutputPathError::IsFolder(_))
+        ));
+        let link = dir.join("link.csv");
+        std::os::unix::fs::symlink(dir.join("real.csv"), &link).unwrap();
+        assert!(matches!(
+            AtomicFile::create(&link),
+            Err(OutputPathError::NotRegular(_))
+        ));
+        assert!(matches!(
+            AtomicFile::create(Path::new("/dev/null")),
+            Err(OutputPathError::NotRegular(_))
+        ));
+        let long = dir.join("x".repeat(250));
+        AtomicFile::create(&long).unwrap().commit().unwrap();
+        assert!(
+            long.exists(),
+            "a long name still fits beside its temporary file"
+        );
     }
 
     #[test]
