@@ -57,7 +57,8 @@ fn parse_sample_hz(text: &str) -> Result<u32, String> {
     match text.trim().parse::<u64>() {
         Ok(hz) if (1..=u64::from(MAX_SAMPLE_HZ)).contains(&hz) => Ok(hz as u32),
         _ => Err(format!(
-            "'{text}' is not a sample rate; use a whole number of samples per second from 1 to {MAX_SAMPLE_HZ}"
+            "'{}' is not a sample rate; use a whole number of samples per second from 1 to {MAX_SAMPLE_HZ}",
+            text.escape_debug()
         )),
     }
 }

@@ -25,11 +25,19 @@ pub enum ParseError {
     Rate(String),
     #[error("'{0}' is negative; use bytes per second like 1M/s, 0 to pause, or max for unlimited")]
     NegativeRate(String),
-    #[error("'{0}' is not a duration; use seconds greater than 0, e.g. 5 or 2.5")]
+    #[error("'{0}' is below 1 byte per second; use 0 to pause, or a rate like 1K/s")]
+    TinyRate(String),
+    #[error("'{0}' is not a duration; use seconds from 0.001 up, e.g. 5 or 2.5")]
     Duration(String),
 }
 
 const KIB: u64 = 1024;
+
+/// The user's text as shown in an error: control characters escaped, so a
+/// message stays one line and cannot drive the terminal.
+fn shown(text: &str) -> String {
+    text.escape_debug().to_string()
+}
 const MAX_SIZE: u64 = 1024 * KIB * KIB * KIB; // 1 TiB: far above any buffer cap
 
 /// A byte count given with an optional binary suffix (K, M, G = x1024).
@@ -53,15 +61,15 @@ impl Size {
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let trimmed = text.trim();
         if trimmed.starts_with('-') {
-            return Err(ParseError::NegativeSize(text.to_owned()));
+            return Err(ParseError::NegativeSize(shown(text)));
         }
-        let bytes = parse_scaled(trimmed).ok_or_else(|| ParseError::Size(text.to_owned()))?;
+        let bytes = parse_scaled(trimmed).ok_or_else(|| ParseError::Size(shown(text)))?;
         if bytes > MAX_SIZE as f64 {
-            return Err(ParseError::HugeSize(text.to_owned()));
+            return Err(ParseError::HugeSize(shown(text)));
         }
         let bytes = bytes.floor() as u64;
         if bytes == 0 {
-            return Err(ParseError::ZeroSize(text.to_owned()));
+            return Err(ParseError::ZeroSize(shown(text)));
         }
         Ok(Size(bytes))
     }
@@ -105,19 +113,20 @@ impl Rate {
             return Ok(Rate::Unlimited);
         }
         if trimmed.starts_with('-') {
-            return Err(ParseError::NegativeRate(text.to_owned()));
+            return Err(ParseError::NegativeRate(shown(text)));
         }
         let number = trimmed
             .strip_suffix("/s")
             .or_else(|| trimmed.strip_suffix("/S"))
             .unwrap_or(trimmed);
-        let per_sec = parse_scaled(number).ok_or_else(|| ParseError::Rate(text.to_owned()))?;
+        let per_sec = parse_scaled(number).ok_or_else(|| ParseError::Rate(shown(text)))?;
         if per_sec > MAX_SIZE as f64 {
-            return Err(ParseError::Rate(text.to_owned()));
+            return Err(ParseError::Rate(shown(text)));
         }
-        // Anything that rounds to zero bytes per second is a pause.
+        // Only a literal zero pauses; a rate that rounds to 0 B/s is a typo.
         match per_sec.floor() as u64 {
-            0 => Ok(Rate::Paused),
+            0 if per_sec == 0.0 => Ok(Rate::Paused),
+            0 => Err(ParseError::TinyRate(shown(text))),
             n => Ok(Rate::BytesPerSec(n)),
         }
     }
@@ -149,10 +158,10 @@ pub fn parse_seconds(text: &str) -> Result<std::time::Duration, ParseError> {
     let trimmed = text.trim();
     let number = trimmed.strip_suffix('s').unwrap_or(trimmed);
     match number.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 1e9 => {
+        Ok(secs) if secs.is_finite() && (0.001..=1e9).contains(&secs) => {
             Ok(std::time::Duration::from_secs_f64(secs))
         }
-        _ => Err(ParseError::Duration(text.to_owned())),
+        _ => Err(ParseError::Duration(shown(text))),
     }
 }
 
@@ -239,6 +248,7 @@ mod tests {
             ("1.2.3K", ParseError::Size("1.2.3K".into())),
             ("2000G", ParseError::HugeSize("2000G".into())),
             ("max", ParseError::Size("max".into())),
+            ("1\n2", ParseError::Size("1\\n2".into())),
         ];
         for (text, err) in cases {
             assert_eq!(Size::parse(text), Err(err), "{text:?}");
@@ -265,7 +275,16 @@ mod tests {
 
     #[test]
     fn rates_refused() {
-        for text in ["fast", "unlimited", "1M/min", "", "/s", "1X/s", "-1M"] {
+        for text in [
+            "fast",
+            "unlimited",
+            "1M/min",
+            "",
+            "/s",
+            "1X/s",
+            "-1M",
+            "0.0001K",
+        ] {
             assert!(Rate::parse(text).is_err(), "{text:?} should be refused");
         }
         assert_eq!(
@@ -278,7 +297,7 @@ mod tests {
     fn durations() {
         assert_eq!(parse_seconds("5").unwrap().as_millis(), 5000);
         assert_eq!(parse_seconds("2.5s").unwrap().as_millis(), 2500);
-        for text in ["0", "-1", "abc", "inf", "NaN", ""] {
+        for text in ["0", "-1", "abc", "inf", "NaN", "", "1e-300", "0.0001"] {
             assert!(parse_seconds(text).is_err(), "{text:?}");
         }
     }
