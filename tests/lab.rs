@@ -58,10 +58,10 @@ fn paused_reader_fills_the_buffers_and_blocks_the_writer_then_resume_drains() {
         "writer blocked before the receiver held anything"
     );
     // Not asserted: that the window reads 0 before send() blocks. Measured
-    // here, Linux stops sending once the usable window is below one MSS
-    // (sender-side silly-window avoidance), so the send buffer can fill and
-    // send() block while tcpi_snd_wnd still shows a few KiB; the window
-    // reads 0 a little later.
+    // here, the window can be used up by bytes in flight that the reader's
+    // kernel holds but has not acknowledged yet; send() blocks while
+    // tcpi_snd_wnd still reads a few KiB, and the ACK that brings window 0
+    // comes tens of milliseconds later.
     // The reader never read, so everything written sits in the two queues.
     assert_eq!(plateau.read, 0);
     assert_eq!(
@@ -173,20 +173,31 @@ fn proc_net_tcp_queues(local: SocketAddr) -> Option<(u32, u32)> {
 fn sampled_queues_are_the_kernels_own_numbers() {
     let session = Session::start(paused_reader_config()).unwrap();
     let mut history = Vec::new();
-    collect_until(&session, &mut history, "a stable plateau", |h| {
-        level(h, 50, |s| s.recv_queue).is_some_and(|q| q > 0)
-            && level(h, 50, |s| s.send_queue).is_some_and(|q| q > 0)
-            && h.last().is_some_and(Sample::writer_blocked)
-    });
+    collect_until(
+        &session,
+        &mut history,
+        "a stable zero-window plateau",
+        |h| {
+            level(h, 50, |s| s.recv_queue).is_some_and(|q| q > 0)
+                && level(h, 50, |s| s.send_queue).is_some_and(|q| q > 0)
+                && h.last()
+                    .is_some_and(|s| s.writer_blocked() && s.zero_window)
+        },
+    );
     let plateau = *history.last().unwrap();
     let info = session.info().clone();
     let (tx_queue, _) = proc_net_tcp_queues(info.writer_addr).expect("writer in /proc/net/tcp");
     let (_, rx_queue) = proc_net_tcp_queues(info.reader_addr).expect("reader in /proc/net/tcp");
-    // Still on the plateau after reading /proc: the values compared are current.
+    // A sample taken after /proc was read shows the same plateau, so the
+    // numbers compared are current.
+    let read_at = session.elapsed().as_nanos() as u64;
     let mut after = Vec::new();
-    collect_until(&session, &mut after, "another sample", |h| !h.is_empty());
+    collect_until(&session, &mut after, "a sample after reading /proc", |h| {
+        h.last().is_some_and(|s| s.t_ns > read_at)
+    });
+    let after = after.last().unwrap();
     assert_eq!(
-        (after[0].send_queue, after[0].recv_queue),
+        (after.send_queue, after.recv_queue),
         (plateau.send_queue, plateau.recv_queue)
     );
     assert_eq!(
@@ -197,8 +208,10 @@ fn sampled_queues_are_the_kernels_own_numbers() {
         rx_queue, plateau.recv_queue,
         "FIONREAD = /proc/net/tcp rx_queue"
     );
-    // Nothing is in flight on loopback once the window is closed: all unsent.
-    assert_eq!(plateau.unsent, plateau.send_queue - plateau.in_flight());
+    // With the window at 0 everything sent has been acknowledged: nothing is
+    // in flight and the whole send queue is unsent.
+    assert_eq!(plateau.in_flight(), 0);
+    assert_eq!(plateau.unsent, plateau.send_queue);
 }
 
 #[test]
@@ -253,12 +266,18 @@ fn live_controls_change_rates_and_sizes_without_reconnecting() {
     session.set_write_chunk(Size(1000)).unwrap();
     session.set_write_rate(Rate::BytesPerSec(100_000));
     session.set_read_chunk(Size(10)).unwrap();
+    let paused_samples = history.len();
     collect_until(&session, &mut history, "paced writing", |h| {
         h.last().is_some_and(|s| s.read >= 20_000)
     });
-    // Whole 1000-byte send() calls at 100 kB/s.
-    let written = history.last().unwrap().written;
-    assert!(written > 0);
+    // Whole 1000-byte send() calls: with room in the buffers, the kernel
+    // takes each one entirely, so the total moves in steps of 1000.
+    assert!(
+        history[paused_samples..]
+            .iter()
+            .all(|s| s.written % 1000 == 0),
+        "the new chunk size applies"
+    );
     session.set_write_rate(Rate::Paused);
     session.finish();
     drain(&session);

@@ -11,7 +11,7 @@ pub const TICK: Duration = Duration::from_millis(10);
 /// a paced worker from spinning.
 const MIN_WAIT: Duration = Duration::from_micros(50);
 /// The most a paced worker may save up while it could not run.
-const BURST: Duration = Duration::from_millis(100);
+const BURST: Duration = Duration::from_millis(250);
 
 #[derive(Debug)]
 pub struct Pacer {
@@ -67,9 +67,9 @@ impl Pacer {
         // not mean a syscall per byte.
         let tick_bytes = per_sec * TICK.as_secs_f64();
         let batch = (min_batch as f64).max(tick_bytes.min(want as f64)).max(1.0);
-        // The bucket holds two batches or a tenth of a second, whichever is
+        // The bucket holds two batches or a quarter second, whichever is
         // more: enough to absorb a late wake-up on a busy machine, too little
-        // for an idle spell to turn into a visible burst.
+        // for an idle spell to turn into a long burst.
         let cap = (2.0 * batch).max(per_sec * BURST.as_secs_f64());
         self.tokens = (self.tokens + elapsed * per_sec).min(cap);
         if self.tokens >= batch {
@@ -136,8 +136,8 @@ mod tests {
         let start = Instant::now();
         let mut pacer = Pacer::new(Rate::BytesPerSec(1000), start);
         let later = start + Duration::from_secs(60);
-        // 60 s at 1000 B/s would be 60000 bytes; the bucket holds 0.1 s.
-        assert_eq!(pacer.allowance(1 << 20, 1, later), Allowance::Bytes(100));
+        // 60 s at 1000 B/s would be 60000 bytes; the bucket holds 0.25 s.
+        assert_eq!(pacer.allowance(1 << 20, 1, later), Allowance::Bytes(250));
         // A writer's bucket holds two of its chunks.
         let mut writer = Pacer::new(Rate::BytesPerSec(1000), start);
         assert_eq!(writer.allowance(500, 500, later), Allowance::Bytes(500));

@@ -53,7 +53,7 @@ impl EventKind {
                 )
             }
             EventKind::WindowClosed => {
-                "window = 0: the receive buffer is full, the reader advertises a zero window".into()
+                "window = 0: the reader advertises no room, the writer may send no data".into()
             }
             EventKind::WindowReopened => "window open again: the reader made room".into(),
             EventKind::ReaderPaused => "reader paused: no more recv() calls".into(),
