@@ -17,7 +17,7 @@ use sockscope::lab::{LabConfig, MAX_CHUNK, Rate, Size};
 use sockscope::record::{RecordOptions, exit, record};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
-output path); 3 the reader found a lost or changed byte; 130 stopped by Ctrl-C (outputs hold the part that ran).";
+output path); 3 the reader found a lost or changed byte; 130 stopped by Ctrl-C or SIGTERM (outputs hold the part that ran; a second Ctrl-C quits at once).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -209,8 +209,13 @@ fn run_record(args: RecordArgs) -> ExitCode {
     };
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupt);
-    // Ctrl-C ends the run the orderly way: drain, write the outputs whole.
-    let _ = ctrlc::set_handler(move || flag.store(true, Relaxed));
+    // Ctrl-C (or SIGTERM, SIGHUP) ends the run the orderly way: drain, write
+    // the outputs whole. A second one quits at once.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Relaxed) {
+            std::process::exit(exit::INTERRUPTED);
+        }
+    });
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr();
     match record(&options, &interrupt, &mut stdout, &mut stderr) {
