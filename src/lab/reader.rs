@@ -14,6 +14,7 @@ use nix::poll::{PollFd, PollFlags, poll};
 use super::pacer::{Allowance, Pacer, TICK};
 use super::pattern;
 use super::sample::ReaderState;
+use super::sampler::SampleDesk;
 use super::shared::Shared;
 use super::units::Rate;
 
@@ -34,6 +35,8 @@ pub(crate) struct ReaderExit {
 
 pub(crate) struct Reader {
     stream: Arc<TcpStream>,
+    /// The reader takes due samples itself while it runs (see SampleDesk).
+    desk: Arc<SampleDesk>,
     shared: Arc<Shared>,
     controls: Receiver<ReaderControl>,
     pacer: Pacer,
@@ -47,6 +50,7 @@ pub(crate) struct Reader {
 impl Reader {
     pub fn new(
         stream: Arc<TcpStream>,
+        desk: Arc<SampleDesk>,
         shared: Arc<Shared>,
         controls: Receiver<ReaderControl>,
         rate: Rate,
@@ -55,6 +59,7 @@ impl Reader {
     ) -> Self {
         Reader {
             stream,
+            desk,
             shared,
             controls,
             pacer: Pacer::new(rate, Instant::now()),
@@ -78,7 +83,15 @@ impl Reader {
         }
     }
 
+    /// A wait, cut short when the next sample is due.
+    fn wait_limit(&self, wanted: Duration) -> Duration {
+        self.desk
+            .reader_wait_limit()
+            .map_or(wanted, |due| wanted.min(due))
+    }
+
     fn wait_for_control(&mut self, timeout: Duration) {
+        let timeout = self.wait_limit(timeout);
         match self.controls.recv_timeout(timeout) {
             Ok(control) => self.apply(control),
             Err(RecvTimeoutError::Timeout) => {}
@@ -93,6 +106,7 @@ impl Reader {
     fn recv_loop(&mut self) -> ReaderExit {
         let mut position = self.shared.read.load(Relaxed);
         loop {
+            self.desk.reader_turn();
             loop {
                 match self.controls.try_recv() {
                     Ok(control) => self.apply(control),
@@ -152,7 +166,10 @@ impl Reader {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let mut fds = [PollFd::new(self.stream.as_fd(), PollFlags::POLLIN)];
-                    let _ = poll(&mut fds, TICK.as_millis() as u16);
+                    // poll() counts whole milliseconds: round up, so a due
+                    // sample is taken just after the wait, not spun for.
+                    let wait = self.wait_limit(TICK).as_micros().div_ceil(1000);
+                    let _ = poll(&mut fds, wait as u16);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {

@@ -18,7 +18,9 @@ use thiserror::Error;
 use super::buffers::{BufferKind, BufferSetting};
 use super::reader::{Reader, ReaderControl, ReaderExit};
 use super::sample::{ReaderState, SampleBatch};
-use super::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, Sampler, SamplerControl, SamplerExit};
+use super::sampler::{
+    DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, SampleDesk, Sampler, SamplerControl, SamplerExit,
+};
 use super::shared::{Shared, Worker};
 use super::units::{Rate, Size};
 use super::writer::{Writer, WriterControl, WriterExit};
@@ -330,8 +332,15 @@ impl Session {
             &sampler_ctl,
             move || worker.run(),
         )?;
+        let desk = Arc::new(SampleDesk::new(
+            Arc::clone(&writer),
+            Arc::clone(&reader),
+            Arc::clone(&shared),
+            config.sample_hz,
+        ));
         let worker = Reader::new(
             Arc::clone(&reader),
+            Arc::clone(&desk),
             Arc::clone(&shared),
             reader_rx,
             config.read_rate,
@@ -347,12 +356,10 @@ impl Session {
         )?;
         let sampler = Sampler {
             session_id: info.id,
-            writer: Arc::clone(&writer),
-            reader: Arc::clone(&reader),
+            desk,
             shared: Arc::clone(&shared),
             controls: sampler_rx,
             out: samples_tx,
-            hz: config.sample_hz,
         };
         let sampler_thread = std::thread::Builder::new()
             .name("sockscope-sampler".into())

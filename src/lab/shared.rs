@@ -70,6 +70,10 @@ impl Shared {
         }
     }
 
+    pub fn reader_ended(&self) -> bool {
+        self.reader_done.load(Acquire)
+    }
+
     pub fn workers_done(&self) -> bool {
         self.writer_done.load(Acquire) && self.reader_done.load(Acquire)
     }
