@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::RecvTimeoutError;
+use crossbeam_channel::TryRecvError;
 use thiserror::Error;
 
 use crate::export::csv::SampleCsv;
@@ -165,36 +165,41 @@ pub fn record(
     let mut previous: Option<Sample> = None;
     let mut csv_error = None;
     loop {
-        let wait = if finishing {
-            Duration::from_millis(100)
-        } else {
-            deadline
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(100))
-        };
-        match session.samples().recv_timeout(wait) {
-            Ok(batch) => {
-                for sample in batch.samples {
-                    if let Some(prev) = previous {
-                        if prev.zero_window {
-                            figures.zero_window_ns += sample.t_ns.saturating_sub(prev.t_ns);
+        // Poll the channel a few times a second rather than wake for every
+        // batch: a headless run needs no frame-rate latency, and every
+        // wake-up costs the transfer being measured.
+        let mut ended = false;
+        loop {
+            match session.samples().try_recv() {
+                Ok(batch) => {
+                    for sample in batch.samples {
+                        if let Some(prev) = previous {
+                            if prev.zero_window {
+                                figures.zero_window_ns += sample.t_ns.saturating_sub(prev.t_ns);
+                            }
+                        } else {
+                            figures.first_sample_ns = sample.t_ns;
                         }
-                    } else {
-                        figures.first_sample_ns = sample.t_ns;
+                        figures.last_sample_ns = sample.t_ns;
+                        if let Some(csv) = csv.as_mut()
+                            && csv_error.is_none()
+                            && let Err(e) = csv.write(&sample)
+                        {
+                            csv_error = Some(io::Error::other(e));
+                        }
+                        timeline.push(sample);
+                        previous = Some(sample);
                     }
-                    figures.last_sample_ns = sample.t_ns;
-                    if let Some(csv) = csv.as_mut()
-                        && csv_error.is_none()
-                        && let Err(e) = csv.write(&sample)
-                    {
-                        csv_error = Some(io::Error::other(e));
-                    }
-                    timeline.push(sample);
-                    previous = Some(sample);
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    ended = true;
+                    break;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if ended {
+            break;
         }
         let now = Instant::now();
         if !finishing && (now >= deadline || interrupt.load(Relaxed) || csv_error.is_some()) {
@@ -211,6 +216,14 @@ pub fn record(
             );
             let _ = stdout.flush();
         }
+        let pause = if finishing {
+            Duration::from_millis(5)
+        } else {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .clamp(Duration::from_millis(1), Duration::from_millis(50))
+        };
+        std::thread::sleep(pause);
     }
     if options.progress {
         let _ = write!(stdout, "\r\x1b[K");
