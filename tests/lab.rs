@@ -88,6 +88,13 @@ fn paused_reader_fills_the_buffers_and_blocks_the_writer_then_resume_drains() {
     assert_eq!(report.bytes_read, report.bytes_written);
     assert!(report.stall_count >= 1);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
+    // Samples come from the reader while it runs and from the sampler
+    // thread otherwise (paused, draining, ended): one schedule, in order.
+    history.extend_from_slice(&rest);
+    assert!(
+        history.windows(2).all(|w| w[0].t_ns < w[1].t_ns),
+        "sample times strictly increase across the hand-overs"
+    );
     let last = rest.pop().expect("a final sample");
     assert_eq!(last.read, report.bytes_read);
     assert_eq!(last.reader_state, ReaderState::PeerClosed);
