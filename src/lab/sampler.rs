@@ -5,7 +5,7 @@
 use std::io;
 use std::net::TcpStream;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Acquire, fence};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -237,8 +237,9 @@ impl SampleDesk {
         let shared = &self.shared;
         // Read the applications' counters first: a byte counted as read is
         // then surely out of the receive queue in the probe that follows.
-        // Acquire on the done flags: a final sample holds final counters.
-        let _ = shared.workers_done();
+        // Pairs with the Release of the done flags: a final sample holds
+        // the final counters.
+        fence(Acquire);
         let written = shared.written.load(Relaxed);
         let read = shared.read.load(Relaxed);
         let stall_count = shared.stall_count.load(Relaxed);
