@@ -7,5 +7,6 @@
 #![deny(unsafe_code)]
 
 pub mod export;
+pub mod gui;
 pub mod lab;
 pub mod record;

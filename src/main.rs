@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
 
 use sockscope::lab::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
 use sockscope::lab::units::{self, ParseError};
-use sockscope::lab::{LabConfig, MAX_CHUNK, Rate, Size};
+use sockscope::gui::{self, GuiOptions, Lang};
+use sockscope::lab::{LabConfig, MAX_CHUNK, Preset, Rate, Size};
 use sockscope::record::{RecordOptions, exit, record};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
@@ -29,6 +30,46 @@ output path); 3 the reader found a lost or changed byte; 130 stopped by Ctrl-C o
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    window: WindowArgs,
+}
+
+/// With no subcommand, sockscope opens its window.
+#[derive(Args, Debug)]
+struct WindowArgs {
+    /// Start from a preset: balanced, slow-reader or paused-reader.
+    #[arg(long, value_name = "NAME", value_parser = parse_preset)]
+    preset: Option<Preset>,
+    /// Interface language: en or zh (zh shows English until the strings are translated).
+    #[arg(long, value_name = "LANG", value_parser = parse_lang)]
+    lang: Option<Lang>,
+    /// Write a PNG of the whole window to FILE after --quit-after seconds (default 3), then exit.
+    #[arg(long, value_name = "FILE")]
+    screenshot: Option<PathBuf>,
+    /// Close the window after SECS seconds (with --screenshot: take it then).
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, allow_hyphen_values = true)]
+    quit_after: Option<Duration>,
+    /// Folder for exports (S / Ctrl+S). Default: ~/sockscope-exports.
+    #[arg(long, value_name = "DIR")]
+    export_dir: Option<PathBuf>,
+    /// Start in projector mode (large text, light high-contrast theme).
+    #[arg(long)]
+    projector: bool,
+}
+
+fn parse_preset(text: &str) -> Result<Preset, String> {
+    Preset::parse(text).ok_or_else(|| {
+        format!(
+            "'{}' is not a preset; use one of {}",
+            text.escape_debug(),
+            Preset::names()
+        )
+    })
+}
+
+fn parse_lang(text: &str) -> Result<Lang, String> {
+    Lang::parse(text)
+        .ok_or_else(|| format!("'{}' is not a language; use en or zh", text.escape_debug()))
 }
 
 #[derive(Subcommand, Debug)]
@@ -180,13 +221,61 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Record(args)) => run_record(args),
-        None => {
-            eprintln!(
-                "sockscope: the window is not built yet; run a headless recording instead, e.g. \
-                 'sockscope record --duration 5 --read-rate 0'."
-            );
-            ExitCode::from(exit::USAGE as u8)
+        None => run_window(cli.window),
+    }
+}
+
+fn run_window(args: WindowArgs) -> ExitCode {
+    if let Some(path) = &args.screenshot
+        && let Err(err) = check_png_target(path)
+    {
+        eprintln!("sockscope: --screenshot: {err}.");
+        return ExitCode::from(exit::USAGE as u8);
+    }
+    // A scripted capture neither reads nor changes the user's settings, so
+    // the same command always draws the same picture.
+    let scripted = args.screenshot.is_some() || args.quit_after.is_some();
+    let options = GuiOptions {
+        preset: args.preset,
+        lang: args.lang.unwrap_or_default(),
+        screenshot: args.screenshot,
+        quit_after: args.quit_after,
+        export_dir: args.export_dir,
+        projector: args.projector,
+        persist: !scripted,
+        ..GuiOptions::default()
+    };
+    match gui::run(options) {
+        Ok(Some(path)) => {
+            println!("screenshot saved to {}", path.display());
+            ExitCode::SUCCESS
         }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("sockscope: {err}.");
+            ExitCode::from(exit::FAILED as u8)
+        }
+    }
+}
+
+/// Checks a --screenshot path before the window opens: a .png file name in
+/// an existing folder, not a folder.
+fn check_png_target(path: &std::path::Path) -> Result<(), String> {
+    let shown = path.display();
+    if !path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("png"))
+    {
+        return Err(format!("'{shown}' does not end in .png; give a file such as shot.png"));
+    }
+    if path.is_dir() {
+        return Err(format!("'{shown}' is a folder; give a file such as {shown}/shot.png"));
+    }
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() && !folder.is_dir() => Err(format!(
+            "the folder of '{shown}' does not exist; give a path in an existing folder"
+        )),
+        _ => Ok(()),
     }
 }
 

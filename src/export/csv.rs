@@ -39,6 +39,7 @@ struct Row {
     sndbuf_limited_us: u64,
     writer_tcp_state: &'static str,
     reader_tcp_state: &'static str,
+    rcv_mss_bytes: u32,
 }
 
 impl From<&Sample> for Row {
@@ -72,6 +73,7 @@ impl From<&Sample> for Row {
             sndbuf_limited_us: s.sender.sndbuf_limited_us,
             writer_tcp_state: s.sender.state.name(),
             reader_tcp_state: s.receiver.state.name(),
+            rcv_mss_bytes: s.receiver.rcv_mss,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod atomic;
 pub mod csv;
+pub mod png;
 pub mod summary;
 
 pub use atomic::{AtomicFile, OutputPathError};

@@ -4,6 +4,7 @@
 pub mod buffers;
 mod pacer;
 pub mod pattern;
+pub mod preset;
 pub mod probe;
 mod reader;
 pub mod sample;
@@ -15,7 +16,8 @@ pub mod units;
 mod writer;
 
 pub use buffers::{BufferKind, BufferSetting};
+pub use preset::Preset;
 pub use sample::{ReaderState, Sample, SampleBatch, WriterState};
 pub use session::{LabConfig, LabError, MAX_CHUNK, Session, SessionInfo, SessionReport};
-pub use timeline::{Event, EventKind, Timeline};
+pub use timeline::{Event, EventKind, SampleSpan, Thinned, Timeline};
 pub use units::{Rate, Size};

@@ -116,6 +116,9 @@ pub struct TcpInfo {
     pub rtt_us: u32,
     /// Receive-side autotuning estimate, not free space.
     pub rcv_space: u32,
+    /// The receiver's estimate of the peer's segment size; Linux keeps its
+    /// window at 0 until at least this much room is free (SWS avoidance).
+    pub rcv_mss: u32,
     /// Unsent bytes (= SIOCOUTQNSD), Linux >= 4.6.
     pub notsent_bytes: Option<u32>,
     /// Cumulative microseconds busy sending / held back by the peer's
@@ -166,6 +169,7 @@ pub fn tcp_info(fd: impl AsFd) -> io::Result<TcpInfo> {
         snd_cwnd: field!(tcpi_snd_cwnd).unwrap_or(0),
         rtt_us: field!(tcpi_rtt).unwrap_or(0),
         rcv_space: field!(tcpi_rcv_space).unwrap_or(0),
+        rcv_mss: field!(tcpi_rcv_mss).unwrap_or(0),
         notsent_bytes: field!(tcpi_notsent_bytes),
         busy_us: field!(tcpi_busy_time),
         rwnd_limited_us: field!(tcpi_rwnd_limited),

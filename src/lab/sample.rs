@@ -116,6 +116,9 @@ pub struct SenderInfo {
 pub struct ReceiverInfo {
     pub state: TcpState,
     pub rcv_space: u32,
+    /// Segment size the reader expects: it reopens a zero window only when
+    /// this much room is free (silly-window-syndrome avoidance).
+    pub rcv_mss: u32,
     /// The window the reader advertises (bytes; 0 before Linux 6.2).
     pub rcv_wnd: u32,
 }

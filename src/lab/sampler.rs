@@ -56,6 +56,7 @@ fn receiver_info(rx: &probe::TcpInfo) -> ReceiverInfo {
     ReceiverInfo {
         state: rx.state,
         rcv_space: rx.rcv_space,
+        rcv_mss: rx.rcv_mss,
         rcv_wnd: rx.rcv_wnd.unwrap_or(0),
     }
 }
@@ -282,7 +283,12 @@ pub(crate) struct Sampler {
     pub shared: Arc<Shared>,
     pub controls: Receiver<SamplerControl>,
     pub out: Sender<SampleBatch>,
+    /// Called after each batch is sent, e.g. to repaint a window at once.
+    pub waker: Option<Waker>,
 }
+
+/// Tells a frontend that a batch is waiting on the channel.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SamplerExit {
@@ -357,6 +363,10 @@ impl Sampler {
                 session_id: self.session_id,
                 samples,
             })
-            .map_err(|_| ())
+            .map_err(|_| ())?;
+        if let Some(wake) = &self.waker {
+            wake();
+        }
+        Ok(())
     }
 }

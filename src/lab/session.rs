@@ -19,7 +19,7 @@ use super::buffers::{BufferKind, BufferSetting};
 use super::reader::{Reader, ReaderControl, ReaderExit};
 use super::sample::{ReaderState, SampleBatch};
 use super::sampler::{
-    DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, SampleDesk, Sampler, SamplerControl, SamplerExit,
+    DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, SampleDesk, Sampler, SamplerControl, SamplerExit, Waker,
 };
 use super::shared::{Shared, Worker};
 use super::units::{Rate, Size};
@@ -274,6 +274,12 @@ impl Session {
     /// Connects a fresh pair of sockets and starts the writer, reader and
     /// sampler threads.
     pub fn start(config: LabConfig) -> Result<Session, LabError> {
+        Session::start_with_waker(config, None)
+    }
+
+    /// Like `start`, calling `waker` whenever a batch of samples is sent,
+    /// so a window can repaint as soon as there is something new to show.
+    pub fn start_with_waker(config: LabConfig, waker: Option<Waker>) -> Result<Session, LabError> {
         if !(1..=MAX_SAMPLE_HZ).contains(&config.sample_hz) {
             return Err(LabError::SampleRate(config.sample_hz));
         }
@@ -360,6 +366,7 @@ impl Session {
             shared: Arc::clone(&shared),
             controls: sampler_rx,
             out: samples_tx,
+            waker,
         };
         let sampler_thread = std::thread::Builder::new()
             .name("sockscope-sampler".into())

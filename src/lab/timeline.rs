@@ -16,6 +16,10 @@ pub const DEFAULT_ARCHIVE_CAPACITY: usize = 100_000;
 /// Samples folded into one span when they leave the recent window.
 const INITIAL_SPAN_LEN: u32 = 32;
 const EVENT_CAPACITY: usize = 100_000;
+/// Samples (or archived spans) summarised by one block for `thin`: a view
+/// skips whole blocks, so drawing costs about columns × BLOCK items plus
+/// one per block, bounded by the capacities and not by the run's length.
+const BLOCK: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -92,6 +96,41 @@ impl MinMax {
     }
 }
 
+/// A view of `[t_start_ns, t_end_ns)` thinned to equal columns (one per
+/// pixel): the extremes of every series survive, so peaks and stalls show
+/// at any zoom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thinned {
+    pub t_start_ns: u64,
+    pub t_end_ns: u64,
+    /// One entry per column; None where no sample fell.
+    pub columns: Vec<Option<SampleSpan>>,
+    /// The last summary before the view, for the first column's rate.
+    pub before: Option<SampleSpan>,
+    /// Items merged to build it (samples, spans and blocks): the cost.
+    pub items_visited: usize,
+}
+
+impl Thinned {
+    /// Bytes per second read in each column, from the reader's counter at
+    /// the end of consecutive non-empty columns.
+    pub fn read_rates(&self) -> Vec<Option<f64>> {
+        let mut previous = self.before;
+        self.columns
+            .iter()
+            .map(|column| {
+                let column = column.as_ref()?;
+                let rate = previous.and_then(|p| {
+                    let dt = column.t_end_ns.checked_sub(p.t_end_ns)?;
+                    (dt > 0).then(|| column.read.saturating_sub(p.read) as f64 * 1e9 / dt as f64)
+                });
+                previous = Some(*column);
+                rate
+            })
+            .collect()
+    }
+}
+
 /// Consecutive samples folded into one: the extremes survive, so a peak or
 /// a stall never disappears from a zoomed-out view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +185,70 @@ impl SampleSpan {
     }
 }
 
+struct ThinView {
+    t_start_ns: u64,
+    t_end_ns: u64,
+    width_ns: f64,
+    columns: Vec<Option<SampleSpan>>,
+    before: Option<SampleSpan>,
+    items_visited: usize,
+}
+
+impl ThinView {
+    fn column_of(&self, t_ns: u64) -> Option<usize> {
+        if t_ns < self.t_start_ns || t_ns >= self.t_end_ns {
+            return None;
+        }
+        let column = ((t_ns - self.t_start_ns) as f64 / self.width_ns) as usize;
+        Some(column.min(self.columns.len() - 1))
+    }
+
+    fn add(&mut self, span: SampleSpan) {
+        self.items_visited += 1;
+        // A span straddling the view's start counts from its end.
+        let Some(column) = self
+            .column_of(span.t_start_ns)
+            .or_else(|| self.column_of(span.t_end_ns))
+        else {
+            return;
+        };
+        match &mut self.columns[column] {
+            Some(summary) => summary.merge(&span),
+            slot => *slot = Some(span),
+        }
+    }
+
+    /// Adds items `from..to` in time order, taking a whole block when it
+    /// starts at `i` and ends in the same column.
+    fn scan(
+        &mut self,
+        from: usize,
+        to: usize,
+        item: impl Fn(usize) -> SampleSpan,
+        block_at: impl Fn(usize) -> Option<SampleSpan>,
+    ) {
+        let mut i = from;
+        while i < to {
+            if let Some(block) = block_at(i)
+                && i + BLOCK <= to
+                && block.t_start_ns >= self.t_start_ns
+                && self.column_of(block.t_start_ns).is_some()
+                && self.column_of(block.t_start_ns) == self.column_of(block.t_end_ns)
+            {
+                self.add(block);
+                i += BLOCK;
+                continue;
+            }
+            let span = item(i);
+            if span.t_start_ns >= self.t_end_ns {
+                break;
+            }
+            self.add(span);
+            i += 1;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Timeline {
     recent: VecDeque<Sample>,
@@ -156,6 +259,14 @@ pub struct Timeline {
     span_len: u32,
     /// The span being filled from samples leaving the recent window.
     filling: Option<SampleSpan>,
+    /// Summaries of BLOCK consecutive samples, by absolute sample number:
+    /// block k covers samples k·BLOCK .. (k+1)·BLOCK. The front block may
+    /// cover samples already archived; its extremes are still true.
+    recent_blocks: VecDeque<SampleSpan>,
+    /// Absolute block number of `recent_blocks[0]`.
+    first_recent_block: u64,
+    /// Summaries of BLOCK consecutive archived spans.
+    archive_blocks: Vec<SampleSpan>,
     events: VecDeque<Event>,
     events_dropped: u64,
     last: Option<Sample>,
@@ -183,6 +294,9 @@ impl Timeline {
             archive_capacity: archive_capacity.max(2),
             span_len: INITIAL_SPAN_LEN,
             filling: None,
+            recent_blocks: VecDeque::new(),
+            first_recent_block: 0,
+            archive_blocks: Vec::new(),
             events: VecDeque::new(),
             events_dropped: 0,
             last: None,
@@ -206,12 +320,27 @@ impl Timeline {
         }
         self.peak_send_queue = self.peak_send_queue.max(sample.send_queue);
         self.peak_recv_queue = self.peak_recv_queue.max(sample.recv_queue);
+        let number = self.total_samples;
         self.total_samples += 1;
         self.last = Some(sample);
         self.recent.push_back(sample);
+        if number % BLOCK as u64 == 0 {
+            if self.recent_blocks.is_empty() {
+                self.first_recent_block = number / BLOCK as u64;
+            }
+            self.recent_blocks.push_back(SampleSpan::of(&sample));
+        } else if let Some(block) = self.recent_blocks.back_mut() {
+            block.add(&sample);
+        }
         while self.recent.len() > self.recent_capacity {
             let old = self.recent.pop_front().expect("len > capacity >= 1");
             self.archive_sample(&old);
+            // Drop a block once none of its samples is recent any more.
+            let first_recent = self.total_samples - self.recent.len() as u64;
+            while (self.first_recent_block + 1) * (BLOCK as u64) <= first_recent {
+                self.recent_blocks.pop_front();
+                self.first_recent_block += 1;
+            }
         }
     }
 
@@ -221,7 +350,13 @@ impl Timeline {
             None => self.filling = Some(SampleSpan::of(sample)),
         }
         if self.filling.is_some_and(|span| span.count >= self.span_len) {
-            self.archive.push(self.filling.take().expect("checked"));
+            let span = self.filling.take().expect("checked");
+            self.archive.push(span);
+            if (self.archive.len() - 1) % BLOCK == 0 {
+                self.archive_blocks.push(span);
+            } else if let Some(block) = self.archive_blocks.last_mut() {
+                block.merge(&span);
+            }
             if self.archive.len() > self.archive_capacity {
                 self.halve_archive();
             }
@@ -242,6 +377,76 @@ impl Timeline {
             .collect();
         self.archive = merged;
         self.span_len = self.span_len.saturating_mul(2);
+        self.archive_blocks = self
+            .archive
+            .chunks(BLOCK)
+            .map(|chunk| {
+                let mut block = chunk[0];
+                for span in &chunk[1..] {
+                    block.merge(span);
+                }
+                block
+            })
+            .collect();
+    }
+
+    /// Thins `[t_start_ns, t_end_ns)` to `columns` columns of min/max
+    /// summaries. The work is about columns × BLOCK plus the number of
+    /// blocks in view, whatever the number of samples.
+    pub fn thin(&self, t_start_ns: u64, t_end_ns: u64, columns: usize) -> Thinned {
+        let columns = columns.max(1);
+        let t_end_ns = t_end_ns.max(t_start_ns + 1);
+        let mut view = ThinView {
+            t_start_ns,
+            t_end_ns,
+            width_ns: (t_end_ns - t_start_ns) as f64 / columns as f64,
+            columns: vec![None; columns],
+            before: None,
+            items_visited: 0,
+        };
+        // Archive, then the span filling, then recent: all in time order.
+        let first = self.archive.partition_point(|s| s.t_end_ns < t_start_ns);
+        if first > 0 {
+            view.before = Some(self.archive[first - 1]);
+        }
+        view.scan(
+            first,
+            self.archive.len(),
+            |i| self.archive[i],
+            |i| (i % BLOCK == 0).then(|| self.archive_blocks.get(i / BLOCK).copied())?,
+        );
+        if let Some(filling) = self.filling {
+            view.add(filling);
+        }
+        let base = self.total_samples - self.recent.len() as u64;
+        let first = self.recent.partition_point(|s| s.t_ns < t_start_ns);
+        if first > 0
+            && view
+                .before
+                .is_none_or(|b| b.t_end_ns < self.recent[first - 1].t_ns)
+        {
+            view.before = Some(SampleSpan::of(&self.recent[first - 1]));
+        }
+        view.scan(
+            first,
+            self.recent.len(),
+            |i| SampleSpan::of(&self.recent[i]),
+            |i| {
+                let number = base + i as u64;
+                if number % BLOCK as u64 != 0 {
+                    return None;
+                }
+                let block = (number / BLOCK as u64).checked_sub(self.first_recent_block)?;
+                self.recent_blocks.get(block as usize).copied()
+            },
+        );
+        Thinned {
+            t_start_ns,
+            t_end_ns,
+            columns: view.columns,
+            before: view.before,
+            items_visited: view.items_visited,
+        }
     }
 
     fn derive_events(&mut self, before: &Sample, now: &Sample) {
@@ -250,13 +455,21 @@ impl Timeline {
         if now.writer_blocked() && !before.writer_blocked() {
             events.push(EventKind::WriterStallStarted);
         }
-        if before.writer_blocked() && !now.writer_blocked() {
+        // The writer counts a stall when it ends: blocked in both samples
+        // with a higher count means one stall ended and the next began.
+        let restarted = before.writer_blocked()
+            && now.writer_blocked()
+            && now.stall_count > before.stall_count;
+        if (before.writer_blocked() && !now.writer_blocked()) || restarted {
             // The writer adds each stall's length when it ends; the last one
             // is the difference unless several short ones fell in between.
             let ended = now.stall_count.saturating_sub(before.stall_count).max(1);
             let stalled =
                 Duration::from_nanos(now.stall_ns.saturating_sub(before.stall_ns) / ended);
             events.push(EventKind::WriterStallEnded { stalled });
+        }
+        if restarted {
+            events.push(EventKind::WriterStallStarted);
         }
         if now.zero_window && !before.zero_window {
             events.push(EventKind::WindowClosed);
@@ -472,5 +685,98 @@ mod tests {
         let mb = timeline.heap_bytes() as f64 / 1e6;
         assert!(mb < 200.0, "timeline holds {mb:.0} MB");
         assert_eq!(timeline.total_samples(), 3_600_000);
+    }
+
+    /// The same view computed the slow way: every sample, in its column.
+    fn brute_force(
+        samples: &[Sample],
+        t0: u64,
+        t1: u64,
+        columns: usize,
+    ) -> Vec<Option<(u32, u32)>> {
+        let width = (t1 - t0) as f64 / columns as f64;
+        let mut out: Vec<Option<(u32, u32)>> = vec![None; columns];
+        for s in samples.iter().filter(|s| s.t_ns >= t0 && s.t_ns < t1) {
+            let c = (((s.t_ns - t0) as f64 / width) as usize).min(columns - 1);
+            let v = s.recv_queue;
+            out[c] = Some(match out[c] {
+                Some((lo, hi)) => (lo.min(v), hi.max(v)),
+                None => (v, v),
+            });
+        }
+        out
+    }
+
+    fn wobbly(n: u64) -> Vec<Sample> {
+        (0..n)
+            .map(|i| Sample {
+                t_ns: i * 1_000_000,
+                // A pseudo-random walk with rare spikes.
+                recv_queue: ((i.wrapping_mul(2_654_435_761) >> 7) % 5000) as u32
+                    + if i % 997 == 0 { 100_000 } else { 0 },
+                read: i * 1000,
+                zero_window: i % 1500 < 40,
+                ..Sample::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn thinning_keeps_every_columns_extremes_of_recent_samples() {
+        let samples = wobbly(20_000);
+        let mut timeline = Timeline::new();
+        timeline.extend(samples.iter().copied());
+        for (t0_ms, t1_ms, columns) in [
+            (0, 20_000, 640),
+            (1234, 5678, 100),
+            (0, 300, 1000),
+            (19_990, 25_000, 7),
+        ] {
+            let (t0, t1) = (t0_ms * 1_000_000, t1_ms * 1_000_000);
+            let thinned = timeline.thin(t0, t1, columns);
+            let got: Vec<_> = thinned
+                .columns
+                .iter()
+                .map(|c| c.map(|c| (c.recv_queue.min, c.recv_queue.max)))
+                .collect();
+            assert_eq!(
+                got,
+                brute_force(&samples, t0, t1, columns),
+                "view {t0_ms}..{t1_ms} ms / {columns}"
+            );
+            let zero_window_columns = thinned
+                .columns
+                .iter()
+                .flatten()
+                .filter(|c| c.any_zero_window)
+                .count();
+            assert!(t1_ms - t0_ms < 1500 || zero_window_columns > 0);
+        }
+    }
+
+    #[test]
+    fn thinning_spans_archive_and_recent_and_costs_columns_not_samples() {
+        let samples = wobbly(200_000);
+        let mut timeline = Timeline::with_capacity(50_000, 1000);
+        timeline.extend(samples.iter().copied());
+        assert!(!timeline.archive().is_empty());
+        let t1 = 200_000 * 1_000_000;
+        let thinned = timeline.thin(0, t1, 500);
+        // Every column holds the true maximum: archived spans keep extremes.
+        let truth = brute_force(&samples, 0, t1, 500);
+        for (c, (got, want)) in thinned.columns.iter().zip(&truth).enumerate() {
+            let got = got.expect("every column has data");
+            assert_eq!(got.recv_queue.max, want.unwrap().1, "column {c}");
+        }
+        // 200 000 samples in view, but blocks keep the work far below that.
+        assert!(
+            thinned.items_visited < 200_000 / 8,
+            "visited {} items",
+            thinned.items_visited
+        );
+        // A steady 1000 B per ms reader: 1 MB/s in every full column.
+        let rates = thinned.read_rates();
+        let middle = rates[250].expect("rate");
+        assert!((middle - 1e6).abs() < 1e4, "rate {middle}");
     }
 }

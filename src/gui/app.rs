@@ -1,0 +1,891 @@
+//! The window: state, keyboard shortcuts, persistence, export and the
+//! scripted capture. Reads the lab only through `LiveLab::pump` (a
+//! non-blocking channel drain) and sends it controls.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
+
+use super::controls::{self, Action, PendingBuffers};
+use super::live::{LiveLab, Source, repaint_waker};
+use super::plot::{self, PlotSettings, PlotView};
+use super::theme::{self, Palette};
+use super::vessel::{self, Slots};
+use super::view::{self, Now, VesselMotion};
+use super::{GuiOptions, info_panel};
+use crate::export::png::{unused_path, utc_stamp, write_png};
+use crate::export::{AtomicFile, csv::SampleCsv};
+use crate::lab::units::format_bytes;
+use crate::lab::{EventKind, LabConfig, Preset, Rate, Sample, SessionInfo, Size, Timeline};
+
+const SETTINGS_KEY: &str = "sockscope-settings";
+
+/// What survives a restart of the program (eframe persistence). Every field
+/// has a default, and `sanitize` repairs values a hand-edited or corrupted
+/// file could hold.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub lab: StoredConfig,
+    pub projector: bool,
+    pub show_controls: bool,
+    pub export_dir: Option<PathBuf>,
+    pub plot: PlotSettings,
+    /// The reader's rate before Space paused it, as `Rate::parse` text.
+    pub resume_read_rate: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lab: StoredConfig::from(&Preset::Balanced.config()),
+            projector: false,
+            show_controls: true,
+            export_dir: None,
+            plot: PlotSettings::default(),
+            resume_read_rate: "max".into(),
+        }
+    }
+}
+
+/// A `LabConfig` in a form that serializes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct StoredConfig {
+    pub sndbuf: Option<u64>,
+    pub rcvbuf: Option<u64>,
+    pub write_rate: String,
+    pub write_chunk: u64,
+    pub read_rate: String,
+    pub read_chunk: u64,
+    pub sample_hz: u32,
+}
+
+impl Default for StoredConfig {
+    fn default() -> Self {
+        StoredConfig::from(&Preset::Balanced.config())
+    }
+}
+
+fn rate_text(rate: Rate) -> String {
+    match rate {
+        Rate::Unlimited => "max".into(),
+        Rate::Paused => "0".into(),
+        Rate::BytesPerSec(n) => n.to_string(),
+    }
+}
+
+impl From<&LabConfig> for StoredConfig {
+    fn from(config: &LabConfig) -> Self {
+        StoredConfig {
+            sndbuf: config.sndbuf.map(Size::bytes),
+            rcvbuf: config.rcvbuf.map(Size::bytes),
+            write_rate: rate_text(config.write_rate),
+            write_chunk: config.write_chunk.bytes(),
+            read_rate: rate_text(config.read_rate),
+            read_chunk: config.read_chunk.bytes(),
+            sample_hz: config.sample_hz,
+        }
+    }
+}
+
+impl StoredConfig {
+    /// The config, with any unusable value replaced by the default's.
+    pub fn to_config(&self) -> LabConfig {
+        let default = Preset::Balanced.config();
+        let chunk = |bytes: u64, fallback: Size| {
+            if (1..=crate::lab::MAX_CHUNK).contains(&bytes) {
+                Size(bytes)
+            } else {
+                fallback
+            }
+        };
+        let buffer = |bytes: Option<u64>| bytes.filter(|b| (1..=1 << 30).contains(b)).map(Size);
+        LabConfig {
+            sndbuf: buffer(self.sndbuf),
+            rcvbuf: buffer(self.rcvbuf),
+            write_rate: Rate::parse(&self.write_rate).unwrap_or(default.write_rate),
+            write_chunk: chunk(self.write_chunk, default.write_chunk),
+            read_rate: Rate::parse(&self.read_rate).unwrap_or(default.read_rate),
+            read_chunk: chunk(self.read_chunk, default.read_chunk),
+            sample_hz: if (1..=crate::lab::sampler::MAX_SAMPLE_HZ).contains(&self.sample_hz) {
+                self.sample_hz
+            } else {
+                default.sample_hz
+            },
+            ..default
+        }
+    }
+}
+
+/// A screenshot on its way back from the renderer.
+enum Shot {
+    /// `--screenshot FILE`: the whole window, then quit.
+    Scripted(PathBuf),
+    /// Export: the timeline panel, cropped.
+    Timeline {
+        rect: egui::Rect,
+        png: PathBuf,
+    },
+}
+
+/// Messages from export threads and screenshot callbacks.
+enum Delivery {
+    Image(Shot, Arc<egui::ColorImage>),
+    Saved(Result<String, String>),
+}
+
+/// How the scripted capture ended; read by `gui::run` after the window closed.
+pub type CaptureOutcome = Arc<Mutex<Option<Result<PathBuf, String>>>>;
+
+struct ScriptedCapture {
+    screenshot: Option<PathBuf>,
+    after: Duration,
+    requested_at: Option<Instant>,
+    outcome: CaptureOutcome,
+}
+
+pub struct SockscopeApp {
+    source: Source,
+    settings: Settings,
+    persist: bool,
+    pending: PendingBuffers,
+    gpu: bool,
+    slots: Slots,
+    motion: VesselMotion,
+    plot_view: PlotView,
+    started: Instant,
+    capture: Option<ScriptedCapture>,
+    delivery_tx: Sender<Delivery>,
+    delivery_rx: Receiver<Delivery>,
+    /// The last export's confirmation or error, and whether it failed.
+    export_message: Option<(String, bool)>,
+    exports_running: usize,
+    timeline_rect: Option<egui::Rect>,
+    /// Frames left that draw the settings caption into the timeline panel
+    /// (an export's screenshot is of one of them).
+    caption_frames: u32,
+    show_info: bool,
+    fullscreen: bool,
+    applied_projector: Option<bool>,
+    /// Frame timing, for the benchmark and the status line.
+    pub frame_cpu: Duration,
+}
+
+impl SockscopeApp {
+    /// Builds the app from eframe's creation context: restores settings,
+    /// installs the vessel shader, and starts a lab session at once.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: &GuiOptions) -> Self {
+        let stored: Option<Settings> = if options.persist {
+            cc.storage
+                .and_then(|storage| eframe::get_value(storage, SETTINGS_KEY))
+        } else {
+            None
+        };
+        let mut settings = stored.unwrap_or_default();
+        if let Some(preset) = options.preset {
+            settings.lab = StoredConfig::from(&preset.config());
+        }
+        if let Some(dir) = &options.export_dir {
+            settings.export_dir = Some(dir.clone());
+        }
+        if options.projector {
+            settings.projector = true;
+        }
+        let config = settings.lab.to_config();
+        settings.lab = StoredConfig::from(&config);
+        let gpu = cc.wgpu_render_state.as_ref().is_some_and(vessel::install);
+        let source = match &options.fixed {
+            Some((info, timeline)) => Source::Fixed {
+                info: info.clone(),
+                timeline: timeline.clone(),
+            },
+            None => {
+                let mut lab = LiveLab::new(config, Some(repaint_waker(&cc.egui_ctx)));
+                lab.start(config);
+                Source::Live(Box::new(lab))
+            }
+        };
+        let (delivery_tx, delivery_rx) = unbounded();
+        let capture = (options.screenshot.is_some() || options.quit_after.is_some()).then(|| {
+            ScriptedCapture {
+                screenshot: options.screenshot.clone(),
+                after: options.quit_after.unwrap_or(Duration::from_secs(3)),
+                requested_at: None,
+                outcome: Arc::clone(&options.outcome),
+            }
+        });
+        SockscopeApp {
+            source,
+            pending: PendingBuffers {
+                sndbuf: config.sndbuf,
+                rcvbuf: config.rcvbuf,
+            },
+            settings,
+            persist: options.persist,
+            gpu,
+            slots: Slots::default(),
+            motion: VesselMotion::default(),
+            plot_view: PlotView::default(),
+            started: Instant::now(),
+            capture,
+            delivery_tx,
+            delivery_rx,
+            export_message: None,
+            exports_running: 0,
+            timeline_rect: None,
+            caption_frames: 0,
+            show_info: false,
+            fullscreen: false,
+            applied_projector: None,
+            frame_cpu: Duration::ZERO,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The config the lab runs with now.
+    pub fn config(&self) -> LabConfig {
+        match &self.source {
+            Source::Live(lab) => *lab.config(),
+            Source::Fixed { .. } => self.settings.lab.to_config(),
+        }
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        self.source.timeline()
+    }
+
+    fn info(&self) -> Option<&SessionInfo> {
+        match &self.source {
+            Source::Live(lab) => lab.info(),
+            Source::Fixed { info, .. } => Some(info),
+        }
+    }
+
+    pub fn export_dir(&self) -> PathBuf {
+        self.settings.export_dir.clone().unwrap_or_else(default_export_dir)
+    }
+
+    pub fn export_message(&self) -> Option<&(String, bool)> {
+        self.export_message.as_ref()
+    }
+
+    pub fn is_projector(&self) -> bool {
+        self.settings.projector
+    }
+
+    /// Applies one control.
+    fn act(&mut self, action: Action) {
+        let Source::Live(lab) = &mut self.source else {
+            return;
+        };
+        match action {
+            Action::SetReadRate(rate) => lab.set_read_rate(rate),
+            Action::SetWriteRate(rate) => lab.set_write_rate(rate),
+            Action::SetReadChunk(size) => lab.set_read_chunk(size),
+            Action::SetWriteChunk(size) => lab.set_write_chunk(size),
+            Action::SetSampleHz(hz) => lab.set_sample_hz(hz),
+            Action::TogglePause => {
+                if lab.config().read_rate.is_paused() {
+                    let resume = Rate::parse(&self.settings.resume_read_rate)
+                        .ok()
+                        .filter(|r| !r.is_paused())
+                        .unwrap_or(Rate::Unlimited);
+                    lab.set_read_rate(resume);
+                } else {
+                    self.settings.resume_read_rate = rate_text(lab.config().read_rate);
+                    lab.set_read_rate(Rate::Paused);
+                }
+            }
+            Action::ApplyBuffers { sndbuf, rcvbuf } => {
+                let config = LabConfig {
+                    sndbuf,
+                    rcvbuf,
+                    ..*lab.config()
+                };
+                lab.start(config);
+                self.plot_view = PlotView::default();
+            }
+            Action::Restart => {
+                let config = *lab.config();
+                lab.start(config);
+                self.plot_view = PlotView::default();
+            }
+            Action::LoadPreset(preset) => {
+                let config = preset.config();
+                self.pending = PendingBuffers {
+                    sndbuf: config.sndbuf,
+                    rcvbuf: config.rcvbuf,
+                };
+                lab.start(config);
+                self.plot_view = PlotView::default();
+            }
+        }
+        self.settings.lab = StoredConfig::from(lab.config());
+    }
+
+    /// Keyboard shortcuts, unless a text field has the keyboard.
+    fn shortcuts(&mut self, ctx: &egui::Context) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if ctx.egui_wants_keyboard_input() {
+            return actions;
+        }
+        let pressed = |key| ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key));
+        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)))
+            || pressed(Key::S)
+        {
+            self.export(ctx);
+        }
+        if pressed(Key::Space) {
+            actions.push(Action::TogglePause);
+        }
+        if pressed(Key::R) {
+            actions.push(Action::Restart);
+        }
+        if pressed(Key::P) {
+            self.settings.projector = !self.settings.projector;
+        }
+        if pressed(Key::F11) {
+            self.fullscreen = !self.fullscreen;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(self.fullscreen));
+        }
+        if pressed(Key::L) {
+            self.plot_view.follow = true;
+        }
+        if pressed(Key::I) {
+            self.show_info = !self.show_info;
+        }
+        if pressed(Key::C) {
+            self.settings.show_controls = !self.settings.show_controls;
+        }
+        if pressed(Key::Escape) {
+            if self.show_info {
+                self.show_info = false;
+            } else if self.fullscreen {
+                self.fullscreen = false;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
+            }
+        }
+        actions
+    }
+
+    /// Saves the timeline panel as a PNG (via a screenshot of the next
+    /// frame) and the full-resolution samples as CSV.
+    pub fn export(&mut self, ctx: &egui::Context) {
+        let dir = self.export_dir();
+        if let Err(error) = std::fs::create_dir_all(&dir) {
+            self.export_message = Some((
+                format!(
+                    "Cannot create the export folder {} ({}); choose another folder below.",
+                    dir.display(),
+                    error.kind()
+                ),
+                true,
+            ));
+            return;
+        }
+        let Some(rect) = self.timeline_rect else {
+            return;
+        };
+        let (stamp, _) = utc_stamp(unix_now());
+        let stem = format!("sockscope-{stamp}");
+        let png = unused_path(&dir, &stem, "png");
+        let csv = unused_path(&dir, &stem, "csv");
+        let tx = self.delivery_tx.clone();
+        let repaint = ctx.clone();
+        self.caption_frames = 3;
+        ctx.request_screenshot(move |image| {
+            let _ = tx.send(Delivery::Image(Shot::Timeline { rect, png }, image));
+            repaint.request_repaint();
+        });
+        let samples: Vec<Sample> = self.timeline().recent().iter().copied().collect();
+        let tx = self.delivery_tx.clone();
+        let repaint = ctx.clone();
+        self.exports_running += 2;
+        let spawned = std::thread::Builder::new()
+            .name("sockscope-export-csv".into())
+            .spawn(move || {
+                let result = write_csv(&csv, &samples);
+                let _ = tx.send(Delivery::Saved(result));
+                repaint.request_repaint();
+            });
+        if let Err(error) = spawned {
+            self.exports_running -= 1;
+            self.export_message = Some((format!("Could not start the CSV export: {error}."), true));
+        }
+        self.export_message = Some(("Exporting…".into(), false));
+    }
+
+    /// Handles screenshots and finished exports.
+    fn receive_deliveries(&mut self, ctx: &egui::Context) {
+        while let Ok(delivery) = self.delivery_rx.try_recv() {
+            match delivery {
+                Delivery::Image(Shot::Scripted(path), image) => {
+                    let result = save_image(&image, &path, None);
+                    if let Some(capture) = &self.capture {
+                        *capture.outcome.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(result.map(|_| path.clone()));
+                    }
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                Delivery::Image(Shot::Timeline { rect, png }, image) => {
+                    let tx = self.delivery_tx.clone();
+                    let repaint = ctx.clone();
+                    let ppp = ctx.pixels_per_point();
+                    let spawned = std::thread::Builder::new()
+                        .name("sockscope-export-png".into())
+                        .spawn(move || {
+                            let result = save_image(&image, &png, Some((rect, ppp)))
+                                .map(|()| format!("timeline saved to {}", png.display()));
+                            let _ = tx.send(Delivery::Saved(result));
+                            repaint.request_repaint();
+                        });
+                    if spawned.is_err() {
+                        self.exports_running = self.exports_running.saturating_sub(1);
+                    }
+                }
+                Delivery::Saved(result) => {
+                    self.exports_running = self.exports_running.saturating_sub(1);
+                    let (text, failed) = match result {
+                        Ok(text) => (text, false),
+                        Err(text) => (text, true),
+                    };
+                    // Keep an error visible over a later success.
+                    match &mut self.export_message {
+                        Some((message, was_failed)) if message != "Exporting…" => {
+                            if failed || !*was_failed {
+                                *message = format!("{message}; {text}");
+                                *was_failed |= failed;
+                            }
+                        }
+                        slot => *slot = Some((capitalise(&text), failed)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn scripted_capture(&mut self, ctx: &egui::Context) {
+        let Some(capture) = &mut self.capture else {
+            return;
+        };
+        let elapsed = self.started.elapsed();
+        if elapsed < capture.after {
+            ctx.request_repaint_after(capture.after - elapsed);
+            return;
+        }
+        match (&capture.screenshot, capture.requested_at) {
+            (None, _) => {
+                *capture.outcome.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(Ok(PathBuf::new()));
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            (Some(path), None) => {
+                capture.requested_at = Some(Instant::now());
+                let tx = self.delivery_tx.clone();
+                let repaint = ctx.clone();
+                let path = path.clone();
+                ctx.request_screenshot(move |image| {
+                    let _ = tx.send(Delivery::Image(Shot::Scripted(path), image));
+                    repaint.request_repaint();
+                });
+            }
+            (Some(_), Some(at)) if at.elapsed() > Duration::from_secs(20) => {
+                *capture.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(Err(
+                    "the renderer never delivered the screenshot (20 s)".into(),
+                ));
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            _ => ctx.request_repaint_after(Duration::from_millis(50)),
+        }
+    }
+
+    /// The newest sample and what the picture derives from it.
+    fn now(&self) -> (Sample, Option<u64>, f64, f64) {
+        let timeline = self.timeline();
+        let sample = timeline.last().copied().unwrap_or_default();
+        // The running stall began at the last WriterStallStarted event.
+        let stall_started = timeline
+            .events()
+            .iter()
+            .rev()
+            .find(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::WriterStallStarted | EventKind::WriterStallEnded { .. }
+                )
+            })
+            .filter(|e| e.kind == EventKind::WriterStallStarted)
+            .map(|e| e.t_ns);
+        // Rates over the last half second of samples.
+        let recent = timeline.recent();
+        let since = sample.t_ns.saturating_sub(500_000_000);
+        let start = recent.partition_point(|s| s.t_ns < since);
+        let (write_rate, read_rate) = match recent.get(start) {
+            Some(first) if sample.t_ns > first.t_ns => {
+                let secs = (sample.t_ns - first.t_ns) as f64 / 1e9;
+                (
+                    sample.written.saturating_sub(first.written) as f64 / secs,
+                    sample.read.saturating_sub(first.read) as f64 / secs,
+                )
+            }
+            _ => (0.0, 0.0),
+        };
+        (sample, stall_started, write_rate, read_rate)
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui, palette: &Palette) -> Vec<Action> {
+        let mut actions = Vec::new();
+        ui.horizontal_wrapped(|ui| {
+            ui.heading(RichText::new("sockscope").strong());
+            if let Some(info) = self.info()
+                && ui.available_width() > 700.0
+            {
+                ui.label(
+                    RichText::new(format!(
+                        "TCP {} → {} · connection #{}",
+                        info.writer_addr, info.reader_addr, info.id
+                    ))
+                    .color(palette.weak_text),
+                );
+            }
+            let t = self.timeline().last().map_or(0.0, Sample::t_secs);
+            ui.label(RichText::new(format!("{t:.1} s")).monospace());
+            ui.separator();
+            let paused = self.config().read_rate.is_paused();
+            if ui
+                .button(if paused { "Resume reader" } else { "Pause reader" })
+                .on_hover_text("Space")
+                .clicked()
+            {
+                actions.push(Action::TogglePause);
+            }
+            if ui.button("Export").on_hover_text("S or Ctrl+S: timeline PNG and samples CSV").clicked() {
+                self.export(ui.ctx());
+            }
+            let mut projector = self.settings.projector;
+            if ui.toggle_value(&mut projector, "Projector").on_hover_text("P: large text, light high-contrast theme").changed() {
+                self.settings.projector = projector;
+            }
+            ui.toggle_value(&mut self.show_info, "Info").on_hover_text("I: how Linux sizes and counts socket buffers");
+            ui.toggle_value(&mut self.settings.show_controls, "Controls").on_hover_text("C");
+        });
+        actions
+    }
+
+    fn event_log(&self, ui: &mut egui::Ui, palette: &Palette) {
+        ui.label(RichText::new("Events").strong());
+        let events = self.timeline().events();
+        egui::ScrollArea::vertical()
+            .id_salt("events")
+            .auto_shrink([false, false])
+            .stick_to_bottom(true)
+            .show(ui, |ui| {
+                let skip = events.len().saturating_sub(300);
+                for event in events.iter().skip(skip) {
+                    let color = match event.kind {
+                        EventKind::WriterStallStarted | EventKind::PeerReset | EventKind::WriterPeerGone => palette.alarm,
+                        EventKind::WindowClosed | EventKind::ReaderPaused => palette.caution,
+                        EventKind::WriterStallEnded { .. } | EventKind::WindowReopened | EventKind::ReaderResumed => palette.ok,
+                        EventKind::PeerClosed => palette.text,
+                    };
+                    ui.label(
+                        RichText::new(format!(
+                            "{:>8.3} s  {}",
+                            event.t_ns as f64 / 1e9,
+                            event.kind.describe()
+                        ))
+                        .color(color)
+                        .small(),
+                    );
+                }
+                if events.is_empty() {
+                    ui.label(RichText::new("No stalls yet. Pause the reader (Space) to make one.").small().color(palette.weak_text));
+                }
+            });
+    }
+
+    /// The caption line that goes into exported PNGs: settings and time.
+    fn export_caption(&self) -> String {
+        let config = self.config();
+        let buffer = |setting: Option<&crate::lab::BufferSetting>| match setting {
+            Some(s) => match s.requested {
+                Some(asked) => format!("{} → {}", format_bytes(asked), format_bytes(s.effective)),
+                None => format!("auto {}", format_bytes(s.effective)),
+            },
+            None => "–".into(),
+        };
+        let info = self.info();
+        let (_, when) = utc_stamp(unix_now());
+        format!(
+            "SO_SNDBUF {} · SO_RCVBUF {} · writer {} send({}) · reader {} recv({}) · {} Hz · {when}",
+            buffer(info.map(|i| &i.sndbuf)),
+            buffer(info.map(|i| &i.rcvbuf)),
+            config.write_rate,
+            format_bytes(config.write_chunk.bytes()),
+            config.read_rate,
+            format_bytes(config.read_chunk.bytes()),
+            config.sample_hz,
+        )
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `$HOME/sockscope-exports`, or the working folder's.
+pub fn default_export_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+        .join("sockscope-exports")
+}
+
+fn write_csv(path: &std::path::Path, samples: &[Sample]) -> Result<String, String> {
+    let shown = path.display();
+    let mut file = AtomicFile::create(path).map_err(|e| format!("{e}"))?;
+    let mut csv = SampleCsv::new(file.writer());
+    for sample in samples {
+        csv.write(sample)
+            .map_err(|e| format!("cannot write {shown}: {e}"))?;
+    }
+    let rows = csv.rows();
+    csv.finish().map_err(|e| format!("cannot write {shown}: {e}"))?;
+    file.commit().map_err(|e| format!("cannot write {shown}: {e}"))?;
+    Ok(format!("{rows} samples saved to {shown}"))
+}
+
+/// Writes a screenshot (or the `crop` region of it, in points) as PNG.
+fn save_image(
+    image: &egui::ColorImage,
+    path: &std::path::Path,
+    crop: Option<(egui::Rect, f32)>,
+) -> Result<(), String> {
+    let region;
+    let image = match crop {
+        Some((rect, ppp)) => {
+            region = image.region(&rect, Some(ppp));
+            &region
+        }
+        None => image,
+    };
+    let [width, height] = image.size;
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    write_png(path, width as u32, height as u32, &rgba)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+impl eframe::App for SockscopeApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let frame_start = Instant::now();
+        let ctx = ui.ctx().clone();
+        if self.applied_projector != Some(self.settings.projector) {
+            theme::apply(&ctx, self.settings.projector);
+            self.applied_projector = Some(self.settings.projector);
+        }
+        let palette = Palette::new(self.settings.projector);
+        if let Source::Live(lab) = &mut self.source {
+            lab.pump();
+        }
+        self.receive_deliveries(&ctx);
+        let mut actions = self.shortcuts(&ctx);
+        self.slots.begin_frame();
+
+        egui::Panel::top("top").show(ui, |ui| {
+            actions.extend(self.top_bar(ui, &palette));
+        });
+        if let Some((message, failed)) = &self.export_message {
+            let (message, failed) = (message.clone(), *failed);
+            egui::Panel::bottom("status").show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    let color = if failed { palette.alarm } else { palette.ok };
+                    ui.label(RichText::new(message).color(color));
+                    if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                        self.export_message = None;
+                    }
+                });
+            });
+        }
+        if self.settings.show_controls {
+            let config = self.config();
+            let info = self.info().cloned();
+            egui::Panel::left("controls")
+                .resizable(true)
+                .default_size(if self.settings.projector { 270.0 } else { 250.0 })
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        actions.extend(controls::panel(ui, &config, info.as_ref(), &mut self.pending, &palette));
+                        ui.separator();
+                        ui.label(RichText::new("Export folder").strong());
+                        let mut dir = self.export_dir().display().to_string();
+                        let response = ui.add(egui::TextEdit::singleline(&mut dir).desired_width(f32::INFINITY));
+                        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Export folder"));
+                        if response.changed() {
+                            self.settings.export_dir = Some(PathBuf::from(dir));
+                        }
+                        ui.label(RichText::new("S: save the timeline (PNG) and samples (CSV) there.").small().color(palette.weak_text));
+                    });
+                });
+        }
+        if let Source::Live(lab) = &self.source
+            && let Some(error) = lab.error()
+        {
+            let error = error.to_string();
+            egui::Panel::top("error").show(ui, |ui| {
+                ui.label(RichText::new(error).color(palette.alarm).strong());
+            });
+        }
+
+        let (sample, stall_started_ns, write_rate, read_rate) = self.now();
+        let config = self.config();
+        let info = self.info().cloned();
+        let now = Now {
+            sample,
+            info: info.as_ref(),
+            config: &config,
+            stall_started_ns,
+            write_rate,
+            read_rate,
+        };
+        let mut animating = false;
+        egui::CentralPanel::default().show(ui, |ui| {
+            let available = ui.available_height();
+            let diagram_height = (available * 0.5).clamp(240.0, 420.0);
+            animating = view::pipeline(ui, &now, &mut self.motion, &palette, self.gpu, &mut self.slots, diagram_height);
+            let (caption, severity) = view::caption(&now);
+            ui.add_space(4.0);
+            ui.label(
+                RichText::new(caption)
+                    .size(17.0 * palette.scale)
+                    .color(severity.color(&palette))
+                    .strong(),
+            );
+            ui.add_space(4.0);
+            ui.separator();
+            // Timeline (left) and event log (right).
+            let rest = ui.available_size();
+            let log_width = (rest.x * 0.28).clamp(200.0, 360.0);
+            ui.horizontal_top(|ui| {
+                let plot_size = egui::vec2(rest.x - log_width - 8.0, rest.y);
+                let plot_rect = ui.allocate_ui_with_layout(plot_size, egui::Layout::top_down(egui::Align::LEFT), |ui| {
+                    ui.set_min_size(plot_size);
+                    // The settings line is part of exported PNGs; on screen
+                    // the controls already say it.
+                    if self.caption_frames > 0 {
+                        self.caption_frames -= 1;
+                        ui.add(egui::Label::new(RichText::new(self.export_caption()).strong()).wrap());
+                    }
+                    plot::legend(ui, &palette);
+                    ui.horizontal(|ui| {
+                        let mut follow = self.plot_view.follow;
+                        if ui.toggle_value(&mut follow, "Follow live (L)").changed() {
+                            self.plot_view.follow = follow;
+                        }
+                        ui.label(RichText::new("window").small());
+                        for (secs, label) in plot::WINDOWS {
+                            if ui.selectable_label(self.settings.plot.window_secs == secs, label).clicked() {
+                                self.settings.plot.window_secs = secs;
+                                self.plot_view.follow = true;
+                            }
+                        }
+                        if !self.plot_view.follow {
+                            ui.label(RichText::new("paused: drag to pan, scroll/pinch to zoom").small());
+                        }
+                    });
+                    plot::show(ui, self.source.timeline(), info.as_ref(), &self.settings.plot, &mut self.plot_view, &palette);
+                });
+                self.timeline_rect = Some(plot_rect.response.rect);
+                ui.allocate_ui_with_layout(
+                    egui::vec2(log_width, rest.y),
+                    egui::Layout::top_down(egui::Align::LEFT),
+                    |ui| {
+                        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+                        self.event_log(ui, &palette);
+                    },
+                );
+            });
+        });
+
+        if self.show_info {
+            let mut open = true;
+            egui::Window::new("How Linux sizes and counts socket buffers")
+                .open(&mut open)
+                .default_width(560.0)
+                .collapsible(false)
+                .show(&ctx, |ui| info_panel::show(ui, info.as_ref()));
+            self.show_info = open;
+        }
+
+        for action in actions {
+            self.act(action);
+        }
+        self.scripted_capture(&ctx);
+        if animating || self.exports_running > 0 {
+            ctx.request_repaint();
+        }
+        self.frame_cpu = frame_start.elapsed();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.persist {
+            eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        }
+    }
+
+    fn persist_egui_memory(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_settings_survive_nonsense() {
+        let broken = StoredConfig {
+            sndbuf: Some(0),
+            rcvbuf: Some(u64::MAX),
+            write_rate: "fast".into(),
+            write_chunk: 0,
+            read_rate: "-3".into(),
+            read_chunk: u64::MAX,
+            sample_hz: 0,
+        };
+        let config = broken.to_config();
+        let default = Preset::Balanced.config();
+        assert_eq!(config.sndbuf, None);
+        assert_eq!(config.rcvbuf, None);
+        assert_eq!(config.write_rate, default.write_rate);
+        assert_eq!(config.read_rate, default.read_rate);
+        assert_eq!(config.write_chunk, default.write_chunk);
+        assert_eq!(config.read_chunk, default.read_chunk);
+        assert_eq!(config.sample_hz, default.sample_hz);
+        for preset in Preset::ALL {
+            let config = preset.config();
+            assert_eq!(StoredConfig::from(&config).to_config(), config);
+        }
+        // Unknown and missing fields fall back too.
+        let parsed: Settings = serde_json::from_str(r#"{"projector": true, "nonsense": 3}"#).unwrap();
+        assert!(parsed.projector);
+        assert_eq!(parsed.lab, StoredConfig::default());
+    }
+}

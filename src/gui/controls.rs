@@ -1,0 +1,261 @@
+//! The teacher's controls. Each has an accessible label and a number that
+//! can be typed; they return actions and never touch the lab themselves.
+
+use eframe::egui::{self, RichText};
+
+use super::theme::Palette;
+use crate::lab::units::format_bytes;
+use crate::lab::{LabConfig, Preset, Rate, SessionInfo, Size};
+
+/// What the user asked for this frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action {
+    SetReadRate(Rate),
+    SetWriteRate(Rate),
+    SetReadChunk(Size),
+    SetWriteChunk(Size),
+    SetSampleHz(u32),
+    /// New buffer sizes take a new connection.
+    ApplyBuffers {
+        sndbuf: Option<Size>,
+        rcvbuf: Option<Size>,
+    },
+    TogglePause,
+    Restart,
+    LoadPreset(Preset),
+}
+
+/// Buffer sizes being edited; they apply only on "Apply".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PendingBuffers {
+    pub sndbuf: Option<Size>,
+    pub rcvbuf: Option<Size>,
+}
+
+const KIB: f64 = 1024.0;
+
+/// A rate control: a log slider in KiB/s with a typed value, a "no limit"
+/// box, and (for the reader) a big Pause button elsewhere.
+fn rate_control(ui: &mut egui::Ui, label: &str, rate: Rate, id: &str) -> Option<Rate> {
+    let mut changed = None;
+    let unlimited = rate == Rate::Unlimited;
+    let mut kib = match rate {
+        Rate::BytesPerSec(n) => n as f64 / KIB,
+        Rate::Paused => 0.0,
+        Rate::Unlimited => ui
+            .ctx()
+            .data(|d| d.get_temp::<f64>(egui::Id::unique((id, "last"))))
+            .unwrap_or(1024.0),
+    };
+    ui.label(RichText::new(label).strong());
+    ui.horizontal(|ui| {
+        let slider = egui::Slider::new(&mut kib, 0.0..=200_000.0)
+            .logarithmic(true)
+            .smallest_positive(1.0)
+            .suffix(" KiB/s")
+            .max_decimals(0)
+            .text("")
+            .custom_formatter(|v, _| format!("{v:.0}"));
+        let response = ui
+            .add_enabled(!unlimited, slider)
+            .on_hover_text("0 pauses: no calls at all");
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Slider, true, format!("{label} (KiB/s)"))
+        });
+        if response.changed() {
+            ui.ctx()
+                .data_mut(|d| d.insert_temp(egui::Id::unique((id, "last")), kib.max(1.0)));
+            changed = Some(if kib <= 0.0 {
+                Rate::Paused
+            } else {
+                Rate::BytesPerSec((kib * KIB).round().max(1.0) as u64)
+            });
+        }
+    });
+    let mut no_limit = unlimited;
+    if ui
+        .checkbox(&mut no_limit, format!("{label}: no limit"))
+        .changed()
+    {
+        changed = Some(if no_limit {
+            Rate::Unlimited
+        } else {
+            Rate::BytesPerSec((kib.max(1.0) * KIB) as u64)
+        });
+    }
+    changed
+}
+
+/// A size control in bytes on a log slider (1 B to `max`).
+fn size_control(ui: &mut egui::Ui, label: &str, size: Size, max: f64) -> Option<Size> {
+    let mut bytes = size.bytes() as f64;
+    ui.label(RichText::new(label).strong());
+    let response = ui.add(
+        egui::Slider::new(&mut bytes, 1.0..=max)
+            .logarithmic(true)
+            .max_decimals(0)
+            .suffix(" B")
+            .text(""),
+    );
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Slider, true, format!("{label} (bytes)"))
+    });
+    let response = response.on_hover_text(format_bytes(bytes as u64));
+    response
+        .changed()
+        .then(|| Size(bytes.round().clamp(1.0, max) as u64))
+}
+
+/// A requested buffer size in KiB, or unset (kernel autotuning).
+fn buffer_request(ui: &mut egui::Ui, label: &str, size: &mut Option<Size>) {
+    ui.label(RichText::new(label).strong());
+    let mut autotune = size.is_none();
+    let mut kib = size.map_or(64.0, |s| s.bytes() as f64 / KIB);
+    ui.horizontal(|ui| {
+        let response = ui.add_enabled(
+            !autotune,
+            egui::Slider::new(&mut kib, 1.0..=8192.0)
+                .logarithmic(true)
+                .max_decimals(0)
+                .suffix(" KiB")
+                .text(""),
+        );
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::Role::Slider,
+                true,
+                format!("{label} request (KiB)"),
+            )
+        });
+        if response.changed() {
+            *size = Some(Size((kib.round().max(1.0) * KIB) as u64));
+        }
+    });
+    if ui
+        .checkbox(&mut autotune, format!("{label}: unset (autotuning)"))
+        .changed()
+    {
+        *size = if autotune {
+            None
+        } else {
+            Some(Size((kib.round().max(1.0) * KIB) as u64))
+        };
+    }
+}
+
+/// The whole panel. `pending` holds buffer sizes not yet applied.
+pub fn panel(
+    ui: &mut egui::Ui,
+    config: &LabConfig,
+    info: Option<&SessionInfo>,
+    pending: &mut PendingBuffers,
+    palette: &Palette,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.heading("Reader");
+    let paused = config.read_rate.is_paused();
+    let pause_text = if paused {
+        "Resume reader (Space)"
+    } else {
+        "Pause reader (Space)"
+    };
+    let button = egui::Button::new(RichText::new(pause_text).size(18.0 * palette.scale))
+        .fill(if paused { palette.paused } else { palette.glass })
+        .min_size(egui::vec2(ui.available_width(), 36.0 * palette.scale));
+    if ui.add(button).clicked() {
+        actions.push(Action::TogglePause);
+    }
+    if let Some(rate) = rate_control(ui, "Reader rate", config.read_rate, "read") {
+        actions.push(Action::SetReadRate(rate));
+    }
+    if let Some(size) = size_control(ui, "recv(bufsize)", config.read_chunk, 1_048_576.0) {
+        actions.push(Action::SetReadChunk(size));
+    }
+    ui.separator();
+    ui.heading("Writer");
+    if let Some(rate) = rate_control(ui, "Writer rate", config.write_rate, "write") {
+        actions.push(Action::SetWriteRate(rate));
+    }
+    if let Some(size) = size_control(ui, "send(data) size", config.write_chunk, 1_048_576.0) {
+        actions.push(Action::SetWriteChunk(size));
+    }
+    ui.separator();
+    ui.heading("Kernel buffers");
+    buffer_request(ui, "SO_SNDBUF", &mut pending.sndbuf);
+    buffer_request(ui, "SO_RCVBUF", &mut pending.rcvbuf);
+    if let Some(info) = info {
+        for setting in [&info.sndbuf, &info.rcvbuf] {
+            let text = match setting.requested {
+                Some(asked) => format!(
+                    "{}: asked {}, kernel uses {}{}",
+                    setting.kind.option(),
+                    format_bytes(asked),
+                    format_bytes(setting.effective),
+                    if setting.clamped() {
+                        " (capped, then doubled)"
+                    } else if setting.raised() {
+                        " (raised to the minimum)"
+                    } else {
+                        " (doubled)"
+                    }
+                ),
+                None => format!(
+                    "{}: unset, autotuning from {}",
+                    setting.kind.option(),
+                    format_bytes(setting.effective)
+                ),
+            };
+            ui.label(RichText::new(text).small());
+        }
+    }
+    let changed = pending.sndbuf != config.sndbuf || pending.rcvbuf != config.rcvbuf;
+    let apply = ui
+        .add_enabled(changed, egui::Button::new("Apply sizes (new connection)"))
+        .on_hover_text(
+            "Buffer sizes are set before listen()/connect(): the window scale is agreed \
+             in the handshake, so new sizes need a new connection.",
+        );
+    if apply.clicked() {
+        actions.push(Action::ApplyBuffers {
+            sndbuf: pending.sndbuf,
+            rcvbuf: pending.rcvbuf,
+        });
+    }
+    ui.label(
+        RichText::new("Sizes apply at connect(): applying restarts the connection.")
+            .small()
+            .color(palette.weak_text),
+    );
+    ui.separator();
+    ui.heading("Sampling");
+    let mut hz = f64::from(config.sample_hz);
+    let response = ui.add(
+        egui::Slider::new(&mut hz, 1.0..=10_000.0)
+            .logarithmic(true)
+            .max_decimals(0)
+            .suffix(" Hz")
+            .text(""),
+    );
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Slider, true, "Sample rate (Hz)")
+    });
+    if response.changed() {
+        actions.push(Action::SetSampleHz(hz.round().clamp(1.0, 10_000.0) as u32));
+    }
+    ui.separator();
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("Restart (R)").clicked() {
+            actions.push(Action::Restart);
+        }
+        egui::ComboBox::from_id_salt("preset")
+            .selected_text("Preset…")
+            .show_ui(ui, |ui| {
+                for preset in Preset::ALL {
+                    if ui.selectable_label(false, preset.name()).clicked() {
+                        actions.push(Action::LoadPreset(preset));
+                    }
+                }
+            });
+    });
+    actions
+}

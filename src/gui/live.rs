@@ -1,0 +1,194 @@
+//! The window's side of a lab session: starts and restarts it, drains its
+//! sample channel without blocking, and keeps the timeline. A session being
+//! replaced is stopped and joined on a background thread, so a restart never
+//! waits for a worker.
+
+use std::sync::Arc;
+
+use crossbeam_channel::TryRecvError;
+
+use crate::lab::sampler::Waker;
+use crate::lab::{LabConfig, Rate, Sample, Session, SessionInfo, Size, Timeline};
+
+/// Where the window's numbers come from.
+pub enum Source {
+    /// A real session on loopback.
+    Live(Box<LiveLab>),
+    /// A recorded or synthetic timeline (tests, snapshots, benchmarks).
+    Fixed {
+        info: Box<SessionInfo>,
+        timeline: Box<Timeline>,
+    },
+}
+
+impl Source {
+    pub fn timeline(&self) -> &Timeline {
+        match self {
+            Source::Live(lab) => lab.timeline(),
+            Source::Fixed { timeline, .. } => timeline,
+        }
+    }
+}
+
+pub struct LiveLab {
+    config: LabConfig,
+    session: Option<Session>,
+    info: Option<SessionInfo>,
+    timeline: Timeline,
+    waker: Option<Waker>,
+    /// Why the last start failed, in one sentence.
+    error: Option<String>,
+    /// Batches received from an older session and dropped.
+    stale_batches: u64,
+}
+
+impl LiveLab {
+    pub fn new(config: LabConfig, waker: Option<Waker>) -> Self {
+        LiveLab {
+            config,
+            session: None,
+            info: None,
+            timeline: Timeline::new(),
+            waker,
+            error: None,
+            stale_batches: 0,
+        }
+    }
+
+    /// Starts (or restarts) the connection with `config`: new sockets, so
+    /// new buffer sizes take effect, and an empty timeline.
+    pub fn start(&mut self, config: LabConfig) {
+        self.retire();
+        self.config = config;
+        self.timeline = Timeline::new();
+        match Session::start_with_waker(config, self.waker.clone()) {
+            Ok(session) => {
+                self.info = Some(session.info().clone());
+                self.session = Some(session);
+                self.error = None;
+            }
+            Err(error) => {
+                self.info = None;
+                self.error = Some(format!("Could not start the connection: {error}."));
+            }
+        }
+    }
+
+    /// Stops the current session in the background.
+    fn retire(&mut self) {
+        if let Some(session) = self.session.take() {
+            session.abort();
+            let joiner = std::thread::Builder::new()
+                .name("sockscope-retire".into())
+                .spawn(move || drop(session.join()));
+            if let Err(error) = joiner {
+                // No thread to spare: the workers still stop (abort above);
+                // dropping the handles only skips the join.
+                self.error = Some(format!("Could not join the old session: {error}."));
+            }
+        }
+    }
+
+    /// Moves every waiting batch into the timeline; never blocks.
+    /// Returns the number of samples taken.
+    pub fn pump(&mut self) -> usize {
+        let Some(session) = &self.session else {
+            return 0;
+        };
+        let id = session.id();
+        let mut taken = 0;
+        loop {
+            match session.samples().try_recv() {
+                Ok(batch) if batch.session_id == id => {
+                    taken += batch.samples.len();
+                    self.timeline.extend(batch.samples);
+                }
+                Ok(_) => self.stale_batches += 1,
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        taken
+    }
+
+    pub fn config(&self) -> &LabConfig {
+        &self.config
+    }
+
+    pub fn info(&self) -> Option<&SessionInfo> {
+        self.info.as_ref()
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn session_id(&self) -> Option<u64> {
+        self.session.as_ref().map(Session::id)
+    }
+
+    pub fn set_read_rate(&mut self, rate: Rate) {
+        self.config.read_rate = rate;
+        if let Some(session) = &self.session {
+            session.set_read_rate(rate);
+        }
+    }
+
+    pub fn set_write_rate(&mut self, rate: Rate) {
+        self.config.write_rate = rate;
+        if let Some(session) = &self.session {
+            session.set_write_rate(rate);
+        }
+    }
+
+    /// Sizes were checked by the controls; an error here is a bug report.
+    pub fn set_read_chunk(&mut self, chunk: Size) {
+        self.config.read_chunk = chunk;
+        if let Some(session) = &self.session
+            && let Err(error) = session.set_read_chunk(chunk)
+        {
+            self.error = Some(format!("{error}."));
+        }
+    }
+
+    pub fn set_write_chunk(&mut self, chunk: Size) {
+        self.config.write_chunk = chunk;
+        if let Some(session) = &self.session
+            && let Err(error) = session.set_write_chunk(chunk)
+        {
+            self.error = Some(format!("{error}."));
+        }
+    }
+
+    pub fn set_sample_hz(&mut self, hz: u32) {
+        self.config.sample_hz = hz;
+        if let Some(session) = &self.session
+            && let Err(error) = session.set_sample_hz(hz)
+        {
+            self.error = Some(format!("{error}."));
+        }
+    }
+
+    /// A copy of the full-resolution samples, for a CSV export.
+    pub fn recent_samples(&self) -> Vec<Sample> {
+        self.timeline.recent().iter().copied().collect()
+    }
+}
+
+impl Drop for LiveLab {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            session.abort();
+            drop(session.join());
+        }
+    }
+}
+
+/// A waker that repaints the window whenever the sampler sends a batch.
+pub fn repaint_waker(ctx: &eframe::egui::Context) -> Waker {
+    let ctx = ctx.clone();
+    Arc::new(move || ctx.request_repaint())
+}

@@ -1,0 +1,325 @@
+//! The timeline: send queue, in flight, receive queue and the reader's
+//! throughput over time, with writer stalls and zero-window intervals
+//! shaded. Whatever the zoom, the visible range is thinned to one min/max
+//! column per pixel (`Timeline::thin`), so a frame costs about the same for
+//! a minute of samples as for an hour.
+
+use eframe::egui::{self, Color32, Vec2b};
+use egui_plot::{HLine, Line, LineStyle, Plot, PlotBounds, PlotPoints, Span};
+
+use super::theme::Palette;
+use crate::lab::units::format_bytes;
+use crate::lab::{SessionInfo, Thinned, Timeline};
+
+/// What the user chose for the timeline; persisted.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PlotSettings {
+    /// Seconds shown while following live.
+    pub window_secs: f64,
+}
+
+impl Default for PlotSettings {
+    fn default() -> Self {
+        PlotSettings { window_secs: 20.0 }
+    }
+}
+
+pub const WINDOWS: [(f64, &str); 5] = [
+    (10.0, "10 s"),
+    (20.0, "20 s"),
+    (60.0, "1 min"),
+    (300.0, "5 min"),
+    (f64::INFINITY, "all"),
+];
+
+/// Per-frame state of the timeline view.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlotView {
+    /// Scroll with the newest sample; off once the user pans or zooms.
+    pub follow: bool,
+}
+
+impl Default for PlotView {
+    fn default() -> Self {
+        PlotView { follow: true }
+    }
+}
+
+/// Line points for one series: each column contributes its minimum and its
+/// maximum, so the stroke covers every value the column held.
+pub fn min_max_points(
+    thinned: &Thinned,
+    pick: impl Fn(&crate::lab::SampleSpan) -> (u32, u32),
+) -> Vec<[f64; 2]> {
+    let width = (thinned.t_end_ns - thinned.t_start_ns) as f64 / thinned.columns.len() as f64;
+    let mut points = Vec::with_capacity(thinned.columns.len() * 2);
+    for (c, column) in thinned.columns.iter().enumerate() {
+        let Some(column) = column else { continue };
+        let x = (thinned.t_start_ns as f64 + (c as f64 + 0.5) * width) / 1e9;
+        let (min, max) = pick(column);
+        points.push([x, f64::from(min)]);
+        if max != min {
+            points.push([x, f64::from(max)]);
+        }
+    }
+    points
+}
+
+/// Runs of columns where `flag` holds, as time ranges in seconds.
+pub fn flagged_ranges(
+    thinned: &Thinned,
+    flag: impl Fn(&crate::lab::SampleSpan) -> bool,
+) -> Vec<(f64, f64)> {
+    let width = (thinned.t_end_ns - thinned.t_start_ns) as f64 / thinned.columns.len() as f64;
+    let x = |c: usize| (thinned.t_start_ns as f64 + c as f64 * width) / 1e9;
+    let mut ranges = Vec::new();
+    let mut start = None;
+    for (c, column) in thinned.columns.iter().enumerate() {
+        let on = column.as_ref().is_some_and(&flag);
+        match (on, start) {
+            (true, None) => start = Some(c),
+            (false, Some(s)) => {
+                ranges.push((x(s), x(c)));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        ranges.push((x(s), x(thinned.columns.len())));
+    }
+    ranges
+}
+
+/// The time range to show, in seconds.
+fn follow_range(timeline: &Timeline, window_secs: f64) -> (f64, f64) {
+    let newest = timeline.last().map_or(0.0, |s| s.t_secs());
+    if window_secs.is_finite() {
+        let end = newest.max(window_secs);
+        (end - window_secs, end)
+    } else {
+        (0.0, newest.max(1.0))
+    }
+}
+
+/// Draws both plots (buffers above, throughput below) into `ui`.
+pub fn show(
+    ui: &mut egui::Ui,
+    timeline: &Timeline,
+    info: Option<&SessionInfo>,
+    settings: &PlotSettings,
+    view: &mut PlotView,
+    palette: &Palette,
+) {
+    let capacity = info.map_or(0, |i| i.sndbuf.effective.max(i.rcvbuf.effective)) as f64;
+    let peak = f64::from(timeline.peak_send_queue().max(timeline.peak_recv_queue()));
+    let y_max = capacity.max(peak).max(1024.0) * 1.08;
+    let (live_start, live_end) = follow_range(timeline, settings.window_secs);
+    let total_height = ui.available_height();
+    let rate_height = (total_height * 0.3).clamp(60.0, 160.0);
+    let group = egui::Id::unique("timeline-x");
+    let mut interacted = false;
+    let mut shown_range = (live_start, live_end);
+
+    let buffers = Plot::new("buffers")
+        .height((total_height - rate_height - 8.0).max(80.0))
+        .link_axis(group, Vec2b::new(true, false))
+        .link_cursor(group, Vec2b::new(true, false))
+        .y_axis_label("bytes")
+        .y_axis_formatter(|mark, _| format_bytes(mark.value.max(0.0) as u64))
+        .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
+        .allow_double_click_reset(false)
+        .show(ui, |plot_ui| {
+            if view.follow {
+                plot_ui.set_plot_bounds(PlotBounds::from_min_max(
+                    [live_start, 0.0],
+                    [live_end, y_max],
+                ));
+            } else {
+                let bounds = plot_ui.plot_bounds();
+                plot_ui.set_plot_bounds_y(0.0..=y_max.max(bounds.max()[1]));
+            }
+            let bounds = plot_ui.plot_bounds();
+            shown_range = (bounds.min()[0].max(0.0), bounds.max()[0].max(0.0));
+            let columns = plot_ui.transform().frame().width().round().max(1.0) as usize;
+            let thinned = thin(timeline, shown_range, columns);
+            for (start, end) in flagged_ranges(&thinned, |c| c.any_zero_window) {
+                plot_ui.span(
+                    Span::new("", start..=end)
+                        .fill(palette.caution.gamma_multiply(0.22))
+                        .border_width(0.0),
+                );
+            }
+            for (start, end) in flagged_ranges(&thinned, |c| c.any_writer_blocked) {
+                plot_ui.span(
+                    Span::new("", start..=end)
+                        .fill(palette.alarm.gamma_multiply(0.22))
+                        .border_width(0.0),
+                );
+            }
+            let width = palette.line_width;
+            if let Some(info) = info {
+                // The effective sizes: what the kernel stores after doubling.
+                plot_ui.hline(
+                    HLine::new(
+                        format!("SO_SNDBUF {}", format_bytes(info.sndbuf.effective)),
+                        info.sndbuf.effective as f64,
+                    )
+                    .color(palette.unsent.gamma_multiply(0.7))
+                    .style(LineStyle::dashed_loose())
+                    .width(1.0),
+                );
+                plot_ui.hline(
+                    HLine::new(
+                        format!("SO_RCVBUF {}", format_bytes(info.rcvbuf.effective)),
+                        info.rcvbuf.effective as f64,
+                    )
+                    .color(palette.received.gamma_multiply(0.7))
+                    .style(LineStyle::dashed_dense())
+                    .width(1.0),
+                );
+            }
+            plot_ui.line(
+                Line::new(
+                    "send queue (SIOCOUTQ)",
+                    PlotPoints::from(min_max_points(&thinned, |c| {
+                        (c.send_queue.min, c.send_queue.max)
+                    })),
+                )
+                .color(palette.unsent)
+                .width(width),
+            );
+            plot_ui.line(
+                Line::new(
+                    "in flight (sent, not ACKed)",
+                    PlotPoints::from(min_max_points(&thinned, |c| {
+                        (c.in_flight.min, c.in_flight.max)
+                    })),
+                )
+                .color(palette.in_flight)
+                .width(width),
+            );
+            plot_ui.line(
+                Line::new(
+                    "receive queue (FIONREAD)",
+                    PlotPoints::from(min_max_points(&thinned, |c| {
+                        (c.recv_queue.min, c.recv_queue.max)
+                    })),
+                )
+                .color(palette.received)
+                .width(width),
+            );
+            let response = plot_ui.response();
+            if response.dragged() || (response.hovered() && plot_ui.ctx().input(|i| {
+                i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0
+            })) {
+                interacted = true;
+            }
+        });
+    ui.add_space(4.0);
+    let throughput = Plot::new("throughput")
+        .height(rate_height)
+        .link_axis(group, Vec2b::new(true, false))
+        .link_cursor(group, Vec2b::new(true, false))
+        .y_axis_label("read/s")
+        .y_axis_formatter(|mark, _| format!("{}/s", format_bytes(mark.value.max(0.0) as u64)))
+        .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
+        .allow_double_click_reset(false)
+        .show(ui, |plot_ui| {
+            let columns = plot_ui.transform().frame().width().round().max(1.0) as usize;
+            // A rate needs a few samples per point: at most one per 4 px.
+            let thinned = thin(timeline, shown_range, (columns / 4).max(1));
+            let rates = thinned.read_rates();
+            let width = (thinned.t_end_ns - thinned.t_start_ns) as f64 / rates.len() as f64;
+            let points: Vec<[f64; 2]> = rates
+                .iter()
+                .enumerate()
+                .filter_map(|(c, rate)| {
+                    let x = (thinned.t_start_ns as f64 + (c as f64 + 1.0) * width) / 1e9;
+                    rate.map(|r| [x.min(shown_range.1), r])
+                })
+                .collect();
+            let top = points.iter().map(|p| p[1]).fold(1024.0, f64::max) * 1.15;
+            plot_ui.set_plot_bounds_y(0.0..=top);
+            plot_ui.line(
+                Line::new("reader throughput", PlotPoints::from(points))
+                    .color(palette.ok)
+                    .width(palette.line_width),
+            );
+            let response = plot_ui.response();
+            if response.dragged() {
+                interacted = true;
+            }
+        });
+    let _ = (buffers, throughput);
+    if interacted {
+        view.follow = false;
+    }
+}
+
+fn thin(timeline: &Timeline, (start, end): (f64, f64), columns: usize) -> Thinned {
+    let start_ns = (start.max(0.0) * 1e9) as u64;
+    let end_ns = (end.max(0.0) * 1e9) as u64;
+    timeline.thin(start_ns, end_ns.max(start_ns + 1), columns)
+}
+
+/// The legend, as a row above the plots so it never hides data.
+pub fn legend(ui: &mut egui::Ui, palette: &Palette) {
+    let items: [(Color32, &str, bool); 5] = [
+        (palette.unsent, "send queue", false),
+        (palette.in_flight, "in flight", false),
+        (palette.received, "receive queue", false),
+        (palette.alarm, "send() blocked", true),
+        (palette.caution, "window = 0", true),
+    ];
+    ui.horizontal_wrapped(|ui| {
+        for (color, label, shaded) in items {
+            let size = egui::vec2(18.0, 12.0) * palette.scale;
+            let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+            if shaded {
+                ui.painter().rect_filled(rect, 2, color.gamma_multiply(0.35));
+            } else {
+                ui.painter().line_segment(
+                    [rect.left_center(), rect.right_center()],
+                    egui::Stroke::new(palette.line_width + 1.0, color),
+                );
+            }
+            ui.label(egui::RichText::new(label).small());
+            ui.add_space(6.0);
+        }
+    })
+    .response
+    .on_hover_text(
+        "send queue = SIOCOUTQ (unsent + not yet ACKed) · in flight = SIOCOUTQ − SIOCOUTQNSD · \
+         receive queue = FIONREAD · dashed lines: the effective SO_SNDBUF and SO_RCVBUF",
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::Sample;
+
+    #[test]
+    fn shading_follows_the_flagged_columns() {
+        let mut timeline = Timeline::new();
+        for ms in 0..1000u64 {
+            timeline.push(Sample {
+                t_ns: ms * 1_000_000,
+                zero_window: (200..400).contains(&ms),
+                recv_queue: ms as u32,
+                ..Sample::default()
+            });
+        }
+        let thinned = timeline.thin(0, 1_000_000_000, 100);
+        let ranges = flagged_ranges(&thinned, |c| c.any_zero_window);
+        assert_eq!(ranges.len(), 1);
+        let (start, end) = ranges[0];
+        assert!((start - 0.2).abs() < 0.011 && (end - 0.4).abs() < 0.011, "{start}..{end}");
+        let points = min_max_points(&thinned, |c| (c.recv_queue.min, c.recv_queue.max));
+        // Two points (min and max) per column that saw a change.
+        assert_eq!(points.len(), 200);
+        assert_eq!(points.last().unwrap()[1], 999.0);
+    }
+}

@@ -1,0 +1,121 @@
+//! The two looks: a dark one for a laptop, and projector mode, a light,
+//! high-contrast theme with large text and thick lines that survives a
+//! washed-out classroom projector at 1024×768.
+
+use eframe::egui::{self, Color32, FontId, Stroke, TextStyle};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Palette {
+    pub projector: bool,
+    pub text: Color32,
+    pub weak_text: Color32,
+    pub panel: Color32,
+    /// Sent but not yet acknowledged (in flight).
+    pub in_flight: Color32,
+    /// Written by send() but not yet sent.
+    pub unsent: Color32,
+    /// Received, waiting for recv().
+    pub received: Color32,
+    pub glass: Color32,
+    pub edge: Color32,
+    /// Blocked writer, closed window, full buffer.
+    pub alarm: Color32,
+    /// Zero window shading and caution.
+    pub caution: Color32,
+    pub ok: Color32,
+    pub paused: Color32,
+    /// Plot and diagram line width, points.
+    pub line_width: f32,
+    /// Multiplier for the big numbers over the vessels.
+    pub scale: f32,
+}
+
+impl Palette {
+    pub fn new(projector: bool) -> Self {
+        if projector {
+            Palette {
+                projector,
+                text: Color32::BLACK,
+                weak_text: Color32::from_gray(40),
+                panel: Color32::WHITE,
+                in_flight: Color32::from_rgb(0, 90, 200),
+                unsent: Color32::from_rgb(110, 40, 170),
+                received: Color32::from_rgb(0, 125, 60),
+                glass: Color32::from_gray(236),
+                edge: Color32::BLACK,
+                alarm: Color32::from_rgb(200, 0, 0),
+                caution: Color32::from_rgb(215, 120, 0),
+                ok: Color32::from_rgb(0, 120, 40),
+                paused: Color32::from_rgb(150, 100, 0),
+                line_width: 3.0,
+                scale: 1.3,
+            }
+        } else {
+            Palette {
+                projector,
+                text: Color32::from_gray(235),
+                weak_text: Color32::from_gray(170),
+                panel: Color32::from_gray(27),
+                in_flight: Color32::from_rgb(80, 170, 255),
+                unsent: Color32::from_rgb(175, 120, 255),
+                received: Color32::from_rgb(70, 205, 120),
+                glass: Color32::from_gray(45),
+                edge: Color32::from_gray(200),
+                alarm: Color32::from_rgb(255, 80, 70),
+                caution: Color32::from_rgb(255, 170, 40),
+                ok: Color32::from_rgb(90, 210, 120),
+                paused: Color32::from_rgb(240, 200, 60),
+                line_width: 1.8,
+                scale: 1.0,
+            }
+        }
+    }
+}
+
+/// Applies the look to the whole context.
+pub fn apply(ctx: &egui::Context, projector: bool) {
+    let palette = Palette::new(projector);
+    let theme = if projector {
+        egui::Theme::Light
+    } else {
+        egui::Theme::Dark
+    };
+    ctx.set_theme(theme);
+    let mut style = (*ctx.style_of(theme)).clone();
+    let mut visuals = if projector {
+        egui::Visuals::light()
+    } else {
+        egui::Visuals::dark()
+    };
+    if projector {
+        visuals.override_text_color = Some(palette.text);
+        visuals.panel_fill = palette.panel;
+        visuals.window_fill = palette.panel;
+        visuals.extreme_bg_color = Color32::WHITE;
+        let thick = Stroke::new(2.0, Color32::BLACK);
+        visuals.widgets.noninteractive.bg_stroke = Stroke::new(1.5, Color32::from_gray(60));
+        visuals.widgets.inactive.bg_stroke = thick;
+        visuals.widgets.hovered.bg_stroke = Stroke::new(3.0, Color32::BLACK);
+        visuals.widgets.active.bg_stroke = Stroke::new(3.0, Color32::BLACK);
+        visuals.widgets.inactive.fg_stroke = Stroke::new(2.0, Color32::BLACK);
+        visuals.selection.bg_fill = Color32::from_rgb(0, 90, 200);
+        visuals.selection.stroke = Stroke::new(2.0, Color32::WHITE);
+    }
+    style.visuals = visuals;
+    let (body, heading, small, mono) = if projector {
+        (19.0, 26.0, 15.0, 17.0)
+    } else {
+        (14.0, 20.0, 11.5, 13.0)
+    };
+    style.text_styles = [
+        (TextStyle::Heading, FontId::proportional(heading)),
+        (TextStyle::Body, FontId::proportional(body)),
+        (TextStyle::Button, FontId::proportional(body)),
+        (TextStyle::Small, FontId::proportional(small)),
+        (TextStyle::Monospace, FontId::monospace(mono)),
+    ]
+    .into();
+    style.spacing.slider_width = if projector { 150.0 } else { 140.0 };
+    style.spacing.interact_size.y = if projector { 26.0 } else { 20.0 };
+    ctx.set_style_of(theme, style);
+}

@@ -1,0 +1,648 @@
+//! The lesson's picture: writer application → send(data) → send buffer
+//! (kernel) → loopback → receive buffer (kernel) → recv(bufsize) → reader
+//! application, with the state of each part and a caption that says, in
+//! plain words, what the kernel is doing.
+
+use eframe::egui::{self, Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
+
+use super::anim::{Eased, Flow};
+use super::theme::Palette;
+use super::vessel::{self, Slots, VesselLook};
+use crate::lab::units::format_bytes;
+use crate::lab::{LabConfig, Rate, ReaderState, Sample, SessionInfo, WriterState};
+
+/// Everything the picture shows, read from the newest sample.
+#[derive(Debug, Clone, Copy)]
+pub struct Now<'a> {
+    pub sample: Sample,
+    pub info: Option<&'a SessionInfo>,
+    pub config: &'a LabConfig,
+    /// When the current writer stall began (ns since the session start).
+    pub stall_started_ns: Option<u64>,
+    /// Measured over the last half second, bytes per second.
+    pub write_rate: f64,
+    pub read_rate: f64,
+}
+
+impl Now<'_> {
+    pub fn send_capacity(&self) -> u64 {
+        self.info.map_or(0, |i| i.sndbuf.effective)
+    }
+
+    pub fn recv_capacity(&self) -> u64 {
+        self.info.map_or(0, |i| i.rcvbuf.effective)
+    }
+
+    /// How long send() has been blocked, if it is.
+    pub fn stalled_for_secs(&self) -> Option<f64> {
+        let start = self.stall_started_ns?;
+        self.sample
+            .writer_blocked()
+            .then(|| self.sample.t_ns.saturating_sub(start) as f64 / 1e9)
+    }
+}
+
+/// The eased levels and wave phases of both vessels.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct VesselMotion {
+    send_in_flight: Eased,
+    send_total: Eased,
+    received: Eased,
+    send_flow: Flow,
+    recv_flow: Flow,
+}
+
+impl VesselMotion {
+    /// Steps the animation; true while it still moves.
+    fn step(&mut self, now: &Now, dt: f32) -> (VesselLevels, bool) {
+        let frac = |bytes: u64, capacity: u64| {
+            if capacity == 0 {
+                0.0
+            } else {
+                (bytes as f64 / capacity as f64).min(1.0) as f32
+            }
+        };
+        let s = &now.sample;
+        let targets = [
+            frac(u64::from(s.in_flight()), now.send_capacity()),
+            frac(u64::from(s.send_queue), now.send_capacity()),
+            frac(u64::from(s.recv_queue), now.recv_capacity()),
+        ];
+        let levels = VesselLevels {
+            send_in_flight: self.send_in_flight.step(targets[0], dt),
+            send_total: self.send_total.step(targets[1], dt),
+            received: self.received.step(targets[2], dt),
+            send_phase: self
+                .send_flow
+                .step(rate_fraction(now.write_rate, now.send_capacity()), dt),
+            recv_phase: self
+                .recv_flow
+                .step(rate_fraction(now.read_rate, now.recv_capacity()), dt),
+        };
+        let moving = self.send_in_flight.is_moving(targets[0])
+            || self.send_total.is_moving(targets[1])
+            || self.received.is_moving(targets[2]);
+        (levels, moving)
+    }
+}
+
+fn rate_fraction(rate: f64, capacity: u64) -> f32 {
+    if capacity == 0 {
+        0.0
+    } else {
+        (rate / capacity as f64) as f32
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct VesselLevels {
+    send_in_flight: f32,
+    send_total: f32,
+    received: f32,
+    send_phase: f32,
+    recv_phase: f32,
+}
+
+/// What is happening, in one or two sentences a class can read aloud.
+/// Careful with the facts (../shared/reference/linux-socket-facts.md):
+/// send() can block a moment before the window reads 0, because bytes the
+/// receiver already holds are not yet ACKed; so "blocked" alone never
+/// claims the window is 0.
+pub fn caption(now: &Now) -> (String, Severity) {
+    let s = &now.sample;
+    let reader_paused = s.reader_paused();
+    match (s.writer_state, s.reader_state) {
+        (_, ReaderState::PeerClosed) => {
+            return (
+                "The writer closed its side: the reader's recv() returned 0 bytes (end of stream).".into(),
+                Severity::Info,
+            );
+        }
+        (_, ReaderState::PeerReset) | (WriterState::PeerGone, _) => {
+            return (
+                "The connection was reset: the peer is gone.".into(),
+                Severity::Alarm,
+            );
+        }
+        _ => {}
+    }
+    // Why the window is 0: a full receive buffer, or (while the reader
+    // drains it) Linux waiting for room for one whole segment before it
+    // reopens: silly-window-syndrome avoidance; loopback's segments are big.
+    let recv_capacity = now.recv_capacity().max(1) as f64;
+    let draining = s.zero_window
+        && f64::from(s.recv_queue) < 0.5 * recv_capacity
+        && s.receiver.rcv_mss > 0
+        && !reader_paused;
+    let window_reason = if draining {
+        format!(
+            "Linux reopens the window only when there is room for a whole segment ({} here), \
+             although just {} waits to be read.",
+            format_bytes(u64::from(s.receiver.rcv_mss)),
+            format_bytes(u64::from(s.recv_queue))
+        )
+    } else if reader_paused {
+        "its receive buffer is full and the reader makes no recv() calls.".to_string()
+    } else {
+        "its receive buffer is full: the reader is slower than the writer.".to_string()
+    };
+    if s.writer_blocked() {
+        let why = if s.zero_window {
+            format!("because the receiver's window is 0: {window_reason}")
+        } else if now.config.write_chunk.bytes() > now.send_capacity() {
+            "one send() of this size is larger than the whole send buffer, so it waits for room in pieces."
+                .to_string()
+        } else {
+            "the receive buffer is nearly full, so the window is closing and bytes wait in the send buffer for room."
+                .to_string()
+        };
+        let timer = now
+            .stalled_for_secs()
+            .map(|secs| format!(" (for {secs:.1} s)"))
+            .unwrap_or_default();
+        return (
+            format!("send() is blocked{timer}: the send buffer is full, {why}"),
+            Severity::Alarm,
+        );
+    }
+    if s.zero_window {
+        return (
+            format!(
+                "The receiver's window is 0, so the sender may not transmit: {window_reason} \
+                 send() still copies into the send buffer until that fills."
+            ),
+            Severity::Caution,
+        );
+    }
+    if reader_paused {
+        return (
+            "The reader is paused: nothing calls recv(), so the bytes pile up in the receive buffer.".into(),
+            Severity::Caution,
+        );
+    }
+    if s.writer_state == WriterState::Paused {
+        return (
+            "The writer is paused: no send() calls, so there is nothing to move.".into(),
+            Severity::Info,
+        );
+    }
+    let recv_fill = if now.recv_capacity() > 0 {
+        f64::from(s.recv_queue) / now.recv_capacity() as f64
+    } else {
+        0.0
+    };
+    if recv_fill > 0.25 {
+        return (
+            "The reader is slower than the writer: the receive buffer is filling.".into(),
+            Severity::Caution,
+        );
+    }
+    (
+        "send() only copies bytes into the kernel's send buffer; the kernel sends them over \
+         loopback at once, and recv() takes them from the receive buffer. The reader keeps up, \
+         so both buffers stay nearly empty."
+            .into(),
+        Severity::Ok,
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Ok,
+    Info,
+    Caution,
+    Alarm,
+}
+
+impl Severity {
+    pub fn color(self, palette: &Palette) -> Color32 {
+        match self {
+            Severity::Ok => palette.ok,
+            Severity::Info => palette.text,
+            Severity::Caution => palette.caution,
+            Severity::Alarm => palette.alarm,
+        }
+    }
+}
+
+fn rate_text(rate: f64) -> String {
+    format!("{}/s", format_bytes(rate.max(0.0) as u64))
+}
+
+fn setting_text(rate: Rate) -> String {
+    match rate {
+        Rate::Unlimited => "unlimited".into(),
+        Rate::Paused => "paused".into(),
+        Rate::BytesPerSec(n) => format!("limit {}/s", format_bytes(n)),
+    }
+}
+
+/// Draws the lesson's picture into the top of `ui`: the two applications
+/// in user space above, their kernel buffers below, loopback between the
+/// buffers. Returns true while the picture is still moving.
+pub fn pipeline(
+    ui: &mut egui::Ui,
+    now: &Now,
+    motion: &mut VesselMotion,
+    palette: &Palette,
+    gpu: bool,
+    slots: &mut Slots,
+    height: f32,
+) -> bool {
+    let dt = ui.input(|i| i.stable_dt).min(0.1);
+    let (levels, moving) = motion.step(now, dt);
+    let width = ui.available_width();
+    let (rect, _) = ui.allocate_exact_size(vec2(width, height), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    let s = &now.sample;
+    let scale = palette.scale;
+    let big = FontId::proportional(22.0 * scale);
+    let medium = FontId::proportional(15.0 * scale);
+    let small = FontId::proportional(12.5 * scale);
+
+    // Columns: writer side, the link, reader side.
+    let side = 0.02 * width;
+    let column = 0.38 * width;
+    let left = rect.left() + side;
+    let right = rect.right() - side - column;
+    let box_h = 62.0 * scale;
+    let call_h = 30.0 * scale;
+    let title_h = 4.0;
+    let foot_h = 22.0 * scale;
+    let box_top = rect.top();
+    let vessel_top = box_top + box_h + call_h + title_h;
+    let vessel_bottom = (rect.bottom() - foot_h).max(vessel_top + 60.0);
+    let writer_rect = Rect::from_min_size(pos2(left, box_top), vec2(column, box_h));
+    let reader_rect = Rect::from_min_size(pos2(right, box_top), vec2(column, box_h));
+    let send_rect = Rect::from_min_max(pos2(left, vessel_top), pos2(left + column, vessel_bottom));
+    let recv_rect = Rect::from_min_max(pos2(right, vessel_top), pos2(right + column, vessel_bottom));
+
+    // User space above, kernel below: the line the system calls cross.
+    let boundary_y = box_top + box_h + call_h * 0.5;
+    painter.line_segment(
+        [pos2(rect.left(), boundary_y), pos2(rect.right(), boundary_y)],
+        Stroke::new(1.0, palette.weak_text.gamma_multiply(0.5)),
+    );
+    painter.text(pos2(rect.center().x, boundary_y - 3.0), Align2::CENTER_BOTTOM, "user space", small.clone(), palette.weak_text);
+    painter.text(pos2(rect.center().x, boundary_y + 3.0), Align2::CENTER_TOP, "kernel", small.clone(), palette.weak_text);
+
+    let writer_color = match s.writer_state {
+        WriterState::Blocked => palette.alarm,
+        WriterState::Paused => palette.paused,
+        WriterState::Sending => palette.ok,
+        _ => palette.weak_text,
+    };
+    let reader_color = match s.reader_state {
+        ReaderState::Paused => palette.paused,
+        ReaderState::Reading | ReaderState::Draining => palette.ok,
+        ReaderState::PeerReset | ReaderState::Failed => palette.alarm,
+        _ => palette.weak_text,
+    };
+    let writer_state = match s.writer_state {
+        WriterState::Blocked => now
+            .stalled_for_secs()
+            .map_or("BLOCKED in send()".into(), |secs| format!("BLOCKED in send() {secs:.1} s")),
+        WriterState::Sending => format!("sending {}", rate_text(now.write_rate)),
+        WriterState::Paused => "paused: no send() calls".into(),
+        WriterState::Finished => "finished: close() sent FIN".into(),
+        WriterState::PeerGone => "send() failed: peer gone".into(),
+        WriterState::Failed => "failed".into(),
+    };
+    let reader_state = match s.reader_state {
+        ReaderState::Reading => format!("reading {}", rate_text(now.read_rate)),
+        ReaderState::Paused => "PAUSED: no recv() calls".into(),
+        ReaderState::Draining => format!("draining {}", rate_text(now.read_rate)),
+        ReaderState::PeerClosed => "recv() returned 0: end of stream".into(),
+        ReaderState::PeerReset => "reset (ECONNRESET)".into(),
+        ReaderState::Stopped => "stopped".into(),
+        ReaderState::Failed => "failed".into(),
+    };
+    app_box(
+        &painter,
+        writer_rect,
+        "Writer application",
+        &writer_state,
+        &format!("{} · send() stalls: {}", setting_text(now.config.write_rate), s.stall_count),
+        writer_color,
+        palette,
+    );
+    app_box(
+        &painter,
+        reader_rect,
+        "Reader application",
+        &reader_state,
+        &setting_text(now.config.read_rate),
+        reader_color,
+        palette,
+    );
+
+    // The calls: send() goes down into the kernel, recv() comes up.
+    let call_top = box_top + box_h + 2.0;
+    let call_bottom = vessel_top - title_h - 2.0;
+    let send_x = writer_rect.center().x;
+    let recv_x = reader_rect.center().x;
+    arrow(&painter, pos2(send_x, call_top), pos2(send_x, call_bottom), writer_color, palette);
+    arrow(&painter, pos2(recv_x, call_bottom), pos2(recv_x, call_top), reader_color, palette);
+    let call_y = (call_top + call_bottom) / 2.0;
+    painter.text(
+        pos2(send_x + 12.0, call_y),
+        Align2::LEFT_CENTER,
+        format!("send(data), {} each", format_bytes(now.config.write_chunk.bytes())),
+        small.clone(),
+        palette.text,
+    );
+    painter.text(
+        pos2(recv_x + 12.0, call_y),
+        Align2::LEFT_CENTER,
+        format!("recv({})", format_bytes(now.config.read_chunk.bytes())),
+        small.clone(),
+        palette.text,
+    );
+
+    // The two kernel buffers.
+    let send_look = VesselLook {
+        level_low: levels.send_in_flight,
+        level_high: levels.send_total,
+        phase: levels.send_phase,
+        glow: if s.writer_blocked() { 1.0 } else { 0.0 },
+        color_low: palette.in_flight,
+        color_high: palette.unsent,
+        glass: palette.glass,
+        edge: palette.edge,
+        warn: palette.alarm,
+    };
+    let recv_look = VesselLook {
+        level_low: 0.0,
+        level_high: levels.received,
+        phase: levels.recv_phase,
+        glow: if s.zero_window { 1.0 } else { 0.0 },
+        color_low: palette.received,
+        color_high: palette.received,
+        glass: palette.glass,
+        edge: palette.edge,
+        warn: palette.caution,
+    };
+    vessel::paint(ui, send_rect, &send_look, gpu, slots);
+    vessel::paint(ui, recv_rect, &recv_look, gpu, slots);
+    let asked = |setting: Option<&crate::lab::BufferSetting>| match setting.map(|s| s.requested) {
+        Some(Some(bytes)) => format!(" (asked {})", format_bytes(bytes)),
+        Some(None) => " (autotuned)".into(),
+        None => String::new(),
+    };
+    fill_numbers(
+        &painter,
+        send_rect,
+        "send buffer (kernel)",
+        u64::from(s.send_queue),
+        now.send_capacity(),
+        &asked(now.info.map(|i| &i.sndbuf)),
+        &big,
+        &medium,
+        palette,
+    );
+    fill_numbers(
+        &painter,
+        recv_rect,
+        "receive buffer (kernel)",
+        u64::from(s.recv_queue),
+        now.recv_capacity(),
+        &asked(now.info.map(|i| &i.rcvbuf)),
+        &big,
+        &medium,
+        palette,
+    );
+    // Under the vessels: the parts and the sizes.
+    let foot = |r: Rect| pos2(r.center().x, vessel_bottom + 2.0);
+    legend_line(
+        &painter,
+        foot(send_rect),
+        &[
+            (palette.in_flight, format!("in flight {}", format_bytes(u64::from(s.in_flight())))),
+            (palette.unsent, format!("unsent {}", format_bytes(u64::from(s.unsent)))),
+        ],
+        &small,
+        palette,
+    );
+    legend_line(
+        &painter,
+        foot(recv_rect),
+        &[(palette.received, format!("waiting for recv() {}", format_bytes(u64::from(s.recv_queue))))],
+        &small,
+        palette,
+    );
+    // The link between them: loopback, and the receiver's advertised window.
+    let mid_y = (vessel_top + vessel_bottom) / 2.0;
+    let link_left = pos2(send_rect.right() - 4.0, mid_y);
+    let link_right = pos2(recv_rect.left() + 4.0, mid_y);
+    let link_x = (link_left.x + link_right.x) / 2.0;
+    let (link_color, link_text) = if s.zero_window {
+        (palette.alarm, "window = 0".to_string())
+    } else {
+        (palette.ok, format!("window {}", format_bytes(u64::from(s.sender.snd_wnd))))
+    };
+    let thickness = 8.0 * scale;
+    if s.zero_window {
+        // A closed gate: the pipe is cut in the middle.
+        let gap = 10.0 * scale;
+        painter.line_segment([link_left, pos2(link_x - gap, mid_y)], Stroke::new(thickness, link_color));
+        painter.line_segment([pos2(link_x + gap, mid_y), link_right], Stroke::new(thickness, link_color));
+        let bar = 22.0 * scale;
+        for dx in [-gap / 2.0, gap / 2.0] {
+            painter.line_segment(
+                [pos2(link_x + dx, mid_y - bar), pos2(link_x + dx, mid_y + bar)],
+                Stroke::new(4.0 * scale, link_color),
+            );
+        }
+    } else {
+        arrow(&painter, link_left, link_right, link_color.gamma_multiply(0.8), palette);
+        painter.line_segment([link_left, link_right], Stroke::new(thickness, link_color.gamma_multiply(0.8)));
+    }
+    painter.text(pos2(link_x, mid_y - 26.0 * scale), Align2::CENTER_BOTTOM, "loopback", small.clone(), palette.weak_text);
+    let link_galley = painter.layout(link_text, medium.clone(), link_color, link_right.x - link_left.x);
+    painter.galley(pos2(link_x - link_galley.size().x / 2.0, mid_y + 26.0 * scale), link_galley, link_color);
+    if s.sender.probes > 0 {
+        let probes = painter.layout(
+            format!("zero-window probes unanswered: {}", s.sender.probes),
+            small,
+            palette.weak_text,
+            link_right.x - link_left.x,
+        );
+        painter.galley(pos2(link_x - probes.size().x / 2.0, mid_y + 50.0 * scale), probes, palette.weak_text);
+    }
+    moving || s.writer_blocked()
+}
+
+fn app_box(
+    painter: &egui::Painter,
+    rect: Rect,
+    title: &str,
+    state: &str,
+    detail: &str,
+    color: Color32,
+    palette: &Palette,
+) {
+    let scale = palette.scale;
+    painter.rect(
+        rect,
+        egui::CornerRadius::same(8),
+        palette.glass.gamma_multiply(0.6),
+        Stroke::new(3.0 * scale.max(1.0), color),
+        egui::StrokeKind::Inside,
+    );
+    let inner = rect.width() - 16.0;
+    let title = painter.layout_no_wrap(title.to_string(), FontId::proportional(14.0 * scale), palette.text);
+    // Shrink the state until it fits one line.
+    let mut size = 19.0 * scale;
+    let mut state_galley = painter.layout_no_wrap(state.to_string(), FontId::proportional(size), color);
+    while state_galley.size().x > inner && size > 10.0 {
+        size -= 1.0;
+        state_galley = painter.layout_no_wrap(state.to_string(), FontId::proportional(size), color);
+    }
+    let detail = painter.layout_no_wrap(detail.to_string(), FontId::proportional(12.0 * scale), palette.weak_text);
+    let total = title.size().y + state_galley.size().y + detail.size().y + 4.0;
+    let mut y = rect.center().y - total / 2.0;
+    for (galley, color) in [(title, palette.text), (state_galley, color), (detail, palette.weak_text)] {
+        let size = galley.size();
+        painter.galley(pos2(rect.center().x - size.x / 2.0, y), galley, color);
+        y += size.y + 2.0;
+    }
+}
+
+fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32, palette: &Palette) {
+    let stroke = Stroke::new(palette.line_width + 1.5, color);
+    painter.line_segment([from, to], stroke);
+    let head = 9.0 * palette.scale;
+    painter.add(egui::Shape::convex_polygon(
+        vec![to, to + vec2(-head, -head * 0.6), to + vec2(-head, head * 0.6)],
+        color,
+        Stroke::NONE,
+    ));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fill_numbers(
+    painter: &egui::Painter,
+    rect: Rect,
+    title: &str,
+    bytes: u64,
+    capacity: u64,
+    asked: &str,
+    big: &FontId,
+    medium: &FontId,
+    palette: &Palette,
+) {
+    let percent = if capacity > 0 {
+        format!("{:.0}%", bytes as f64 * 100.0 / capacity as f64)
+    } else {
+        "–".into()
+    };
+    let title_font = FontId::proportional(medium.size);
+    let title = painter.layout_no_wrap(title.to_string(), title_font, palette.text);
+    let title_pos = pos2(rect.center().x - title.size().x / 2.0, rect.top() + 16.0);
+    let title_plate = Rect::from_min_size(title_pos, title.size()).expand2(vec2(6.0, 1.0));
+    painter.rect_filled(title_plate, egui::CornerRadius::same(4), palette.panel.gamma_multiply(0.78));
+    painter.galley(title_pos, title, palette.text);
+    let lines = [
+        (format!("{} · {percent}", format_bytes(bytes)), big.clone()),
+        (format!("of {}{asked}", format_bytes(capacity)), medium.clone()),
+    ];
+    let galleys: Vec<_> = lines
+        .into_iter()
+        .map(|(text, font)| painter.layout_no_wrap(text, font, palette.text))
+        .collect();
+    let height: f32 = galleys.iter().map(|g| g.size().y).sum();
+    let width = galleys.iter().map(|g| g.size().x).fold(0.0, f32::max);
+    // A plate behind the numbers keeps them readable over any fill.
+    let centre = pos2(rect.center().x, (title_plate.bottom() + rect.bottom()) / 2.0);
+    let plate = Rect::from_center_size(centre, vec2(width + 16.0, height + 8.0));
+    painter.rect_filled(plate, egui::CornerRadius::same(6), palette.panel.gamma_multiply(0.78));
+    let mut y = centre.y - height / 2.0;
+    for galley in galleys {
+        let size = galley.size();
+        painter.galley(pos2(centre.x - size.x / 2.0, y), galley, palette.text);
+        y += size.y;
+    }
+}
+
+fn legend_line(
+    painter: &egui::Painter,
+    top_centre: Pos2,
+    items: &[(Color32, String)],
+    font: &FontId,
+    palette: &Palette,
+) {
+    let galleys: Vec<_> = items
+        .iter()
+        .map(|(_, text)| painter.layout_no_wrap(text.clone(), font.clone(), palette.text))
+        .collect();
+    let swatch = font.size * 0.8;
+    let gap = 12.0;
+    let total: f32 = galleys.iter().map(|g| g.size().x + swatch + 4.0).sum::<f32>()
+        + gap * (galleys.len().saturating_sub(1)) as f32;
+    let mut x = top_centre.x - total / 2.0;
+    for ((color, _), galley) in items.iter().zip(galleys) {
+        let y = top_centre.y + (galley.size().y - swatch) / 2.0;
+        painter.rect_filled(Rect::from_min_size(pos2(x, y), vec2(swatch, swatch)), 2, *color);
+        x += swatch + 4.0;
+        let w = galley.size().x;
+        painter.galley(pos2(x, top_centre.y), galley, palette.text);
+        x += w + gap;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{BufferKind, BufferSetting};
+
+    fn info() -> SessionInfo {
+        let setting = |kind| BufferSetting {
+            kind,
+            requested: Some(32 * 1024),
+            effective: 64 * 1024,
+            kernel_max: Some(4 << 20),
+        };
+        SessionInfo {
+            id: 1,
+            writer_addr: "127.0.0.1:1".parse().unwrap(),
+            reader_addr: "127.0.0.1:2".parse().unwrap(),
+            sndbuf: setting(BufferKind::Send),
+            rcvbuf: setting(BufferKind::Receive),
+        }
+    }
+
+    #[test]
+    fn captions_name_the_cause_without_overclaiming() {
+        let info = info();
+        let config = crate::lab::Preset::Balanced.config();
+        let mut now = Now {
+            sample: Sample::default(),
+            info: Some(&info),
+            config: &config,
+            stall_started_ns: None,
+            write_rate: 0.0,
+            read_rate: 0.0,
+        };
+        assert_eq!(caption(&now).1, Severity::Ok);
+        now.sample.reader_state = ReaderState::Paused;
+        assert!(caption(&now).0.contains("recv()"));
+        // Blocked, window not (yet) 0: must not say the window is 0.
+        now.sample.writer_state = WriterState::Blocked;
+        now.sample.t_ns = 2_500_000_000;
+        now.stall_started_ns = Some(1_000_000_000);
+        let (text, severity) = caption(&now);
+        assert_eq!(severity, Severity::Alarm);
+        assert!(text.contains("send() is blocked (for 1.5 s)"), "{text}");
+        assert!(!text.contains("window is 0"), "{text}");
+        now.sample.zero_window = true;
+        now.sample.recv_queue = 60_000;
+        assert!(caption(&now).0.contains("window is 0: its receive buffer is full"));
+        // Draining but still closed: the segment-size rule, with numbers.
+        now.sample.reader_state = ReaderState::Reading;
+        now.sample.recv_queue = 4096;
+        now.sample.receiver.rcv_mss = 49_152;
+        let text = caption(&now).0;
+        assert!(text.contains("room for a whole segment (48 KiB here)"), "{text}");
+        assert!(text.contains("just 4 KiB waits"), "{text}");
+    }
+}

@@ -1,0 +1,79 @@
+//! Named starting points for a lesson: each shows one part of the story
+//! within seconds on loopback.
+
+use super::session::LabConfig;
+use super::units::{Rate, Size};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// The reader keeps up: both buffers stay nearly empty.
+    Balanced,
+    /// The reader is much slower than the writer: the buffers fill and the
+    /// writer stalls again and again.
+    SlowReader,
+    /// The reader makes no recv() calls at all: the receive buffer fills,
+    /// the window closes, the send buffer fills, send() blocks.
+    PausedReader,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Balanced, Preset::SlowReader, Preset::PausedReader];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Balanced => "balanced",
+            Preset::SlowReader => "slow-reader",
+            Preset::PausedReader => "paused-reader",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.name() == text.trim())
+    }
+
+    /// The accepted names, for an error message.
+    pub fn names() -> String {
+        Preset::ALL.map(Preset::name).join(", ")
+    }
+
+    /// Small buffers (32 KiB requested, 64 KiB effective) fill visibly; a
+    /// paced writer at 256 KiB/s fills them in well under a second.
+    pub fn config(self) -> LabConfig {
+        let base = LabConfig {
+            sndbuf: Some(Size(32 * 1024)),
+            rcvbuf: Some(Size(32 * 1024)),
+            write_rate: Rate::BytesPerSec(256 * 1024),
+            write_chunk: Size(4 * 1024),
+            read_rate: Rate::Unlimited,
+            read_chunk: Size(4 * 1024),
+            ..LabConfig::default()
+        };
+        match self {
+            Preset::Balanced => base,
+            Preset::SlowReader => LabConfig {
+                read_rate: Rate::BytesPerSec(48 * 1024),
+                ..base
+            },
+            Preset::PausedReader => LabConfig {
+                read_rate: Rate::Paused,
+                ..base
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_readers_differ() {
+        for preset in Preset::ALL {
+            assert_eq!(Preset::parse(preset.name()), Some(preset));
+        }
+        assert_eq!(Preset::parse("fast"), None);
+        let rates: Vec<_> = Preset::ALL.map(|p| p.config().read_rate).to_vec();
+        assert_eq!(rates.len(), 3);
+        assert!(rates[0] != rates[1] && rates[1] != rates[2] && rates[0] != rates[2]);
+    }
+}
