@@ -11,9 +11,9 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
 
+use sockscope::gui::{self, GuiOptions, Lang};
 use sockscope::lab::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
 use sockscope::lab::units::{self, ParseError};
-use sockscope::gui::{self, GuiOptions, Lang};
 use sockscope::lab::{LabConfig, MAX_CHUNK, Preset, Rate, Size};
 use sockscope::record::{RecordOptions, exit, record};
 
@@ -262,14 +262,18 @@ fn run_window(args: WindowArgs) -> ExitCode {
 /// an existing folder, not a folder.
 fn check_png_target(path: &std::path::Path) -> Result<(), String> {
     let shown = path.display();
+    if path.is_dir() {
+        return Err(format!(
+            "'{shown}' is a folder; give a file such as {shown}/shot.png"
+        ));
+    }
     if !path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("png"))
     {
-        return Err(format!("'{shown}' does not end in .png; give a file such as shot.png"));
-    }
-    if path.is_dir() {
-        return Err(format!("'{shown}' is a folder; give a file such as {shown}/shot.png"));
+        return Err(format!(
+            "'{shown}' does not end in .png; give a file such as shot.png"
+        ));
     }
     match path.parent() {
         Some(folder) if !folder.as_os_str().is_empty() && !folder.is_dir() => Err(format!(

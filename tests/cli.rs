@@ -260,3 +260,53 @@ fn help_documents_the_exit_codes() {
         "{help}"
     );
 }
+
+#[test]
+fn window_flags_are_checked_before_a_window_opens() {
+    let dir = scratch("window");
+    let folder = dir.to_str().unwrap().to_string();
+    let missing = dir.join("no/such/shot.png");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--preset", "fast"], "slow-reader"),
+        (&["--lang", "fr"], "en or zh"),
+        (&["--quit-after", "0"], "--quit-after"),
+        (&["--quit-after", "soon"], "--quit-after"),
+        (&["--screenshot", "shot.txt"], ".png"),
+        (&["--screenshot", &folder], "folder"),
+        (
+            &["--screenshot", missing.to_str().unwrap()],
+            "does not exist",
+        ),
+    ];
+    for (args, names) in cases {
+        // DISPLAY unset: had the flags passed, the window would fail with 1.
+        let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+            .args(*args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .expect("run sockscope");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(names),
+            "{args:?}: {stderr} should name {names}"
+        );
+        assert!(files_in(&dir).is_empty(), "{args:?}: no file");
+    }
+}
+
+#[test]
+fn without_a_display_the_window_fails_with_one_sentence() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["--quit-after", "1"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("run sockscope");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot open the window"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

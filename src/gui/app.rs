@@ -126,10 +126,7 @@ enum Shot {
     /// `--screenshot FILE`: the whole window, then quit.
     Scripted(PathBuf),
     /// Export: the timeline panel, cropped.
-    Timeline {
-        rect: egui::Rect,
-        png: PathBuf,
-    },
+    Timeline { rect: egui::Rect, png: PathBuf },
 }
 
 /// Messages from export threads and screenshot callbacks.
@@ -197,6 +194,7 @@ impl SockscopeApp {
         }
         let config = settings.lab.to_config();
         settings.lab = StoredConfig::from(&config);
+        install_fonts(&cc.egui_ctx);
         let gpu = cc.wgpu_render_state.as_ref().is_some_and(vessel::install);
         let source = match &options.fixed {
             Some((info, timeline)) => Source::Fixed {
@@ -269,7 +267,10 @@ impl SockscopeApp {
     }
 
     pub fn export_dir(&self) -> PathBuf {
-        self.settings.export_dir.clone().unwrap_or_else(default_export_dir)
+        self.settings
+            .export_dir
+            .clone()
+            .unwrap_or_else(default_export_dir)
     }
 
     pub fn export_message(&self) -> Option<&(String, bool)> {
@@ -560,21 +561,35 @@ impl SockscopeApp {
             ui.separator();
             let paused = self.config().read_rate.is_paused();
             if ui
-                .button(if paused { "Resume reader" } else { "Pause reader" })
+                .button(if paused {
+                    "Resume reader"
+                } else {
+                    "Pause reader"
+                })
                 .on_hover_text("Space")
                 .clicked()
             {
                 actions.push(Action::TogglePause);
             }
-            if ui.button("Export").on_hover_text("S or Ctrl+S: timeline PNG and samples CSV").clicked() {
+            if ui
+                .button("Export")
+                .on_hover_text("S or Ctrl+S: timeline PNG and samples CSV")
+                .clicked()
+            {
                 self.export(ui.ctx());
             }
             let mut projector = self.settings.projector;
-            if ui.toggle_value(&mut projector, "Projector").on_hover_text("P: large text, light high-contrast theme").changed() {
+            if ui
+                .toggle_value(&mut projector, "Projector")
+                .on_hover_text("P: large text, light high-contrast theme")
+                .changed()
+            {
                 self.settings.projector = projector;
             }
-            ui.toggle_value(&mut self.show_info, "Info").on_hover_text("I: how Linux sizes and counts socket buffers");
-            ui.toggle_value(&mut self.settings.show_controls, "Controls").on_hover_text("C");
+            ui.toggle_value(&mut self.show_info, "Info")
+                .on_hover_text("I: how Linux sizes and counts socket buffers");
+            ui.toggle_value(&mut self.settings.show_controls, "Controls")
+                .on_hover_text("C");
         });
         actions
     }
@@ -590,9 +605,13 @@ impl SockscopeApp {
                 let skip = events.len().saturating_sub(300);
                 for event in events.iter().skip(skip) {
                     let color = match event.kind {
-                        EventKind::WriterStallStarted | EventKind::PeerReset | EventKind::WriterPeerGone => palette.alarm,
+                        EventKind::WriterStallStarted
+                        | EventKind::PeerReset
+                        | EventKind::WriterPeerGone => palette.alarm,
                         EventKind::WindowClosed | EventKind::ReaderPaused => palette.caution,
-                        EventKind::WriterStallEnded { .. } | EventKind::WindowReopened | EventKind::ReaderResumed => palette.ok,
+                        EventKind::WriterStallEnded { .. }
+                        | EventKind::WindowReopened
+                        | EventKind::ReaderResumed => palette.ok,
                         EventKind::PeerClosed => palette.text,
                     };
                     ui.label(
@@ -606,7 +625,11 @@ impl SockscopeApp {
                     );
                 }
                 if events.is_empty() {
-                    ui.label(RichText::new("No stalls yet. Pause the reader (Space) to make one.").small().color(palette.weak_text));
+                    ui.label(
+                        RichText::new("No stalls yet. Pause the reader (Space) to make one.")
+                            .small()
+                            .color(palette.weak_text),
+                    );
                 }
             });
     }
@@ -634,6 +657,21 @@ impl SockscopeApp {
             config.sample_hz,
         )
     }
+}
+
+/// egui's default proportional font lacks arrows (→) that the captions
+/// use; its bundled monospace font has them. Falling back to it draws the
+/// same on every machine, with or without system fonts.
+fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    if fonts.font_data.contains_key("Hack") {
+        fonts
+            .families
+            .entry(egui::FontFamily::Proportional)
+            .or_default()
+            .push("Hack".into());
+    }
+    ctx.set_fonts(fonts);
 }
 
 fn capitalise(text: &str) -> String {
@@ -667,8 +705,10 @@ fn write_csv(path: &std::path::Path, samples: &[Sample]) -> Result<String, Strin
             .map_err(|e| format!("cannot write {shown}: {e}"))?;
     }
     let rows = csv.rows();
-    csv.finish().map_err(|e| format!("cannot write {shown}: {e}"))?;
-    file.commit().map_err(|e| format!("cannot write {shown}: {e}"))?;
+    csv.finish()
+        .map_err(|e| format!("cannot write {shown}: {e}"))?;
+    file.commit()
+        .map_err(|e| format!("cannot write {shown}: {e}"))?;
     Ok(format!("{rows} samples saved to {shown}"))
 }
 
@@ -718,7 +758,7 @@ impl eframe::App for SockscopeApp {
                 ui.horizontal_wrapped(|ui| {
                     let color = if failed { palette.alarm } else { palette.ok };
                     ui.label(RichText::new(message).color(color));
-                    if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                    if ui.small_button("Dismiss").clicked() {
                         self.export_message = None;
                     }
                 });
@@ -729,19 +769,36 @@ impl eframe::App for SockscopeApp {
             let info = self.info().cloned();
             egui::Panel::left("controls")
                 .resizable(true)
-                .default_size(if self.settings.projector { 270.0 } else { 250.0 })
+                .default_size(if self.settings.projector {
+                    270.0
+                } else {
+                    250.0
+                })
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
-                        actions.extend(controls::panel(ui, &config, info.as_ref(), &mut self.pending, &palette));
+                        actions.extend(controls::panel(
+                            ui,
+                            &config,
+                            info.as_ref(),
+                            &mut self.pending,
+                            &palette,
+                        ));
                         ui.separator();
                         ui.label(RichText::new("Export folder").strong());
                         let mut dir = self.export_dir().display().to_string();
-                        let response = ui.add(egui::TextEdit::singleline(&mut dir).desired_width(f32::INFINITY));
-                        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Export folder"));
+                        let response = ui
+                            .add(egui::TextEdit::singleline(&mut dir).desired_width(f32::INFINITY));
+                        response.widget_info(|| {
+                            egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Export folder")
+                        });
                         if response.changed() {
                             self.settings.export_dir = Some(PathBuf::from(dir));
                         }
-                        ui.label(RichText::new("S: save the timeline (PNG) and samples (CSV) there.").small().color(palette.weak_text));
+                        ui.label(
+                            RichText::new("S: save the timeline (PNG) and samples (CSV) there.")
+                                .small()
+                                .color(palette.weak_text),
+                        );
                     });
                 });
         }
@@ -769,7 +826,15 @@ impl eframe::App for SockscopeApp {
         egui::CentralPanel::default().show(ui, |ui| {
             let available = ui.available_height();
             let diagram_height = (available * 0.5).clamp(240.0, 420.0);
-            animating = view::pipeline(ui, &now, &mut self.motion, &palette, self.gpu, &mut self.slots, diagram_height);
+            animating = view::pipeline(
+                ui,
+                &now,
+                &mut self.motion,
+                &palette,
+                self.gpu,
+                &mut self.slots,
+                diagram_height,
+            );
             let (caption, severity) = view::caption(&now);
             ui.add_space(4.0);
             ui.label(
@@ -785,33 +850,53 @@ impl eframe::App for SockscopeApp {
             let log_width = (rest.x * 0.28).clamp(200.0, 360.0);
             ui.horizontal_top(|ui| {
                 let plot_size = egui::vec2(rest.x - log_width - 8.0, rest.y);
-                let plot_rect = ui.allocate_ui_with_layout(plot_size, egui::Layout::top_down(egui::Align::LEFT), |ui| {
-                    ui.set_min_size(plot_size);
-                    // The settings line is part of exported PNGs; on screen
-                    // the controls already say it.
-                    if self.caption_frames > 0 {
-                        self.caption_frames -= 1;
-                        ui.add(egui::Label::new(RichText::new(self.export_caption()).strong()).wrap());
-                    }
-                    plot::legend(ui, &palette);
-                    ui.horizontal(|ui| {
-                        let mut follow = self.plot_view.follow;
-                        if ui.toggle_value(&mut follow, "Follow live (L)").changed() {
-                            self.plot_view.follow = follow;
+                let plot_rect = ui.allocate_ui_with_layout(
+                    plot_size,
+                    egui::Layout::top_down(egui::Align::LEFT),
+                    |ui| {
+                        ui.set_min_size(plot_size);
+                        // The settings line is part of exported PNGs; on screen
+                        // the controls already say it.
+                        if self.caption_frames > 0 {
+                            self.caption_frames -= 1;
+                            ui.add(
+                                egui::Label::new(RichText::new(self.export_caption()).strong())
+                                    .wrap(),
+                            );
                         }
-                        ui.label(RichText::new("window").small());
-                        for (secs, label) in plot::WINDOWS {
-                            if ui.selectable_label(self.settings.plot.window_secs == secs, label).clicked() {
-                                self.settings.plot.window_secs = secs;
-                                self.plot_view.follow = true;
+                        plot::legend(ui, &palette);
+                        ui.horizontal(|ui| {
+                            let mut follow = self.plot_view.follow;
+                            if ui.toggle_value(&mut follow, "Follow live (L)").changed() {
+                                self.plot_view.follow = follow;
                             }
-                        }
-                        if !self.plot_view.follow {
-                            ui.label(RichText::new("paused: drag to pan, scroll/pinch to zoom").small());
-                        }
-                    });
-                    plot::show(ui, self.source.timeline(), info.as_ref(), &self.settings.plot, &mut self.plot_view, &palette);
-                });
+                            ui.label(RichText::new("window").small());
+                            for (secs, label) in plot::WINDOWS {
+                                if ui
+                                    .selectable_label(self.settings.plot.window_secs == secs, label)
+                                    .clicked()
+                                {
+                                    self.settings.plot.window_secs = secs;
+                                    self.plot_view.follow = true;
+                                }
+                            }
+                            if !self.plot_view.follow {
+                                ui.label(
+                                    RichText::new("paused: drag to pan, scroll/pinch to zoom")
+                                        .small(),
+                                );
+                            }
+                        });
+                        plot::show(
+                            ui,
+                            self.source.timeline(),
+                            info.as_ref(),
+                            &self.settings.plot,
+                            &mut self.plot_view,
+                            &palette,
+                        );
+                    },
+                );
                 self.timeline_rect = Some(plot_rect.response.rect);
                 ui.allocate_ui_with_layout(
                     egui::vec2(log_width, rest.y),
@@ -884,7 +969,8 @@ mod tests {
             assert_eq!(StoredConfig::from(&config).to_config(), config);
         }
         // Unknown and missing fields fall back too.
-        let parsed: Settings = serde_json::from_str(r#"{"projector": true, "nonsense": 3}"#).unwrap();
+        let parsed: Settings =
+            serde_json::from_str(r#"{"projector": true, "nonsense": 3}"#).unwrap();
         assert!(parsed.projector);
         assert_eq!(parsed.lab, StoredConfig::default());
     }

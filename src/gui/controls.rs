@@ -121,11 +121,7 @@ fn buffer_request(ui: &mut egui::Ui, label: &str, size: &mut Option<Size>) {
                 .text(""),
         );
         response.widget_info(|| {
-            egui::WidgetInfo::labeled(
-                egui::Role::Slider,
-                true,
-                format!("{label} request (KiB)"),
-            )
+            egui::WidgetInfo::labeled(egui::Role::Slider, true, format!("{label} request (KiB)"))
         });
         if response.changed() {
             *size = Some(Size((kib.round().max(1.0) * KIB) as u64));
@@ -160,7 +156,11 @@ pub fn panel(
         "Pause reader (Space)"
     };
     let button = egui::Button::new(RichText::new(pause_text).size(18.0 * palette.scale))
-        .fill(if paused { palette.paused } else { palette.glass })
+        .fill(if paused {
+            palette.paused
+        } else {
+            palette.glass
+        })
         .min_size(egui::vec2(ui.available_width(), 36.0 * palette.scale));
     if ui.add(button).clicked() {
         actions.push(Action::TogglePause);
@@ -236,9 +236,8 @@ pub fn panel(
             .suffix(" Hz")
             .text(""),
     );
-    response.widget_info(|| {
-        egui::WidgetInfo::labeled(egui::Role::Slider, true, "Sample rate (Hz)")
-    });
+    response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, "Sample rate (Hz)"));
     if response.changed() {
         actions.push(Action::SetSampleHz(hz.round().clamp(1.0, 10_000.0) as u32));
     }
@@ -247,8 +246,8 @@ pub fn panel(
         if ui.button("Restart (R)").clicked() {
             actions.push(Action::Restart);
         }
-        egui::ComboBox::from_id_salt("preset")
-            .selected_text("Preset…")
+        egui::ComboBox::from_label("Preset")
+            .selected_text("load…")
             .show_ui(ui, |ui| {
                 for preset in Preset::ALL {
                     if ui.selectable_label(false, preset.name()).clicked() {

@@ -8,9 +8,7 @@ use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, SessionInfo};
 
 fn setting_line(setting: &BufferSetting) -> String {
-    let cap = setting
-        .kernel_max
-        .map_or("unknown".into(), |max| format_bytes(max));
+    let cap = setting.kernel_max.map_or("unknown".into(), format_bytes);
     match setting.requested {
         Some(asked) => format!(
             "{}: asked {} → the kernel stores {} (2 × the request{}; cap {} = {}).",

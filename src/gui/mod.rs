@@ -8,6 +8,7 @@ mod controls;
 mod info_panel;
 pub mod live;
 pub mod plot;
+pub mod synthetic;
 pub mod theme;
 mod vessel;
 pub mod view;
@@ -64,6 +65,30 @@ pub enum GuiError {
     Capture(String),
 }
 
+/// eframe's error, as a sentence a user can act on.
+fn explain(error: &str) -> String {
+    let lower = error.to_lowercase();
+    if lower.contains("wayland_display") || lower.contains("display is set") {
+        "no display was found (DISPLAY and WAYLAND_DISPLAY are unset); run it on a desktop, \
+         or record headless with 'sockscope record --duration 5'"
+            .into()
+    } else if lower.contains("adapter") || lower.contains("wgpu") || lower.contains("vulkan") {
+        "no usable graphics adapter (wgpu found no Vulkan, Metal, DX12 or GL device); install \
+         your GPU's drivers or Mesa's (Debian: mesa-vulkan-drivers), or record headless with \
+         'sockscope record --duration 5'"
+            .into()
+    } else {
+        // Drop source locations such as " at /path/to/file.rs:765:".
+        let mut text = error.to_string();
+        while let Some(at) = text.find(" at /") {
+            let rest = &text[at + 4..];
+            let end = rest.find(": ").map_or(rest.len(), |i| i + 2);
+            text.replace_range(at..at + 4 + end, ": ");
+        }
+        text.trim_end_matches('.').to_string()
+    }
+}
+
 /// Opens the window and runs until it is closed (or the scripted capture
 /// is done).
 pub fn run(mut options: GuiOptions) -> Result<Option<PathBuf>, GuiError> {
@@ -85,7 +110,7 @@ pub fn run(mut options: GuiOptions) -> Result<Option<PathBuf>, GuiError> {
         native,
         Box::new(move |cc| Ok(Box::new(SockscopeApp::new(cc, &options)))),
     )
-    .map_err(|e| GuiError::Window(e.to_string()))?;
+    .map_err(|e| GuiError::Window(explain(&e.to_string())))?;
     let result = outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
     match result {
         Some(Ok(path)) => Ok(Some(path).filter(|p| !p.as_os_str().is_empty())),

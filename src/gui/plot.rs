@@ -5,7 +5,7 @@
 //! a minute of samples as for an hour.
 
 use eframe::egui::{self, Color32, Vec2b};
-use egui_plot::{HLine, Line, LineStyle, Plot, PlotBounds, PlotPoints, Span};
+use egui_plot::{GridInput, GridMark, HLine, Line, LineStyle, Plot, PlotBounds, PlotPoints, Span};
 
 use super::theme::Palette;
 use crate::lab::units::format_bytes;
@@ -127,6 +127,7 @@ pub fn show(
         .link_axis(group, Vec2b::new(true, false))
         .link_cursor(group, Vec2b::new(true, false))
         .y_axis_label("bytes")
+        .y_grid_spacer(binary_marks)
         .y_axis_formatter(|mark, _| format_bytes(mark.value.max(0.0) as u64))
         .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
         .allow_double_click_reset(false)
@@ -211,9 +212,12 @@ pub fn show(
                 .width(width),
             );
             let response = plot_ui.response();
-            if response.dragged() || (response.hovered() && plot_ui.ctx().input(|i| {
-                i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0
-            })) {
+            if response.dragged()
+                || (response.hovered()
+                    && plot_ui.ctx().input(|i| {
+                        i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0
+                    }))
+            {
                 interacted = true;
             }
         });
@@ -223,6 +227,7 @@ pub fn show(
         .link_axis(group, Vec2b::new(true, false))
         .link_cursor(group, Vec2b::new(true, false))
         .y_axis_label("read/s")
+        .y_grid_spacer(binary_marks)
         .y_axis_formatter(|mark, _| format!("{}/s", format_bytes(mark.value.max(0.0) as u64)))
         .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
         .allow_double_click_reset(false)
@@ -258,6 +263,35 @@ pub fn show(
     }
 }
 
+/// Grid lines at binary byte steps (1 KiB, 2 KiB, … 64 KiB, 128 KiB…), so
+/// the axis reads 16 KiB, 32 KiB, 48 KiB instead of 19.5 KiB, 39.1 KiB.
+pub fn binary_marks(input: GridInput) -> Vec<GridMark> {
+    let (low, high) = input.bounds;
+    let span = (high - low).max(1.0);
+    // About five labelled lines, at a power of two.
+    let mut step = 1.0_f64;
+    while span / step > 6.0 {
+        step *= 2.0;
+    }
+    let mut marks = Vec::new();
+    for (step, limit) in [(step, 40), (step / 4.0, 200)] {
+        if step < 1.0 {
+            continue;
+        }
+        let mut value = (low / step).ceil() * step;
+        let mut n = 0;
+        while value <= high && n < limit {
+            marks.push(GridMark {
+                value,
+                step_size: step,
+            });
+            value += step;
+            n += 1;
+        }
+    }
+    marks
+}
+
 fn thin(timeline: &Timeline, (start, end): (f64, f64), columns: usize) -> Thinned {
     let start_ns = (start.max(0.0) * 1e9) as u64;
     let end_ns = (end.max(0.0) * 1e9) as u64;
@@ -278,7 +312,8 @@ pub fn legend(ui: &mut egui::Ui, palette: &Palette) {
             let size = egui::vec2(18.0, 12.0) * palette.scale;
             let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
             if shaded {
-                ui.painter().rect_filled(rect, 2, color.gamma_multiply(0.35));
+                ui.painter()
+                    .rect_filled(rect, 2, color.gamma_multiply(0.35));
             } else {
                 ui.painter().line_segment(
                     [rect.left_center(), rect.right_center()],
@@ -302,6 +337,20 @@ mod tests {
     use crate::lab::Sample;
 
     #[test]
+    fn byte_axes_step_in_powers_of_two() {
+        let marks = binary_marks(GridInput {
+            bounds: (0.0, 70_000.0),
+            base_step_size: 1.0,
+        });
+        let major: Vec<f64> = marks
+            .iter()
+            .filter(|m| m.step_size == 16_384.0)
+            .map(|m| m.value)
+            .collect();
+        assert_eq!(major, vec![0.0, 16_384.0, 32_768.0, 49_152.0, 65_536.0]);
+    }
+
+    #[test]
     fn shading_follows_the_flagged_columns() {
         let mut timeline = Timeline::new();
         for ms in 0..1000u64 {
@@ -316,7 +365,10 @@ mod tests {
         let ranges = flagged_ranges(&thinned, |c| c.any_zero_window);
         assert_eq!(ranges.len(), 1);
         let (start, end) = ranges[0];
-        assert!((start - 0.2).abs() < 0.011 && (end - 0.4).abs() < 0.011, "{start}..{end}");
+        assert!(
+            (start - 0.2).abs() < 0.011 && (end - 0.4).abs() < 0.011,
+            "{start}..{end}"
+        );
         let points = min_max_points(&thinned, |c| (c.recv_queue.min, c.recv_queue.max));
         // Two points (min and max) per column that saw a change.
         assert_eq!(points.len(), 200);

@@ -254,7 +254,10 @@ fn paint_with_shapes(painter: &egui::Painter, rect: Rect, look: &VesselLook) {
     painter.rect_filled(glass, radius, look.glass);
     let inner = glass.shrink(3.0);
     let level_y = |level: f32| inner.bottom() - inner.height() * level.clamp(0.0, 1.0);
-    let high = Rect::from_min_max(egui::pos2(inner.left(), level_y(look.level_high)), inner.max);
+    let high = Rect::from_min_max(
+        egui::pos2(inner.left(), level_y(look.level_high)),
+        inner.max,
+    );
     let low = Rect::from_min_max(egui::pos2(inner.left(), level_y(look.level_low)), inner.max);
     painter.rect_filled(high, egui::CornerRadius::same(10), look.color_high);
     painter.rect_filled(low, egui::CornerRadius::same(10), look.color_low);

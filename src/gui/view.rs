@@ -114,7 +114,8 @@ pub fn caption(now: &Now) -> (String, Severity) {
     match (s.writer_state, s.reader_state) {
         (_, ReaderState::PeerClosed) => {
             return (
-                "The writer closed its side: the reader's recv() returned 0 bytes (end of stream).".into(),
+                "The writer closed its side: the reader's recv() returned 0 bytes (end of stream)."
+                    .into(),
                 Severity::Info,
             );
         }
@@ -275,16 +276,32 @@ pub fn pipeline(
     let writer_rect = Rect::from_min_size(pos2(left, box_top), vec2(column, box_h));
     let reader_rect = Rect::from_min_size(pos2(right, box_top), vec2(column, box_h));
     let send_rect = Rect::from_min_max(pos2(left, vessel_top), pos2(left + column, vessel_bottom));
-    let recv_rect = Rect::from_min_max(pos2(right, vessel_top), pos2(right + column, vessel_bottom));
+    let recv_rect =
+        Rect::from_min_max(pos2(right, vessel_top), pos2(right + column, vessel_bottom));
 
     // User space above, kernel below: the line the system calls cross.
     let boundary_y = box_top + box_h + call_h * 0.5;
     painter.line_segment(
-        [pos2(rect.left(), boundary_y), pos2(rect.right(), boundary_y)],
+        [
+            pos2(rect.left(), boundary_y),
+            pos2(rect.right(), boundary_y),
+        ],
         Stroke::new(1.0, palette.weak_text.gamma_multiply(0.5)),
     );
-    painter.text(pos2(rect.center().x, boundary_y - 3.0), Align2::CENTER_BOTTOM, "user space", small.clone(), palette.weak_text);
-    painter.text(pos2(rect.center().x, boundary_y + 3.0), Align2::CENTER_TOP, "kernel", small.clone(), palette.weak_text);
+    painter.text(
+        pos2(rect.center().x, boundary_y - 3.0),
+        Align2::CENTER_BOTTOM,
+        "user space",
+        small.clone(),
+        palette.weak_text,
+    );
+    painter.text(
+        pos2(rect.center().x, boundary_y + 3.0),
+        Align2::CENTER_TOP,
+        "kernel",
+        small.clone(),
+        palette.weak_text,
+    );
 
     let writer_color = match s.writer_state {
         WriterState::Blocked => palette.alarm,
@@ -301,7 +318,9 @@ pub fn pipeline(
     let writer_state = match s.writer_state {
         WriterState::Blocked => now
             .stalled_for_secs()
-            .map_or("BLOCKED in send()".into(), |secs| format!("BLOCKED in send() {secs:.1} s")),
+            .map_or("BLOCKED in send()".into(), |secs| {
+                format!("BLOCKED in send() {secs:.1} s")
+            }),
         WriterState::Sending => format!("sending {}", rate_text(now.write_rate)),
         WriterState::Paused => "paused: no send() calls".into(),
         WriterState::Finished => "finished: close() sent FIN".into(),
@@ -322,7 +341,11 @@ pub fn pipeline(
         writer_rect,
         "Writer application",
         &writer_state,
-        &format!("{} · send() stalls: {}", setting_text(now.config.write_rate), s.stall_count),
+        &format!(
+            "{} · send() stalls: {}",
+            setting_text(now.config.write_rate),
+            s.stall_count
+        ),
         writer_color,
         palette,
     );
@@ -341,13 +364,28 @@ pub fn pipeline(
     let call_bottom = vessel_top - title_h - 2.0;
     let send_x = writer_rect.center().x;
     let recv_x = reader_rect.center().x;
-    arrow(&painter, pos2(send_x, call_top), pos2(send_x, call_bottom), writer_color, palette);
-    arrow(&painter, pos2(recv_x, call_bottom), pos2(recv_x, call_top), reader_color, palette);
+    arrow(
+        &painter,
+        pos2(send_x, call_top),
+        pos2(send_x, call_bottom),
+        writer_color,
+        palette,
+    );
+    arrow(
+        &painter,
+        pos2(recv_x, call_bottom),
+        pos2(recv_x, call_top),
+        reader_color,
+        palette,
+    );
     let call_y = (call_top + call_bottom) / 2.0;
     painter.text(
         pos2(send_x + 12.0, call_y),
         Align2::LEFT_CENTER,
-        format!("send(data), {} each", format_bytes(now.config.write_chunk.bytes())),
+        format!(
+            "send(data), {} each",
+            format_bytes(now.config.write_chunk.bytes())
+        ),
         small.clone(),
         palette.text,
     );
@@ -417,8 +455,14 @@ pub fn pipeline(
         &painter,
         foot(send_rect),
         &[
-            (palette.in_flight, format!("in flight {}", format_bytes(u64::from(s.in_flight())))),
-            (palette.unsent, format!("unsent {}", format_bytes(u64::from(s.unsent)))),
+            (
+                palette.in_flight,
+                format!("in flight {}", format_bytes(u64::from(s.in_flight()))),
+            ),
+            (
+                palette.unsent,
+                format!("unsent {}", format_bytes(u64::from(s.unsent))),
+            ),
         ],
         &small,
         palette,
@@ -426,7 +470,13 @@ pub fn pipeline(
     legend_line(
         &painter,
         foot(recv_rect),
-        &[(palette.received, format!("waiting for recv() {}", format_bytes(u64::from(s.recv_queue))))],
+        &[(
+            palette.received,
+            format!(
+                "waiting for recv() {}",
+                format_bytes(u64::from(s.recv_queue))
+            ),
+        )],
         &small,
         palette,
     );
@@ -438,28 +488,64 @@ pub fn pipeline(
     let (link_color, link_text) = if s.zero_window {
         (palette.alarm, "window = 0".to_string())
     } else {
-        (palette.ok, format!("window {}", format_bytes(u64::from(s.sender.snd_wnd))))
+        (
+            palette.ok,
+            format!("window {}", format_bytes(u64::from(s.sender.snd_wnd))),
+        )
     };
     let thickness = 8.0 * scale;
     if s.zero_window {
         // A closed gate: the pipe is cut in the middle.
         let gap = 10.0 * scale;
-        painter.line_segment([link_left, pos2(link_x - gap, mid_y)], Stroke::new(thickness, link_color));
-        painter.line_segment([pos2(link_x + gap, mid_y), link_right], Stroke::new(thickness, link_color));
+        painter.line_segment(
+            [link_left, pos2(link_x - gap, mid_y)],
+            Stroke::new(thickness, link_color),
+        );
+        painter.line_segment(
+            [pos2(link_x + gap, mid_y), link_right],
+            Stroke::new(thickness, link_color),
+        );
         let bar = 22.0 * scale;
         for dx in [-gap / 2.0, gap / 2.0] {
             painter.line_segment(
-                [pos2(link_x + dx, mid_y - bar), pos2(link_x + dx, mid_y + bar)],
+                [
+                    pos2(link_x + dx, mid_y - bar),
+                    pos2(link_x + dx, mid_y + bar),
+                ],
                 Stroke::new(4.0 * scale, link_color),
             );
         }
     } else {
-        arrow(&painter, link_left, link_right, link_color.gamma_multiply(0.8), palette);
-        painter.line_segment([link_left, link_right], Stroke::new(thickness, link_color.gamma_multiply(0.8)));
+        arrow(
+            &painter,
+            link_left,
+            link_right,
+            link_color.gamma_multiply(0.8),
+            palette,
+        );
+        painter.line_segment(
+            [link_left, link_right],
+            Stroke::new(thickness, link_color.gamma_multiply(0.8)),
+        );
     }
-    painter.text(pos2(link_x, mid_y - 26.0 * scale), Align2::CENTER_BOTTOM, "loopback", small.clone(), palette.weak_text);
-    let link_galley = painter.layout(link_text, medium.clone(), link_color, link_right.x - link_left.x);
-    painter.galley(pos2(link_x - link_galley.size().x / 2.0, mid_y + 26.0 * scale), link_galley, link_color);
+    painter.text(
+        pos2(link_x, mid_y - 26.0 * scale),
+        Align2::CENTER_BOTTOM,
+        "loopback",
+        small.clone(),
+        palette.weak_text,
+    );
+    let link_galley = painter.layout(
+        link_text,
+        medium.clone(),
+        link_color,
+        link_right.x - link_left.x,
+    );
+    painter.galley(
+        pos2(link_x - link_galley.size().x / 2.0, mid_y + 26.0 * scale),
+        link_galley,
+        link_color,
+    );
     if s.sender.probes > 0 {
         let probes = painter.layout(
             format!("zero-window probes unanswered: {}", s.sender.probes),
@@ -467,7 +553,11 @@ pub fn pipeline(
             palette.weak_text,
             link_right.x - link_left.x,
         );
-        painter.galley(pos2(link_x - probes.size().x / 2.0, mid_y + 50.0 * scale), probes, palette.weak_text);
+        painter.galley(
+            pos2(link_x - probes.size().x / 2.0, mid_y + 50.0 * scale),
+            probes,
+            palette.weak_text,
+        );
     }
     moving || s.writer_blocked()
 }
@@ -490,18 +580,31 @@ fn app_box(
         egui::StrokeKind::Inside,
     );
     let inner = rect.width() - 16.0;
-    let title = painter.layout_no_wrap(title.to_string(), FontId::proportional(14.0 * scale), palette.text);
+    let title = painter.layout_no_wrap(
+        title.to_string(),
+        FontId::proportional(14.0 * scale),
+        palette.text,
+    );
     // Shrink the state until it fits one line.
     let mut size = 19.0 * scale;
-    let mut state_galley = painter.layout_no_wrap(state.to_string(), FontId::proportional(size), color);
+    let mut state_galley =
+        painter.layout_no_wrap(state.to_string(), FontId::proportional(size), color);
     while state_galley.size().x > inner && size > 10.0 {
         size -= 1.0;
         state_galley = painter.layout_no_wrap(state.to_string(), FontId::proportional(size), color);
     }
-    let detail = painter.layout_no_wrap(detail.to_string(), FontId::proportional(12.0 * scale), palette.weak_text);
+    let detail = painter.layout_no_wrap(
+        detail.to_string(),
+        FontId::proportional(12.0 * scale),
+        palette.weak_text,
+    );
     let total = title.size().y + state_galley.size().y + detail.size().y + 4.0;
     let mut y = rect.center().y - total / 2.0;
-    for (galley, color) in [(title, palette.text), (state_galley, color), (detail, palette.weak_text)] {
+    for (galley, color) in [
+        (title, palette.text),
+        (state_galley, color),
+        (detail, palette.weak_text),
+    ] {
         let size = galley.size();
         painter.galley(pos2(rect.center().x - size.x / 2.0, y), galley, color);
         y += size.y + 2.0;
@@ -513,7 +616,11 @@ fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32, palette:
     painter.line_segment([from, to], stroke);
     let head = 9.0 * palette.scale;
     painter.add(egui::Shape::convex_polygon(
-        vec![to, to + vec2(-head, -head * 0.6), to + vec2(-head, head * 0.6)],
+        vec![
+            to,
+            to + vec2(-head, -head * 0.6),
+            to + vec2(-head, head * 0.6),
+        ],
         color,
         Stroke::NONE,
     ));
@@ -540,11 +647,18 @@ fn fill_numbers(
     let title = painter.layout_no_wrap(title.to_string(), title_font, palette.text);
     let title_pos = pos2(rect.center().x - title.size().x / 2.0, rect.top() + 16.0);
     let title_plate = Rect::from_min_size(title_pos, title.size()).expand2(vec2(6.0, 1.0));
-    painter.rect_filled(title_plate, egui::CornerRadius::same(4), palette.panel.gamma_multiply(0.78));
+    painter.rect_filled(
+        title_plate,
+        egui::CornerRadius::same(4),
+        palette.panel.gamma_multiply(0.78),
+    );
     painter.galley(title_pos, title, palette.text);
     let lines = [
         (format!("{} · {percent}", format_bytes(bytes)), big.clone()),
-        (format!("of {}{asked}", format_bytes(capacity)), medium.clone()),
+        (
+            format!("of {}{asked}", format_bytes(capacity)),
+            medium.clone(),
+        ),
     ];
     let galleys: Vec<_> = lines
         .into_iter()
@@ -553,9 +667,16 @@ fn fill_numbers(
     let height: f32 = galleys.iter().map(|g| g.size().y).sum();
     let width = galleys.iter().map(|g| g.size().x).fold(0.0, f32::max);
     // A plate behind the numbers keeps them readable over any fill.
-    let centre = pos2(rect.center().x, (title_plate.bottom() + rect.bottom()) / 2.0);
+    let centre = pos2(
+        rect.center().x,
+        (title_plate.bottom() + rect.bottom()) / 2.0,
+    );
     let plate = Rect::from_center_size(centre, vec2(width + 16.0, height + 8.0));
-    painter.rect_filled(plate, egui::CornerRadius::same(6), palette.panel.gamma_multiply(0.78));
+    painter.rect_filled(
+        plate,
+        egui::CornerRadius::same(6),
+        palette.panel.gamma_multiply(0.78),
+    );
     let mut y = centre.y - height / 2.0;
     for galley in galleys {
         let size = galley.size();
@@ -577,12 +698,19 @@ fn legend_line(
         .collect();
     let swatch = font.size * 0.8;
     let gap = 12.0;
-    let total: f32 = galleys.iter().map(|g| g.size().x + swatch + 4.0).sum::<f32>()
+    let total: f32 = galleys
+        .iter()
+        .map(|g| g.size().x + swatch + 4.0)
+        .sum::<f32>()
         + gap * (galleys.len().saturating_sub(1)) as f32;
     let mut x = top_centre.x - total / 2.0;
     for ((color, _), galley) in items.iter().zip(galleys) {
         let y = top_centre.y + (galley.size().y - swatch) / 2.0;
-        painter.rect_filled(Rect::from_min_size(pos2(x, y), vec2(swatch, swatch)), 2, *color);
+        painter.rect_filled(
+            Rect::from_min_size(pos2(x, y), vec2(swatch, swatch)),
+            2,
+            *color,
+        );
         x += swatch + 4.0;
         let w = galley.size().x;
         painter.galley(pos2(x, top_centre.y), galley, palette.text);
@@ -636,13 +764,20 @@ mod tests {
         assert!(!text.contains("window is 0"), "{text}");
         now.sample.zero_window = true;
         now.sample.recv_queue = 60_000;
-        assert!(caption(&now).0.contains("window is 0: its receive buffer is full"));
+        assert!(
+            caption(&now)
+                .0
+                .contains("window is 0: its receive buffer is full")
+        );
         // Draining but still closed: the segment-size rule, with numbers.
         now.sample.reader_state = ReaderState::Reading;
         now.sample.recv_queue = 4096;
         now.sample.receiver.rcv_mss = 49_152;
         let text = caption(&now).0;
-        assert!(text.contains("room for a whole segment (48 KiB here)"), "{text}");
+        assert!(
+            text.contains("room for a whole segment (48 KiB here)"),
+            "{text}"
+        );
         assert!(text.contains("just 4 KiB waits"), "{text}");
     }
 }

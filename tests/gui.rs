@@ -1,0 +1,190 @@
+//! The real app driven through egui_kittest with the wgpu renderer (Mesa's
+//! software Vulkan in CI). Live tests run a real loopback session and wait
+//! for the kernel with a generous deadline; snapshot tests show a synthetic
+//! timeline so the picture does not depend on timing.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use sockscope::gui::{GuiOptions, SockscopeApp, synthetic};
+use sockscope::lab::Preset;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+fn live_app(preset: Preset, export_dir: Option<PathBuf>) -> Harness<'static, SockscopeApp> {
+    let options = GuiOptions {
+        preset: Some(preset),
+        export_dir,
+        ..GuiOptions::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(move |cc| SockscopeApp::new(cc, &options))
+}
+
+/// Steps frames (letting the lab's threads run between them) until `done`.
+fn step_until(
+    harness: &mut Harness<'static, SockscopeApp>,
+    what: &str,
+    mut done: impl FnMut(&mut Harness<'static, SockscopeApp>) -> bool,
+) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        harness.step();
+        if done(harness) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn pausing_the_reader_shows_the_writer_blocked() {
+    let mut harness = live_app(Preset::Balanced, None);
+    step_until(&mut harness, "samples from the live session", |h| {
+        h.state().timeline().total_samples() > 20
+    });
+    assert!(
+        harness
+            .query_by_label_contains("send() is blocked")
+            .is_none(),
+        "a balanced lab starts unblocked"
+    );
+    harness.get_by_label("Pause reader (Space)").click();
+    step_until(&mut harness, "the blocked caption", |h| {
+        h.query_by_label_contains("send() is blocked").is_some()
+    });
+    let last = *harness.state().timeline().last().expect("samples");
+    assert!(last.writer_blocked(), "the caption follows the kernel");
+    assert!(harness.state().config().read_rate.is_paused());
+    // Space resumes it: the writer gets going again.
+    harness.key_press(egui::Key::Space);
+    step_until(&mut harness, "the writer resuming", |h| {
+        h.state()
+            .timeline()
+            .last()
+            .is_some_and(|s| !s.writer_blocked())
+            && h.query_by_label_contains("send() is blocked").is_none()
+    });
+    assert!(!harness.state().config().read_rate.is_paused());
+}
+
+#[test]
+fn export_writes_the_timeline_png_and_the_samples_csv() {
+    let dir = std::env::temp_dir().join(format!("sockscope-gui-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut harness = live_app(Preset::SlowReader, Some(dir.clone()));
+    step_until(&mut harness, "some samples", |h| {
+        h.state().timeline().total_samples() > 100
+    });
+    harness.key_press(egui::Key::S);
+    step_until(&mut harness, "both exports confirmed", |h| {
+        h.state()
+            .export_message()
+            .is_some_and(|(text, _)| text.contains(".png") && text.contains(".csv"))
+    });
+    let (message, failed) = harness.state().export_message().cloned().expect("message");
+    assert!(!failed, "{message}");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("export folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let png = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "png"))
+        .expect("a PNG");
+    let csv = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .expect("a CSV");
+    assert!(message.contains(&png.display().to_string()), "{message}");
+    let image = image::open(png).expect("a valid PNG").to_rgba8();
+    // Cropped to the timeline panel: narrower and shorter than the window.
+    assert!(
+        image.width() > 300 && image.width() < 1280,
+        "{}",
+        image.width()
+    );
+    assert!(
+        image.height() > 100 && image.height() < 800,
+        "{}",
+        image.height()
+    );
+    let text = std::fs::read_to_string(csv).expect("CSV");
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .expect("header")
+            .starts_with("t_ms,sendq_bytes")
+    );
+    assert!(lines.count() >= 100, "every full-resolution sample");
+    // A second export never overwrites the first.
+    harness.key_press(egui::Key::S);
+    step_until(&mut harness, "the second export", |_| {
+        std::fs::read_dir(&dir).map_or(0, |d| d.count()) >= 4
+    });
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn projector_mode_toggles_with_p_and_the_button() {
+    let mut harness = live_app(Preset::Balanced, None);
+    harness.step();
+    assert!(!harness.state().is_projector());
+    harness.key_press(egui::Key::P);
+    harness.step();
+    harness.step();
+    assert!(harness.state().is_projector());
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+    let body = harness.ctx.style_of(egui::Theme::Light).text_styles[&egui::TextStyle::Body].size;
+    assert!(body >= 18.0, "large text, got {body}");
+    harness.get_by_label("Projector").click();
+    harness.step();
+    harness.step();
+    assert!(!harness.state().is_projector());
+    assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
+}
+
+fn fixed_app(size: egui::Vec2, projector: bool) -> Harness<'static, SockscopeApp> {
+    let options = GuiOptions {
+        preset: Some(Preset::PausedReader),
+        projector,
+        // Shown in the controls: the same on every machine.
+        export_dir: Some(PathBuf::from("/tmp/sockscope-exports")),
+        fixed: Some((
+            Box::new(synthetic::info()),
+            Box::new(synthetic::timeline(6.0, 200)),
+        )),
+        ..GuiOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(size)
+        .wgpu()
+        .build_eframe(move |cc| SockscopeApp::new(cc, &options));
+    harness.run_steps(4);
+    harness
+}
+
+#[test]
+fn snapshot_main_view_with_the_writer_blocked() {
+    let mut harness = fixed_app(egui::vec2(1280.0, 800.0), false);
+    assert!(
+        harness
+            .query_by_label_contains("send() is blocked")
+            .is_some()
+    );
+    harness.snapshot("main_view_blocked");
+}
+
+#[test]
+fn snapshot_projector_mode_at_1024x768() {
+    let mut harness = fixed_app(egui::vec2(1024.0, 768.0), true);
+    harness.snapshot("projector_1024x768");
+}
