@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Regenerates the README's screenshots with sockscope's own scripted capture,
+# in a virtual X display (Debian: xvfb, mesa-vulkan-drivers). Each is a real
+# loopback session; the numbers differ a little from run to run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cargo build --release
+bin=target/release/sockscope
+shot() { # size name args...
+    local size=$1 name=$2
+    shift 2
+    xvfb-run -a -s "-screen 0 ${size}x24" "$bin" "$@" --screenshot "screenshots/$name.png" 2>&1 \
+        | grep -v XDG_RUNTIME_DIR || true
+}
+shot 1280x800 slow-reader --preset slow-reader --quit-after 8
+shot 1280x800 paused-reader --preset paused-reader --quit-after 4
+shot 1280x800 balanced --preset balanced --quit-after 4
+shot 1024x768 projector-1024x768 --preset paused-reader --projector --quit-after 4
