@@ -168,8 +168,10 @@ pub struct SockscopeApp {
     show_info: bool,
     fullscreen: bool,
     applied_projector: Option<bool>,
-    /// Frame timing, for the benchmark and the status line.
+    /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
+    /// How old the newest sample was when this frame drew it (live only).
+    pub sample_lag: Option<Duration>,
 }
 
 impl SockscopeApp {
@@ -240,6 +242,7 @@ impl SockscopeApp {
             fullscreen: false,
             applied_projector: None,
             frame_cpu: Duration::ZERO,
+            sample_lag: None,
         }
     }
 
@@ -275,6 +278,19 @@ impl SockscopeApp {
 
     pub fn export_message(&self) -> Option<&(String, bool)> {
         self.export_message.as_ref()
+    }
+
+    /// Appends samples to a fixed (recorded or synthetic) timeline, as a
+    /// live session would: for benchmarks of a growing run. Ignored live.
+    pub fn push_fixed_samples(&mut self, samples: impl IntoIterator<Item = Sample>) {
+        if let Source::Fixed { timeline, .. } = &mut self.source {
+            timeline.extend(samples);
+        }
+    }
+
+    /// Seconds the timeline shows while following live (∞ = whole run).
+    pub fn set_timeline_window(&mut self, secs: f64) {
+        self.settings.plot.window_secs = secs;
     }
 
     pub fn is_projector(&self) -> bool {
@@ -597,13 +613,24 @@ impl SockscopeApp {
     fn event_log(&self, ui: &mut egui::Ui, palette: &Palette) {
         ui.label(RichText::new("Events").strong());
         let events = self.timeline().events();
+        if events.is_empty() {
+            ui.label(
+                RichText::new("No stalls yet. Pause the reader (Space) to make one.")
+                    .small()
+                    .color(palette.weak_text),
+            );
+            return;
+        }
+        // Only the rows in view are laid out: a long run's thousands of
+        // events cost no more per frame than a dozen.
+        let row_height = ui.text_style_height(&egui::TextStyle::Small) + 2.0;
         egui::ScrollArea::vertical()
             .id_salt("events")
             .auto_shrink([false, false])
             .stick_to_bottom(true)
-            .show(ui, |ui| {
-                let skip = events.len().saturating_sub(300);
-                for event in events.iter().skip(skip) {
+            .show_rows(ui, row_height, events.len(), |ui, rows| {
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                for event in events.range(rows) {
                     let color = match event.kind {
                         EventKind::WriterStallStarted
                         | EventKind::PeerReset
@@ -614,22 +641,13 @@ impl SockscopeApp {
                         | EventKind::ReaderResumed => palette.ok,
                         EventKind::PeerClosed => palette.text,
                     };
-                    ui.label(
-                        RichText::new(format!(
-                            "{:>8.3} s  {}",
-                            event.t_ns as f64 / 1e9,
-                            event.kind.describe()
-                        ))
-                        .color(color)
-                        .small(),
+                    let text = format!(
+                        "{:>8.3} s  {}",
+                        event.t_ns as f64 / 1e9,
+                        event.kind.describe()
                     );
-                }
-                if events.is_empty() {
-                    ui.label(
-                        RichText::new("No stalls yet. Pause the reader (Space) to make one.")
-                            .small()
-                            .color(palette.weak_text),
-                    );
+                    ui.label(RichText::new(&text).color(color).small())
+                        .on_hover_text(text);
                 }
             });
     }
@@ -744,6 +762,7 @@ impl eframe::App for SockscopeApp {
         let palette = Palette::new(self.settings.projector);
         if let Source::Live(lab) = &mut self.source {
             lab.pump();
+            self.sample_lag = lab.sample_lag();
         }
         self.receive_deliveries(&ctx);
         let mut actions = self.shortcuts(&ctx);
@@ -902,7 +921,6 @@ impl eframe::App for SockscopeApp {
                     egui::vec2(log_width, rest.y),
                     egui::Layout::top_down(egui::Align::LEFT),
                     |ui| {
-                        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
                         self.event_log(ui, &palette);
                     },
                 );

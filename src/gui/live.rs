@@ -110,6 +110,17 @@ impl LiveLab {
         taken
     }
 
+    /// How long ago (on the session's clock) the newest sample was taken.
+    pub fn sample_lag(&self) -> Option<std::time::Duration> {
+        let session = self.session.as_ref()?;
+        let newest = self.timeline.last()?.t_ns;
+        Some(
+            session
+                .elapsed()
+                .saturating_sub(std::time::Duration::from_nanos(newest)),
+        )
+    }
+
     pub fn config(&self) -> &LabConfig {
         &self.config
     }

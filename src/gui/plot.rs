@@ -34,15 +34,79 @@ pub const WINDOWS: [(f64, &str); 5] = [
 ];
 
 /// Per-frame state of the timeline view.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct PlotView {
     /// Scroll with the newest sample; off once the user pans or zooms.
     pub follow: bool,
+    /// The last thinning, brought up to date while the view keeps its range
+    /// (a paused zoom, or the whole run between range steps).
+    cache: Option<(Option<u64>, Thinned)>,
 }
 
 impl Default for PlotView {
     fn default() -> Self {
-        PlotView { follow: true }
+        PlotView {
+            follow: true,
+            cache: None,
+        }
+    }
+}
+
+impl PlotView {
+    fn thinned(
+        &mut self,
+        timeline: &Timeline,
+        session: Option<u64>,
+        (start, end): (f64, f64),
+        columns: usize,
+    ) -> &Thinned {
+        let start_ns = (start.max(0.0) * 1e9) as u64;
+        let end_ns = ((end.max(0.0) * 1e9) as u64).max(start_ns + 1);
+        let reusable = self.cache.as_ref().is_some_and(|(id, cached)| {
+            *id == session
+                && cached.t_start_ns == start_ns
+                && cached.t_end_ns == end_ns
+                && cached.columns.len() == columns
+                && cached.newest_ns <= timeline.last().map(|s| s.t_ns)
+        });
+        match &mut self.cache {
+            Some((_, cached)) if reusable => timeline.thin_update(cached),
+            slot => *slot = Some((session, timeline.thin(start_ns, end_ns, columns))),
+        }
+        &self.cache.as_ref().expect("just filled").1
+    }
+}
+
+/// Merges every `k` neighbouring columns (for the throughput, which needs a
+/// few samples per point).
+fn coarsen(thinned: &Thinned, k: usize) -> Thinned {
+    let k = k.max(1);
+    let columns = thinned
+        .columns
+        .chunks(k)
+        .map(|group| {
+            group
+                .iter()
+                .flatten()
+                .fold(None, |merged: Option<crate::lab::SampleSpan>, span| {
+                    Some(match merged {
+                        Some(mut m) => {
+                            m.merge(span);
+                            m
+                        }
+                        None => *span,
+                    })
+                })
+        })
+        .collect::<Vec<_>>();
+    let width = (thinned.t_end_ns - thinned.t_start_ns) as f64 / thinned.columns.len() as f64;
+    Thinned {
+        t_start_ns: thinned.t_start_ns,
+        t_end_ns: thinned.t_start_ns + (width * (columns.len() * k) as f64) as u64,
+        columns,
+        before: thinned.before,
+        items_visited: 0,
+        newest_ns: thinned.newest_ns,
     }
 }
 
@@ -92,14 +156,18 @@ pub fn flagged_ranges(
     ranges
 }
 
-/// The time range to show, in seconds.
+/// The time range to show, in seconds. The whole run ends at the next
+/// step of a coarse grid (at most 1/16 of the range ahead), so the range
+/// stays put for many frames and its thinning is only brought up to date.
 fn follow_range(timeline: &Timeline, window_secs: f64) -> (f64, f64) {
     let newest = timeline.last().map_or(0.0, |s| s.t_secs());
     if window_secs.is_finite() {
         let end = newest.max(window_secs);
         (end - window_secs, end)
     } else {
-        (0.0, newest.max(1.0))
+        let end = newest.max(1.0);
+        let step = (end / 16.0).log2().floor().exp2();
+        (0.0, (end / step).floor() * step + step)
     }
 }
 
@@ -144,15 +212,15 @@ pub fn show(
             let bounds = plot_ui.plot_bounds();
             shown_range = (bounds.min()[0].max(0.0), bounds.max()[0].max(0.0));
             let columns = plot_ui.transform().frame().width().round().max(1.0) as usize;
-            let thinned = thin(timeline, shown_range, columns);
-            for (start, end) in flagged_ranges(&thinned, |c| c.any_zero_window) {
+            let thinned = view.thinned(timeline, info.map(|i| i.id), shown_range, columns);
+            for (start, end) in flagged_ranges(thinned, |c| c.any_zero_window) {
                 plot_ui.span(
                     Span::new("", start..=end)
                         .fill(palette.caution.gamma_multiply(0.22))
                         .border_width(0.0),
                 );
             }
-            for (start, end) in flagged_ranges(&thinned, |c| c.any_writer_blocked) {
+            for (start, end) in flagged_ranges(thinned, |c| c.any_writer_blocked) {
                 plot_ui.span(
                     Span::new("", start..=end)
                         .fill(palette.alarm.gamma_multiply(0.22))
@@ -184,7 +252,7 @@ pub fn show(
             plot_ui.line(
                 Line::new(
                     "send queue (SIOCOUTQ)",
-                    PlotPoints::from(min_max_points(&thinned, |c| {
+                    PlotPoints::from(min_max_points(thinned, |c| {
                         (c.send_queue.min, c.send_queue.max)
                     })),
                 )
@@ -194,7 +262,7 @@ pub fn show(
             plot_ui.line(
                 Line::new(
                     "in flight (sent, not ACKed)",
-                    PlotPoints::from(min_max_points(&thinned, |c| {
+                    PlotPoints::from(min_max_points(thinned, |c| {
                         (c.in_flight.min, c.in_flight.max)
                     })),
                 )
@@ -204,7 +272,7 @@ pub fn show(
             plot_ui.line(
                 Line::new(
                     "receive queue (FIONREAD)",
-                    PlotPoints::from(min_max_points(&thinned, |c| {
+                    PlotPoints::from(min_max_points(thinned, |c| {
                         (c.recv_queue.min, c.recv_queue.max)
                     })),
                 )
@@ -222,6 +290,8 @@ pub fn show(
             }
         });
     ui.add_space(4.0);
+    // The reader's rate from the same thinning, 4 columns a point.
+    let coarse = view.cache.as_ref().map(|(_, thinned)| coarsen(thinned, 4));
     let throughput = Plot::new("throughput")
         .height(rate_height)
         .link_axis(group, Vec2b::new(true, false))
@@ -232,9 +302,7 @@ pub fn show(
         .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
         .allow_double_click_reset(false)
         .show(ui, |plot_ui| {
-            let columns = plot_ui.transform().frame().width().round().max(1.0) as usize;
-            // A rate needs a few samples per point: at most one per 4 px.
-            let thinned = thin(timeline, shown_range, (columns / 4).max(1));
+            let Some(thinned) = &coarse else { return };
             let rates = thinned.read_rates();
             let width = (thinned.t_end_ns - thinned.t_start_ns) as f64 / rates.len() as f64;
             let points: Vec<[f64; 2]> = rates
@@ -290,12 +358,6 @@ pub fn binary_marks(input: GridInput) -> Vec<GridMark> {
         }
     }
     marks
-}
-
-fn thin(timeline: &Timeline, (start, end): (f64, f64), columns: usize) -> Thinned {
-    let start_ns = (start.max(0.0) * 1e9) as u64;
-    let end_ns = (end.max(0.0) * 1e9) as u64;
-    timeline.thin(start_ns, end_ns.max(start_ns + 1), columns)
 }
 
 /// The legend, as a row above the plots so it never hides data.

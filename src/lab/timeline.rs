@@ -109,6 +109,8 @@ pub struct Thinned {
     pub before: Option<SampleSpan>,
     /// Items merged to build it (samples, spans and blocks): the cost.
     pub items_visited: usize,
+    /// The newest sample the timeline held when this was built or updated.
+    pub newest_ns: Option<u64>,
 }
 
 impl Thinned {
@@ -171,7 +173,7 @@ impl SampleSpan {
     }
 
     /// Appends a later span.
-    fn merge(&mut self, later: &SampleSpan) {
+    pub fn merge(&mut self, later: &SampleSpan) {
         self.t_end_ns = later.t_end_ns;
         self.count += later.count;
         self.send_queue.merge(later.send_queue);
@@ -449,7 +451,57 @@ impl Timeline {
             columns: view.columns,
             before: view.before,
             items_visited: view.items_visited,
+            newest_ns: self.last.map(|s| s.t_ns),
         }
+    }
+
+    /// Brings `thinned` up to date with the samples pushed since it was
+    /// made: afterwards it equals a fresh `thin` of the same view, at the
+    /// cost of the new samples only. A live view that keeps its range (a
+    /// paused zoom, the whole run) costs almost nothing per frame.
+    pub fn thin_update(&self, thinned: &mut Thinned) {
+        let first = match thinned.newest_ns {
+            Some(newest) => {
+                // Samples newer than `newest` already archived: rebuild.
+                if self.recent.front().is_some_and(|s| s.t_ns > newest) {
+                    *thinned =
+                        self.thin(thinned.t_start_ns, thinned.t_end_ns, thinned.columns.len());
+                    return;
+                }
+                self.recent.partition_point(|s| s.t_ns <= newest)
+            }
+            None => 0,
+        };
+        let mut view = ThinView {
+            t_start_ns: thinned.t_start_ns,
+            t_end_ns: thinned.t_end_ns,
+            width_ns: (thinned.t_end_ns - thinned.t_start_ns) as f64 / thinned.columns.len() as f64,
+            columns: std::mem::take(&mut thinned.columns),
+            before: thinned.before,
+            items_visited: 0,
+        };
+        let base = self.total_samples - self.recent.len() as u64;
+        view.scan(
+            first,
+            self.recent.len(),
+            |i| SampleSpan::of(&self.recent[i]),
+            |i| {
+                let number = base + i as u64;
+                if !number.is_multiple_of(BLOCK as u64) {
+                    return None;
+                }
+                let block = (number / BLOCK as u64).checked_sub(self.first_recent_block)?;
+                self.recent_blocks.get(block as usize).copied()
+            },
+        );
+        if thinned.before.is_none() && first > 0 && self.recent[first - 1].t_ns < thinned.t_start_ns
+        {
+            view.before = Some(SampleSpan::of(&self.recent[first - 1]));
+        }
+        thinned.columns = view.columns;
+        thinned.before = view.before;
+        thinned.items_visited = view.items_visited;
+        thinned.newest_ns = self.last.map(|s| s.t_ns);
     }
 
     fn derive_events(&mut self, before: &Sample, now: &Sample) {
@@ -787,6 +839,32 @@ mod tests {
             if (t0_ms, t1_ms) == (0, 20_000) {
                 assert!(zero_window_columns > 0, "zero-window runs survive thinning");
             }
+        }
+    }
+
+    #[test]
+    fn an_updated_thinning_equals_a_fresh_one() {
+        let samples = wobbly(30_000);
+        // Nothing is archived here, so the two must match exactly.
+        let mut timeline = Timeline::new();
+        let (t0, t1) = (0, 40_000 * 1_000_000);
+        timeline.extend(samples[..12_000].iter().copied());
+        let mut kept = timeline.thin(t0, t1, 300);
+        for chunk in samples[12_000..].chunks(777) {
+            timeline.extend(chunk.iter().copied());
+            timeline.thin_update(&mut kept);
+            assert!(
+                kept.items_visited <= 777 + 64,
+                "only new samples: {}",
+                kept.items_visited
+            );
+            let fresh = timeline.thin(t0, t1, 300);
+            let first_difference = kept
+                .columns
+                .iter()
+                .zip(&fresh.columns)
+                .position(|(a, b)| a != b);
+            assert_eq!(first_difference, None, "columns differ");
         }
     }
 
