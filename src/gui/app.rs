@@ -641,13 +641,10 @@ impl SockscopeApp {
                         | EventKind::ReaderResumed => palette.ok,
                         EventKind::PeerClosed => palette.text,
                     };
-                    let text = format!(
-                        "{:>8.3} s  {}",
-                        event.t_ns as f64 / 1e9,
-                        event.kind.describe()
-                    );
-                    ui.label(RichText::new(&text).color(color).small())
-                        .on_hover_text(text);
+                    let t = event.t_ns as f64 / 1e9;
+                    let text = format!("{t:>8.3} s  {}", event.kind.short());
+                    ui.label(RichText::new(text).color(color).small())
+                        .on_hover_text(event.kind.describe());
                 }
             });
     }

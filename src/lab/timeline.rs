@@ -44,6 +44,23 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// A few words, for a narrow log.
+    pub fn short(&self) -> String {
+        match self {
+            EventKind::WriterStallStarted => "send() blocked".into(),
+            EventKind::WriterStallEnded { stalled } => {
+                format!("send() resumed ({:.0} ms)", stalled.as_secs_f64() * 1e3)
+            }
+            EventKind::WindowClosed => "window = 0".into(),
+            EventKind::WindowReopened => "window open".into(),
+            EventKind::ReaderPaused => "reader paused".into(),
+            EventKind::ReaderResumed => "reader resumed".into(),
+            EventKind::PeerClosed => "recv() returned 0".into(),
+            EventKind::PeerReset => "connection reset".into(),
+            EventKind::WriterPeerGone => "send() failed: peer gone".into(),
+        }
+    }
+
     /// One line for a log.
     pub fn describe(&self) -> String {
         match self {
