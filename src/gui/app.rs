@@ -162,9 +162,12 @@ pub struct SockscopeApp {
     export_message: Option<(String, bool)>,
     exports_running: usize,
     timeline_rect: Option<egui::Rect>,
-    /// Frames left that draw the settings caption into the timeline panel
-    /// (an export's screenshot is of one of them).
-    caption_frames: u32,
+    /// An export's PNG, to be requested at the end of this frame.
+    pending_png: Option<PathBuf>,
+    /// Screenshots requested and not yet delivered: until then every frame
+    /// draws the settings caption, so whichever frame the renderer captures
+    /// has the layout the crop was measured on.
+    awaiting_png: usize,
     show_info: bool,
     fullscreen: bool,
     applied_projector: Option<bool>,
@@ -237,7 +240,8 @@ impl SockscopeApp {
             export_message: None,
             exports_running: 0,
             timeline_rect: None,
-            caption_frames: 0,
+            pending_png: None,
+            awaiting_png: 0,
             show_info: false,
             fullscreen: false,
             applied_projector: None,
@@ -407,20 +411,14 @@ impl SockscopeApp {
             ));
             return;
         }
-        let Some(rect) = self.timeline_rect else {
-            return;
-        };
         let (stamp, _) = utc_stamp(unix_now());
         let stem = format!("sockscope-{stamp}");
         let png = unused_path(&dir, &stem, "png");
         let csv = unused_path(&dir, &stem, "csv");
-        let tx = self.delivery_tx.clone();
-        let repaint = ctx.clone();
-        self.caption_frames = 3;
-        ctx.request_screenshot(move |image| {
-            let _ = tx.send(Delivery::Image(Shot::Timeline { rect, png }, image));
-            repaint.request_repaint();
-        });
+        // The screenshot is requested at the end of this frame, which draws
+        // the settings caption, so the crop matches what was drawn.
+        self.pending_png = Some(png);
+        self.export_message = Some(("Exporting…".into(), false));
         let samples: Vec<Sample> = self.timeline().recent().iter().copied().collect();
         let tx = self.delivery_tx.clone();
         let repaint = ctx.clone();
@@ -436,7 +434,25 @@ impl SockscopeApp {
             self.exports_running -= 1;
             self.export_message = Some((format!("Could not start the CSV export: {error}."), true));
         }
-        self.export_message = Some(("Exporting…".into(), false));
+    }
+
+    /// Asks the renderer for this frame's pixels, cropped to the timeline
+    /// panel as laid out in this frame.
+    fn request_pending_png(&mut self, ctx: &egui::Context) {
+        let Some(png) = self.pending_png.take() else {
+            return;
+        };
+        let Some(rect) = self.timeline_rect else {
+            self.exports_running = self.exports_running.saturating_sub(1);
+            return;
+        };
+        let tx = self.delivery_tx.clone();
+        let repaint = ctx.clone();
+        self.awaiting_png += 1;
+        ctx.request_screenshot(move |image| {
+            let _ = tx.send(Delivery::Image(Shot::Timeline { rect, png }, image));
+            repaint.request_repaint();
+        });
     }
 
     /// Handles screenshots and finished exports.
@@ -452,6 +468,7 @@ impl SockscopeApp {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
                 Delivery::Image(Shot::Timeline { rect, png }, image) => {
+                    self.awaiting_png = self.awaiting_png.saturating_sub(1);
                     let tx = self.delivery_tx.clone();
                     let repaint = ctx.clone();
                     let ppp = ctx.pixels_per_point();
@@ -873,8 +890,7 @@ impl eframe::App for SockscopeApp {
                         ui.set_min_size(plot_size);
                         // The settings line is part of exported PNGs; on screen
                         // the controls already say it.
-                        if self.caption_frames > 0 {
-                            self.caption_frames -= 1;
+                        if self.pending_png.is_some() || self.awaiting_png > 0 {
                             ui.add(
                                 egui::Label::new(RichText::new(self.export_caption()).strong())
                                     .wrap(),
@@ -934,6 +950,7 @@ impl eframe::App for SockscopeApp {
             self.show_info = open;
         }
 
+        self.request_pending_png(&ctx);
         for action in actions {
             self.act(action);
         }

@@ -336,9 +336,10 @@ pub fn show(
 pub fn binary_marks(input: GridInput) -> Vec<GridMark> {
     let (low, high) = input.bounds;
     let span = (high - low).max(1.0);
-    // About five labelled lines, at a power of two.
+    // About five labelled lines, at a power of two, and no closer than
+    // egui_plot's own minimum spacing allows (small plots get fewer).
     let mut step = 1.0_f64;
-    while span / step > 6.0 {
+    while span / step > 6.0 || step < input.base_step_size * 4.0 {
         step *= 2.0;
     }
     let mut marks = Vec::new();
