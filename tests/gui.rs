@@ -127,9 +127,19 @@ fn export_writes_the_timeline_png_and_the_samples_csv() {
     assert!(lines.count() >= 100, "every full-resolution sample");
     // A second export never overwrites the first.
     harness.key_press(egui::Key::S);
-    step_until(&mut harness, "the second export", |_| {
-        std::fs::read_dir(&dir).map_or(0, |d| d.count()) >= 4
-    });
+    // Count finished files only: a temporary file is renamed when whole.
+    let finished = |dir: &std::path::Path| {
+        std::fs::read_dir(dir).map_or(0, |d| {
+            d.filter(|e| {
+                e.as_ref().is_ok_and(|e| {
+                    let path = e.path();
+                    path.extension().is_some_and(|x| x == "png" || x == "csv")
+                })
+            })
+            .count()
+        })
+    };
+    step_until(&mut harness, "the second export", |_| finished(&dir) == 4);
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
