@@ -198,3 +198,17 @@ fn snapshot_projector_mode_at_1024x768() {
     let mut harness = fixed_app(egui::vec2(1024.0, 768.0), true);
     harness.snapshot("projector_1024x768");
 }
+
+#[test]
+fn snapshot_info_panel() {
+    let mut harness = fixed_app(egui::vec2(1280.0, 800.0), false);
+    harness.key_press(egui::Key::I);
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("stores 2 × n")
+            .is_some(),
+        "the doubling is explained"
+    );
+    harness.snapshot("info_panel");
+}

@@ -942,9 +942,12 @@ impl eframe::App for SockscopeApp {
 
         if self.show_info {
             let mut open = true;
+            let centre = ctx.content_rect().center();
             egui::Window::new("How Linux sizes and counts socket buffers")
                 .open(&mut open)
-                .default_width(560.0)
+                .pivot(egui::Align2::CENTER_CENTER)
+                .default_pos(centre)
+                .default_width(640.0)
                 .collapsible(false)
                 .show(&ctx, |ui| info_panel::show(ui, info.as_ref()));
             self.show_info = open;
