@@ -205,9 +205,7 @@ fn snapshot_info_panel() {
     harness.key_press(egui::Key::I);
     harness.run_steps(3);
     assert!(
-        harness
-            .query_by_label_contains("stores 2 × n")
-            .is_some(),
+        harness.query_by_label_contains("stores 2 × n").is_some(),
         "the doubling is explained"
     );
     harness.snapshot("info_panel");
