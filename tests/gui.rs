@@ -210,3 +210,95 @@ fn snapshot_info_panel() {
     );
     harness.snapshot("info_panel");
 }
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+fn app_with_storage(storage: &'static MemoryStorage) -> Harness<'static, SockscopeApp> {
+    let options = GuiOptions {
+        persist: true,
+        fixed: Some((
+            Box::new(synthetic::info()),
+            Box::new(synthetic::timeline(2.0, 200)),
+        )),
+        ..GuiOptions::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(move |cc| {
+            cc.storage = Some(storage);
+            SockscopeApp::new(cc, &options)
+        })
+}
+
+#[test]
+fn settings_survive_a_restart_and_a_damaged_file_gives_defaults() {
+    let empty: &'static MemoryStorage = Box::leak(Box::default());
+    let mut first = app_with_storage(empty);
+    first.key_press(egui::Key::P);
+    first.step();
+    assert!(first.state().is_projector());
+    let mut saved = MemoryStorage::default();
+    eframe::App::save(first.state_mut(), &mut saved);
+    let saved: &'static MemoryStorage = Box::leak(Box::new(saved));
+    let second = app_with_storage(saved);
+    assert!(second.state().is_projector(), "projector mode was kept");
+
+    for damaged in [
+        "(lab:(sndbuf:Some(",
+        "not ron at all",
+        "(lab:(read_rate:\"fast\",sample_hz:0),projector:true)",
+    ] {
+        let mut storage = MemoryStorage::default();
+        storage
+            .0
+            .insert("sockscope-settings".into(), damaged.to_string());
+        let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
+        let app = app_with_storage(storage);
+        let config = app.state().config();
+        let default = Preset::Balanced.config();
+        assert_eq!(config.read_rate, default.read_rate, "{damaged}");
+        assert_eq!(config.sample_hz, default.sample_hz, "{damaged}");
+    }
+}
+
+#[test]
+fn restart_and_new_buffer_sizes_open_a_new_connection() {
+    let mut harness = live_app(Preset::Balanced, None);
+    step_until(&mut harness, "samples", |h| {
+        h.state().timeline().total_samples() > 10
+    });
+    let first = harness.state().session_id().expect("a session");
+    harness.key_press(egui::Key::R);
+    step_until(&mut harness, "a new session with samples", |h| {
+        h.state().session_id().is_some_and(|id| id != first)
+            && h.state().timeline().total_samples() > 10
+    });
+    // Switch SO_RCVBUF to autotuning and apply: a third connection.
+    let second = harness.state().session_id().expect("a session");
+    harness
+        .get_by_label("SO_RCVBUF: unset (autotuning)")
+        .click();
+    harness.step();
+    harness.get_by_label("Apply sizes (new connection)").click();
+    step_until(&mut harness, "the connection with new sizes", |h| {
+        h.state().session_id().is_some_and(|id| id != second)
+    });
+    assert_eq!(harness.state().config().rcvbuf, None);
+    assert!(harness.state().config().sndbuf.is_some());
+}

@@ -273,6 +273,14 @@ impl SockscopeApp {
         }
     }
 
+    /// The live session's id (None for a fixed timeline or a failed start).
+    pub fn session_id(&self) -> Option<u64> {
+        match &self.source {
+            Source::Live(lab) => lab.session_id(),
+            Source::Fixed { .. } => None,
+        }
+    }
+
     pub fn export_dir(&self) -> PathBuf {
         self.settings
             .export_dir
