@@ -289,15 +289,15 @@ pub fn pipeline(
         Stroke::new(1.0, palette.weak_text.gamma_multiply(0.5)),
     );
     painter.text(
-        pos2(rect.center().x, boundary_y - 3.0),
-        Align2::CENTER_BOTTOM,
+        pos2(rect.left() + 2.0, boundary_y - 3.0),
+        Align2::LEFT_BOTTOM,
         "user space",
         small.clone(),
         palette.weak_text,
     );
     painter.text(
-        pos2(rect.center().x, boundary_y + 3.0),
-        Align2::CENTER_TOP,
+        pos2(rect.left() + 2.0, boundary_y + 3.0),
+        Align2::LEFT_TOP,
         "kernel",
         small.clone(),
         palette.weak_text,
