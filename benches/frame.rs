@@ -21,6 +21,9 @@ use sockscope::lab::Preset;
 const FRAMES: usize = 120;
 
 fn percentile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
     values.sort_by(f64::total_cmp);
     values[((values.len() - 1) as f64 * p).round() as usize]
 }

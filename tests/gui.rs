@@ -302,3 +302,24 @@ fn restart_and_new_buffer_sizes_open_a_new_connection() {
     assert_eq!(harness.state().config().rcvbuf, None);
     assert!(harness.state().config().sndbuf.is_some());
 }
+
+#[test]
+fn a_held_key_acts_once() {
+    let mut harness = fixed_app(egui::vec2(1280.0, 800.0), false);
+    let key = |repeat| egui::Event::Key {
+        key: egui::Key::P,
+        physical_key: None,
+        pressed: true,
+        repeat,
+        modifiers: egui::Modifiers::NONE,
+    };
+    harness.event(key(false));
+    harness.step();
+    assert!(harness.state().is_projector());
+    // Auto-repeat while held: no flipping back and forth.
+    for _ in 0..5 {
+        harness.event(key(true));
+        harness.step();
+    }
+    assert!(harness.state().is_projector());
+}

@@ -41,12 +41,13 @@ pub fn write_png(target: &Path, width: u32, height: u32, rgba: &[u8]) -> Result<
     file.commit().map_err(|e| write_error(e.to_string()))
 }
 
-/// `folder/stem.ext`, or `folder/stem-2.ext`, `-3`… if taken: an export
-/// never replaces an existing file.
-pub fn unused_path(folder: &Path, stem: &str, ext: &str) -> PathBuf {
+/// `folder/stem.ext`, or `folder/stem-2.ext`, `-3`… if that exists or
+/// `taken` says it is promised to a write still under way: an export never
+/// replaces a file.
+pub fn unused_path(folder: &Path, stem: &str, ext: &str, taken: impl Fn(&Path) -> bool) -> PathBuf {
     let mut path = folder.join(format!("{stem}.{ext}"));
     let mut n = 2;
-    while path.exists() {
+    while path.exists() || taken(&path) {
         path = folder.join(format!("{stem}-{n}.{ext}"));
         n += 1;
     }
@@ -90,11 +91,13 @@ mod tests {
     fn png_round_trips_and_never_overwrites() {
         let dir = std::env::temp_dir().join(format!("sockscope-png-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let first = unused_path(&dir, "shot", "png");
+        let first = unused_path(&dir, "shot", "png", |_| false);
         let pixels: Vec<u8> = (0..4 * 3 * 2).map(|i| i as u8 * 10).collect();
         write_png(&first, 3, 2, &pixels).unwrap();
-        let second = unused_path(&dir, "shot", "png");
+        let second = unused_path(&dir, "shot", "png", |_| false);
         assert_ne!(first, second);
+        let third = unused_path(&dir, "shot", "png", |p| p == second);
+        assert!(third != first && third != second);
         let decoded = image::open(&first).unwrap().to_rgba8();
         assert_eq!(decoded.dimensions(), (3, 2));
         assert_eq!(decoded.as_raw(), &pixels);

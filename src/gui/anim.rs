@@ -11,9 +11,9 @@ pub struct Eased {
     started: bool,
 }
 
-/// Short enough that the level is never more than a few frames behind the
-/// numbers printed over it, long enough to hide the 16 ms batching.
-pub const TAU_SECS: f32 = 0.06;
+/// Short enough that the level is at most a couple of frames behind the
+/// numbers printed over it, long enough to soften the 16 ms batching.
+pub const TAU_SECS: f32 = 0.03;
 
 impl Default for Eased {
     fn default() -> Self {

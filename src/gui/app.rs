@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
+use eframe::egui::{self, Key, Modifiers, RichText};
 
 use super::controls::{self, Action, PendingBuffers};
 use super::live::{LiveLab, Source, repaint_waker};
@@ -24,8 +24,8 @@ use crate::lab::{EventKind, LabConfig, Preset, Rate, Sample, SessionInfo, Size, 
 const SETTINGS_KEY: &str = "sockscope-settings";
 
 /// What survives a restart of the program (eframe persistence). Every field
-/// has a default, and `sanitize` repairs values a hand-edited or corrupted
-/// file could hold.
+/// has a default, and `StoredConfig::to_config` and `PlotSettings::window`
+/// replace values a hand-edited or corrupted file could hold.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -162,6 +162,8 @@ pub struct SockscopeApp {
     export_message: Option<(String, bool)>,
     exports_running: usize,
     timeline_rect: Option<egui::Rect>,
+    /// Export file names handed out in this run.
+    reserved_paths: std::collections::HashSet<PathBuf>,
     /// An export's PNG, to be requested at the end of this frame.
     pending_png: Option<PathBuf>,
     /// Screenshots requested and not yet delivered: until then every frame
@@ -169,7 +171,6 @@ pub struct SockscopeApp {
     /// has the layout the crop was measured on.
     awaiting_png: usize,
     show_info: bool,
-    fullscreen: bool,
     applied_projector: Option<bool>,
     /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
@@ -240,10 +241,10 @@ impl SockscopeApp {
             export_message: None,
             exports_running: 0,
             timeline_rect: None,
+            reserved_paths: std::collections::HashSet::new(),
             pending_png: None,
             awaiting_png: 0,
             show_info: false,
-            fullscreen: false,
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
@@ -359,16 +360,35 @@ impl SockscopeApp {
         self.settings.lab = StoredConfig::from(lab.config());
     }
 
-    /// Keyboard shortcuts, unless a text field has the keyboard.
+    /// Keyboard shortcuts, unless a text field has the keyboard. A held key
+    /// acts once: its repeats are swallowed (holding S must not export
+    /// twenty times, nor Space flip the reader on and off).
     fn shortcuts(&mut self, ctx: &egui::Context) -> Vec<Action> {
         let mut actions = Vec::new();
         if ctx.egui_wants_keyboard_input() {
             return actions;
         }
-        let pressed = |key| ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key));
-        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)))
-            || pressed(Key::S)
-        {
+        let take = |modifiers: Modifiers, key: Key| {
+            ctx.input_mut(|i| {
+                let mut first_press = false;
+                i.events.retain(|event| match event {
+                    egui::Event::Key {
+                        key: k,
+                        pressed: true,
+                        repeat,
+                        modifiers: m,
+                        ..
+                    } if *k == key && m.matches_logically(modifiers) => {
+                        first_press |= !repeat;
+                        false
+                    }
+                    _ => true,
+                });
+                first_press
+            })
+        };
+        let pressed = |key| take(Modifiers::NONE, key);
+        if take(Modifiers::COMMAND, Key::S) || pressed(Key::S) {
             self.export(ctx);
         }
         if pressed(Key::Space) {
@@ -380,9 +400,10 @@ impl SockscopeApp {
         if pressed(Key::P) {
             self.settings.projector = !self.settings.projector;
         }
+        // The window manager may leave full screen on its own: ask it.
+        let fullscreen = ctx.input(|i| i.viewport().fullscreen).unwrap_or(false);
         if pressed(Key::F11) {
-            self.fullscreen = !self.fullscreen;
-            ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(self.fullscreen));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!fullscreen));
         }
         if pressed(Key::L) {
             self.plot_view.follow = true;
@@ -396,8 +417,7 @@ impl SockscopeApp {
         if pressed(Key::Escape) {
             if self.show_info {
                 self.show_info = false;
-            } else if self.fullscreen {
-                self.fullscreen = false;
+            } else if fullscreen {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
             }
         }
@@ -421,20 +441,32 @@ impl SockscopeApp {
         }
         let (stamp, _) = utc_stamp(unix_now());
         let stem = format!("sockscope-{stamp}");
-        let png = unused_path(&dir, &stem, "png");
-        let csv = unused_path(&dir, &stem, "csv");
+        // Names are reserved here: the PNG is written frames later, and a
+        // second export in the same second must not pick the same name.
+        let taken = |path: &std::path::Path| self.reserved_paths.contains(path);
+        let png = unused_path(&dir, &stem, "png", taken);
+        let csv = unused_path(&dir, &stem, "csv", taken);
+        self.reserved_paths.insert(png.clone());
+        self.reserved_paths.insert(csv.clone());
         // The screenshot is requested at the end of this frame, which draws
         // the settings caption, so the crop matches what was drawn.
         self.pending_png = Some(png);
         self.export_message = Some(("Exporting…".into(), false));
         let samples: Vec<Sample> = self.timeline().recent().iter().copied().collect();
+        let older = self.timeline().total_samples() - samples.len() as u64;
         let tx = self.delivery_tx.clone();
         let repaint = ctx.clone();
         self.exports_running += 2;
         let spawned = std::thread::Builder::new()
             .name("sockscope-export-csv".into())
             .spawn(move || {
-                let result = write_csv(&csv, &samples);
+                let result = write_csv(&csv, &samples).map(|text| {
+                    if older > 0 {
+                        format!("{text} (the full-resolution part; {older} older samples are kept only as min/max)")
+                    } else {
+                        text
+                    }
+                });
                 let _ = tx.send(Delivery::Saved(result));
                 repaint.request_repaint();
             });
@@ -596,6 +628,11 @@ impl SockscopeApp {
                     ))
                     .color(palette.weak_text),
                 );
+            }
+            if let Source::Live(lab) = &self.source
+                && lab.is_connecting()
+            {
+                ui.label(RichText::new("connecting…").color(palette.weak_text));
             }
             let t = self.timeline().last().map_or(0.0, Sample::t_secs);
             ui.label(RichText::new(format!("{t:.1} s")).monospace());
@@ -761,6 +798,15 @@ fn save_image(
     let region;
     let image = match crop {
         Some((rect, ppp)) => {
+            // The panel may reach past the window's edge on a small window.
+            let whole = egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(image.size[0] as f32, image.size[1] as f32) / ppp,
+            );
+            let rect = rect.intersect(whole);
+            if !rect.is_positive() {
+                return Err("the timeline panel is not on screen; make the window larger".into());
+            }
             region = image.region(&rect, Some(ppp));
             &region
         }
@@ -913,7 +959,7 @@ impl eframe::App for SockscopeApp {
                             ui.label(RichText::new("window").small());
                             for (secs, label) in plot::WINDOWS {
                                 if ui
-                                    .selectable_label(self.settings.plot.window_secs == secs, label)
+                                    .selectable_label(self.settings.plot.window() == secs, label)
                                     .clicked()
                                 {
                                     self.settings.plot.window_secs = secs;

@@ -9,28 +9,32 @@ use crate::lab::{BufferSetting, SessionInfo};
 
 fn setting_line(setting: &BufferSetting) -> String {
     let cap = setting.kernel_max.map_or("unknown".into(), format_bytes);
+    let option = setting.kind.option();
+    let effective = format_bytes(setting.effective);
+    // Autotuning's ceiling is the third value of tcp_wmem / tcp_rmem, not
+    // the setsockopt cap.
+    let autotune_max = match setting.kind {
+        crate::lab::BufferKind::Send => "net.ipv4.tcp_wmem",
+        crate::lab::BufferKind::Receive => "net.ipv4.tcp_rmem",
+    };
     match setting.requested {
-        Some(asked) => format!(
-            "{}: asked {} → the kernel stores {} (2 × the request{}; cap {} = {}).",
-            setting.kind.option(),
+        Some(asked) if setting.raised() => format!(
+            "{option}: asked {} → the kernel stores {effective}: its minimum, which is more than 2 × the request.",
+            format_bytes(asked)
+        ),
+        Some(asked) if setting.clamped() => format!(
+            "{option}: asked {} → capped at {} = {cap}, then doubled: the kernel stores {effective}.",
             format_bytes(asked),
-            format_bytes(setting.effective),
-            if setting.clamped() {
-                ", after capping it"
-            } else if setting.raised() {
-                ", raised to the minimum"
-            } else {
-                ""
-            },
-            setting.kind.sysctl(),
-            cap
+            setting.kind.sysctl()
+        ),
+        Some(asked) => format!(
+            "{option}: asked {} → the kernel stores {effective} (2 × the request; the cap {} is {cap}).",
+            format_bytes(asked),
+            setting.kind.sysctl()
         ),
         None => format!(
-            "{}: not set, so the kernel autotunes it; it starts at {} (cap {} = {}).",
-            setting.kind.option(),
-            format_bytes(setting.effective),
-            setting.kind.sysctl(),
-            cap
+            "{option}: not set, so the kernel autotunes it, starting at {effective} and growing up to \
+             the third value of {autotune_max}."
         ),
     }
 }
@@ -80,9 +84,12 @@ pub fn show(ui: &mut egui::Ui, info: Option<&SessionInfo>) {
              the send queue stays near zero until the receiver's window closes.",
             "The receiver advertises a window smaller than its buffer, and advertises 0 once its \
              free space falls below a threshold; it reopens in steps as the reader drains.",
-            "send() can block a moment before the window reads 0: the last bytes sent already sit \
-             in the receive buffer but are not yet acknowledged, so the ACK carrying window 0 \
-             arrives a little later.",
+            "Measured here: send() can block a moment before the window reads 0. The last bytes \
+             sent already sit in the receive buffer but are not yet acknowledged; the ACK that \
+             carries window 0 came about 20 ms later.",
+            "A closed window stays closed until the receiver has room for one whole segment \
+             (tcpi_rcv_mss; on loopback segments are large) or a sixteenth of its buffer: \
+             silly-window-syndrome avoidance, __tcp_select_window() in net/ipv4/tcp_output.c.",
             "While the window is 0 the sender probes it. Linux's zero-window probes are \
              zero-length segments with sequence snd_una − 1, not the 1-byte probes of textbooks.",
             "recv() returning 0 bytes means the peer closed its side (FIN received).",

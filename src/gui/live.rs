@@ -1,14 +1,15 @@
 //! The window's side of a lab session: starts and restarts it, drains its
-//! sample channel without blocking, and keeps the timeline. A session being
-//! replaced is stopped and joined on a background thread, so a restart never
-//! waits for a worker.
+//! sample channel without blocking, and keeps the timeline. Connecting
+//! (socket, bind, listen, connect, accept) runs on a background thread, and
+//! a session being replaced is stopped and joined on another, so the window
+//! never waits for a socket or a worker.
 
 use std::sync::Arc;
 
-use crossbeam_channel::TryRecvError;
+use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
 use crate::lab::sampler::Waker;
-use crate::lab::{LabConfig, Rate, Sample, Session, SessionInfo, Size, Timeline};
+use crate::lab::{LabConfig, LabError, Rate, Sample, Session, SessionInfo, Size, Timeline};
 
 /// Where the window's numbers come from.
 pub enum Source {
@@ -33,6 +34,8 @@ impl Source {
 pub struct LiveLab {
     config: LabConfig,
     session: Option<Session>,
+    /// A session being connected, and the config it was started with.
+    starting: Option<(Receiver<Result<Session, LabError>>, LabConfig)>,
     info: Option<SessionInfo>,
     timeline: Timeline,
     waker: Option<Waker>,
@@ -47,6 +50,7 @@ impl LiveLab {
         LiveLab {
             config,
             session: None,
+            starting: None,
             info: None,
             timeline: Timeline::new(),
             waker,
@@ -56,22 +60,78 @@ impl LiveLab {
     }
 
     /// Starts (or restarts) the connection with `config`: new sockets, so
-    /// new buffer sizes take effect, and an empty timeline.
+    /// new buffer sizes take effect, and an empty timeline. Returns at
+    /// once; `pump` picks the session up when it is connected.
     pub fn start(&mut self, config: LabConfig) {
         self.retire();
         self.config = config;
         self.timeline = Timeline::new();
-        match Session::start_with_waker(config, self.waker.clone()) {
-            Ok(session) => {
-                self.info = Some(session.info().clone());
-                self.session = Some(session);
-                self.error = None;
-            }
+        self.info = None;
+        self.error = None;
+        let (tx, rx) = bounded(1);
+        let waker = self.waker.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sockscope-connect".into())
+            .spawn(move || {
+                // If the window moved on to another start, the session is
+                // dropped here, which stops it.
+                let _ = tx.send(Session::start_with_waker(config, waker.clone()));
+                if let Some(wake) = waker {
+                    wake();
+                }
+            });
+        match spawned {
+            Ok(_) => self.starting = Some((rx, config)),
             Err(error) => {
-                self.info = None;
-                self.error = Some(format!("Could not start the connection: {error}."));
+                self.error = Some(format!(
+                    "Could not start the connection: no thread ({error})."
+                ));
             }
         }
+    }
+
+    /// Takes a session that finished connecting, and gives it any control
+    /// changed meanwhile.
+    fn collect_started(&mut self) {
+        let Some((rx, started_with)) = &self.starting else {
+            return;
+        };
+        let started_with = *started_with;
+        match rx.try_recv() {
+            Err(TryRecvError::Empty) => return,
+            Ok(Ok(session)) => {
+                let now = self.config;
+                if now.read_rate != started_with.read_rate {
+                    session.set_read_rate(now.read_rate);
+                }
+                if now.write_rate != started_with.write_rate {
+                    session.set_write_rate(now.write_rate);
+                }
+                if now.read_chunk != started_with.read_chunk {
+                    let _ = session.set_read_chunk(now.read_chunk);
+                }
+                if now.write_chunk != started_with.write_chunk {
+                    let _ = session.set_write_chunk(now.write_chunk);
+                }
+                if now.sample_hz != started_with.sample_hz {
+                    let _ = session.set_sample_hz(now.sample_hz);
+                }
+                self.info = Some(session.info().clone());
+                self.session = Some(session);
+            }
+            Ok(Err(error)) => {
+                self.error = Some(format!("Could not start the connection: {error}."))
+            }
+            Err(TryRecvError::Disconnected) => {
+                self.error = Some("Could not start the connection: its thread ended.".into());
+            }
+        }
+        self.starting = None;
+    }
+
+    /// True until the connection is made (or failed).
+    pub fn is_connecting(&self) -> bool {
+        self.starting.is_some()
     }
 
     /// Stops the current session in the background.
@@ -82,9 +142,11 @@ impl LiveLab {
                 .name("sockscope-retire".into())
                 .spawn(move || drop(session.join()));
             if let Err(error) = joiner {
-                // No thread to spare: the workers still stop (abort above);
-                // dropping the handles only skips the join.
-                self.error = Some(format!("Could not join the old session: {error}."));
+                // No thread to spare: the closure, and with it the session,
+                // was dropped, and Session's drop joined its workers here.
+                self.error = Some(format!(
+                    "Could not retire the old session in the background: {error}."
+                ));
             }
         }
     }
@@ -92,6 +154,7 @@ impl LiveLab {
     /// Moves every waiting batch into the timeline; never blocks.
     /// Returns the number of samples taken.
     pub fn pump(&mut self) -> usize {
+        self.collect_started();
         let Some(session) = &self.session else {
             return 0;
         };
@@ -190,6 +253,8 @@ impl LiveLab {
 }
 
 impl Drop for LiveLab {
+    /// The window is closing: stop the workers and wait for them, so no
+    /// thread outlives the app. They end within a pacing tick.
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
             session.abort();

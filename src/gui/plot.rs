@@ -25,6 +25,20 @@ impl Default for PlotSettings {
     }
 }
 
+impl PlotSettings {
+    /// The window to follow, repaired if a settings file held nonsense
+    /// (negative, zero, NaN): then the default.
+    pub fn window(&self) -> f64 {
+        if self.window_secs == f64::INFINITY
+            || (self.window_secs.is_finite() && self.window_secs >= 1.0)
+        {
+            self.window_secs
+        } else {
+            PlotSettings::default().window_secs
+        }
+    }
+}
+
 pub const WINDOWS: [(f64, &str); 5] = [
     (10.0, "10 s"),
     (20.0, "20 s"),
@@ -61,7 +75,7 @@ impl PlotView {
         columns: usize,
     ) -> &Thinned {
         let start_ns = (start.max(0.0) * 1e9) as u64;
-        let end_ns = ((end.max(0.0) * 1e9) as u64).max(start_ns + 1);
+        let end_ns = ((end.max(0.0) * 1e9) as u64).max(start_ns.saturating_add(1));
         let reusable = self.cache.as_ref().is_some_and(|(id, cached)| {
             *id == session
                 && cached.t_start_ns == start_ns
@@ -183,7 +197,7 @@ pub fn show(
     let capacity = info.map_or(0, |i| i.sndbuf.effective.max(i.rcvbuf.effective)) as f64;
     let peak = f64::from(timeline.peak_send_queue().max(timeline.peak_recv_queue()));
     let y_max = capacity.max(peak).max(1024.0) * 1.08;
-    let (live_start, live_end) = follow_range(timeline, settings.window_secs);
+    let (live_start, live_end) = follow_range(timeline, settings.window());
     let total_height = ui.available_height();
     let rate_height = (total_height * 0.3).clamp(60.0, 160.0);
     let group = egui::Id::unique("timeline-x");
@@ -209,9 +223,20 @@ pub fn show(
                 let bounds = plot_ui.plot_bounds();
                 plot_ui.set_plot_bounds_y(0.0..=y_max.max(bounds.max()[1]));
             }
-            let bounds = plot_ui.plot_bounds();
-            shown_range = (bounds.min()[0].max(0.0), bounds.max()[0].max(0.0));
-            let columns = plot_ui.transform().frame().width().round().max(1.0) as usize;
+            // plot_bounds() is the last frame's until this one is drawn:
+            // while following, the range set above is the one shown.
+            if !view.follow {
+                let bounds = plot_ui.plot_bounds();
+                shown_range = (bounds.min()[0].max(0.0), bounds.max()[0].max(0.0));
+            }
+            // One column per physical pixel.
+            let ppp = plot_ui.ctx().pixels_per_point();
+            let width_px = plot_ui.transform().frame().width() * ppp;
+            let columns = if width_px.is_finite() {
+                width_px.round().clamp(1.0, 16_384.0) as usize
+            } else {
+                1
+            };
             let thinned = view.thinned(timeline, info.map(|i| i.id), shown_range, columns);
             for (start, end) in flagged_ranges(thinned, |c| c.any_zero_window) {
                 plot_ui.span(

@@ -129,7 +129,8 @@ pub fn caption(now: &Now) -> (String, Severity) {
     }
     // Why the window is 0: a full receive buffer, or (while the reader
     // drains it) Linux waiting for room for one whole segment before it
-    // reopens: silly-window-syndrome avoidance; loopback's segments are big.
+    // reopens: __tcp_select_window() returns 0 while free space < rcv_mss
+    // (silly-window-syndrome avoidance); loopback's segments are big.
     let recv_capacity = now.recv_capacity().max(1) as f64;
     let draining = s.zero_window
         && f64::from(s.recv_queue) < 0.5 * recv_capacity
@@ -153,9 +154,11 @@ pub fn caption(now: &Now) -> (String, Severity) {
         } else if now.config.write_chunk.bytes() > now.send_capacity() {
             "one send() of this size is larger than the whole send buffer, so it waits for room in pieces."
                 .to_string()
-        } else {
+        } else if f64::from(s.recv_queue) > 0.5 * recv_capacity {
             "the receive buffer is nearly full, so the window is closing and bytes wait in the send buffer for room."
                 .to_string()
+        } else {
+            "the writer hands bytes over faster than the kernel sends them on.".to_string()
         };
         let timer = now
             .stalled_for_secs()

@@ -229,6 +229,15 @@ impl ThinView {
             .column_of(span.t_start_ns)
             .or_else(|| self.column_of(span.t_end_ns))
         else {
+            // Zoomed into one archived span: it covers every column.
+            if span.t_start_ns < self.t_start_ns && span.t_end_ns >= self.t_end_ns {
+                for slot in &mut self.columns {
+                    match slot {
+                        Some(summary) => summary.merge(&span),
+                        None => *slot = Some(span),
+                    }
+                }
+            }
             return;
         };
         match &mut self.columns[column] {
