@@ -944,35 +944,44 @@ impl eframe::App for SockscopeApp {
                         ui.set_min_size(plot_size);
                         // The settings line is part of exported PNGs; on screen
                         // the controls already say it.
-                        if self.pending_png.is_some() || self.awaiting_png > 0 {
+                        let exporting = self.pending_png.is_some() || self.awaiting_png > 0;
+                        if exporting {
                             ui.add(
-                                egui::Label::new(RichText::new(self.export_caption()).strong())
-                                    .wrap(),
+                                egui::Label::new(
+                                    RichText::new(self.export_caption()).small().strong(),
+                                )
+                                .wrap(),
                             );
                         }
                         plot::legend(ui, &palette);
-                        ui.horizontal(|ui| {
-                            let mut follow = self.plot_view.follow;
-                            if ui.toggle_value(&mut follow, "Follow live (L)").changed() {
-                                self.plot_view.follow = follow;
-                            }
-                            ui.label(RichText::new("window").small());
-                            for (secs, label) in plot::WINDOWS {
-                                if ui
-                                    .selectable_label(self.settings.plot.window() == secs, label)
-                                    .clicked()
-                                {
-                                    self.settings.plot.window_secs = secs;
-                                    self.plot_view.follow = true;
+                        // The view controls stay out of an exported picture.
+                        if !exporting {
+                            ui.horizontal(|ui| {
+                                let mut follow = self.plot_view.follow;
+                                if ui.toggle_value(&mut follow, "Follow live (L)").changed() {
+                                    self.plot_view.follow = follow;
                                 }
-                            }
-                            if !self.plot_view.follow {
-                                ui.label(
-                                    RichText::new("paused: drag to pan, scroll/pinch to zoom")
-                                        .small(),
-                                );
-                            }
-                        });
+                                ui.label(RichText::new("window").small());
+                                for (secs, label) in plot::WINDOWS {
+                                    if ui
+                                        .selectable_label(
+                                            self.settings.plot.window() == secs,
+                                            label,
+                                        )
+                                        .clicked()
+                                    {
+                                        self.settings.plot.window_secs = secs;
+                                        self.plot_view.follow = true;
+                                    }
+                                }
+                                if !self.plot_view.follow {
+                                    ui.label(
+                                        RichText::new("paused: drag to pan, scroll/pinch to zoom")
+                                            .small(),
+                                    );
+                                }
+                            });
+                        }
                         plot::show(
                             ui,
                             self.source.timeline(),
@@ -983,7 +992,9 @@ impl eframe::App for SockscopeApp {
                         );
                     },
                 );
-                self.timeline_rect = Some(plot_rect.response.rect);
+                // Never wider or taller than the room the panel was given.
+                let given = egui::Rect::from_min_size(plot_rect.response.rect.min, plot_size);
+                self.timeline_rect = Some(plot_rect.response.rect.intersect(given));
                 ui.allocate_ui_with_layout(
                     egui::vec2(log_width, rest.y),
                     egui::Layout::top_down(egui::Align::LEFT),

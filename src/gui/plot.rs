@@ -199,13 +199,19 @@ pub fn show(
     let y_max = capacity.max(peak).max(1024.0) * 1.08;
     let (live_start, live_end) = follow_range(timeline, settings.window());
     let total_height = ui.available_height();
-    let rate_height = (total_height * 0.3).clamp(60.0, 160.0);
+    // Too little room for two plots (a projector at 1024x768): buffers only.
+    let show_rate = total_height >= 180.0;
+    let rate_height = if show_rate {
+        (total_height * 0.3).clamp(60.0, 160.0)
+    } else {
+        0.0
+    };
     let group = egui::Id::unique("timeline-x");
     let mut interacted = false;
     let mut shown_range = (live_start, live_end);
 
     let buffers = Plot::new("buffers")
-        .height((total_height - rate_height - 8.0).max(80.0))
+        .height((total_height - rate_height - 8.0).max(60.0))
         .link_axis(group, Vec2b::new(true, false))
         .link_cursor(group, Vec2b::new(true, false))
         .y_axis_label("bytes")
@@ -314,6 +320,12 @@ pub fn show(
                 interacted = true;
             }
         });
+    if !show_rate {
+        if interacted {
+            view.follow = false;
+        }
+        return;
+    }
     ui.add_space(4.0);
     // The reader's rate from the same thinning, 4 columns a point.
     let coarse = view.cache.as_ref().map(|(_, thinned)| coarsen(thinned, 4));
