@@ -1,0 +1,54 @@
+//! The real window, as a user starts it: `sockscope --screenshot` under a
+//! virtual X display (xvfb-run, Debian package xvfb, which .ci/run
+//! installs), rendered by wgpu through eframe. Checks that the scripted
+//! capture works end to end and that the picture shows what the kernel did.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn xvfb_run() -> PathBuf {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("xvfb-run"))
+        .find(|path| path.is_file());
+    found.expect("this test needs xvfb-run (Debian: apt-get install xvfb); .ci/run installs it")
+}
+
+#[test]
+fn scripted_capture_of_a_paused_reader_shows_the_alarm() {
+    let dir = std::env::temp_dir().join(format!("sockscope-window-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = dir.join("paused.png");
+    let out = Command::new(xvfb_run())
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_sockscope"))
+        .args([
+            "--preset",
+            "paused-reader",
+            "--quit-after",
+            "3",
+            "--screenshot",
+        ])
+        .arg(&shot)
+        .output()
+        .expect("run xvfb-run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("screenshot saved to"), "{stdout}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let image = image::open(&shot).expect("a PNG").to_rgba8();
+    assert_eq!(image.dimensions(), (1280, 800));
+    // A paused reader blocks the writer within a second: the writer's box,
+    // the cut link and the send buffer's glow are drawn in the alarm red
+    // (255, 80, 70 in the dark theme).
+    let red = image
+        .pixels()
+        .filter(|p| p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2]))
+        .count();
+    assert!(
+        red > 2_000,
+        "only {red} alarm-red pixels: is send() shown blocked?"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
