@@ -280,36 +280,25 @@ pub fn show(
                     .width(1.0),
                 );
             }
-            plot_ui.line(
-                Line::new(
-                    "send queue (SIOCOUTQ)",
-                    PlotPoints::from(min_max_points(thinned, |c| {
-                        (c.send_queue.min, c.send_queue.max)
-                    })),
-                )
-                .color(palette.unsent)
-                .width(width),
-            );
-            plot_ui.line(
-                Line::new(
-                    "in flight (sent, not ACKed)",
-                    PlotPoints::from(min_max_points(thinned, |c| {
-                        (c.in_flight.min, c.in_flight.max)
-                    })),
-                )
-                .color(palette.in_flight)
-                .width(width),
-            );
-            plot_ui.line(
-                Line::new(
-                    "receive queue (FIONREAD)",
-                    PlotPoints::from(min_max_points(thinned, |c| {
-                        (c.recv_queue.min, c.recv_queue.max)
-                    })),
-                )
-                .color(palette.received)
-                .width(width),
-            );
+            type Pick = fn(&crate::lab::SampleSpan) -> (u32, u32);
+            let series: [(&str, Color32, Pick); 3] = [
+                ("send queue (SIOCOUTQ)", palette.unsent, |c| {
+                    (c.send_queue.min, c.send_queue.max)
+                }),
+                ("in flight (sent, not ACKed)", palette.in_flight, |c| {
+                    (c.in_flight.min, c.in_flight.max)
+                }),
+                ("receive queue (FIONREAD)", palette.received, |c| {
+                    (c.recv_queue.min, c.recv_queue.max)
+                }),
+            ];
+            for (name, color, pick) in series {
+                plot_ui.line(
+                    Line::new(name, PlotPoints::from(min_max_points(thinned, pick)))
+                        .color(color)
+                        .width(width),
+                );
+            }
             let response = plot_ui.response();
             if response.dragged()
                 || (response.hovered()

@@ -418,6 +418,25 @@ impl Timeline {
             .collect();
     }
 
+    /// Adds recent samples from index `first` on, whole blocks where they
+    /// fit in a column.
+    fn scan_recent(&self, view: &mut ThinView, first: usize) {
+        let base = self.total_samples - self.recent.len() as u64;
+        view.scan(
+            first,
+            self.recent.len(),
+            |i| SampleSpan::of(&self.recent[i]),
+            |i| {
+                let number = base + i as u64;
+                if !number.is_multiple_of(BLOCK as u64) {
+                    return None;
+                }
+                let block = (number / BLOCK as u64).checked_sub(self.first_recent_block)?;
+                self.recent_blocks.get(block as usize).copied()
+            },
+        );
+    }
+
     /// Thins `[t_start_ns, t_end_ns)` to `columns` columns of min/max
     /// summaries. The work is about columns × BLOCK plus the number of
     /// blocks in view, whatever the number of samples.
@@ -449,7 +468,6 @@ impl Timeline {
         if let Some(filling) = self.filling {
             view.add(filling);
         }
-        let base = self.total_samples - self.recent.len() as u64;
         let first = self.recent.partition_point(|s| s.t_ns < t_start_ns);
         if first > 0
             && view
@@ -458,19 +476,7 @@ impl Timeline {
         {
             view.before = Some(SampleSpan::of(&self.recent[first - 1]));
         }
-        view.scan(
-            first,
-            self.recent.len(),
-            |i| SampleSpan::of(&self.recent[i]),
-            |i| {
-                let number = base + i as u64;
-                if !number.is_multiple_of(BLOCK as u64) {
-                    return None;
-                }
-                let block = (number / BLOCK as u64).checked_sub(self.first_recent_block)?;
-                self.recent_blocks.get(block as usize).copied()
-            },
-        );
+        self.scan_recent(&mut view, first);
         Thinned {
             t_start_ns,
             t_end_ns,
@@ -506,20 +512,7 @@ impl Timeline {
             before: thinned.before,
             items_visited: 0,
         };
-        let base = self.total_samples - self.recent.len() as u64;
-        view.scan(
-            first,
-            self.recent.len(),
-            |i| SampleSpan::of(&self.recent[i]),
-            |i| {
-                let number = base + i as u64;
-                if !number.is_multiple_of(BLOCK as u64) {
-                    return None;
-                }
-                let block = (number / BLOCK as u64).checked_sub(self.first_recent_block)?;
-                self.recent_blocks.get(block as usize).copied()
-            },
-        );
+        self.scan_recent(&mut view, first);
         if thinned.before.is_none() && first > 0 && self.recent[first - 1].t_ns < thinned.t_start_ns
         {
             view.before = Some(SampleSpan::of(&self.recent[first - 1]));
