@@ -9,12 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use sockscope::gui::{self, GuiOptions, Lang};
 use sockscope::lab::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
 use sockscope::lab::units::{self, ParseError};
-use sockscope::lab::{LabConfig, MAX_CHUNK, Preset, Rate, Size};
+use sockscope::lab::{LabConfig, MAX_CHUNK, Preset, Rate, Size, scenario};
 use sockscope::record::{RecordOptions, exit, record};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
@@ -162,6 +163,10 @@ struct RecordArgs {
     /// Write a JSON summary of the run to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Run the timed steps of a scenario file (TOML; see scenarios/). Its
+    /// starting settings apply unless the same flag is given.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
 }
 
 /// Usage errors as one sentence: clap's own wording for unknown flags and
@@ -203,8 +208,13 @@ fn usage_error(err: &clap::Error) -> String {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // The matches are kept to tell a flag given from its default: a
+    // scenario's settings give way only to flags on the command line.
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err)
             if matches!(
                 err.kind(),
@@ -220,7 +230,13 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Some(Command::Record(args)) => run_record(args),
+        Some(Command::Record(args)) => {
+            let given = matches
+                .subcommand_matches("record")
+                .cloned()
+                .unwrap_or_default();
+            run_record(args, &given)
+        }
         None => run_window(cli.window),
     }
 }
@@ -283,22 +299,57 @@ fn check_png_target(path: &std::path::Path) -> Result<(), String> {
     }
 }
 
-fn run_record(args: RecordArgs) -> ExitCode {
-    let options = RecordOptions {
-        config: LabConfig {
-            sndbuf: args.sndbuf,
-            rcvbuf: args.rcvbuf,
-            write_rate: args.write_rate,
-            write_chunk: args.write_chunk,
-            read_rate: args.read_rate,
-            read_chunk: args.read_chunk,
-            sample_hz: args.sample_hz,
-            pin_workers: !args.no_pin,
+fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
+    let mut config = LabConfig {
+        sndbuf: args.sndbuf,
+        rcvbuf: args.rcvbuf,
+        write_rate: args.write_rate,
+        write_chunk: args.write_chunk,
+        read_rate: args.read_rate,
+        read_chunk: args.read_chunk,
+        sample_hz: args.sample_hz,
+        pin_workers: !args.no_pin,
+    };
+    let scenario = match &args.scenario {
+        Some(path) => match scenario::load(path) {
+            Ok(scenario) => {
+                // The file's settings, except where a flag was given.
+                let on_line = |id: &str| given.value_source(id) == Some(ValueSource::CommandLine);
+                let from_file = scenario.apply_setup(config);
+                if !on_line("sndbuf") {
+                    config.sndbuf = from_file.sndbuf;
+                }
+                if !on_line("rcvbuf") {
+                    config.rcvbuf = from_file.rcvbuf;
+                }
+                if !on_line("write_rate") {
+                    config.write_rate = from_file.write_rate;
+                }
+                if !on_line("write_chunk") {
+                    config.write_chunk = from_file.write_chunk;
+                }
+                if !on_line("read_rate") {
+                    config.read_rate = from_file.read_rate;
+                }
+                if !on_line("read_chunk") {
+                    config.read_chunk = from_file.read_chunk;
+                }
+                Some(scenario)
+            }
+            Err(err) => {
+                eprintln!("sockscope: --scenario: {err}.");
+                return ExitCode::from(exit::USAGE as u8);
+            }
         },
+        None => None,
+    };
+    let options = RecordOptions {
+        config,
         duration: args.duration,
         csv: args.csv,
         json: args.json,
         progress: std::io::stdout().is_terminal(),
+        scenario,
     };
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupt);

@@ -14,6 +14,7 @@ use thiserror::Error;
 use crate::export::csv::SampleCsv;
 use crate::export::summary::{RunFigures, Summary};
 use crate::export::{AtomicFile, OutputPathError};
+use crate::lab::scenario::{Change, Scenario, StepClock};
 use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, LabConfig, LabError, Sample, Session, Timeline};
 
@@ -38,6 +39,8 @@ pub struct RecordOptions {
     pub json: Option<PathBuf>,
     /// Redraw a progress line (stdout is a terminal).
     pub progress: bool,
+    /// Timed changes to apply while the run lasts.
+    pub scenario: Option<Scenario>,
 }
 
 #[derive(Debug, Error)]
@@ -152,6 +155,21 @@ pub fn record(
         }
     }
 
+    let mut steps = options.scenario.as_ref().map(StepClock::new);
+    let late = options.scenario.as_ref().map_or(0, |scenario| {
+        scenario
+            .steps
+            .iter()
+            .filter(|step| step.at > options.duration)
+            .count()
+    });
+    if late > 0 {
+        let _ = writeln!(
+            notes,
+            "sockscope: {late} scenario step(s) come after the {:.3} s the recording lasts and will not run.",
+            options.duration.as_secs_f64()
+        );
+    }
     let mut csv = csv_file.as_mut().map(|file| SampleCsv::new(file.writer()));
     let mut timeline = Timeline::new();
     let mut figures = RunFigures {
@@ -201,6 +219,24 @@ pub fn record(
         if ended {
             break;
         }
+        if let Some(clock) = steps.as_mut()
+            && !finishing
+        {
+            let elapsed = session.elapsed();
+            for step in clock.due(elapsed) {
+                for change in &step.changes {
+                    apply_change(&session, *change)?;
+                }
+                let changes: Vec<String> = step.changes.iter().map(ToString::to_string).collect();
+                let _ = writeln!(
+                    stdout,
+                    "{}scenario at {:.3} s: {}",
+                    if options.progress { "\r\x1b[K" } else { "" },
+                    step.at.as_secs_f64(),
+                    changes.join(", ")
+                );
+            }
+        }
         let now = Instant::now();
         if !finishing && (now >= deadline || interrupt.load(Relaxed) || csv_error.is_some()) {
             figures.interrupted = now < deadline && interrupt.load(Relaxed);
@@ -219,8 +255,15 @@ pub fn record(
         let pause = if finishing {
             Duration::from_millis(5)
         } else {
+            // Wake for the deadline or the next scenario step, whichever
+            // is first.
+            let to_step = steps
+                .as_ref()
+                .and_then(StepClock::next_at)
+                .map_or(Duration::MAX, |at| at.saturating_sub(session.elapsed()));
             deadline
                 .saturating_duration_since(Instant::now())
+                .min(to_step)
                 .clamp(Duration::from_millis(1), Duration::from_millis(50))
         };
         std::thread::sleep(pause);
@@ -258,6 +301,16 @@ pub fn record(
 }
 
 /// One line that fits an 80-column terminal: time, totals, queues, flags.
+fn apply_change(session: &Session, change: Change) -> Result<(), RecordError> {
+    match change {
+        Change::ReadRate(rate) => session.set_read_rate(rate),
+        Change::WriteRate(rate) => session.set_write_rate(rate),
+        Change::ReadChunk(size) => session.set_read_chunk(size)?,
+        Change::WriteChunk(size) => session.set_write_chunk(size)?,
+    }
+    Ok(())
+}
+
 fn progress_line(
     timeline: &Timeline,
     elapsed: Duration,

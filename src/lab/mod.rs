@@ -9,6 +9,7 @@ pub mod probe;
 mod reader;
 pub mod sample;
 pub mod sampler;
+pub mod scenario;
 mod session;
 mod shared;
 pub mod timeline;

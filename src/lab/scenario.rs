@@ -1,0 +1,402 @@
+//! Scenarios: a TOML file of timed changes to a lab session, so a lesson or
+//! a measurement can be replayed the same way every time.
+//!
+//! ```toml
+//! description = "The reader pauses for two seconds"
+//! sndbuf = "32K"          # at start only, like the record flags
+//! rcvbuf = "32K"
+//! write_rate = "256K"
+//!
+//! [[step]]
+//! at = 1                  # seconds from the start
+//! read_rate = "0"         # read_rate, read_chunk, write_rate, write_chunk
+//!
+//! [[step]]
+//! at = 3
+//! read_rate = "max"
+//! ```
+//!
+//! Every mistake is reported with the file, the line and what is wrong.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::session::{LabConfig, MAX_CHUNK};
+use super::units::{Rate, Size};
+
+/// Larger files are refused unread: a scenario is a few dozen lines.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+/// Steps a file may hold.
+pub const MAX_STEPS: usize = 10_000;
+
+/// One live change, applied at a step's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    ReadRate(Rate),
+    ReadChunk(Size),
+    WriteRate(Rate),
+    WriteChunk(Size),
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::ReadRate(rate) => write!(f, "read_rate = {rate}"),
+            Change::ReadChunk(size) => write!(f, "read_chunk = {}", size.bytes()),
+            Change::WriteRate(rate) => write!(f, "write_rate = {rate}"),
+            Change::WriteChunk(size) => write!(f, "write_chunk = {}", size.bytes()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// From the session's start.
+    pub at: Duration,
+    pub changes: Vec<Change>,
+}
+
+/// Settings a scenario starts from; None leaves the caller's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Setup {
+    pub sndbuf: Option<Size>,
+    pub rcvbuf: Option<Size>,
+    pub write_rate: Option<Rate>,
+    pub write_chunk: Option<Size>,
+    pub read_rate: Option<Rate>,
+    pub read_chunk: Option<Size>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub description: Option<String>,
+    pub setup: Setup,
+    /// In time order.
+    pub steps: Vec<Step>,
+}
+
+/// What is wrong with a scenario file, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ScenarioError {
+    pub file: String,
+    /// 1-based; None when the file could not be read at all.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    description: Option<String>,
+    sndbuf: Option<Spanned<toml::Value>>,
+    rcvbuf: Option<Spanned<toml::Value>>,
+    write_rate: Option<Spanned<toml::Value>>,
+    write_chunk: Option<Spanned<toml::Value>>,
+    read_rate: Option<Spanned<toml::Value>>,
+    read_chunk: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    step: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    at: Spanned<toml::Value>,
+    read_rate: Option<Spanned<toml::Value>>,
+    read_chunk: Option<Spanned<toml::Value>>,
+    write_rate: Option<Spanned<toml::Value>>,
+    write_chunk: Option<Spanned<toml::Value>>,
+}
+
+struct Parser<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Parser<'_> {
+    fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            file: self.file.to_string(),
+            line: span.map(|span| {
+                let start = span.start.min(self.text.len());
+                self.text[..start].bytes().filter(|&b| b == b'\n').count() + 1
+            }),
+            message: message.into(),
+        }
+    }
+
+    /// A value as the command line would spell it: "64K", "max", 65536.
+    fn text_of(&self, key: &str, value: &Spanned<toml::Value>) -> Result<String, ScenarioError> {
+        match value.get_ref() {
+            toml::Value::String(text) => Ok(text.clone()),
+            toml::Value::Integer(n) => Ok(n.to_string()),
+            toml::Value::Float(x) => Ok(x.to_string()),
+            other => Err(self.error(
+                Some(value.span()),
+                format!(
+                    "{key} is a {}; give a number or a quoted size or rate such as \"64K\"",
+                    other.type_str()
+                ),
+            )),
+        }
+    }
+
+    fn rate(&self, key: &str, value: &Spanned<toml::Value>) -> Result<Rate, ScenarioError> {
+        let text = self.text_of(key, value)?;
+        Rate::parse(&text).map_err(|e| self.error(Some(value.span()), format!("{key}: {e}")))
+    }
+
+    fn size(
+        &self,
+        key: &str,
+        value: &Spanned<toml::Value>,
+        max: u64,
+    ) -> Result<Size, ScenarioError> {
+        let text = self.text_of(key, value)?;
+        let size = Size::parse(&text)
+            .map_err(|e| self.error(Some(value.span()), format!("{key}: {e}")))?;
+        if size.bytes() > max {
+            return Err(self.error(
+                Some(value.span()),
+                format!("{key}: '{text}' is too large; at most {max} bytes"),
+            ));
+        }
+        Ok(size)
+    }
+
+    fn seconds(&self, value: &Spanned<toml::Value>) -> Result<Duration, ScenarioError> {
+        let secs = match value.get_ref() {
+            toml::Value::Integer(n) => *n as f64,
+            toml::Value::Float(x) => *x,
+            _ => f64::NAN,
+        };
+        if !secs.is_finite() || !(0.0..=86_400.0 * 365.0).contains(&secs) {
+            return Err(self.error(
+                Some(value.span()),
+                "at is seconds from the start: a number from 0, such as at = 2 or at = 0.5",
+            ));
+        }
+        Ok(Duration::from_secs_f64(secs))
+    }
+}
+
+/// Parses a scenario; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let parser = Parser { file, text };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        // toml's own words name the key and the accepted ones.
+        let message = e.message().trim_end_matches('\n').replace('\n', " ");
+        parser.error(e.span(), message)
+    })?;
+    let opt_rate = |key: &str, v: &Option<Spanned<toml::Value>>| {
+        v.as_ref().map(|v| parser.rate(key, v)).transpose()
+    };
+    let opt_size = |key: &str, v: &Option<Spanned<toml::Value>>, max: u64| {
+        v.as_ref().map(|v| parser.size(key, v, max)).transpose()
+    };
+    let buffer_max = 1 << 30;
+    let setup = Setup {
+        sndbuf: opt_size("sndbuf", &raw.sndbuf, buffer_max)?,
+        rcvbuf: opt_size("rcvbuf", &raw.rcvbuf, buffer_max)?,
+        write_rate: opt_rate("write_rate", &raw.write_rate)?,
+        write_chunk: opt_size("write_chunk", &raw.write_chunk, MAX_CHUNK)?,
+        read_rate: opt_rate("read_rate", &raw.read_rate)?,
+        read_chunk: opt_size("read_chunk", &raw.read_chunk, MAX_CHUNK)?,
+    };
+    if raw.step.len() > MAX_STEPS {
+        return Err(parser.error(
+            None,
+            format!(
+                "{} steps; a scenario holds at most {MAX_STEPS}",
+                raw.step.len()
+            ),
+        ));
+    }
+    let mut steps: Vec<Step> = Vec::with_capacity(raw.step.len());
+    for spanned in &raw.step {
+        let raw_step = spanned.get_ref();
+        let at = parser.seconds(&raw_step.at)?;
+        if let Some(previous) = steps.last()
+            && at < previous.at
+        {
+            return Err(parser.error(
+                Some(raw_step.at.span()),
+                format!(
+                    "steps go in time order, but at = {} comes after at = {}",
+                    at.as_secs_f64(),
+                    previous.at.as_secs_f64()
+                ),
+            ));
+        }
+        let mut changes = Vec::new();
+        if let Some(v) = &raw_step.read_rate {
+            changes.push(Change::ReadRate(parser.rate("read_rate", v)?));
+        }
+        if let Some(v) = &raw_step.read_chunk {
+            changes.push(Change::ReadChunk(parser.size(
+                "read_chunk",
+                v,
+                MAX_CHUNK,
+            )?));
+        }
+        if let Some(v) = &raw_step.write_rate {
+            changes.push(Change::WriteRate(parser.rate("write_rate", v)?));
+        }
+        if let Some(v) = &raw_step.write_chunk {
+            changes.push(Change::WriteChunk(parser.size(
+                "write_chunk",
+                v,
+                MAX_CHUNK,
+            )?));
+        }
+        if changes.is_empty() {
+            return Err(parser.error(
+                Some(spanned.span()),
+                "this step changes nothing; give at least one of read_rate, read_chunk, write_rate, write_chunk",
+            ));
+        }
+        steps.push(Step { at, changes });
+    }
+    Ok(Scenario {
+        description: raw.description,
+        setup,
+        steps,
+    })
+}
+
+/// Reads and parses a scenario file, refusing files over `MAX_FILE_BYTES`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let fail = |message: String| ScenarioError {
+        file: file.clone(),
+        line: None,
+        message,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(format!("cannot read it ({})", e.kind())))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "it is {size} bytes; a scenario file is at most {MAX_FILE_BYTES}"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read it ({})", e.kind())))?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))?;
+    parse(&text, &file)
+}
+
+impl Scenario {
+    /// `config` with the scenario's starting settings applied.
+    pub fn apply_setup(&self, mut config: LabConfig) -> LabConfig {
+        let s = &self.setup;
+        config.sndbuf = s.sndbuf.or(config.sndbuf);
+        config.rcvbuf = s.rcvbuf.or(config.rcvbuf);
+        config.write_rate = s.write_rate.unwrap_or(config.write_rate);
+        config.write_chunk = s.write_chunk.unwrap_or(config.write_chunk);
+        config.read_rate = s.read_rate.unwrap_or(config.read_rate);
+        config.read_chunk = s.read_chunk.unwrap_or(config.read_chunk);
+        config
+    }
+}
+
+/// Hands out a scenario's steps as their times come.
+#[derive(Debug, Clone)]
+pub struct StepClock {
+    steps: Vec<Step>,
+    next: usize,
+}
+
+impl StepClock {
+    pub fn new(scenario: &Scenario) -> Self {
+        StepClock {
+            steps: scenario.steps.clone(),
+            next: 0,
+        }
+    }
+
+    /// The steps due by `elapsed` that were not handed out yet.
+    pub fn due(&mut self, elapsed: Duration) -> &[Step] {
+        let start = self.next;
+        while self.next < self.steps.len() && self.steps[self.next].at <= elapsed {
+            self.next += 1;
+        }
+        &self.steps[start..self.next]
+    }
+
+    /// When the next step is due, if any is left.
+    pub fn next_at(&self) -> Option<Duration> {
+        self.steps.get(self.next).map(|s| s.at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text = r#"
+description = "pause"
+sndbuf = "32K"
+write_rate = 262144
+
+[[step]]
+at = 1
+read_rate = "0"
+
+[[step]]
+at = 3.5
+read_rate = "max"
+read_chunk = "4K"
+"#;
+        let scenario = parse(text, "pause.toml").unwrap();
+        assert_eq!(scenario.setup.sndbuf, Some(Size(32 * 1024)));
+        assert_eq!(scenario.setup.write_rate, Some(Rate::BytesPerSec(262_144)));
+        assert_eq!(scenario.steps.len(), 2);
+        assert_eq!(
+            scenario.steps[0].changes,
+            vec![Change::ReadRate(Rate::Paused)]
+        );
+        assert_eq!(scenario.steps[1].at, Duration::from_millis(3500));
+        let mut clock = StepClock::new(&scenario);
+        assert!(clock.due(Duration::from_millis(999)).is_empty());
+        assert_eq!(clock.due(Duration::from_secs(5)).len(), 2);
+        assert!(clock.due(Duration::from_secs(9)).is_empty());
+        assert_eq!(clock.next_at(), None);
+    }
+
+    #[test]
+    fn mistakes_name_the_file_and_the_line() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("[[step]]\nat = 1\nread_rate = \"fast\"\n", 3, "read_rate"),
+            ("[[step]]\nat = -1\nread_rate = \"0\"\n", 2, "seconds"),
+            ("[[step]]\nat = 1\nspeed = 3\n", 3, "unknown field"),
+            ("[[step]]\nat = 1\n", 1, "changes nothing"),
+            (
+                "[[step]]\nat = 2\nread_rate = 0\n[[step]]\nat = 1\nread_rate = \"max\"\n",
+                5,
+                "time order",
+            ),
+            ("sndbuf = \"2G\"\n", 1, "too large"),
+            ("sndbuf = true\n", 1, "boolean"),
+            ("[[step]\nat = 1\n", 1, ""),
+            ("\n\nread_chunk = \"0\"\n", 3, "read_chunk"),
+            ("[[step]]\nread_rate = \"0\"\n", 1, "at"),
+        ];
+        for (text, line, words) in cases {
+            let error = parse(text, "bad.toml").expect_err(text);
+            assert_eq!(error.file, "bad.toml");
+            assert_eq!(error.line, Some(*line), "{text:?}: {error}");
+            assert!(error.message.contains(words), "{text:?}: {error}");
+            let shown = error.to_string();
+            assert!(shown.starts_with(&format!("bad.toml:{line}: ")), "{shown}");
+            assert_eq!(shown.lines().count(), 1, "{shown}");
+        }
+    }
+}
