@@ -16,13 +16,22 @@ use sockscope::lab::Preset;
 const DEADLINE: Duration = Duration::from_secs(30);
 
 fn live_app(preset: Preset, export_dir: Option<PathBuf>) -> Harness<'static, SockscopeApp> {
+    live_app_sized(preset, export_dir, egui::vec2(1280.0, 800.0))
+}
+
+/// Tall enough for the whole controls panel when a test needs its bottom.
+fn live_app_sized(
+    preset: Preset,
+    export_dir: Option<PathBuf>,
+    size: egui::Vec2,
+) -> Harness<'static, SockscopeApp> {
     let options = GuiOptions {
         preset: Some(preset),
         export_dir,
         ..GuiOptions::default()
     };
     Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        .with_size(size)
         .wgpu()
         .build_eframe(move |cc| SockscopeApp::new(cc, &options))
 }
@@ -322,4 +331,37 @@ fn a_held_key_acts_once() {
         harness.step();
     }
     assert!(harness.state().is_projector());
+}
+
+#[test]
+fn a_scenario_plays_its_steps_and_a_bad_file_is_named() {
+    let mut harness = live_app_sized(Preset::Balanced, None, egui::vec2(1280.0, 1400.0));
+    harness.step();
+    harness.get_by_label("Play scenario").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("pause-and-resume").click_accesskit();
+    step_until(&mut harness, "the reader paused at 1 s", |h| {
+        h.state().config().read_rate.is_paused()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("pause-and-resume at 1.0 s: read_rate = 0")
+            .is_some()
+    );
+    step_until(&mut harness, "the reader resumed at 4 s", |h| {
+        !h.state().config().read_rate.is_paused()
+    });
+    let path = "/no/such/scenario.toml";
+    harness.get_by_label("Scenario file").focus();
+    harness.step();
+    harness.get_by_label("Scenario file").type_text(path);
+    harness.step();
+    harness.get_by_label("Play file").click_accesskit();
+    harness.step();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("/no/such/scenario.toml: cannot read it")
+            .is_some()
+    );
 }

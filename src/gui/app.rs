@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use eframe::egui::{self, Key, Modifiers, RichText};
 
-use super::controls::{self, Action, PendingBuffers};
+use super::controls::{self, Action, PendingBuffers, ScenarioPanel};
 use super::live::{LiveLab, Source, repaint_waker};
 use super::plot::{self, PlotSettings, PlotView};
 use super::theme::{self, Palette};
@@ -150,6 +150,7 @@ pub struct SockscopeApp {
     settings: Settings,
     persist: bool,
     pending: PendingBuffers,
+    scenario_panel: ScenarioPanel,
     gpu: bool,
     slots: Slots,
     motion: VesselMotion,
@@ -229,6 +230,7 @@ impl SockscopeApp {
                 rcvbuf: config.rcvbuf,
             },
             settings,
+            scenario_panel: ScenarioPanel::default(),
             persist: options.persist,
             gpu,
             slots: Slots::default(),
@@ -347,6 +349,40 @@ impl SockscopeApp {
                 lab.start(config);
                 self.plot_view = PlotView::default();
             }
+            Action::RunScenario(name) => {
+                let found = crate::lab::scenario::BUILT_IN
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, text)| crate::lab::scenario::parse(text, name));
+                match found {
+                    Some(Ok(scenario)) => {
+                        self.scenario_panel.error = None;
+                        lab.start_scenario(name, &scenario);
+                        self.pending = PendingBuffers {
+                            sndbuf: lab.config().sndbuf,
+                            rcvbuf: lab.config().rcvbuf,
+                        };
+                        self.plot_view = PlotView::default();
+                    }
+                    Some(Err(error)) => self.scenario_panel.error = Some(format!("{error}.")),
+                    None => {}
+                }
+            }
+            Action::RunScenarioFile(path) => match crate::lab::scenario::load(&path) {
+                Ok(scenario) => {
+                    self.scenario_panel.error = None;
+                    let name = path
+                        .file_stem()
+                        .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
+                    lab.start_scenario(&name, &scenario);
+                    self.pending = PendingBuffers {
+                        sndbuf: lab.config().sndbuf,
+                        rcvbuf: lab.config().rcvbuf,
+                    };
+                    self.plot_view = PlotView::default();
+                }
+                Err(error) => self.scenario_panel.error = Some(format!("{error}.")),
+            },
             Action::LoadPreset(preset) => {
                 let config = preset.config();
                 self.pending = PendingBuffers {
@@ -854,6 +890,10 @@ impl eframe::App for SockscopeApp {
         if self.settings.show_controls {
             let config = self.config();
             let info = self.info().cloned();
+            let scenario_note = match &self.source {
+                Source::Live(lab) => lab.scenario_note().map(str::to_owned),
+                Source::Fixed { .. } => None,
+            };
             egui::Panel::left("controls")
                 .resizable(true)
                 .default_size(if self.settings.projector {
@@ -868,6 +908,8 @@ impl eframe::App for SockscopeApp {
                             &config,
                             info.as_ref(),
                             &mut self.pending,
+                            &mut self.scenario_panel,
+                            scenario_note.as_deref(),
                             &palette,
                         ));
                         ui.separator();

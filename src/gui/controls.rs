@@ -4,11 +4,12 @@
 use eframe::egui::{self, RichText};
 
 use super::theme::Palette;
+use crate::lab::scenario::BUILT_IN;
 use crate::lab::units::format_bytes;
 use crate::lab::{LabConfig, Preset, Rate, SessionInfo, Size};
 
 /// What the user asked for this frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     SetReadRate(Rate),
     SetWriteRate(Rate),
@@ -23,6 +24,17 @@ pub enum Action {
     TogglePause,
     Restart,
     LoadPreset(Preset),
+    /// One of `scenario::BUILT_IN`, by name.
+    RunScenario(&'static str),
+    RunScenarioFile(std::path::PathBuf),
+}
+
+/// The scenario part of the panel: what is typed, and what happened.
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioPanel {
+    pub path: String,
+    /// The last file's error, one sentence.
+    pub error: Option<String>,
 }
 
 /// Buffer sizes being edited; they apply only on "Apply".
@@ -145,6 +157,8 @@ pub fn panel(
     config: &LabConfig,
     info: Option<&SessionInfo>,
     pending: &mut PendingBuffers,
+    scenario: &mut ScenarioPanel,
+    scenario_note: Option<&str>,
     palette: &Palette,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
@@ -256,5 +270,38 @@ pub fn panel(
                 }
             });
     });
+    ui.separator();
+    ui.heading("Scenario");
+    egui::ComboBox::from_label("Play scenario")
+        .selected_text("choose…")
+        .show_ui(ui, |ui| {
+            for (name, _) in BUILT_IN {
+                if ui.selectable_label(false, name).clicked() {
+                    actions.push(Action::RunScenario(name));
+                }
+            }
+        });
+    ui.horizontal(|ui| {
+        let field = ui.add(
+            egui::TextEdit::singleline(&mut scenario.path)
+                .hint_text("scenario.toml")
+                .desired_width(ui.available_width() - 70.0),
+        );
+        field.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Scenario file")
+        });
+        let run = ui.add_enabled(
+            !scenario.path.trim().is_empty(),
+            egui::Button::new("Play file"),
+        );
+        if run.clicked() || (field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
+            actions.push(Action::RunScenarioFile(scenario.path.trim().into()));
+        }
+    });
+    if let Some(error) = &scenario.error {
+        ui.label(RichText::new(error).small().color(palette.alarm));
+    } else if let Some(note) = scenario_note {
+        ui.label(RichText::new(note).small());
+    }
     actions
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
 use crate::lab::sampler::Waker;
+use crate::lab::scenario::{Change, Scenario, StepClock};
 use crate::lab::{LabConfig, LabError, Rate, Sample, Session, SessionInfo, Size, Timeline};
 
 /// Where the window's numbers come from.
@@ -43,6 +44,11 @@ pub struct LiveLab {
     error: Option<String>,
     /// Batches received from an older session and dropped.
     stale_batches: u64,
+    /// A scenario being played: its name and the steps still to come, on
+    /// the session's clock.
+    scenario: Option<(String, StepClock)>,
+    /// What the scenario did last, for the status line.
+    scenario_note: Option<String>,
 }
 
 impl LiveLab {
@@ -56,6 +62,8 @@ impl LiveLab {
             waker,
             error: None,
             stale_batches: 0,
+            scenario: None,
+            scenario_note: None,
         }
     }
 
@@ -63,6 +71,8 @@ impl LiveLab {
     /// new buffer sizes take effect, and an empty timeline. Returns at
     /// once; `pump` picks the session up when it is connected.
     pub fn start(&mut self, config: LabConfig) {
+        self.scenario = None;
+        self.scenario_note = None;
         self.retire();
         self.config = config;
         self.timeline = Timeline::new();
@@ -88,6 +98,56 @@ impl LiveLab {
                 ));
             }
         }
+    }
+
+    /// Starts a new connection from the scenario's settings and plays its
+    /// steps from the moment it is connected.
+    pub fn start_scenario(&mut self, name: &str, scenario: &Scenario) {
+        let config = scenario.apply_setup(self.config);
+        self.start(config);
+        self.scenario = Some((name.to_string(), StepClock::new(scenario)));
+        self.scenario_note = Some(format!("scenario {name}: started"));
+    }
+
+    /// Applies the scenario steps that are due.
+    fn play_scenario(&mut self) {
+        let Some(elapsed) = self.session.as_ref().map(Session::elapsed) else {
+            return;
+        };
+        let Some((name, clock)) = &mut self.scenario else {
+            return;
+        };
+        let name = name.clone();
+        let due: Vec<_> = clock.due(elapsed).to_vec();
+        let next = clock.next_at();
+        for step in &due {
+            for change in &step.changes {
+                match *change {
+                    Change::ReadRate(rate) => self.set_read_rate(rate),
+                    Change::WriteRate(rate) => self.set_write_rate(rate),
+                    Change::ReadChunk(size) => self.set_read_chunk(size),
+                    Change::WriteChunk(size) => self.set_write_chunk(size),
+                }
+            }
+            let changes: Vec<String> = step.changes.iter().map(ToString::to_string).collect();
+            self.scenario_note = Some(format!(
+                "scenario {name} at {:.1} s: {}{}",
+                step.at.as_secs_f64(),
+                changes.join(", "),
+                next.map_or_else(
+                    || " (last step)".to_string(),
+                    |at| format!("; next step at {:.1} s", at.as_secs_f64())
+                )
+            ));
+        }
+        if next.is_none() && !due.is_empty() {
+            self.scenario = None;
+        }
+    }
+
+    /// The scenario's last action, if one is playing or just ended.
+    pub fn scenario_note(&self) -> Option<&str> {
+        self.scenario_note.as_deref()
     }
 
     /// Takes a session that finished connecting, and gives it any control
@@ -155,6 +215,7 @@ impl LiveLab {
     /// Returns the number of samples taken.
     pub fn pump(&mut self) -> usize {
         self.collect_started();
+        self.play_scenario();
         let Some(session) = &self.session else {
             return 0;
         };

@@ -29,6 +29,31 @@ use toml::Spanned;
 use super::session::{LabConfig, MAX_CHUNK};
 use super::units::{Rate, Size};
 
+/// The scenarios in `scenarios/`, built in so the window offers them from
+/// any folder: (name, TOML).
+pub const BUILT_IN: [(&str, &str); 5] = [
+    (
+        "pause-and-resume",
+        include_str!("../../scenarios/pause-and-resume.toml"),
+    ),
+    (
+        "slow-reader",
+        include_str!("../../scenarios/slow-reader.toml"),
+    ),
+    (
+        "tiny-buffers",
+        include_str!("../../scenarios/tiny-buffers.toml"),
+    ),
+    (
+        "big-buffers",
+        include_str!("../../scenarios/big-buffers.toml"),
+    ),
+    (
+        "many-small-writes",
+        include_str!("../../scenarios/many-small-writes.toml"),
+    ),
+];
+
 /// Larger files are refused unread: a scenario is a few dozen lines.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Steps a file may hold.
@@ -338,6 +363,14 @@ impl StepClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn built_in_scenarios_parse() {
+        for (name, text) in BUILT_IN {
+            let scenario = parse(text, name).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!scenario.steps.is_empty(), "{name}");
+        }
+    }
 
     #[test]
     fn the_documented_example_parses() {
