@@ -285,7 +285,7 @@ pub fn panel(
         let field = ui.add(
             egui::TextEdit::singleline(&mut scenario.path)
                 .hint_text("scenario.toml")
-                .desired_width(ui.available_width() - 70.0),
+                .desired_width(150.0),
         );
         field.widget_info(|| {
             egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Scenario file")
