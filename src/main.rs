@@ -299,6 +299,11 @@ fn check_png_target(path: &std::path::Path) -> Result<(), String> {
     }
 }
 
+/// The flag's value if it was given on the command line, else the file's.
+fn pick<T>(on_command_line: bool, flag: T, from_file: T) -> T {
+    if on_command_line { flag } else { from_file }
+}
+
 fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
     let mut config = LabConfig {
         sndbuf: args.sndbuf,
@@ -314,26 +319,15 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         Some(path) => match scenario::load(path) {
             Ok(scenario) => {
                 // The file's settings, except where a flag was given.
-                let on_line = |id: &str| given.value_source(id) == Some(ValueSource::CommandLine);
-                let from_file = scenario.apply_setup(config);
-                if !on_line("sndbuf") {
-                    config.sndbuf = from_file.sndbuf;
-                }
-                if !on_line("rcvbuf") {
-                    config.rcvbuf = from_file.rcvbuf;
-                }
-                if !on_line("write_rate") {
-                    config.write_rate = from_file.write_rate;
-                }
-                if !on_line("write_chunk") {
-                    config.write_chunk = from_file.write_chunk;
-                }
-                if !on_line("read_rate") {
-                    config.read_rate = from_file.read_rate;
-                }
-                if !on_line("read_chunk") {
-                    config.read_chunk = from_file.read_chunk;
-                }
+                let file = scenario.apply_setup(config);
+                let flag = |id| given.value_source(id) == Some(ValueSource::CommandLine);
+                config.sndbuf = pick(flag("sndbuf"), config.sndbuf, file.sndbuf);
+                config.rcvbuf = pick(flag("rcvbuf"), config.rcvbuf, file.rcvbuf);
+                config.write_chunk =
+                    pick(flag("write_chunk"), config.write_chunk, file.write_chunk);
+                config.read_chunk = pick(flag("read_chunk"), config.read_chunk, file.read_chunk);
+                config.write_rate = pick(flag("write_rate"), config.write_rate, file.write_rate);
+                config.read_rate = pick(flag("read_rate"), config.read_rate, file.read_rate);
                 Some(scenario)
             }
             Err(err) => {

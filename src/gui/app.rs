@@ -314,6 +314,26 @@ impl SockscopeApp {
 
     /// Applies one control.
     fn act(&mut self, action: Action) {
+        match &action {
+            Action::RunScenario(name) => {
+                let found = crate::lab::scenario::BUILT_IN
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, text)| crate::lab::scenario::parse(text, name));
+                if let Some(parsed) = found {
+                    self.play(name, parsed);
+                }
+                return;
+            }
+            Action::RunScenarioFile(path) => {
+                let name = path
+                    .file_stem()
+                    .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
+                self.play(&name, crate::lab::scenario::load(path));
+                return;
+            }
+            _ => {}
+        }
         let Source::Live(lab) = &mut self.source else {
             return;
         };
@@ -349,40 +369,8 @@ impl SockscopeApp {
                 lab.start(config);
                 self.plot_view = PlotView::default();
             }
-            Action::RunScenario(name) => {
-                let found = crate::lab::scenario::BUILT_IN
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, text)| crate::lab::scenario::parse(text, name));
-                match found {
-                    Some(Ok(scenario)) => {
-                        self.scenario_panel.error = None;
-                        lab.start_scenario(name, &scenario);
-                        self.pending = PendingBuffers {
-                            sndbuf: lab.config().sndbuf,
-                            rcvbuf: lab.config().rcvbuf,
-                        };
-                        self.plot_view = PlotView::default();
-                    }
-                    Some(Err(error)) => self.scenario_panel.error = Some(format!("{error}.")),
-                    None => {}
-                }
-            }
-            Action::RunScenarioFile(path) => match crate::lab::scenario::load(&path) {
-                Ok(scenario) => {
-                    self.scenario_panel.error = None;
-                    let name = path
-                        .file_stem()
-                        .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
-                    lab.start_scenario(&name, &scenario);
-                    self.pending = PendingBuffers {
-                        sndbuf: lab.config().sndbuf,
-                        rcvbuf: lab.config().rcvbuf,
-                    };
-                    self.plot_view = PlotView::default();
-                }
-                Err(error) => self.scenario_panel.error = Some(format!("{error}.")),
-            },
+            // Played above, before `lab` is borrowed.
+            Action::RunScenario(_) | Action::RunScenarioFile(_) => {}
             Action::LoadPreset(preset) => {
                 let config = preset.config();
                 self.pending = PendingBuffers {
@@ -394,6 +382,30 @@ impl SockscopeApp {
             }
         }
         self.settings.lab = StoredConfig::from(lab.config());
+    }
+
+    /// Starts a scenario on a new connection, or shows why it cannot.
+    fn play(
+        &mut self,
+        name: &str,
+        scenario: Result<crate::lab::scenario::Scenario, crate::lab::scenario::ScenarioError>,
+    ) {
+        let Source::Live(lab) = &mut self.source else {
+            return;
+        };
+        match scenario {
+            Ok(scenario) => {
+                self.scenario_panel.error = None;
+                lab.start_scenario(name, &scenario);
+                self.pending = PendingBuffers {
+                    sndbuf: lab.config().sndbuf,
+                    rcvbuf: lab.config().rcvbuf,
+                };
+                self.plot_view = PlotView::default();
+                self.settings.lab = StoredConfig::from(lab.config());
+            }
+            Err(error) => self.scenario_panel.error = Some(format!("{error}.")),
+        }
     }
 
     /// Keyboard shortcuts, unless a text field has the keyboard. A held key
