@@ -9,10 +9,11 @@ bin=target/release/sockscope
 shot() { # size name args...
     local size=$1 name=$2
     shift 2
-    xvfb-run -a -s "-screen 0 ${size}x24" "$bin" "$@" --screenshot "screenshots/$name.png" 2>&1 \
+    LANG=C.UTF-8 xvfb-run -a -s "-screen 0 ${size}x24" "$bin" "$@" --screenshot "screenshots/$name.png" 2>&1 \
         | grep -v XDG_RUNTIME_DIR || true
 }
 shot 1280x800 slow-reader --preset slow-reader --quit-after 8
 shot 1280x800 paused-reader --preset paused-reader --quit-after 4
 shot 1280x800 balanced --preset balanced --quit-after 4
 shot 1024x768 projector-1024x768 --preset paused-reader --projector --quit-after 4
+shot 1280x800 slow-reader-zh --preset slow-reader --lang zh --quit-after 8

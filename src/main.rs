@@ -41,7 +41,7 @@ struct WindowArgs {
     /// Start from a preset: balanced, slow-reader or paused-reader.
     #[arg(long, value_name = "NAME", value_parser = parse_preset)]
     preset: Option<Preset>,
-    /// Interface language: en or zh (zh shows English until the strings are translated).
+    /// Interface language: en or zh (default: the saved choice, else the system locale).
     #[arg(long, value_name = "LANG", value_parser = parse_lang)]
     lang: Option<Lang>,
     /// Write a PNG of the whole window to FILE after --quit-after seconds (default 3), then exit.
@@ -253,7 +253,7 @@ fn run_window(args: WindowArgs) -> ExitCode {
     let scripted = args.screenshot.is_some() || args.quit_after.is_some();
     let options = GuiOptions {
         preset: args.preset,
-        lang: args.lang.unwrap_or_default(),
+        lang: args.lang,
         screenshot: args.screenshot,
         quit_after: args.quit_after,
         export_dir: args.export_dir,

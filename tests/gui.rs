@@ -10,7 +10,7 @@ use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use sockscope::gui::{GuiOptions, SockscopeApp, synthetic};
+use sockscope::gui::{GuiOptions, Lang, SockscopeApp, synthetic};
 use sockscope::lab::Preset;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -28,6 +28,7 @@ fn live_app_sized(
     let options = GuiOptions {
         preset: Some(preset),
         export_dir,
+        lang: Some(Lang::En),
         ..GuiOptions::default()
     };
     Harness::builder()
@@ -175,6 +176,7 @@ fn fixed_app(size: egui::Vec2, projector: bool) -> Harness<'static, SockscopeApp
     let options = GuiOptions {
         preset: Some(Preset::PausedReader),
         projector,
+        lang: Some(Lang::En),
         // Shown in the controls: the same on every machine.
         export_dir: Some(PathBuf::from("/tmp/sockscope-exports")),
         fixed: Some((
@@ -240,6 +242,7 @@ impl eframe::Storage for MemoryStorage {
 fn app_with_storage(storage: &'static MemoryStorage) -> Harness<'static, SockscopeApp> {
     let options = GuiOptions {
         persist: true,
+        lang: Some(Lang::En),
         fixed: Some((
             Box::new(synthetic::info()),
             Box::new(synthetic::timeline(2.0, 200)),
@@ -362,6 +365,30 @@ fn a_scenario_plays_its_steps_and_a_bad_file_is_named() {
     assert!(
         harness
             .query_by_label_contains("/no/such/scenario.toml: cannot read it")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_language_switches_live_and_chinese_draws() {
+    let mut harness = fixed_app(egui::vec2(1280.0, 800.0), false);
+    assert!(
+        harness
+            .query_by_label_contains("send() is blocked")
+            .is_some()
+    );
+    harness.get_by_label("中文").click();
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label_contains("发送缓冲区已满").is_some(),
+        "the caption is in Chinese"
+    );
+    harness.snapshot("main_view_zh");
+    harness.get_by_label("English").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("send() is blocked")
             .is_some()
     );
 }

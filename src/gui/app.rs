@@ -9,8 +9,9 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use eframe::egui::{self, Key, Modifiers, RichText};
 
-use super::controls::{self, Action, PendingBuffers, ScenarioPanel};
-use super::live::{LiveLab, Source, repaint_waker};
+use super::controls::{self, Action, Edits, PendingBuffers, ScenarioPanel};
+use super::i18n::{Lang, S};
+use super::live::{LiveLab, ScenarioNote, Source, repaint_waker};
 use super::plot::{self, PlotSettings, PlotView};
 use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
@@ -36,6 +37,8 @@ pub struct Settings {
     pub plot: PlotSettings,
     /// The reader's rate before Space paused it, as `Rate::parse` text.
     pub resume_read_rate: String,
+    /// The interface language; at first the system locale's.
+    pub lang: Lang,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             export_dir: None,
             plot: PlotSettings::default(),
             resume_read_rate: "max".into(),
+            lang: Lang::from_environment(),
         }
     }
 }
@@ -149,9 +153,8 @@ pub struct SockscopeApp {
     source: Source,
     settings: Settings,
     persist: bool,
-    pending: PendingBuffers,
-    scenario_panel: ScenarioPanel,
-    gpu: bool,
+    /// Buffer sizes and the scenario path being edited.
+    edits: Edits,
     slots: Slots,
     motion: VesselMotion,
     plot_view: PlotView,
@@ -199,6 +202,9 @@ impl SockscopeApp {
         if options.projector {
             settings.projector = true;
         }
+        if let Some(lang) = options.lang {
+            settings.lang = lang;
+        }
         let config = settings.lab.to_config();
         settings.lab = StoredConfig::from(&config);
         install_fonts(&cc.egui_ctx);
@@ -225,15 +231,16 @@ impl SockscopeApp {
         });
         SockscopeApp {
             source,
-            pending: PendingBuffers {
-                sndbuf: config.sndbuf,
-                rcvbuf: config.rcvbuf,
+            edits: Edits {
+                pending: PendingBuffers {
+                    sndbuf: config.sndbuf,
+                    rcvbuf: config.rcvbuf,
+                },
+                scenario: ScenarioPanel::default(),
             },
             settings,
-            scenario_panel: ScenarioPanel::default(),
             persist: options.persist,
-            gpu,
-            slots: Slots::default(),
+            slots: Slots::new(gpu),
             motion: VesselMotion::default(),
             plot_view: PlotView::default(),
             started: Instant::now(),
@@ -373,7 +380,7 @@ impl SockscopeApp {
             Action::RunScenario(_) | Action::RunScenarioFile(_) => {}
             Action::LoadPreset(preset) => {
                 let config = preset.config();
-                self.pending = PendingBuffers {
+                self.edits.pending = PendingBuffers {
                     sndbuf: config.sndbuf,
                     rcvbuf: config.rcvbuf,
                 };
@@ -395,16 +402,16 @@ impl SockscopeApp {
         };
         match scenario {
             Ok(scenario) => {
-                self.scenario_panel.error = None;
+                self.edits.scenario.error = None;
                 lab.start_scenario(name, &scenario);
-                self.pending = PendingBuffers {
+                self.edits.pending = PendingBuffers {
                     sndbuf: lab.config().sndbuf,
                     rcvbuf: lab.config().rcvbuf,
                 };
                 self.plot_view = PlotView::default();
                 self.settings.lab = StoredConfig::from(lab.config());
             }
-            Err(error) => self.scenario_panel.error = Some(format!("{error}.")),
+            Err(error) => self.edits.scenario.error = Some(format!("{error}.")),
         }
     }
 
@@ -478,11 +485,7 @@ impl SockscopeApp {
         let dir = self.export_dir();
         if let Err(error) = std::fs::create_dir_all(&dir) {
             self.export_message = Some((
-                format!(
-                    "Cannot create the export folder {} ({}); choose another folder below.",
-                    dir.display(),
-                    error.kind()
-                ),
+                S::ExportFolderError.fill(self.settings.lang, &[&dir.display(), &error.kind()]),
                 true,
             ));
             return;
@@ -499,20 +502,22 @@ impl SockscopeApp {
         // The screenshot is requested at the end of this frame, which draws
         // the settings caption, so the crop matches what was drawn.
         self.pending_png = Some(png);
-        self.export_message = Some(("Exporting…".into(), false));
+        self.export_message = Some((S::Exporting.text(self.settings.lang).into(), false));
         let samples: Vec<Sample> = self.timeline().recent().iter().copied().collect();
         let older = self.timeline().total_samples() - samples.len() as u64;
+        let lang = self.settings.lang;
         let tx = self.delivery_tx.clone();
         let repaint = ctx.clone();
         self.exports_running += 2;
         let spawned = std::thread::Builder::new()
             .name("sockscope-export-csv".into())
             .spawn(move || {
-                let result = write_csv(&csv, &samples).map(|text| {
+                let result = write_csv(&csv, &samples).map(|rows| {
+                    let saved = S::SamplesSaved.fill(lang, &[&rows, &csv.display()]);
                     if older > 0 {
-                        format!("{text} (the full-resolution part; {older} older samples are kept only as min/max)")
+                        saved + &S::SamplesPartial.fill(lang, &[&older])
                     } else {
-                        text
+                        saved
                     }
                 });
                 let _ = tx.send(Delivery::Saved(result));
@@ -560,11 +565,12 @@ impl SockscopeApp {
                     let tx = self.delivery_tx.clone();
                     let repaint = ctx.clone();
                     let ppp = ctx.pixels_per_point();
+                    let lang = self.settings.lang;
                     let spawned = std::thread::Builder::new()
                         .name("sockscope-export-png".into())
                         .spawn(move || {
                             let result = save_image(&image, &png, Some((rect, ppp)))
-                                .map(|()| format!("timeline saved to {}", png.display()));
+                                .map(|()| S::TimelineSaved.fill(lang, &[&png.display()]));
                             let _ = tx.send(Delivery::Saved(result));
                             repaint.request_repaint();
                         });
@@ -580,7 +586,7 @@ impl SockscopeApp {
                     };
                     // Keep an error visible over a later success.
                     match &mut self.export_message {
-                        Some((message, was_failed)) if message != "Exporting…" => {
+                        Some((message, was_failed)) if !is_placeholder(message) => {
                             if failed || !*was_failed {
                                 *message = format!("{message}; {text}");
                                 *was_failed |= failed;
@@ -663,6 +669,7 @@ impl SockscopeApp {
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui, palette: &Palette) -> Vec<Action> {
+        let lang = self.settings.lang;
         let mut actions = Vec::new();
         ui.horizontal_wrapped(|ui| {
             ui.heading(RichText::new("sockscope").strong());
@@ -670,62 +677,70 @@ impl SockscopeApp {
                 && ui.available_width() > 700.0
             {
                 ui.label(
-                    RichText::new(format!(
-                        "TCP {} → {} · connection #{}",
-                        info.writer_addr, info.reader_addr, info.id
-                    ))
+                    RichText::new(
+                        S::ConnectionLine
+                            .fill(lang, &[&info.writer_addr, &info.reader_addr, &info.id]),
+                    )
                     .color(palette.weak_text),
                 );
             }
             if let Source::Live(lab) = &self.source
                 && lab.is_connecting()
             {
-                ui.label(RichText::new("connecting…").color(palette.weak_text));
+                ui.label(RichText::new(S::Connecting.text(lang)).color(palette.weak_text));
             }
             let t = self.timeline().last().map_or(0.0, Sample::t_secs);
             ui.label(RichText::new(format!("{t:.1} s")).monospace());
             ui.separator();
             let paused = self.config().read_rate.is_paused();
-            if ui
-                .button(if paused {
-                    "Resume reader"
-                } else {
-                    "Pause reader"
-                })
-                .on_hover_text("Space")
-                .clicked()
-            {
+            let pause = if paused {
+                S::ResumeReader
+            } else {
+                S::PauseReader
+            };
+            if ui.button(pause.text(lang)).on_hover_text("Space").clicked() {
                 actions.push(Action::TogglePause);
             }
             if ui
-                .button("Export")
-                .on_hover_text("S or Ctrl+S: timeline PNG and samples CSV")
+                .button(S::Export.text(lang))
+                .on_hover_text(S::ExportHover.text(lang))
                 .clicked()
             {
                 self.export(ui.ctx());
             }
             let mut projector = self.settings.projector;
             if ui
-                .toggle_value(&mut projector, "Projector")
-                .on_hover_text("P: large text, light high-contrast theme")
+                .toggle_value(&mut projector, S::Projector.text(lang))
+                .on_hover_text(S::ProjectorHover.text(lang))
                 .changed()
             {
                 self.settings.projector = projector;
             }
-            ui.toggle_value(&mut self.show_info, "Info")
-                .on_hover_text("I: how Linux sizes and counts socket buffers");
-            ui.toggle_value(&mut self.settings.show_controls, "Controls")
+            ui.toggle_value(&mut self.show_info, S::Info.text(lang))
+                .on_hover_text(S::InfoHover.text(lang));
+            ui.toggle_value(&mut self.settings.show_controls, S::Controls.text(lang))
                 .on_hover_text("C");
+            if ui
+                .button(S::Language.text(lang))
+                .on_hover_text(S::LanguageHover.text(lang))
+                .clicked()
+            {
+                self.settings.lang = match lang {
+                    Lang::En => Lang::Zh,
+                    Lang::Zh => Lang::En,
+                };
+            }
         });
         actions
     }
 
     fn event_log(&self, ui: &mut egui::Ui, palette: &Palette) {
-        ui.label(RichText::new("Events").strong());
+        let lang = self.settings.lang;
+        ui.label(RichText::new(S::Events.text(lang)).strong());
         let events = self.timeline().events();
         if events.is_empty() {
             ui.label(
-                RichText::new("No stalls yet. Pause the reader (Space) to make one.")
+                RichText::new(S::NoEvents.text(lang))
                     .small()
                     .color(palette.weak_text),
             );
@@ -752,7 +767,7 @@ impl SockscopeApp {
                         EventKind::PeerClosed => palette.text,
                     };
                     let t = event.t_ns as f64 / 1e9;
-                    let text = format!("{t:>8.3} s  {}", event.kind.short());
+                    let text = format!("{t:>8.3} s  {}", event_text(event.kind, lang));
                     ui.label(RichText::new(text).color(color).small())
                         .on_hover_text(event.kind.describe());
                 }
@@ -796,7 +811,64 @@ fn install_fonts(ctx: &egui::Context) {
             .or_default()
             .push("Hack".into());
     }
+    // Chinese draws the same on every machine: a subset of Noto Sans CJK
+    // SC (assets/fonts, SIL OFL) bundled in the binary, after the Latin
+    // fonts so English keeps its look.
+    fonts.font_data.insert(
+        "NotoSansSC".into(),
+        std::sync::Arc::new(egui::FontData::from_static(include_bytes!(
+            "../../assets/fonts/NotoSansSC-sockscope.otf"
+        ))),
+    );
+    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+        fonts
+            .families
+            .entry(family)
+            .or_default()
+            .push("NotoSansSC".into());
+    }
     ctx.set_fonts(fonts);
+}
+
+/// What a scenario did, in the window's language.
+fn scenario_text(note: &ScenarioNote, lang: Lang) -> String {
+    match note {
+        ScenarioNote::Started(name) => S::ScenarioStarted.fill(lang, &[name]),
+        ScenarioNote::Step {
+            name,
+            at_secs,
+            changes,
+            next_secs,
+        } => {
+            let next = next_secs.map_or_else(
+                || S::ScenarioLast.text(lang).to_string(),
+                |at| S::ScenarioNext.fill(lang, &[&format!("{at:.1}")]),
+            );
+            S::ScenarioStep.fill(lang, &[name, &format!("{at_secs:.1}"), changes, &next])
+        }
+    }
+}
+
+/// An event in a few words.
+fn event_text(kind: EventKind, lang: Lang) -> String {
+    match kind {
+        EventKind::WriterStallStarted => S::EvStallStarted.text(lang).into(),
+        EventKind::WriterStallEnded { stalled } => {
+            S::EvStallEnded.fill(lang, &[&format!("{:.0}", stalled.as_secs_f64() * 1e3)])
+        }
+        EventKind::WindowClosed => S::EvWindowClosed.text(lang).into(),
+        EventKind::WindowReopened => S::EvWindowReopened.text(lang).into(),
+        EventKind::ReaderPaused => S::EvReaderPaused.text(lang).into(),
+        EventKind::ReaderResumed => S::EvReaderResumed.text(lang).into(),
+        EventKind::PeerClosed => S::EvPeerClosed.text(lang).into(),
+        EventKind::PeerReset => S::EvPeerReset.text(lang).into(),
+        EventKind::WriterPeerGone => S::EvPeerGone.text(lang).into(),
+    }
+}
+
+/// The "Exporting…" line, in either language.
+fn is_placeholder(message: &str) -> bool {
+    message == S::Exporting.text(Lang::En) || message == S::Exporting.text(Lang::Zh)
 }
 
 fn capitalise(text: &str) -> String {
@@ -821,7 +893,8 @@ pub fn default_export_dir() -> PathBuf {
         .join("sockscope-exports")
 }
 
-fn write_csv(path: &std::path::Path, samples: &[Sample]) -> Result<String, String> {
+/// Writes the samples; returns how many rows.
+fn write_csv(path: &std::path::Path, samples: &[Sample]) -> Result<u64, String> {
     let shown = path.display();
     let mut file = AtomicFile::create(path).map_err(|e| format!("{e}"))?;
     let mut csv = SampleCsv::new(file.writer());
@@ -834,7 +907,7 @@ fn write_csv(path: &std::path::Path, samples: &[Sample]) -> Result<String, Strin
         .map_err(|e| format!("cannot write {shown}: {e}"))?;
     file.commit()
         .map_err(|e| format!("cannot write {shown}: {e}"))?;
-    Ok(format!("{rows} samples saved to {shown}"))
+    Ok(rows)
 }
 
 /// Writes a screenshot (or the `crop` region of it, in points) as PNG.
@@ -876,6 +949,7 @@ impl eframe::App for SockscopeApp {
             self.applied_projector = Some(self.settings.projector);
         }
         let palette = Palette::new(self.settings.projector);
+        let lang = self.settings.lang;
         if let Source::Live(lab) = &mut self.source {
             lab.pump();
             self.sample_lag = lab.sample_lag();
@@ -893,7 +967,10 @@ impl eframe::App for SockscopeApp {
                 ui.horizontal_wrapped(|ui| {
                     let color = if failed { palette.alarm } else { palette.ok };
                     ui.label(RichText::new(message).color(color));
-                    if ui.small_button("Dismiss").clicked() {
+                    if ui
+                        .small_button(S::Dismiss.text(self.settings.lang))
+                        .clicked()
+                    {
                         self.export_message = None;
                     }
                 });
@@ -903,7 +980,7 @@ impl eframe::App for SockscopeApp {
             let config = self.config();
             let info = self.info().cloned();
             let scenario_note = match &self.source {
-                Source::Live(lab) => lab.scenario_note().map(str::to_owned),
+                Source::Live(lab) => lab.scenario_note().map(|note| scenario_text(note, lang)),
                 Source::Fixed { .. } => None,
             };
             egui::Panel::left("controls")
@@ -919,24 +996,28 @@ impl eframe::App for SockscopeApp {
                             ui,
                             &config,
                             info.as_ref(),
-                            &mut self.pending,
-                            &mut self.scenario_panel,
+                            &mut self.edits,
                             scenario_note.as_deref(),
                             &palette,
+                            lang,
                         ));
                         ui.separator();
-                        ui.label(RichText::new("Export folder").strong());
+                        ui.label(RichText::new(S::ExportFolder.text(lang)).strong());
                         let mut dir = self.export_dir().display().to_string();
                         let response = ui
                             .add(egui::TextEdit::singleline(&mut dir).desired_width(f32::INFINITY));
                         response.widget_info(|| {
-                            egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Export folder")
+                            egui::WidgetInfo::labeled(
+                                egui::Role::TextInput,
+                                true,
+                                S::ExportFolder.text(lang),
+                            )
                         });
                         if response.changed() {
                             self.settings.export_dir = Some(PathBuf::from(dir));
                         }
                         ui.label(
-                            RichText::new("S: save the timeline (PNG) and samples (CSV) there.")
+                            RichText::new(S::ExportFolderHint.text(lang))
                                 .small()
                                 .color(palette.weak_text),
                         );
@@ -972,11 +1053,11 @@ impl eframe::App for SockscopeApp {
                 &now,
                 &mut self.motion,
                 &palette,
-                self.gpu,
                 &mut self.slots,
                 diagram_height,
+                lang,
             );
-            let (caption, severity) = view::caption(&now);
+            let (caption, severity) = view::caption(&now, lang);
             ui.add_space(4.0);
             ui.label(
                 RichText::new(caption)
@@ -1007,16 +1088,24 @@ impl eframe::App for SockscopeApp {
                                 .wrap(),
                             );
                         }
-                        plot::legend(ui, &palette);
+                        plot::legend(ui, &palette, lang);
                         // The view controls stay out of an exported picture.
                         if !exporting {
                             ui.horizontal(|ui| {
                                 let mut follow = self.plot_view.follow;
-                                if ui.toggle_value(&mut follow, "Follow live (L)").changed() {
+                                if ui
+                                    .toggle_value(&mut follow, S::FollowLive.text(lang))
+                                    .changed()
+                                {
                                     self.plot_view.follow = follow;
                                 }
-                                ui.label(RichText::new("window").small());
+                                ui.label(RichText::new(S::Window.text(lang)).small());
                                 for (secs, label) in plot::WINDOWS {
+                                    let label = if secs.is_finite() {
+                                        label
+                                    } else {
+                                        S::All.text(lang)
+                                    };
                                     if ui
                                         .selectable_label(
                                             self.settings.plot.window() == secs,
@@ -1029,10 +1118,7 @@ impl eframe::App for SockscopeApp {
                                     }
                                 }
                                 if !self.plot_view.follow {
-                                    ui.label(
-                                        RichText::new("paused: drag to pan, scroll/pinch to zoom")
-                                            .small(),
-                                    );
+                                    ui.label(RichText::new(S::PausedView.text(lang)).small());
                                 }
                             });
                         }
@@ -1043,6 +1129,7 @@ impl eframe::App for SockscopeApp {
                             &self.settings.plot,
                             &mut self.plot_view,
                             &palette,
+                            lang,
                         );
                     },
                 );
@@ -1062,13 +1149,13 @@ impl eframe::App for SockscopeApp {
         if self.show_info {
             let mut open = true;
             let centre = ctx.content_rect().center();
-            egui::Window::new("How Linux sizes and counts socket buffers")
+            egui::Window::new(S::InfoTitle.text(lang))
                 .open(&mut open)
                 .pivot(egui::Align2::CENTER_CENTER)
                 .default_pos(centre)
                 .default_width(640.0)
                 .collapsible(false)
-                .show(&ctx, |ui| info_panel::show(ui, info.as_ref()));
+                .show(&ctx, |ui| info_panel::show(ui, info.as_ref(), lang));
             self.show_info = open;
         }
 

@@ -3,6 +3,7 @@
 
 use eframe::egui::{self, RichText};
 
+use super::i18n::{Lang, S};
 use super::theme::Palette;
 use crate::lab::scenario::BUILT_IN;
 use crate::lab::units::format_bytes;
@@ -29,6 +30,13 @@ pub enum Action {
     RunScenarioFile(std::path::PathBuf),
 }
 
+/// What the panel edits between frames.
+#[derive(Debug, Clone)]
+pub struct Edits {
+    pub pending: PendingBuffers,
+    pub scenario: ScenarioPanel,
+}
+
 /// The scenario part of the panel: what is typed, and what happened.
 #[derive(Debug, Clone, Default)]
 pub struct ScenarioPanel {
@@ -48,7 +56,7 @@ const KIB: f64 = 1024.0;
 
 /// A rate control: a log slider in KiB/s with a typed value, a "no limit"
 /// box, and (for the reader) a big Pause button elsewhere.
-fn rate_control(ui: &mut egui::Ui, label: &str, rate: Rate, id: &str) -> Option<Rate> {
+fn rate_control(ui: &mut egui::Ui, label: &str, rate: Rate, id: &str, lang: Lang) -> Option<Rate> {
     let mut changed = None;
     let unlimited = rate == Rate::Unlimited;
     let mut kib = match rate {
@@ -70,7 +78,7 @@ fn rate_control(ui: &mut egui::Ui, label: &str, rate: Rate, id: &str) -> Option<
             .custom_formatter(|v, _| format!("{v:.0}"));
         let response = ui
             .add_enabled(!unlimited, slider)
-            .on_hover_text("0 pauses: no calls at all");
+            .on_hover_text(S::ZeroPauses.text(lang));
         response.widget_info(|| {
             egui::WidgetInfo::labeled(egui::Role::Slider, true, format!("{label} (KiB/s)"))
         });
@@ -86,7 +94,7 @@ fn rate_control(ui: &mut egui::Ui, label: &str, rate: Rate, id: &str) -> Option<
     });
     let mut no_limit = unlimited;
     if ui
-        .checkbox(&mut no_limit, format!("{label}: no limit"))
+        .checkbox(&mut no_limit, S::NoLimit.fill(lang, &[&label]))
         .changed()
     {
         changed = Some(if no_limit {
@@ -119,7 +127,7 @@ fn size_control(ui: &mut egui::Ui, label: &str, size: Size, max: f64) -> Option<
 }
 
 /// A requested buffer size in KiB, or unset (kernel autotuning).
-fn buffer_request(ui: &mut egui::Ui, label: &str, size: &mut Option<Size>) {
+fn buffer_request(ui: &mut egui::Ui, label: &str, size: &mut Option<Size>, lang: Lang) {
     ui.label(RichText::new(label).strong());
     let mut autotune = size.is_none();
     let mut kib = size.map_or(64.0, |s| s.bytes() as f64 / KIB);
@@ -140,7 +148,7 @@ fn buffer_request(ui: &mut egui::Ui, label: &str, size: &mut Option<Size>) {
         }
     });
     if ui
-        .checkbox(&mut autotune, format!("{label}: unset (autotuning)"))
+        .checkbox(&mut autotune, S::Unset.fill(lang, &[&label]))
         .changed()
     {
         *size = if autotune {
@@ -156,18 +164,19 @@ pub fn panel(
     ui: &mut egui::Ui,
     config: &LabConfig,
     info: Option<&SessionInfo>,
-    pending: &mut PendingBuffers,
-    scenario: &mut ScenarioPanel,
+    edits: &mut Edits,
     scenario_note: Option<&str>,
     palette: &Palette,
+    lang: Lang,
 ) -> Vec<Action> {
+    let Edits { pending, scenario } = edits;
     let mut actions = Vec::new();
-    ui.heading("Reader");
+    ui.heading(S::Reader.text(lang));
     let paused = config.read_rate.is_paused();
     let pause_text = if paused {
-        "Resume reader (Space)"
+        S::ResumeReaderKey.text(lang)
     } else {
-        "Pause reader (Space)"
+        S::PauseReaderKey.text(lang)
     };
     let button = egui::Button::new(RichText::new(pause_text).size(18.0 * palette.scale))
         .fill(if paused {
@@ -179,44 +188,54 @@ pub fn panel(
     if ui.add(button).clicked() {
         actions.push(Action::TogglePause);
     }
-    if let Some(rate) = rate_control(ui, "Reader rate", config.read_rate, "read") {
+    if let Some(rate) = rate_control(ui, S::ReaderRate.text(lang), config.read_rate, "read", lang) {
         actions.push(Action::SetReadRate(rate));
     }
-    if let Some(size) = size_control(ui, "recv(bufsize)", config.read_chunk, 1_048_576.0) {
+    if let Some(size) = size_control(ui, S::RecvSize.text(lang), config.read_chunk, 1_048_576.0) {
         actions.push(Action::SetReadChunk(size));
     }
     ui.separator();
-    ui.heading("Writer");
-    if let Some(rate) = rate_control(ui, "Writer rate", config.write_rate, "write") {
+    ui.heading(S::Writer.text(lang));
+    if let Some(rate) = rate_control(
+        ui,
+        S::WriterRate.text(lang),
+        config.write_rate,
+        "write",
+        lang,
+    ) {
         actions.push(Action::SetWriteRate(rate));
     }
-    if let Some(size) = size_control(ui, "send(data) size", config.write_chunk, 1_048_576.0) {
+    if let Some(size) = size_control(ui, S::SendSize.text(lang), config.write_chunk, 1_048_576.0) {
         actions.push(Action::SetWriteChunk(size));
     }
     ui.separator();
-    ui.heading("Kernel buffers");
-    buffer_request(ui, "SO_SNDBUF", &mut pending.sndbuf);
-    buffer_request(ui, "SO_RCVBUF", &mut pending.rcvbuf);
+    ui.heading(S::KernelBuffers.text(lang));
+    buffer_request(ui, "SO_SNDBUF", &mut pending.sndbuf, lang);
+    buffer_request(ui, "SO_RCVBUF", &mut pending.rcvbuf, lang);
     if let Some(info) = info {
         for setting in [&info.sndbuf, &info.rcvbuf] {
             let text = match setting.requested {
-                Some(asked) => format!(
-                    "{}: asked {}, kernel uses {}{}",
-                    setting.kind.option(),
-                    format_bytes(asked),
-                    format_bytes(setting.effective),
-                    if setting.clamped() {
-                        " (capped, then doubled)"
+                Some(asked) => {
+                    let how = if setting.clamped() {
+                        S::SizeCapped
                     } else if setting.raised() {
-                        " (raised to the minimum)"
+                        S::SizeRaised
                     } else {
-                        " (doubled)"
-                    }
-                ),
-                None => format!(
-                    "{}: unset, autotuning from {}",
-                    setting.kind.option(),
-                    format_bytes(setting.effective)
+                        S::SizeDoubled
+                    };
+                    S::SizeAsked.fill(
+                        lang,
+                        &[
+                            &setting.kind.option(),
+                            &format_bytes(asked),
+                            &format_bytes(setting.effective),
+                            &how.text(lang),
+                        ],
+                    )
+                }
+                None => S::SizeAutotuned.fill(
+                    lang,
+                    &[&setting.kind.option(), &format_bytes(setting.effective)],
                 ),
             };
             ui.label(RichText::new(text).small());
@@ -224,11 +243,8 @@ pub fn panel(
     }
     let changed = pending.sndbuf != config.sndbuf || pending.rcvbuf != config.rcvbuf;
     let apply = ui
-        .add_enabled(changed, egui::Button::new("Apply sizes (new connection)"))
-        .on_hover_text(
-            "Buffer sizes are set before listen()/connect(): the window scale is agreed \
-             in the handshake, so new sizes need a new connection.",
-        );
+        .add_enabled(changed, egui::Button::new(S::ApplySizes.text(lang)))
+        .on_hover_text(S::ApplyHover.text(lang));
     if apply.clicked() {
         actions.push(Action::ApplyBuffers {
             sndbuf: pending.sndbuf,
@@ -236,12 +252,12 @@ pub fn panel(
         });
     }
     ui.label(
-        RichText::new("Sizes apply at connect(): applying restarts the connection.")
+        RichText::new(S::ApplyNote.text(lang))
             .small()
             .color(palette.weak_text),
     );
     ui.separator();
-    ui.heading("Sampling");
+    ui.heading(S::Sampling.text(lang));
     let mut hz = f64::from(config.sample_hz);
     let response = ui.add(
         egui::Slider::new(&mut hz, 1.0..=10_000.0)
@@ -250,18 +266,19 @@ pub fn panel(
             .suffix(" Hz")
             .text(""),
     );
-    response
-        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, "Sample rate (Hz)"));
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Slider, true, S::SampleRate.text(lang))
+    });
     if response.changed() {
         actions.push(Action::SetSampleHz(hz.round().clamp(1.0, 10_000.0) as u32));
     }
     ui.separator();
     ui.horizontal_wrapped(|ui| {
-        if ui.button("Restart (R)").clicked() {
+        if ui.button(S::Restart.text(lang)).clicked() {
             actions.push(Action::Restart);
         }
-        egui::ComboBox::from_label("Preset")
-            .selected_text("load…")
+        egui::ComboBox::from_label(S::Preset.text(lang))
+            .selected_text(S::Load.text(lang))
             .show_ui(ui, |ui| {
                 for preset in Preset::ALL {
                     if ui.selectable_label(false, preset.name()).clicked() {
@@ -271,9 +288,9 @@ pub fn panel(
             });
     });
     ui.separator();
-    ui.heading("Scenario");
-    egui::ComboBox::from_label("Play scenario")
-        .selected_text("choose…")
+    ui.heading(S::Scenario.text(lang));
+    egui::ComboBox::from_label(S::PlayScenario.text(lang))
+        .selected_text(S::Choose.text(lang))
         .show_ui(ui, |ui| {
             for (name, _) in BUILT_IN {
                 if ui.selectable_label(false, name).clicked() {
@@ -288,11 +305,11 @@ pub fn panel(
                 .desired_width(150.0),
         );
         field.widget_info(|| {
-            egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Scenario file")
+            egui::WidgetInfo::labeled(egui::Role::TextInput, true, S::ScenarioFile.text(lang))
         });
         let run = ui.add_enabled(
             !scenario.path.trim().is_empty(),
-            egui::Button::new("Play file"),
+            egui::Button::new(S::PlayFile.text(lang)),
         );
         if run.clicked() || (field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
             actions.push(Action::RunScenarioFile(scenario.path.trim().into()));

@@ -48,7 +48,20 @@ pub struct LiveLab {
     /// the session's clock.
     scenario: Option<(String, StepClock)>,
     /// What the scenario did last, for the status line.
-    scenario_note: Option<String>,
+    scenario_note: Option<ScenarioNote>,
+}
+
+/// What a scenario did last; the window words it in its language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScenarioNote {
+    Started(String),
+    Step {
+        name: String,
+        at_secs: f64,
+        /// As in a scenario file: `read_rate = 0 (paused)`.
+        changes: String,
+        next_secs: Option<f64>,
+    },
 }
 
 impl LiveLab {
@@ -106,7 +119,7 @@ impl LiveLab {
         let config = scenario.apply_setup(self.config);
         self.start(config);
         self.scenario = Some((name.to_string(), StepClock::new(scenario)));
-        self.scenario_note = Some(format!("scenario {name}: started"));
+        self.scenario_note = Some(ScenarioNote::Started(name.to_string()));
     }
 
     /// Applies the scenario steps that are due.
@@ -130,15 +143,12 @@ impl LiveLab {
                 }
             }
             let changes: Vec<String> = step.changes.iter().map(ToString::to_string).collect();
-            self.scenario_note = Some(format!(
-                "scenario {name} at {:.1} s: {}{}",
-                step.at.as_secs_f64(),
-                changes.join(", "),
-                next.map_or_else(
-                    || " (last step)".to_string(),
-                    |at| format!("; next step at {:.1} s", at.as_secs_f64())
-                )
-            ));
+            self.scenario_note = Some(ScenarioNote::Step {
+                name: name.clone(),
+                at_secs: step.at.as_secs_f64(),
+                changes: changes.join(", "),
+                next_secs: next.map(|at| at.as_secs_f64()),
+            });
         }
         if next.is_none() && !due.is_empty() {
             self.scenario = None;
@@ -146,8 +156,8 @@ impl LiveLab {
     }
 
     /// The scenario's last action, if one is playing or just ended.
-    pub fn scenario_note(&self) -> Option<&str> {
-        self.scenario_note.as_deref()
+    pub fn scenario_note(&self) -> Option<&ScenarioNote> {
+        self.scenario_note.as_ref()
     }
 
     /// Takes a session that finished connecting, and gives it any control

@@ -5,6 +5,7 @@
 mod anim;
 pub mod app;
 mod controls;
+pub mod i18n;
 mod info_panel;
 pub mod live;
 pub mod plot;
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use app::{CaptureOutcome, Settings, SockscopeApp};
+pub use i18n::Lang;
 
 use crate::lab::{Preset, SessionInfo, Timeline};
 
@@ -25,9 +27,9 @@ use crate::lab::{Preset, SessionInfo, Timeline};
 #[derive(Clone, Default)]
 pub struct GuiOptions {
     pub preset: Option<Preset>,
-    /// Interface language; Chinese falls back to English until the strings
-    /// are translated.
-    pub lang: Lang,
+    /// Interface language, if chosen on the command line (else the saved
+    /// choice, else the system locale's).
+    pub lang: Option<Lang>,
     /// Write a PNG of the whole window here after `quit_after`, then quit.
     pub screenshot: Option<PathBuf>,
     pub quit_after: Option<Duration>,
@@ -38,23 +40,6 @@ pub struct GuiOptions {
     /// Show this timeline instead of starting a session (tests, benchmarks).
     pub fixed: Option<(Box<SessionInfo>, Box<Timeline>)>,
     pub outcome: CaptureOutcome,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    En,
-    Zh,
-}
-
-impl Lang {
-    pub fn parse(text: &str) -> Option<Lang> {
-        match text.trim() {
-            "en" => Some(Lang::En),
-            "zh" => Some(Lang::Zh),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

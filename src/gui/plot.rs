@@ -7,6 +7,7 @@
 use eframe::egui::{self, Color32, Vec2b};
 use egui_plot::{GridInput, GridMark, HLine, Line, LineStyle, Plot, PlotBounds, PlotPoints, Span};
 
+use super::i18n::{Lang, S};
 use super::theme::Palette;
 use crate::lab::units::format_bytes;
 use crate::lab::{SessionInfo, Thinned, Timeline};
@@ -193,6 +194,7 @@ pub fn show(
     settings: &PlotSettings,
     view: &mut PlotView,
     palette: &Palette,
+    lang: Lang,
 ) {
     let capacity = info.map_or(0, |i| i.sndbuf.effective.max(i.rcvbuf.effective)) as f64;
     let peak = f64::from(timeline.peak_send_queue().max(timeline.peak_recv_queue()));
@@ -214,7 +216,7 @@ pub fn show(
         .height((total_height - rate_height - 8.0).max(60.0))
         .link_axis(group, Vec2b::new(true, false))
         .link_cursor(group, Vec2b::new(true, false))
-        .y_axis_label("bytes")
+        .y_axis_label(S::AxisBytes.text(lang))
         .y_grid_spacer(binary_marks)
         .y_axis_formatter(|mark, _| format_bytes(mark.value.max(0.0) as u64))
         .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
@@ -282,13 +284,13 @@ pub fn show(
             }
             type Pick = fn(&crate::lab::SampleSpan) -> (u32, u32);
             let series: [(&str, Color32, Pick); 3] = [
-                ("send queue (SIOCOUTQ)", palette.unsent, |c| {
+                (S::SeriesSendQueue.text(lang), palette.unsent, |c| {
                     (c.send_queue.min, c.send_queue.max)
                 }),
-                ("in flight (sent, not ACKed)", palette.in_flight, |c| {
+                (S::SeriesInFlight.text(lang), palette.in_flight, |c| {
                     (c.in_flight.min, c.in_flight.max)
                 }),
-                ("receive queue (FIONREAD)", palette.received, |c| {
+                (S::SeriesRecvQueue.text(lang), palette.received, |c| {
                     (c.recv_queue.min, c.recv_queue.max)
                 }),
             ];
@@ -322,7 +324,7 @@ pub fn show(
         .height(rate_height)
         .link_axis(group, Vec2b::new(true, false))
         .link_cursor(group, Vec2b::new(true, false))
-        .y_axis_label("read/s")
+        .y_axis_label(S::AxisReadRate.text(lang))
         .y_grid_spacer(binary_marks)
         .y_axis_formatter(|mark, _| format!("{}/s", format_bytes(mark.value.max(0.0) as u64)))
         .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
@@ -342,7 +344,7 @@ pub fn show(
             let top = points.iter().map(|p| p[1]).fold(1024.0, f64::max) * 1.15;
             plot_ui.set_plot_bounds_y(0.0..=top);
             plot_ui.line(
-                Line::new("reader throughput", PlotPoints::from(points))
+                Line::new(S::SeriesThroughput.text(lang), PlotPoints::from(points))
                     .color(palette.ok)
                     .width(palette.line_width),
             );
@@ -388,13 +390,13 @@ pub fn binary_marks(input: GridInput) -> Vec<GridMark> {
 }
 
 /// The legend, as a row above the plots so it never hides data.
-pub fn legend(ui: &mut egui::Ui, palette: &Palette) {
+pub fn legend(ui: &mut egui::Ui, palette: &Palette, lang: Lang) {
     let items: [(Color32, &str, bool); 5] = [
-        (palette.unsent, "send queue", false),
-        (palette.in_flight, "in flight", false),
-        (palette.received, "receive queue", false),
-        (palette.alarm, "send() blocked", true),
-        (palette.caution, "window = 0", true),
+        (palette.unsent, S::LegendSendQueue.text(lang), false),
+        (palette.in_flight, S::LegendInFlight.text(lang), false),
+        (palette.received, S::LegendRecvQueue.text(lang), false),
+        (palette.alarm, S::LegendBlocked.text(lang), true),
+        (palette.caution, S::LegendZeroWindow.text(lang), true),
     ];
     ui.horizontal_wrapped(|ui| {
         for (color, label, shaded) in items {
@@ -414,10 +416,7 @@ pub fn legend(ui: &mut egui::Ui, palette: &Palette) {
         }
     })
     .response
-    .on_hover_text(
-        "send queue = SIOCOUTQ (unsent + not yet ACKed) · in flight = SIOCOUTQ − SIOCOUTQNSD · \
-         receive queue = FIONREAD · dashed lines: the effective SO_SNDBUF and SO_RCVBUF",
-    );
+    .on_hover_text(S::LegendHover.text(lang));
 }
 
 #[cfg(test)]

@@ -190,31 +190,38 @@ impl egui_wgpu::CallbackTrait for VesselCallback {
     }
 }
 
-/// Hands out uniform slots for one frame.
+/// Hands out uniform slots for one frame; knows whether the shader
+/// pipeline is installed.
 #[derive(Debug, Default)]
 pub struct Slots {
     next: usize,
+    /// False without a wgpu renderer: vessels are drawn with egui shapes.
+    gpu: bool,
 }
 
 impl Slots {
+    pub fn new(gpu: bool) -> Self {
+        Slots { next: 0, gpu }
+    }
+
     pub fn begin_frame(&mut self) {
         self.next = 0;
     }
 
     fn take(&mut self) -> Option<usize> {
         let slot = self.next;
-        (slot < SLOTS).then(|| {
+        (self.gpu && slot < SLOTS).then(|| {
             self.next += 1;
             slot
         })
     }
 }
 
-/// Paints a vessel into `rect`: with the shader when `gpu` is true (the
-/// pipeline was installed), otherwise with egui shapes.
-pub fn paint(ui: &egui::Ui, rect: Rect, look: &VesselLook, gpu: bool, slots: &mut Slots) {
+/// Paints a vessel into `rect`: with the shader when the pipeline is
+/// installed and a slot is free, otherwise with egui shapes.
+pub fn paint(ui: &egui::Ui, rect: Rect, look: &VesselLook, slots: &mut Slots) {
     let ppp = ui.ctx().pixels_per_point();
-    if gpu && let Some(slot) = slots.take() {
+    if let Some(slot) = slots.take() {
         let uniform = VesselUniform {
             size_px: [rect.width() * ppp, rect.height() * ppp],
             time: ui.input(|i| i.time) as f32,

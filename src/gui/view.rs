@@ -6,6 +6,7 @@
 use eframe::egui::{self, Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
 
 use super::anim::{Eased, Flow};
+use super::i18n::{Lang, S};
 use super::theme::Palette;
 use super::vessel::{self, Slots, VesselLook};
 use crate::lab::units::format_bytes;
@@ -108,22 +109,15 @@ struct VesselLevels {
 /// send() can block a moment before the window reads 0, because bytes the
 /// receiver already holds are not yet ACKed; so "blocked" alone never
 /// claims the window is 0.
-pub fn caption(now: &Now) -> (String, Severity) {
+pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
     let s = &now.sample;
     let reader_paused = s.reader_paused();
     match (s.writer_state, s.reader_state) {
         (_, ReaderState::PeerClosed) => {
-            return (
-                "The writer closed its side: the reader's recv() returned 0 bytes (end of stream)."
-                    .into(),
-                Severity::Info,
-            );
+            return (S::CapPeerClosed.text(lang).into(), Severity::Info);
         }
         (_, ReaderState::PeerReset) | (WriterState::PeerGone, _) => {
-            return (
-                "The connection was reset: the peer is gone.".into(),
-                Severity::Alarm,
-            );
+            return (S::CapReset.text(lang).into(), Severity::Alarm);
         }
         _ => {}
     }
@@ -137,77 +131,51 @@ pub fn caption(now: &Now) -> (String, Severity) {
         && s.receiver.rcv_mss > 0
         && !reader_paused;
     let window_reason = if draining {
-        format!(
-            "Linux reopens the window only when there is room for a whole segment ({} here), \
-             although just {} waits to be read.",
-            format_bytes(u64::from(s.receiver.rcv_mss)),
-            format_bytes(u64::from(s.recv_queue))
+        S::CapWindowDraining.fill(
+            lang,
+            &[
+                &format_bytes(u64::from(s.receiver.rcv_mss)),
+                &format_bytes(u64::from(s.recv_queue)),
+            ],
         )
     } else if reader_paused {
-        "its receive buffer is full and the reader makes no recv() calls.".to_string()
+        S::CapWindowPaused.text(lang).to_string()
     } else {
-        "its receive buffer is full: the reader is slower than the writer.".to_string()
+        S::CapWindowSlow.text(lang).to_string()
     };
     if s.writer_blocked() {
         let why = if s.zero_window {
-            format!("because the receiver's window is 0: {window_reason}")
+            S::CapBecauseZero.fill(lang, &[&window_reason])
         } else if now.config.write_chunk.bytes() > now.send_capacity() {
-            "one send() of this size is larger than the whole send buffer, so it waits for room in pieces."
-                .to_string()
+            S::CapChunkTooBig.text(lang).to_string()
         } else if f64::from(s.recv_queue) > 0.5 * recv_capacity {
-            "the receive buffer is nearly full, so the window is closing and bytes wait in the send buffer for room."
-                .to_string()
+            S::CapClosing.text(lang).to_string()
         } else {
-            "the writer hands bytes over faster than the kernel sends them on.".to_string()
+            S::CapWriterFaster.text(lang).to_string()
         };
         let timer = now
             .stalled_for_secs()
-            .map(|secs| format!(" (for {secs:.1} s)"))
+            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
             .unwrap_or_default();
-        return (
-            format!("send() is blocked{timer}: the send buffer is full, {why}"),
-            Severity::Alarm,
-        );
+        return (S::CapBlocked.fill(lang, &[&timer, &why]), Severity::Alarm);
     }
     if s.zero_window {
         return (
-            format!(
-                "The receiver's window is 0, so the sender may not transmit: {window_reason} \
-                 send() still copies into the send buffer until that fills."
-            ),
+            S::CapZeroWindow.fill(lang, &[&window_reason]),
             Severity::Caution,
         );
     }
     if reader_paused {
-        return (
-            "The reader is paused: nothing calls recv(), so the bytes pile up in the receive buffer.".into(),
-            Severity::Caution,
-        );
+        return (S::CapReaderPaused.text(lang).into(), Severity::Caution);
     }
     if s.writer_state == WriterState::Paused {
-        return (
-            "The writer is paused: no send() calls, so there is nothing to move.".into(),
-            Severity::Info,
-        );
+        return (S::CapWriterPaused.text(lang).into(), Severity::Info);
     }
-    let recv_fill = if now.recv_capacity() > 0 {
-        f64::from(s.recv_queue) / now.recv_capacity() as f64
-    } else {
-        0.0
-    };
-    if recv_fill > 0.25 {
-        return (
-            "The reader is slower than the writer: the receive buffer is filling.".into(),
-            Severity::Caution,
-        );
+    let recv_fill = f64::from(s.recv_queue) / recv_capacity;
+    if recv_fill > 0.25 && now.recv_capacity() > 0 {
+        return (S::CapFilling.text(lang).into(), Severity::Caution);
     }
-    (
-        "send() only copies bytes into the kernel's send buffer; the kernel sends them over \
-         loopback at once, and recv() takes them from the receive buffer. The reader keeps up, \
-         so both buffers stay nearly empty."
-            .into(),
-        Severity::Ok,
-    )
+    (S::CapNormal.text(lang).into(), Severity::Ok)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,11 +201,11 @@ fn rate_text(rate: f64) -> String {
     format!("{}/s", format_bytes(rate.max(0.0) as u64))
 }
 
-fn setting_text(rate: Rate) -> String {
+fn setting_text(rate: Rate, lang: Lang) -> String {
     match rate {
-        Rate::Unlimited => "unlimited".into(),
-        Rate::Paused => "paused".into(),
-        Rate::BytesPerSec(n) => format!("limit {}/s", format_bytes(n)),
+        Rate::Unlimited => S::RateUnlimited.text(lang).into(),
+        Rate::Paused => S::RatePaused.text(lang).into(),
+        Rate::BytesPerSec(n) => S::RateLimit.fill(lang, &[&format_bytes(n)]),
     }
 }
 
@@ -249,9 +217,9 @@ pub fn pipeline(
     now: &Now,
     motion: &mut VesselMotion,
     palette: &Palette,
-    gpu: bool,
     slots: &mut Slots,
     height: f32,
+    lang: Lang,
 ) -> bool {
     let dt = ui.input(|i| i.stable_dt).min(0.1);
     let (levels, moving) = motion.step(now, dt);
@@ -294,14 +262,14 @@ pub fn pipeline(
     painter.text(
         pos2(rect.left() + 2.0, boundary_y - 3.0),
         Align2::LEFT_BOTTOM,
-        "user space",
+        S::UserSpace.text(lang),
         small.clone(),
         palette.weak_text,
     );
     painter.text(
         pos2(rect.left() + 2.0, boundary_y + 3.0),
         Align2::LEFT_TOP,
-        "kernel",
+        S::Kernel.text(lang),
         small.clone(),
         palette.weak_text,
     );
@@ -319,35 +287,33 @@ pub fn pipeline(
         _ => palette.weak_text,
     };
     let writer_state = match s.writer_state {
-        WriterState::Blocked => now
-            .stalled_for_secs()
-            .map_or("BLOCKED in send()".into(), |secs| {
-                format!("BLOCKED in send() {secs:.1} s")
-            }),
-        WriterState::Sending => format!("sending {}", rate_text(now.write_rate)),
-        WriterState::Paused => "paused: no send() calls".into(),
-        WriterState::Finished => "finished: close() sent FIN".into(),
-        WriterState::PeerGone => "send() failed: peer gone".into(),
-        WriterState::Failed => "failed".into(),
+        WriterState::Blocked => now.stalled_for_secs().map_or_else(
+            || S::WriterBlocked.text(lang).to_string(),
+            |secs| S::WriterBlockedFor.fill(lang, &[&format!("{secs:.1}")]),
+        ),
+        WriterState::Sending => S::WriterSending.fill(lang, &[&rate_text(now.write_rate)]),
+        WriterState::Paused => S::WriterPaused.text(lang).into(),
+        WriterState::Finished => S::WriterFinished.text(lang).into(),
+        WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
+        WriterState::Failed => S::Failed.text(lang).into(),
     };
     let reader_state = match s.reader_state {
-        ReaderState::Reading => format!("reading {}", rate_text(now.read_rate)),
-        ReaderState::Paused => "PAUSED: no recv() calls".into(),
-        ReaderState::Draining => format!("draining {}", rate_text(now.read_rate)),
-        ReaderState::PeerClosed => "recv() returned 0: end of stream".into(),
-        ReaderState::PeerReset => "reset (ECONNRESET)".into(),
-        ReaderState::Stopped => "stopped".into(),
-        ReaderState::Failed => "failed".into(),
+        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
+        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
+        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
+        ReaderState::Stopped => S::Stopped.text(lang).into(),
+        ReaderState::Failed => S::Failed.text(lang).into(),
     };
     app_box(
         &painter,
         writer_rect,
-        "Writer application",
+        S::WriterApp.text(lang),
         &writer_state,
-        &format!(
-            "{} · send() stalls: {}",
-            setting_text(now.config.write_rate),
-            s.stall_count
+        &S::WriterDetail.fill(
+            lang,
+            &[&setting_text(now.config.write_rate, lang), &s.stall_count],
         ),
         writer_color,
         palette,
@@ -355,9 +321,9 @@ pub fn pipeline(
     app_box(
         &painter,
         reader_rect,
-        "Reader application",
+        S::ReaderApp.text(lang),
         &reader_state,
-        &setting_text(now.config.read_rate),
+        &setting_text(now.config.read_rate, lang),
         reader_color,
         palette,
     );
@@ -385,10 +351,7 @@ pub fn pipeline(
     painter.text(
         pos2(send_x + 12.0, call_y),
         Align2::LEFT_CENTER,
-        format!(
-            "send(data), {} each",
-            format_bytes(now.config.write_chunk.bytes())
-        ),
+        S::SendCall.fill(lang, &[&format_bytes(now.config.write_chunk.bytes())]),
         small.clone(),
         palette.text,
     );
@@ -423,17 +386,18 @@ pub fn pipeline(
         edge: palette.edge,
         warn: palette.caution,
     };
-    vessel::paint(ui, send_rect, &send_look, gpu, slots);
-    vessel::paint(ui, recv_rect, &recv_look, gpu, slots);
+    vessel::paint(ui, send_rect, &send_look, slots);
+    vessel::paint(ui, recv_rect, &recv_look, slots);
     let asked = |setting: Option<&crate::lab::BufferSetting>| match setting.map(|s| s.requested) {
-        Some(Some(bytes)) => format!(" (asked {})", format_bytes(bytes)),
-        Some(None) => " (autotuned)".into(),
+        Some(Some(bytes)) => S::Asked.fill(lang, &[&format_bytes(bytes)]),
+        Some(None) => S::Autotuned.text(lang).into(),
         None => String::new(),
     };
     fill_numbers(
+        lang,
         &painter,
         send_rect,
-        "send buffer (kernel)",
+        S::SendBuffer.text(lang),
         u64::from(s.send_queue),
         now.send_capacity(),
         &asked(now.info.map(|i| &i.sndbuf)),
@@ -442,9 +406,10 @@ pub fn pipeline(
         palette,
     );
     fill_numbers(
+        lang,
         &painter,
         recv_rect,
-        "receive buffer (kernel)",
+        S::RecvBuffer.text(lang),
         u64::from(s.recv_queue),
         now.recv_capacity(),
         &asked(now.info.map(|i| &i.rcvbuf)),
@@ -460,11 +425,11 @@ pub fn pipeline(
         &[
             (
                 palette.in_flight,
-                format!("in flight {}", format_bytes(u64::from(s.in_flight()))),
+                S::InFlightBytes.fill(lang, &[&format_bytes(u64::from(s.in_flight()))]),
             ),
             (
                 palette.unsent,
-                format!("unsent {}", format_bytes(u64::from(s.unsent))),
+                S::UnsentBytes.fill(lang, &[&format_bytes(u64::from(s.unsent))]),
             ),
         ],
         &small,
@@ -475,10 +440,7 @@ pub fn pipeline(
         foot(recv_rect),
         &[(
             palette.received,
-            format!(
-                "waiting for recv() {}",
-                format_bytes(u64::from(s.recv_queue))
-            ),
+            S::WaitingForRecv.fill(lang, &[&format_bytes(u64::from(s.recv_queue))]),
         )],
         &small,
         palette,
@@ -489,11 +451,11 @@ pub fn pipeline(
     let link_right = pos2(recv_rect.left() + 4.0, mid_y);
     let link_x = (link_left.x + link_right.x) / 2.0;
     let (link_color, link_text) = if s.zero_window {
-        (palette.alarm, "window = 0".to_string())
+        (palette.alarm, S::WindowZero.text(lang).to_string())
     } else {
         (
             palette.ok,
-            format!("window {}", format_bytes(u64::from(s.sender.snd_wnd))),
+            S::WindowBytes.fill(lang, &[&format_bytes(u64::from(s.sender.snd_wnd))]),
         )
     };
     let thickness = 8.0 * scale;
@@ -534,7 +496,7 @@ pub fn pipeline(
     painter.text(
         pos2(link_x, mid_y - 26.0 * scale),
         Align2::CENTER_BOTTOM,
-        "loopback",
+        S::Loopback.text(lang),
         small.clone(),
         palette.weak_text,
     );
@@ -551,7 +513,7 @@ pub fn pipeline(
     );
     if s.sender.probes > 0 {
         let probes = painter.layout(
-            format!("zero-window probes unanswered: {}", s.sender.probes),
+            S::Probes.fill(lang, &[&s.sender.probes]),
             small,
             palette.weak_text,
             link_right.x - link_left.x,
@@ -631,6 +593,7 @@ fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32, palette:
 
 #[allow(clippy::too_many_arguments)]
 fn fill_numbers(
+    lang: Lang,
     painter: &egui::Painter,
     rect: Rect,
     title: &str,
@@ -659,7 +622,7 @@ fn fill_numbers(
     let lines = [
         (format!("{} · {percent}", format_bytes(bytes)), big.clone()),
         (
-            format!("of {}{asked}", format_bytes(capacity)),
+            S::OfCapacity.fill(lang, &[&format_bytes(capacity), &asked]),
             medium.clone(),
         ),
     ];
@@ -754,21 +717,21 @@ mod tests {
             write_rate: 0.0,
             read_rate: 0.0,
         };
-        assert_eq!(caption(&now).1, Severity::Ok);
+        assert_eq!(caption(&now, Lang::En).1, Severity::Ok);
         now.sample.reader_state = ReaderState::Paused;
-        assert!(caption(&now).0.contains("recv()"));
+        assert!(caption(&now, Lang::En).0.contains("recv()"));
         // Blocked, window not (yet) 0: must not say the window is 0.
         now.sample.writer_state = WriterState::Blocked;
         now.sample.t_ns = 2_500_000_000;
         now.stall_started_ns = Some(1_000_000_000);
-        let (text, severity) = caption(&now);
+        let (text, severity) = caption(&now, Lang::En);
         assert_eq!(severity, Severity::Alarm);
         assert!(text.contains("send() is blocked (for 1.5 s)"), "{text}");
         assert!(!text.contains("window is 0"), "{text}");
         now.sample.zero_window = true;
         now.sample.recv_queue = 60_000;
         assert!(
-            caption(&now)
+            caption(&now, Lang::En)
                 .0
                 .contains("window is 0: its receive buffer is full")
         );
@@ -776,11 +739,17 @@ mod tests {
         now.sample.reader_state = ReaderState::Reading;
         now.sample.recv_queue = 4096;
         now.sample.receiver.rcv_mss = 49_152;
-        let text = caption(&now).0;
+        let text = caption(&now, Lang::En).0;
         assert!(
             text.contains("room for a whole segment (48 KiB here)"),
             "{text}"
         );
         assert!(text.contains("just 4 KiB waits"), "{text}");
+        // The same state in Chinese names the same numbers.
+        let zh = caption(&now, Lang::Zh).0;
+        assert!(
+            zh.contains("48 KiB") && zh.contains("4 KiB") && zh.contains("窗口为 0"),
+            "{zh}"
+        );
     }
 }

@@ -1,0 +1,267 @@
+//! Every string the window shows, in English and Simplified Chinese, in one
+//! table. `{}` marks where a value goes, in order; both languages of a key
+//! have the same number of them (a test checks).
+
+use std::fmt::Display;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text.trim() {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    /// The first choice: Chinese when the system locale is Chinese.
+    pub fn from_environment() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|key| std::env::var(key).ok())
+            .find(|value| !value.is_empty())
+            .map_or(Lang::En, |value| {
+                if value.to_ascii_lowercase().starts_with("zh") {
+                    Lang::Zh
+                } else {
+                    Lang::En
+                }
+            })
+    }
+}
+
+macro_rules! table {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        /// A string of the window.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum S { $($key),* }
+
+        impl S {
+            pub const ALL: &[S] = &[$(S::$key),*];
+
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((S::$key, Lang::En) => $en, (S::$key, Lang::Zh) => $zh,)*
+                }
+            }
+        }
+    };
+}
+
+table! {
+    // Top bar.
+    Connecting => "connecting…", "正在连接…";
+    ConnectionLine => "TCP {} → {} · connection #{}", "TCP {} → {} · 连接 #{}";
+    PauseReader => "Pause reader", "暂停读取";
+    ResumeReader => "Resume reader", "恢复读取";
+    PauseReaderKey => "Pause reader (Space)", "暂停读取（空格）";
+    ResumeReaderKey => "Resume reader (Space)", "恢复读取（空格）";
+    Export => "Export", "导出";
+    ExportHover => "S or Ctrl+S: timeline PNG and samples CSV", "S 或 Ctrl+S：导出时间线 PNG 和采样 CSV";
+    Projector => "Projector", "投影模式";
+    ProjectorHover => "P: large text, light high-contrast theme", "P：大字号、浅色高对比度主题";
+    Info => "Info", "说明";
+    InfoHover => "I: how Linux sizes and counts socket buffers", "I：Linux 如何设定和统计套接字缓冲区";
+    Controls => "Controls", "控制";
+    Language => "中文", "English";
+    LanguageHover => "Switch the language (the same as --lang)", "切换界面语言（同 --lang）";
+    Dismiss => "Dismiss", "关闭";
+    // Export.
+    Exporting => "Exporting…", "正在导出…";
+    ExportFolderError => "Cannot create the export folder {} ({}); choose another folder below.", "无法创建导出文件夹 {}（{}）；请在下方选择其他文件夹。";
+    TimelineSaved => "timeline saved to {}", "时间线已保存到 {}";
+    SamplesSaved => "{} samples saved to {}", "{} 个采样已保存到 {}";
+    SamplesPartial => " (the full-resolution part; {} older samples are kept only as min/max)", "（全分辨率部分；更早的 {} 个采样只保留最小/最大值）";
+    ExportFolder => "Export folder", "导出文件夹";
+    ExportFolderHint => "S: save the timeline (PNG) and samples (CSV) there.", "按 S 将时间线（PNG）和采样（CSV）保存到这里。";
+    // Timeline panel.
+    FollowLive => "Follow live (L)", "实时跟随（L）";
+    Window => "window", "时间范围";
+    All => "all", "全部";
+    PausedView => "paused: drag to pan, scroll/pinch to zoom", "已暂停跟随：拖动平移，滚轮/双指缩放";
+    Events => "Events", "事件";
+    NoEvents => "No stalls yet. Pause the reader (Space) to make one.", "还没有阻塞。按空格暂停读取来制造一次。";
+    InfoTitle => "How Linux sizes and counts socket buffers", "Linux 如何设定和统计套接字缓冲区";
+    LegendSendQueue => "send queue", "发送队列";
+    LegendInFlight => "in flight", "在途";
+    LegendRecvQueue => "receive queue", "接收队列";
+    LegendBlocked => "send() blocked", "send() 阻塞";
+    LegendZeroWindow => "window = 0", "窗口 = 0";
+    LegendHover => "send queue = SIOCOUTQ (unsent + not yet ACKed) · in flight = SIOCOUTQ − SIOCOUTQNSD · receive queue = FIONREAD · dashed lines: the effective SO_SNDBUF and SO_RCVBUF", "发送队列 = SIOCOUTQ（未发送 + 已发送未确认）· 在途 = SIOCOUTQ − SIOCOUTQNSD · 接收队列 = FIONREAD · 虚线：实际生效的 SO_SNDBUF 和 SO_RCVBUF";
+    AxisBytes => "bytes", "字节";
+    AxisReadRate => "read/s", "读取/秒";
+    SeriesSendQueue => "send queue (SIOCOUTQ)", "发送队列 (SIOCOUTQ)";
+    SeriesInFlight => "in flight (sent, not ACKed)", "在途（已发送，未确认）";
+    SeriesRecvQueue => "receive queue (FIONREAD)", "接收队列 (FIONREAD)";
+    SeriesThroughput => "reader throughput", "读取吞吐量";
+    // The picture.
+    UserSpace => "user space", "用户空间";
+    Kernel => "kernel", "内核";
+    WriterApp => "Writer application", "发送方应用程序";
+    ReaderApp => "Reader application", "接收方应用程序";
+    WriterBlockedFor => "BLOCKED in send() {} s", "send() 阻塞中 {} 秒";
+    WriterBlocked => "BLOCKED in send()", "send() 阻塞中";
+    WriterSending => "sending {}", "正在发送 {}";
+    WriterPaused => "paused: no send() calls", "已暂停：不调用 send()";
+    WriterFinished => "finished: close() sent FIN", "已结束：close() 发出 FIN";
+    WriterPeerGone => "send() failed: peer gone", "send() 失败：对端已断开";
+    Failed => "failed", "出错";
+    ReaderReading => "reading {}", "正在读取 {}";
+    ReaderPaused => "PAUSED: no recv() calls", "已暂停：不调用 recv()";
+    ReaderDraining => "draining {}", "正在读完剩余数据 {}";
+    ReaderEof => "recv() returned 0: end of stream", "recv() 返回 0：数据流结束";
+    ReaderReset => "reset (ECONNRESET)", "连接被重置 (ECONNRESET)";
+    Stopped => "stopped", "已停止";
+    RateUnlimited => "unlimited", "不限速";
+    RatePaused => "paused", "已暂停";
+    RateLimit => "limit {}/s", "限速 {}/s";
+    WriterDetail => "{} · send() stalls: {}", "{} · send() 阻塞次数：{}";
+    SendCall => "send(data), {} each", "send(data)，每次 {}";
+    SendBuffer => "send buffer (kernel)", "发送缓冲区（内核）";
+    RecvBuffer => "receive buffer (kernel)", "接收缓冲区（内核）";
+    OfCapacity => "of {}{}", "容量 {}{}";
+    Asked => " (asked {})", "（请求 {}）";
+    Autotuned => " (autotuned)", "（自动调节）";
+    InFlightBytes => "in flight {}", "在途 {}";
+    UnsentBytes => "unsent {}", "未发送 {}";
+    WaitingForRecv => "waiting for recv() {}", "等待 recv() {}";
+    Loopback => "loopback", "回环";
+    WindowZero => "window = 0", "窗口 = 0";
+    WindowBytes => "window {}", "窗口 {}";
+    Probes => "zero-window probes unanswered: {}", "未应答的零窗口探测：{}";
+    // Captions.
+    CapPeerClosed => "The writer closed its side: the reader's recv() returned 0 bytes (end of stream).", "发送方关闭了它这一端：接收方的 recv() 返回 0 字节（数据流结束）。";
+    CapReset => "The connection was reset: the peer is gone.", "连接被重置：对端已不在。";
+    CapWindowDraining => "Linux reopens the window only when there is room for a whole segment ({} here), although just {} waits to be read.", "Linux 要等到能放下一个完整报文段（这里是 {}）时才重新打开窗口，尽管只有 {} 在等待读取。";
+    CapWindowPaused => "its receive buffer is full and the reader makes no recv() calls.", "接收缓冲区已满，而接收方没有调用 recv()。";
+    CapWindowSlow => "its receive buffer is full: the reader is slower than the writer.", "接收缓冲区已满：接收方比发送方慢。";
+    CapBecauseZero => "because the receiver's window is 0: {}", "因为接收方的窗口为 0：{}";
+    CapChunkTooBig => "one send() of this size is larger than the whole send buffer, so it waits for room in pieces.", "一次 send() 的数据比整个发送缓冲区还大，只能分批等待空间。";
+    CapClosing => "the receive buffer is nearly full, so the window is closing and bytes wait in the send buffer for room.", "接收缓冲区快满了，窗口正在关闭，数据只能在发送缓冲区里等待空间。";
+    CapWriterFaster => "the writer hands bytes over faster than the kernel sends them on.", "发送方交给内核的速度比内核发出去的速度快。";
+    CapBlockedFor => " (for {} s)", "（已 {} 秒）";
+    CapBlocked => "send() is blocked{}: the send buffer is full, {}", "send() 阻塞{}：发送缓冲区已满，{}";
+    CapZeroWindow => "The receiver's window is 0, so the sender may not transmit: {} send() still copies into the send buffer until that fills.", "接收方的窗口为 0，发送方不能再发送：{} 在发送缓冲区填满之前，send() 仍然可以把数据复制进去。";
+    CapReaderPaused => "The reader is paused: nothing calls recv(), so the bytes pile up in the receive buffer.", "接收方已暂停：没有人调用 recv()，数据在接收缓冲区里越积越多。";
+    CapWriterPaused => "The writer is paused: no send() calls, so there is nothing to move.", "发送方已暂停：没有 send() 调用，也就没有数据流动。";
+    CapFilling => "The reader is slower than the writer: the receive buffer is filling.", "接收方比发送方慢：接收缓冲区正在变满。";
+    CapNormal => "send() only copies bytes into the kernel's send buffer; the kernel sends them over loopback at once, and recv() takes them from the receive buffer. The reader keeps up, so both buffers stay nearly empty.", "send() 只是把数据复制到内核的发送缓冲区；内核立刻通过回环发出，recv() 再从接收缓冲区取走。接收方跟得上，所以两个缓冲区几乎都是空的。";
+    // Controls.
+    Reader => "Reader", "接收方";
+    Writer => "Writer", "发送方";
+    ReaderRate => "Reader rate", "读取速率";
+    WriterRate => "Writer rate", "发送速率";
+    NoLimit => "{}: no limit", "{}：不限速";
+    ZeroPauses => "0 pauses: no calls at all", "0 表示暂停：完全不调用";
+    RecvSize => "recv(bufsize)", "recv(bufsize)";
+    SendSize => "send(data) size", "send(data) 大小";
+    KernelBuffers => "Kernel buffers", "内核缓冲区";
+    Unset => "{}: unset (autotuning)", "{}：不设置（自动调节）";
+    SizeAsked => "{}: asked {}, kernel uses {}{}", "{}：请求 {}，内核实际使用 {}{}";
+    SizeCapped => " (capped, then doubled)", "（先被上限截断，再翻倍）";
+    SizeRaised => " (raised to the minimum)", "（提高到最小值）";
+    SizeDoubled => " (doubled)", "（翻倍）";
+    SizeAutotuned => "{}: unset, autotuning from {}", "{}：未设置，从 {} 开始自动调节";
+    ApplySizes => "Apply sizes (new connection)", "应用大小（新建连接）";
+    ApplyHover => "Buffer sizes are set before listen()/connect(): the window scale is agreed in the handshake, so new sizes need a new connection.", "缓冲区大小要在 listen()/connect() 之前设置：窗口缩放因子在握手时协商，所以新的大小需要新的连接。";
+    ApplyNote => "Sizes apply at connect(): applying restarts the connection.", "大小在 connect() 时生效：应用会重新建立连接。";
+    Sampling => "Sampling", "采样";
+    SampleRate => "Sample rate (Hz)", "采样率 (Hz)";
+    Restart => "Restart (R)", "重新开始（R）";
+    Preset => "Preset", "预设";
+    Load => "load…", "载入…";
+    Scenario => "Scenario", "场景";
+    PlayScenario => "Play scenario", "播放场景";
+    Choose => "choose…", "选择…";
+    ScenarioFile => "Scenario file", "场景文件";
+    PlayFile => "Play file", "播放文件";
+    ScenarioStarted => "scenario {}: started", "场景 {}：已开始";
+    ScenarioStep => "scenario {} at {} s: {}{}", "场景 {} 在 {} 秒：{}{}";
+    ScenarioLast => " (last step)", "（最后一步）";
+    ScenarioNext => "; next step at {} s", "；下一步在 {} 秒";
+    // Info panel.
+    InfoConnection => "This connection", "本连接";
+    InfoNoConnection => "No connection yet.", "还没有连接。";
+    InfoSizes => "Sizes", "大小";
+    InfoCounts => "What the numbers count", "这些数字统计的是什么";
+    InfoFlow => "Flow control on loopback", "回环上的流量控制";
+    InfoRaised => "{}: asked {} → the kernel stores {}: its minimum, which is more than 2 × the request.", "{}：请求 {} → 内核保存 {}：这是它的最小值，比请求的 2 倍还大。";
+    InfoClamped => "{}: asked {} → capped at {} = {}, then doubled: the kernel stores {}.", "{}：请求 {} → 先被 {} = {} 截断，再翻倍：内核保存 {}。";
+    InfoDoubled => "{}: asked {} → the kernel stores {} (2 × the request; the cap {} is {}).", "{}：请求 {} → 内核保存 {}（请求的 2 倍；上限 {} 为 {}）。";
+    InfoAutotuned => "{}: not set, so the kernel autotunes it, starting at {} and growing up to the third value of {}.", "{}：未设置，由内核自动调节，从 {} 开始，最多增长到 {} 的第三个值。";
+    InfoSize1 => "setsockopt(SO_SNDBUF / SO_RCVBUF, n) caps n at net.core.wmem_max / rmem_max and stores 2 × n; getsockopt returns the doubled value. The extra half pays for the kernel's bookkeeping (sk_buff overhead).", "setsockopt(SO_SNDBUF / SO_RCVBUF, n) 先用 net.core.wmem_max / rmem_max 截断 n，再保存 2 × n；getsockopt 返回翻倍后的值。多出的一半用于内核的管理开销（sk_buff 开销）。";
+    InfoSize2 => "The minimums are not socket(7)'s 2048/256: they derive from TCP_SKB_MIN_TRUESIZE. Ask for 1 byte and read back to see them.", "最小值并不是 socket(7) 写的 2048/256：它们由 TCP_SKB_MIN_TRUESIZE 推出。请求 1 字节再读回，就能看到。";
+    InfoSize3 => "Setting a size switches autotuning off for that socket; left unset, the send buffer grows up to the third value of net.ipv4.tcp_wmem.", "设置了大小，这个套接字就关闭了自动调节；不设置时，发送缓冲区最多增长到 net.ipv4.tcp_wmem 的第三个值。";
+    InfoSize4 => "Sizes are set before listen() / connect(): the window scale is agreed in the handshake. An accepted socket takes the listener's receive buffer. That is why applying new sizes opens a new connection.", "大小要在 listen() / connect() 之前设置：窗口缩放因子在握手时协商。accept() 得到的套接字沿用监听套接字的接收缓冲区。所以应用新的大小要新建连接。";
+    InfoCount1 => "Receive queue = FIONREAD on the reader: bytes received and not yet taken by recv().", "接收队列 = 接收方的 FIONREAD：已收到、还没被 recv() 取走的字节。";
+    InfoCount2 => "Send queue = SIOCOUTQ on the writer: unsent bytes plus bytes sent but not yet acknowledged (tcp(7) calls it \"unsent\", but it counts both). SIOCOUTQNSD counts only the unsent ones; in flight = SIOCOUTQ − SIOCOUTQNSD.", "发送队列 = 发送方的 SIOCOUTQ：未发送的字节加上已发送但未确认的字节（tcp(7) 称之为“未发送”，其实两者都算）。SIOCOUTQNSD 只统计未发送的；在途 = SIOCOUTQ − SIOCOUTQNSD。";
+    InfoCount3 => "The queues count payload bytes, the buffer sizes count kernel memory: the receive queue never reaches the effective SO_RCVBUF, and the send queue can slightly exceed the effective SO_SNDBUF.", "队列统计的是数据字节，缓冲区大小统计的是内核内存：接收队列永远到不了实际的 SO_RCVBUF，发送队列可能略微超过实际的 SO_SNDBUF。";
+    InfoFlow1 => "Loopback has no real delay: ACKs return at once, so almost nothing is in flight and the send queue stays near zero until the receiver's window closes.", "回环没有真正的延迟：ACK 立刻返回，所以几乎没有在途数据，发送队列在接收方窗口关闭之前一直接近 0。";
+    InfoFlow2 => "The receiver advertises a window smaller than its buffer, and advertises 0 once its free space falls below a threshold; it reopens in steps as the reader drains.", "接收方通告的窗口比它的缓冲区小；空闲空间低于某个阈值时通告 0；随着接收方读走数据，窗口分步重新打开。";
+    InfoFlow3 => "Measured here: send() can block a moment before the window reads 0. The last bytes sent already sit in the receive buffer but are not yet acknowledged; the ACK that carries window 0 came about 20 ms later.", "在这台机器上实测：send() 可能在窗口显示为 0 之前就阻塞。最后发出的数据已在接收缓冲区里但还没被确认；带着窗口 0 的 ACK 大约 20 毫秒后才到。";
+    InfoFlow4 => "A closed window stays closed until the receiver has room for one whole segment (tcpi_rcv_mss; on loopback segments are large) or a sixteenth of its buffer: silly-window-syndrome avoidance, __tcp_select_window() in net/ipv4/tcp_output.c.", "关闭的窗口要等接收方能放下一个完整报文段（tcpi_rcv_mss；回环上的报文段很大）或缓冲区的十六分之一时才重新打开：这是避免糊涂窗口综合征，见 net/ipv4/tcp_output.c 中的 __tcp_select_window()。";
+    InfoFlow5 => "While the window is 0 the sender probes it. Linux's zero-window probes are zero-length segments with sequence snd_una − 1, not the 1-byte probes of textbooks.", "窗口为 0 时，发送方会发送探测。Linux 的零窗口探测是序号为 snd_una − 1 的零长度报文段，而不是教科书里的 1 字节探测。";
+    InfoFlow6 => "recv() returning 0 bytes means the peer closed its side (FIN received).", "recv() 返回 0 字节表示对端关闭了它那一端（收到了 FIN）。";
+    // Events.
+    EvStallStarted => "send() blocked", "send() 阻塞";
+    EvStallEnded => "send() resumed ({} ms)", "send() 恢复（{} 毫秒）";
+    EvWindowClosed => "window = 0", "窗口 = 0";
+    EvWindowReopened => "window open", "窗口重新打开";
+    EvReaderPaused => "reader paused", "接收方暂停";
+    EvReaderResumed => "reader resumed", "接收方恢复";
+    EvPeerClosed => "recv() returned 0", "recv() 返回 0";
+    EvPeerReset => "connection reset", "连接被重置";
+    EvPeerGone => "send() failed: peer gone", "send() 失败：对端已断开";
+}
+
+impl S {
+    /// The string with `{}` replaced by `args` in order.
+    pub fn fill(self, lang: Lang, args: &[&dyn Display]) -> String {
+        let template = self.text(lang);
+        let mut out = String::with_capacity(template.len() + 16);
+        let mut args = args.iter();
+        let mut rest = template;
+        while let Some(at) = rest.find("{}") {
+            out.push_str(&rest[..at]);
+            if let Some(arg) = args.next() {
+                out.push_str(&arg.to_string());
+            }
+            rest = &rest[at + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_string_exists_in_both_languages_with_the_same_placeholders() {
+        for key in S::ALL {
+            let (en, zh) = (key.text(Lang::En), key.text(Lang::Zh));
+            assert!(!en.trim().is_empty() && !zh.trim().is_empty(), "{key:?}");
+            assert_eq!(
+                en.matches("{}").count(),
+                zh.matches("{}").count(),
+                "{key:?}"
+            );
+        }
+        assert!(S::ALL.len() > 100);
+    }
+
+    #[test]
+    fn fill_puts_values_in_order() {
+        let text = S::SamplesSaved.fill(Lang::Zh, &[&12, &"/tmp/a.csv"]);
+        assert_eq!(text, "12 个采样已保存到 /tmp/a.csv");
+        assert_eq!(Lang::parse("zh"), Some(Lang::Zh));
+        assert_eq!(Lang::parse("fr"), None);
+    }
+}
