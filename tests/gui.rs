@@ -392,3 +392,31 @@ fn the_language_switches_live_and_chinese_draws() {
             .is_some()
     );
 }
+
+#[test]
+fn the_info_panel_runs_the_so_reuseaddr_experiment_on_real_sockets() {
+    let mut harness = fixed_app(egui::vec2(1280.0, 800.0), false);
+    harness.key_press(egui::Key::I);
+    harness.run_steps(2);
+    harness.get_by_label("Run the experiment").click_accesskit();
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        harness.step();
+        if harness
+            .query_by_label_contains("bind() succeeded")
+            .is_some()
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the experiment"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Three of the four rebinds fail with the kernel's own words.
+    let failed = harness
+        .query_all_by_label_contains("Address already in use")
+        .count();
+    assert_eq!(failed, 3);
+}

@@ -137,6 +137,7 @@ enum Shot {
 enum Delivery {
     Image(Shot, Arc<egui::ColorImage>),
     Saved(Result<String, String>),
+    Reuse(Result<Vec<crate::lab::reuseaddr::ReuseTrial>, String>),
 }
 
 /// How the scripted capture ended; read by `gui::run` after the window closed.
@@ -175,6 +176,8 @@ pub struct SockscopeApp {
     /// has the layout the crop was measured on.
     awaiting_png: usize,
     show_info: bool,
+    /// The SO_REUSEADDR experiment in the info panel.
+    reuse: info_panel::ReuseState,
     applied_projector: Option<bool>,
     /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
@@ -254,6 +257,7 @@ impl SockscopeApp {
             pending_png: None,
             awaiting_png: 0,
             show_info: false,
+            reuse: info_panel::ReuseState::NotRun,
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
@@ -389,6 +393,24 @@ impl SockscopeApp {
             }
         }
         self.settings.lab = StoredConfig::from(lab.config());
+    }
+
+    /// Runs the SO_REUSEADDR experiment on a background thread: it makes
+    /// real connect()/accept() calls, which the UI thread never waits on.
+    fn run_reuse_experiment(&mut self, ctx: &egui::Context) {
+        let tx = self.delivery_tx.clone();
+        let repaint = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sockscope-reuseaddr".into())
+            .spawn(move || {
+                let result = crate::lab::reuseaddr::all_trials().map_err(|e| e.to_string());
+                let _ = tx.send(Delivery::Reuse(result));
+                repaint.request_repaint();
+            });
+        self.reuse = match spawned {
+            Ok(_) => info_panel::ReuseState::Running,
+            Err(error) => info_panel::ReuseState::Done(Err(error.to_string())),
+        };
     }
 
     /// Starts a scenario on a new connection, or shows why it cannot.
@@ -578,6 +600,7 @@ impl SockscopeApp {
                         self.exports_running = self.exports_running.saturating_sub(1);
                     }
                 }
+                Delivery::Reuse(result) => self.reuse = info_panel::ReuseState::Done(result),
                 Delivery::Saved(result) => {
                     self.exports_running = self.exports_running.saturating_sub(1);
                     let (text, failed) = match result {
@@ -1155,7 +1178,11 @@ impl eframe::App for SockscopeApp {
                 .default_pos(centre)
                 .default_width(640.0)
                 .collapsible(false)
-                .show(&ctx, |ui| info_panel::show(ui, info.as_ref(), lang));
+                .show(&ctx, |ui| {
+                    if info_panel::show(ui, info.as_ref(), &self.reuse, lang) {
+                        self.run_reuse_experiment(&ctx);
+                    }
+                });
             self.show_info = open;
         }
 

@@ -208,6 +208,18 @@ table! {
     InfoFlow4 => "A closed window stays closed until the receiver has room for one whole segment (tcpi_rcv_mss; on loopback segments are large) or a sixteenth of its buffer: silly-window-syndrome avoidance, __tcp_select_window() in net/ipv4/tcp_output.c.", "关闭的窗口要等接收方能放下一个完整报文段（tcpi_rcv_mss；回环上的报文段很大）或缓冲区的十六分之一时才重新打开：这是避免糊涂窗口综合征，见 net/ipv4/tcp_output.c 中的 __tcp_select_window()。";
     InfoFlow5 => "While the window is 0 the sender probes it. Linux's zero-window probes are zero-length segments with sequence snd_una − 1, not the 1-byte probes of textbooks.", "窗口为 0 时，发送方会发送探测。Linux 的零窗口探测是序号为 snd_una − 1 的零长度报文段，而不是教科书里的 1 字节探测。";
     InfoFlow6 => "recv() returning 0 bytes means the peer closed its side (FIN received).", "recv() 返回 0 字节表示对端关闭了它那一端（收到了 FIN）。";
+    // SO_REUSEADDR experiment.
+    ReuseTitle => "Try it: restart a server while its old connection waits in TIME_WAIT", "动手试试：旧连接还在 TIME_WAIT 时重启服务端";
+    ReuseIntro => "Real sockets: a server accepts a connection and closes it first, so its side waits in TIME_WAIT; then a new server binds the same port.", "真实套接字：服务端接受一个连接并先关闭，它这一端进入 TIME_WAIT；然后新的服务端绑定同一个端口。";
+    ReuseRun => "Run the experiment", "运行实验";
+    ReuseRunning => "running…", "正在运行…";
+    ReuseWith => "with SO_REUSEADDR", "设置 SO_REUSEADDR";
+    ReuseWithout => "without SO_REUSEADDR", "不设置 SO_REUSEADDR";
+    ReuseRow => "old server {}, new server {} → port {}: {}", "旧服务端{}，新服务端{} → 端口 {}：{}";
+    ReuseOk => "bind() succeeded", "bind() 成功";
+    ReuseFailed => "bind() failed: {}", "bind() 失败：{}";
+    ReuseConclusion => "On Linux the bind succeeds only when both servers set SO_REUSEADDR: the TIME_WAIT entry keeps the old socket's setting. That is why the lesson's server sets it on every run: tcp_server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, True) — in Rust, socket.set_reuse_address(true) before bind().", "在 Linux 上，只有新旧两个服务端都设置了 SO_REUSEADDR，bind 才会成功：TIME_WAIT 记录保留了旧套接字的设置。所以课程里的服务端每次运行都要设置：tcp_server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, True)——在 Rust 中是 bind() 之前调用 socket.set_reuse_address(true)。";
+    ReuseError => "The experiment could not set up its connection: {}", "实验无法建立连接：{}";
     // Events.
     EvStallStarted => "send() blocked", "send() 阻塞";
     EvStallEnded => "send() resumed ({} ms)", "send() 恢复（{} 毫秒）";

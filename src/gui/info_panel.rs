@@ -5,6 +5,7 @@
 use eframe::egui::{self, RichText};
 
 use super::i18n::{Lang, S};
+use crate::lab::reuseaddr::ReuseTrial;
 use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, SessionInfo};
 
@@ -35,7 +36,18 @@ fn setting_line(setting: &BufferSetting, lang: Lang) -> String {
     }
 }
 
-pub fn show(ui: &mut egui::Ui, info: Option<&SessionInfo>, lang: Lang) {
+/// The SO_REUSEADDR experiment's state in the panel.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ReuseState {
+    #[default]
+    NotRun,
+    Running,
+    Done(Result<Vec<ReuseTrial>, String>),
+}
+
+/// Shows the panel; returns true when the experiment should start.
+pub fn show(ui: &mut egui::Ui, info: Option<&SessionInfo>, reuse: &ReuseState, lang: Lang) -> bool {
+    let mut run = false;
     egui::ScrollArea::vertical()
         .max_height(520.0)
         .show(ui, |ui| {
@@ -74,5 +86,46 @@ pub fn show(ui: &mut egui::Ui, info: Option<&SessionInfo>, lang: Lang) {
                     ui.label(format!("• {}", line.text(lang)));
                 }
             }
+            ui.add_space(6.0);
+            ui.label(RichText::new(S::ReuseTitle.text(lang)).strong());
+            ui.label(S::ReuseIntro.text(lang));
+            let running = *reuse == ReuseState::Running;
+            if ui
+                .add_enabled(!running, egui::Button::new(S::ReuseRun.text(lang)))
+                .clicked()
+            {
+                run = true;
+            }
+            match reuse {
+                ReuseState::NotRun => {}
+                ReuseState::Running => {
+                    ui.label(S::ReuseRunning.text(lang));
+                }
+                ReuseState::Done(Err(error)) => {
+                    ui.label(S::ReuseError.fill(lang, &[error]));
+                }
+                ReuseState::Done(Ok(trials)) => {
+                    let with =
+                        |on: bool| if on { S::ReuseWith } else { S::ReuseWithout }.text(lang);
+                    for trial in trials {
+                        let outcome = match &trial.bind_error {
+                            None => S::ReuseOk.text(lang).to_string(),
+                            Some(error) => S::ReuseFailed.fill(lang, &[error]),
+                        };
+                        let line = S::ReuseRow.fill(
+                            lang,
+                            &[
+                                &with(trial.old_reuse),
+                                &with(trial.new_reuse),
+                                &trial.port,
+                                &outcome,
+                            ],
+                        );
+                        ui.label(RichText::new(line).monospace());
+                    }
+                    ui.label(S::ReuseConclusion.text(lang));
+                }
+            }
         });
+    run
 }

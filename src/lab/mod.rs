@@ -7,6 +7,7 @@ pub mod pattern;
 pub mod preset;
 pub mod probe;
 mod reader;
+pub mod reuseaddr;
 pub mod sample;
 pub mod sampler;
 pub mod scenario;
