@@ -315,6 +315,7 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         sample_hz: args.sample_hz,
         pin_workers: !args.no_pin,
     };
+    let mut buffer_sources = ["--sndbuf".to_string(), "--rcvbuf".to_string()];
     let scenario = match &args.scenario {
         Some(path) => match scenario::load(path) {
             Ok(scenario) => {
@@ -323,6 +324,15 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
                 let flag = |id| given.value_source(id) == Some(ValueSource::CommandLine);
                 config.sndbuf = pick(flag("sndbuf"), config.sndbuf, file.sndbuf);
                 config.rcvbuf = pick(flag("rcvbuf"), config.rcvbuf, file.rcvbuf);
+                let name = path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                if !flag("sndbuf") && scenario.setup.sndbuf.is_some() {
+                    buffer_sources[0] = format!("{name}: sndbuf");
+                }
+                if !flag("rcvbuf") && scenario.setup.rcvbuf.is_some() {
+                    buffer_sources[1] = format!("{name}: rcvbuf");
+                }
                 config.write_chunk =
                     pick(flag("write_chunk"), config.write_chunk, file.write_chunk);
                 config.read_chunk = pick(flag("read_chunk"), config.read_chunk, file.read_chunk);
@@ -344,6 +354,7 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         json: args.json,
         progress: std::io::stdout().is_terminal(),
         scenario,
+        buffer_sources,
     };
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupt);

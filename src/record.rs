@@ -41,6 +41,9 @@ pub struct RecordOptions {
     pub progress: bool,
     /// Timed changes to apply while the run lasts.
     pub scenario: Option<Scenario>,
+    /// Where each buffer size came from, for the note when the kernel
+    /// adjusts it: "--sndbuf", or "pause.toml: sndbuf".
+    pub buffer_sources: [String; 2],
 }
 
 #[derive(Debug, Error)]
@@ -149,7 +152,8 @@ pub fn record(
     let config = options.config;
     let session = Session::start(config)?;
     let info = session.info().clone();
-    for (setting, flag) in [(&info.sndbuf, "--sndbuf"), (&info.rcvbuf, "--rcvbuf")] {
+    let [sndbuf_source, rcvbuf_source] = &options.buffer_sources;
+    for (setting, flag) in [(&info.sndbuf, sndbuf_source), (&info.rcvbuf, rcvbuf_source)] {
         if let Some(note) = setting.adjustment_note(flag) {
             let _ = writeln!(notes, "sockscope: {note}");
         }
