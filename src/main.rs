@@ -2,6 +2,7 @@
 //! kernel buffers.
 
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 use sockscope::gui::{self, GuiOptions, Lang};
 use sockscope::lab::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
 use sockscope::lab::units::{self, ParseError};
-use sockscope::lab::{LabConfig, MAX_CHUNK, Preset, Rate, Size, scenario};
+use sockscope::lab::{Endpoint, LabConfig, MAX_CHUNK, Preset, Rate, Size, scenario};
 use sockscope::record::{RecordOptions, exit, record};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
@@ -167,6 +168,36 @@ struct RecordArgs {
     /// starting settings apply unless the same flag is given.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
+    /// Wait for one outside TCP client (nc, socat, a Python script) on
+    /// ADDR:PORT (or just PORT, on 127.0.0.1) and record that connection:
+    /// the one socket sends with the writer settings and reads with the
+    /// reader settings; bytes are not verified.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint, conflicts_with = "connect")]
+    listen: Option<SocketAddr>,
+    /// Connect to an outside TCP server at ADDR:PORT (or PORT on 127.0.0.1)
+    /// and record that connection, as with --listen.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
+    connect: Option<SocketAddr>,
+}
+
+/// `9000`, `:9000`, `127.0.0.1:9000`, `[::1]:9000` or `localhost:9000`.
+fn parse_endpoint(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let trimmed = text.trim();
+    let port_only = trimmed.strip_prefix(':').unwrap_or(trimmed);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)));
+    }
+    if let Ok(addr) = trimmed.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    match trimmed.to_socket_addrs().map(|mut addrs| addrs.next()) {
+        Ok(Some(addr)) => Ok(addr),
+        _ => Err(format!(
+            "'{}' is not an address; use PORT, ADDR:PORT or HOST:PORT, e.g. 9000 or 127.0.0.1:9000",
+            text.escape_debug()
+        )),
+    }
 }
 
 /// Usage errors as one sentence: clap's own wording for unknown flags and
@@ -314,6 +345,11 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         read_chunk: args.read_chunk,
         sample_hz: args.sample_hz,
         pin_workers: !args.no_pin,
+        endpoint: match (args.listen, args.connect) {
+            (Some(addr), _) => Endpoint::Listen(addr),
+            (None, Some(addr)) => Endpoint::Connect(addr),
+            (None, None) => Endpoint::Loopback,
+        },
     };
     let mut buffer_sources = ["--sndbuf".to_string(), "--rcvbuf".to_string()];
     let scenario = match &args.scenario {

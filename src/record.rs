@@ -16,7 +16,9 @@ use crate::export::summary::{RunFigures, Summary};
 use crate::export::{AtomicFile, OutputPathError};
 use crate::lab::scenario::{Change, Scenario, StepClock};
 use crate::lab::units::format_bytes;
-use crate::lab::{BufferSetting, LabConfig, LabError, Sample, Session, Timeline};
+use crate::lab::{
+    BufferSetting, Endpoint, EventKind, LabConfig, LabError, Sample, Session, Timeline,
+};
 
 /// Exit codes, as documented in README and `--help`.
 pub mod exit {
@@ -88,7 +90,7 @@ impl RecordOutcome {
         // An error explains lost bytes (a reset, say) better than exit 3.
         if !self.summary.errors.is_empty() {
             exit::FAILED
-        } else if !self.summary.integrity_ok {
+        } else if self.summary.integrity_ok == Some(false) {
             exit::INTEGRITY
         } else if self.summary.interrupted {
             exit::INTERRUPTED
@@ -150,6 +152,26 @@ pub fn record(
         })?;
 
     let config = options.config;
+    match config.endpoint {
+        Endpoint::Listen(addr) => {
+            if !addr.ip().is_loopback() {
+                let _ = writeln!(
+                    notes,
+                    "sockscope: warning: listening on {addr}, which other machines can reach."
+                );
+            }
+            let _ = writeln!(
+                notes,
+                "sockscope: waiting for one client on {addr} (e.g. 'nc {} {}')...",
+                addr.ip(),
+                addr.port()
+            );
+        }
+        Endpoint::Connect(addr) => {
+            let _ = writeln!(notes, "sockscope: connecting to {addr}...");
+        }
+        Endpoint::Loopback => {}
+    }
     let session = Session::start(config)?;
     let info = session.info().clone();
     let [sndbuf_source, rcvbuf_source] = &options.buffer_sources;
@@ -186,6 +208,7 @@ pub fn record(
     let mut last_progress = started;
     let mut previous: Option<Sample> = None;
     let mut csv_error = None;
+    let mut events_shown = 0;
     loop {
         // Poll the channel a few times a second rather than wake for every
         // batch: a headless run needs no frame-rate latency, and every
@@ -219,6 +242,25 @@ pub fn record(
                     break;
                 }
             }
+        }
+        // With an outside peer, say at once when it closes or resets.
+        if config.endpoint.is_outside() {
+            let events = timeline.events();
+            for event in events.iter().skip(events_shown) {
+                if matches!(
+                    event.kind,
+                    EventKind::PeerClosed | EventKind::PeerReset | EventKind::WriterPeerGone
+                ) {
+                    let _ = writeln!(
+                        stdout,
+                        "{}peer at {:.3} s: {}",
+                        if options.progress { "\r\x1b[K" } else { "" },
+                        event.t_ns as f64 / 1e9,
+                        event.kind.describe()
+                    );
+                }
+            }
+            events_shown = events.len();
         }
         if ended {
             break;
@@ -379,16 +421,20 @@ pub fn human_summary(
     } else {
         "recorded"
     };
-    out.push_str(&format!(
-        "sockscope: {run} {:.1} s, writer {} -> reader {}\n",
-        s.elapsed_s, s.writer, s.reader
-    ));
+    let ends = if s.integrity_ok.is_none() {
+        format!("local {} <-> peer {}", s.writer, s.reader)
+    } else {
+        format!("writer {} -> reader {}", s.writer, s.reader)
+    };
+    out.push_str(&format!("sockscope: {run} {:.1} s, {ends}\n", s.elapsed_s));
     out.push_str(&format!(
         "  {}\n  {}\n",
         describe_buffer(sndbuf, s.final_sndbuf),
         describe_buffer(rcvbuf, s.final_rcvbuf)
     ));
-    let integrity = if s.integrity_ok {
+    let integrity = if s.integrity_ok.is_none() {
+        "not verified: an outside peer".to_string()
+    } else if s.integrity_ok == Some(true) {
         "every byte verified".to_string()
     } else {
         match s.first_mismatch_offset {

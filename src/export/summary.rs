@@ -28,7 +28,8 @@ pub struct Summary {
     pub interrupted: bool,
     pub bytes_written: u64,
     pub bytes_read: u64,
-    pub integrity_ok: bool,
+    /// null with an outside peer: its bytes are not ours to verify.
+    pub integrity_ok: Option<bool>,
     /// Stream offset of the first wrong byte, if any.
     pub first_mismatch_offset: Option<u64>,
     pub stall_count: u64,
@@ -89,7 +90,7 @@ impl Summary {
             interrupted: run.interrupted,
             bytes_written: report.bytes_written,
             bytes_read: report.bytes_read,
-            integrity_ok: report.integrity_ok(),
+            integrity_ok: report.verified.then(|| report.integrity_ok()),
             first_mismatch_offset: report.first_mismatch,
             stall_count: report.stall_count,
             stall_ms: report.stall_time.as_secs_f64() * 1e3,

@@ -31,6 +31,7 @@ pub fn info() -> SessionInfo {
         reader_addr: "127.0.0.1:40001".parse().expect("literal address"),
         sndbuf: setting(BufferKind::Send),
         rcvbuf: setting(BufferKind::Receive),
+        outside: false,
     }
 }
 

@@ -702,6 +702,7 @@ mod tests {
             reader_addr: "127.0.0.1:2".parse().unwrap(),
             sndbuf: setting(BufferKind::Send),
             rcvbuf: setting(BufferKind::Receive),
+            outside: false,
         }
     }
 

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use super::buffers::{BufferKind, BufferSetting};
 use super::reader::{Reader, ReaderControl, ReaderExit};
-use super::sample::{ReaderState, SampleBatch};
+use super::sample::{ReaderState, SampleBatch, WriterState};
 use super::sampler::{
     DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, SampleDesk, Sampler, SamplerControl, SamplerExit, Waker,
 };
@@ -45,6 +45,31 @@ pub struct LabConfig {
     /// them about whenever the sampler wakes, and 1 kHz sampling cost ~9%
     /// of the throughput; pinned, a few percent.
     pub pin_workers: bool,
+    /// Where the connection comes from: sockscope's own loopback pair, or
+    /// one socket to an outside peer.
+    pub endpoint: Endpoint,
+}
+
+/// The connection a session watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Endpoint {
+    /// A writer and a reader of sockscope's own, on loopback; the reader
+    /// verifies every byte.
+    #[default]
+    Loopback,
+    /// Wait for one outside client on this address; the accepted socket
+    /// both sends (writer settings) and receives (reader settings).
+    Listen(SocketAddr),
+    /// Connect to an outside server; the one socket sends and receives.
+    Connect(SocketAddr),
+}
+
+impl Endpoint {
+    /// An outside program is at the other end: its bytes are not ours to
+    /// verify, and it need not ever close.
+    pub fn is_outside(self) -> bool {
+        self != Endpoint::Loopback
+    }
 }
 
 impl Default for LabConfig {
@@ -58,6 +83,7 @@ impl Default for LabConfig {
             read_chunk: Size(128 * 1024),
             sample_hz: DEFAULT_SAMPLE_HZ,
             pin_workers: true,
+            endpoint: Endpoint::Loopback,
         }
     }
 }
@@ -90,6 +116,9 @@ pub struct SessionInfo {
     pub reader_addr: SocketAddr,
     pub sndbuf: BufferSetting,
     pub rcvbuf: BufferSetting,
+    /// An outside peer: writer_addr is the local end, reader_addr the
+    /// peer's, and the bytes read are not verified.
+    pub outside: bool,
 }
 
 /// How a session ended.
@@ -112,6 +141,9 @@ pub struct SessionReport {
     pub final_rcvbuf: Option<u64>,
     /// The reader read up to the writer's EOF (recv() returned 0).
     pub drained: bool,
+    /// The reader checked every byte against the writer's pattern (false
+    /// with an outside peer).
+    pub verified: bool,
 }
 
 impl SessionReport {
@@ -120,7 +152,9 @@ impl SessionReport {
     /// None: the run was not read to the end (aborted, or the connection
     /// was reset), so only the bytes read were checked and all were right.
     pub fn integrity(&self) -> Option<bool> {
-        if self.first_mismatch.is_some() {
+        if !self.verified {
+            None
+        } else if self.first_mismatch.is_some() {
             Some(false)
         } else if self.drained {
             Some(self.bytes_read == self.bytes_written)
@@ -229,6 +263,57 @@ fn check_chunk(size: Size) -> Result<usize, LabError> {
 
 /// The listening socket, the client socket and the accepted socket, with
 /// the requested buffers set before listen()/connect().
+/// A socket for `addr`'s family with the requested buffer sizes, set
+/// before listen()/connect() because the window scale is agreed then.
+fn sized_socket(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(step("create the socket"))?;
+    if let Some(size) = config.sndbuf {
+        socket
+            .set_send_buffer_size(as_sockopt(size))
+            .map_err(step("set SO_SNDBUF"))?;
+    }
+    if let Some(size) = config.rcvbuf {
+        socket
+            .set_recv_buffer_size(as_sockopt(size))
+            .map_err(step("set SO_RCVBUF"))?;
+    }
+    Ok(socket)
+}
+
+/// Waits for one outside client. The accepted socket inherits both sizes
+/// from the listener.
+fn accept_one(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError> {
+    let listener = sized_socket(config, addr)?;
+    listener
+        .set_reuse_address(true)
+        .map_err(step("set SO_REUSEADDR"))?;
+    listener.bind(&addr.into()).map_err(step("bind"))?;
+    listener.listen(1).map_err(step("listen"))?;
+    let (accepted, _) = listener.accept().map_err(step("accept"))?;
+    Ok(accepted)
+}
+
+/// Connects to an outside server.
+fn connect_one(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError> {
+    let socket = sized_socket(config, addr)?;
+    socket
+        .connect_timeout(&addr.into(), Duration::from_secs(10))
+        .map_err(step("connect"))?;
+    Ok(socket)
+}
+
+/// One socket as the writer's and the reader's handles (two descriptors of
+/// the same socket), both non-blocking.
+fn split(socket: Socket) -> Result<(TcpStream, TcpStream), LabError> {
+    let stream: TcpStream = socket.into();
+    stream
+        .set_nonblocking(true)
+        .map_err(step("make the socket non-blocking"))?;
+    let writer = stream.try_clone().map_err(step("duplicate the socket"))?;
+    Ok((writer, stream))
+}
+
 fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> {
     let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
         .map_err(step("create the server socket"))?;
@@ -285,7 +370,12 @@ impl Session {
         }
         let write_chunk = check_chunk(config.write_chunk)?;
         let read_chunk = check_chunk(config.read_chunk)?;
-        let (writer, reader) = connect_pair(&config)?;
+        let (writer, reader) = match config.endpoint {
+            Endpoint::Loopback => connect_pair(&config)?,
+            Endpoint::Listen(addr) => split(accept_one(&config, addr)?)?,
+            Endpoint::Connect(addr) => split(connect_one(&config, addr)?)?,
+        };
+        let outside = config.endpoint.is_outside();
         let sndbuf = BufferSetting::read(
             BufferKind::Send,
             config.sndbuf,
@@ -303,11 +393,16 @@ impl Session {
             writer_addr: writer
                 .local_addr()
                 .map_err(step("read the writer address"))?,
-            reader_addr: reader
-                .local_addr()
-                .map_err(step("read the reader address"))?,
+            // With an outside peer, the other end is the peer.
+            reader_addr: if outside {
+                reader.peer_addr()
+            } else {
+                reader.local_addr()
+            }
+            .map_err(step("read the reader address"))?,
             sndbuf,
             rcvbuf,
+            outside,
         };
 
         let writer = Arc::new(writer);
@@ -351,7 +446,8 @@ impl Session {
             reader_rx,
             config.read_rate,
             read_chunk,
-            true,
+            // An outside peer's bytes are its own: nothing to verify.
+            !outside,
         );
         let reader_thread = spawn_worker(
             Worker::Reader,
@@ -452,7 +548,13 @@ impl Session {
     /// once; keep draining `samples()` and then `join()`.
     pub fn finish(&self) {
         let _ = self.writer_ctl.send(WriterControl::Finish);
-        let _ = self.reader_ctl.send(ReaderControl::Drain);
+        // An outside peer need never close: do not wait for its EOF.
+        let reader_end = if self.info.outside {
+            ReaderControl::Stop
+        } else {
+            ReaderControl::Drain
+        };
+        let _ = self.reader_ctl.send(reader_end);
     }
 
     /// Stops everything now, without draining (a restart).
@@ -477,12 +579,17 @@ impl Session {
             let reader = threads.reader.join();
             // The sampler stops by itself once both workers are done.
             let sampler = threads.sampler.join();
+            // An outside peer that closes or resets is doing its part, not
+            // failing the run: that shows as an event, not as an error.
+            let outside = self.info.outside;
+            let peer_gone = outside && self.shared.writer_state() == WriterState::PeerGone;
+            let peer_reset = outside && self.shared.reader_state() == ReaderState::PeerReset;
             match writer {
-                Ok(exit) => errors.extend(exit.error),
+                Ok(exit) => errors.extend(exit.error.filter(|_| !peer_gone)),
                 Err(_) => errors.push("the writer thread panicked".into()),
             }
             match reader {
-                Ok(exit) => errors.extend(exit.error),
+                Ok(exit) => errors.extend(exit.error.filter(|_| !peer_reset)),
                 Err(_) => errors.push("the reader thread panicked".into()),
             }
             match sampler {
@@ -511,6 +618,7 @@ impl Session {
                 .ok()
                 .map(|n| n as u64),
             drained: self.shared.reader_state() == ReaderState::PeerClosed,
+            verified: !self.info.outside,
         }
     }
 }

@@ -1,0 +1,169 @@
+//! `record --listen` and `--connect` with a real outside peer: a plain
+//! TcpStream / TcpListener in the test plays nc or the lesson's Python
+//! script. The one local socket sends and receives; nothing is verified;
+//! the peer closing is reported as it happens and the run still ends with
+//! its summary.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sockscope-peer-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn listen_records_an_outside_client_and_reports_its_close() {
+    let dir = scratch("listen");
+    let summary = dir.join("run.json");
+    let port = free_port();
+    let record = std::thread::Builder::new()
+        .name("record".into())
+        .spawn({
+            let summary = summary.clone();
+            move || {
+                Command::new(env!("CARGO_BIN_EXE_sockscope"))
+                    .args([
+                        "record",
+                        "--duration",
+                        "2",
+                        "--write-rate",
+                        "64K",
+                        "--write-chunk",
+                        "1K",
+                    ])
+                    .args(["--listen", &port.to_string(), "--json"])
+                    .arg(&summary)
+                    .output()
+                    .unwrap()
+            }
+        })
+        .unwrap();
+    // The outside client: connect once sockscope listens, send 你好 a
+    // hundred times (6 bytes in UTF-8 each), read a little, close.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut client = loop {
+        match TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("sockscope never listened: {e}"),
+        }
+    };
+    let message = "你好".repeat(100);
+    client.write_all(message.as_bytes()).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut first = [0u8; 1024];
+    let got = client.read(&mut first).unwrap();
+    assert!(got > 0, "sockscope's writer sends to the client");
+    // FIN first, so sockscope's recv() sees the end of the stream before
+    // the reset that closing with unread bytes sends.
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    drop(client);
+    let out = record.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("waiting for one client on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("peer closed: recv() returned 0 bytes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not verified: an outside peer"), "{stdout}");
+    let summary = json(&summary);
+    assert_eq!(summary["integrity_ok"], serde_json::Value::Null);
+    assert_eq!(summary["bytes_read"], 600);
+    assert!(summary["bytes_written"].as_u64().unwrap() >= got as u64);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn connect_records_an_outside_server_and_write_rate_0_sends_nothing() {
+    let dir = scratch("connect");
+    let summary = dir.join("run.json");
+    let server = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let peer = std::thread::Builder::new()
+        .name("outside-server".into())
+        .spawn(move || {
+            let (mut stream, _) = server.accept().unwrap();
+            stream.write_all(&[7u8; 5000]).unwrap();
+            // Anything sockscope sends would arrive here; it sends nothing.
+            stream
+                .set_read_timeout(Some(Duration::from_millis(500)))
+                .unwrap();
+            let mut buf = [0u8; 64];
+            let received = stream.read(&mut buf).unwrap_or(0);
+            drop(stream);
+            received
+        })
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args([
+            "record",
+            "--duration",
+            "2",
+            "--write-rate",
+            "0",
+            "--connect",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--json")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(peer.join().unwrap(), 0, "--write-rate 0 sends nothing");
+    assert!(stdout.contains("peer closed"), "{stdout}");
+    let summary = json(&summary);
+    assert_eq!(summary["integrity_ok"], serde_json::Value::Null);
+    assert_eq!(summary["bytes_read"], 5000);
+    assert_eq!(summary["bytes_written"], 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_peer_address_exits_2_and_a_refused_connect_exits_1() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["record", "--duration", "1", "--connect", "no such host"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--connect") && stderr.contains("ADDR:PORT"),
+        "{stderr}"
+    );
+    // Nobody listens on a port just freed: connect() is refused.
+    let port = free_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["record", "--duration", "1", "--connect", &port.to_string()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("connect"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
