@@ -420,3 +420,61 @@ fn the_info_panel_runs_the_so_reuseaddr_experiment_on_real_sockets() {
         .count();
     assert_eq!(failed, 3);
 }
+
+#[test]
+fn messages_show_byte_counts_partial_reads_and_the_peer_closing() {
+    let mut harness = fixed_app(egui::vec2(1280.0, 900.0), false);
+    harness.key_press(egui::Key::M);
+    let deadline = Instant::now() + DEADLINE;
+    while harness.query_by_label("client: send(data)").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the Messages connection never came up"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // 你好 is 6 bytes in UTF-8 and 4 in GBK.
+    assert!(
+        harness
+            .query_by_label_contains("6 bytes in UTF-8")
+            .is_some()
+    );
+    harness.get_by_label("GBK").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("4 bytes in GBK: c4 e3 ba c3")
+            .is_some()
+    );
+    harness.get_by_label("UTF-8").click();
+    harness.run_steps(2);
+    harness.get_by_label("client: send(data)").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("send() took 6 bytes")
+            .is_some()
+    );
+    // recv(4) takes 4 of the 6 bytes: half a character shows as U+FFFD.
+    let recv_until = |harness: &mut Harness<'static, SockscopeApp>, text: &str| {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            harness.get_by_label("server: recv(bufsize)").click();
+            harness.run_steps(2);
+            if harness.query_by_label_contains(text).is_some() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never saw {text}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    recv_until(&mut harness, "recv(4) returned 4 bytes: e4 bd a0 e5");
+    recv_until(&mut harness, "recv(4) returned 2 bytes: a5 bd");
+    harness.get_by_label("client: close()").click();
+    harness.run_steps(2);
+    recv_until(
+        &mut harness,
+        "recv() returned 0 bytes: the peer closed its side",
+    );
+}

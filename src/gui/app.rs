@@ -12,6 +12,7 @@ use eframe::egui::{self, Key, Modifiers, RichText};
 use super::controls::{self, Action, Edits, PendingBuffers, ScenarioPanel};
 use super::i18n::{Lang, S};
 use super::live::{LiveLab, ScenarioNote, Source, repaint_waker};
+use super::messages::{MessagesAction, MessagesWindow};
 use super::plot::{self, PlotSettings, PlotView};
 use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
@@ -138,6 +139,7 @@ enum Delivery {
     Image(Shot, Arc<egui::ColorImage>),
     Saved(Result<String, String>),
     Reuse(Result<Vec<crate::lab::reuseaddr::ReuseTrial>, String>),
+    Messages(Result<crate::lab::messages::MessagePair, String>),
 }
 
 /// How the scripted capture ended; read by `gui::run` after the window closed.
@@ -178,6 +180,8 @@ pub struct SockscopeApp {
     show_info: bool,
     /// The SO_REUSEADDR experiment in the info panel.
     reuse: info_panel::ReuseState,
+    /// Messages by hand on their own connection.
+    messages: MessagesWindow,
     applied_projector: Option<bool>,
     /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
@@ -258,6 +262,7 @@ impl SockscopeApp {
             awaiting_png: 0,
             show_info: false,
             reuse: info_panel::ReuseState::NotRun,
+            messages: MessagesWindow::default(),
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
@@ -413,6 +418,26 @@ impl SockscopeApp {
         };
     }
 
+    /// Opens the Messages window's connection on a background thread.
+    fn connect_messages(&mut self, ctx: &egui::Context) {
+        let tx = self.delivery_tx.clone();
+        let repaint = ctx.clone();
+        self.messages.pair = None;
+        self.messages.connecting = true;
+        let spawned = std::thread::Builder::new()
+            .name("sockscope-messages".into())
+            .spawn(move || {
+                let result =
+                    crate::lab::messages::MessagePair::connect().map_err(|e| e.to_string());
+                let _ = tx.send(Delivery::Messages(result));
+                repaint.request_repaint();
+            });
+        if let Err(error) = spawned {
+            self.messages.connecting = false;
+            self.messages.log.push(error.to_string());
+        }
+    }
+
     /// Starts a scenario on a new connection, or shows why it cannot.
     fn play(
         &mut self,
@@ -487,6 +512,9 @@ impl SockscopeApp {
         }
         if pressed(Key::I) {
             self.show_info = !self.show_info;
+        }
+        if pressed(Key::M) {
+            self.messages.open = !self.messages.open;
         }
         if pressed(Key::C) {
             self.settings.show_controls = !self.settings.show_controls;
@@ -601,6 +629,16 @@ impl SockscopeApp {
                     }
                 }
                 Delivery::Reuse(result) => self.reuse = info_panel::ReuseState::Done(result),
+                Delivery::Messages(result) => {
+                    self.messages.connecting = false;
+                    match result {
+                        Ok(pair) => {
+                            self.messages.pair = Some(pair);
+                            self.messages.log.clear();
+                        }
+                        Err(error) => self.messages.log.push(error),
+                    }
+                }
                 Delivery::Saved(result) => {
                     self.exports_running = self.exports_running.saturating_sub(1);
                     let (text, failed) = match result {
@@ -743,6 +781,8 @@ impl SockscopeApp {
                 .on_hover_text(S::InfoHover.text(lang));
             ui.toggle_value(&mut self.settings.show_controls, S::Controls.text(lang))
                 .on_hover_text("C");
+            ui.toggle_value(&mut self.messages.open, S::Messages.text(lang))
+                .on_hover_text(S::MessagesHover.text(lang));
             if ui
                 .button(S::Language.text(lang))
                 .on_hover_text(S::LanguageHover.text(lang))
@@ -1186,6 +1226,18 @@ impl eframe::App for SockscopeApp {
             self.show_info = open;
         }
 
+        if self.messages.open {
+            // Connect once on opening; after a failure, the button retries.
+            if self.messages.pair.is_none()
+                && !self.messages.connecting
+                && self.messages.log.is_empty()
+            {
+                self.connect_messages(&ctx);
+            }
+            if let Some(MessagesAction::Connect) = self.messages.show(&ctx, lang) {
+                self.connect_messages(&ctx);
+            }
+        }
         self.request_pending_png(&ctx);
         for action in actions {
             self.act(action);

@@ -220,6 +220,25 @@ table! {
     ReuseFailed => "bind() failed: {}", "bind() 失败：{}";
     ReuseConclusion => "On Linux the bind succeeds only when both servers set SO_REUSEADDR: the TIME_WAIT entry keeps the old socket's setting. That is why the lesson's server sets it on every run: tcp_server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, True) — in Rust, socket.set_reuse_address(true) before bind().", "在 Linux 上，只有新旧两个服务端都设置了 SO_REUSEADDR，bind 才会成功：TIME_WAIT 记录保留了旧套接字的设置。所以课程里的服务端每次运行都要设置：tcp_server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, True)——在 Rust 中是 bind() 之前调用 socket.set_reuse_address(true)。";
     ReuseError => "The experiment could not set up its connection: {}", "实验无法建立连接：{}";
+    // Messages window.
+    Messages => "Messages", "消息";
+    MessagesHover => "M: send and recv text by hand on a real connection", "M：在真实连接上手动 send 和 recv 文本";
+    MsgTitle => "Messages: a byte stream has no boundaries", "消息：字节流没有边界";
+    MsgIntro => "A real loopback connection; each button makes one real call. recv(N) takes at most N bytes, two sends can come out as one recv, and recv() returns 0 after the peer closes.", "一个真实的回环连接，每个按钮执行一次真实的调用。recv(N) 最多取 N 个字节，两次 send 可能被一次 recv 取出，对端关闭后 recv() 返回 0。";
+    MsgText => "Message text", "消息文本";
+    MsgBytes => "{} bytes in {}: {}", "{} 字节（{}）：{}";
+    MsgSend => "client: send(data)", "客户端：send(data)";
+    MsgRecvSize => "recv bufsize", "recv bufsize";
+    MsgRecv => "server: recv(bufsize)", "服务端：recv(bufsize)";
+    MsgClose => "client: close()", "客户端：close()";
+    MsgNew => "new connection", "新建连接";
+    MsgQueues => "client send queue {} · server receive queue {}", "客户端发送队列 {} · 服务端接收队列 {}";
+    MsgSent => "send() took {} bytes: {}", "send() 接收了 {} 字节：{}";
+    MsgGot => "recv({}) returned {} bytes: {} → \"{}\"", "recv({}) 返回 {} 字节：{} → “{}”";
+    MsgWouldBlock => "recv() would block: nothing to read yet", "recv() 会阻塞：还没有可读的数据";
+    MsgPeerClosed => "recv() returned 0 bytes: the peer closed its side", "recv() 返回 0 字节：对端已关闭";
+    MsgError => "the call failed: {}", "调用失败：{}";
+    MsgConnecting => "connecting…", "正在连接…";
     // Events.
     EvStallStarted => "send() blocked", "send() 阻塞";
     EvStallEnded => "send() resumed ({} ms)", "send() 恢复（{} 毫秒）";

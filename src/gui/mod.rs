@@ -8,6 +8,7 @@ mod controls;
 pub mod i18n;
 mod info_panel;
 pub mod live;
+pub mod messages;
 pub mod plot;
 pub mod synthetic;
 pub mod theme;
