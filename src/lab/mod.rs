@@ -2,6 +2,7 @@
 //! No GUI dependency: the headless recorder and the window both sit on this.
 
 pub mod buffers;
+pub mod lifecycle;
 pub mod messages;
 mod pacer;
 pub mod pattern;

@@ -1,0 +1,78 @@
+//! Step mode's calls on real sockets: the lesson's order, accept() waiting
+//! for a client, TCP states from TCP_INFO, and recv() returning 0 after
+//! the client's close().
+
+use std::time::{Duration, Instant};
+
+use sockscope::lab::lifecycle::{Call, Lifecycle, Outcome};
+use sockscope::lab::probe::TcpState;
+
+/// Retries the waiting call until it completes.
+fn complete(steps: &mut Lifecycle) -> (Call, Outcome) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(done) = steps.poll_waiting().pop() {
+            return done;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the waiting call never completed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn the_lessons_call_sequence_on_real_sockets() {
+    let mut steps = Lifecycle::new(0);
+    assert!(
+        !steps.enabled(Call::ServerAccept),
+        "accept() needs listen() first"
+    );
+    assert!(
+        !steps.enabled(Call::ClientConnect),
+        "connect() needs socket() first"
+    );
+    for call in [
+        Call::ServerSocket,
+        Call::ServerReuse,
+        Call::ServerBind,
+        Call::ServerListen,
+    ] {
+        assert!(steps.enabled(call), "{call:?}");
+        assert_eq!(steps.call(call, b""), Outcome::Done, "{call:?}");
+    }
+    assert_eq!(steps.server_view().state, Some(TcpState::Listen));
+    // No client yet: accept() would block, and says so.
+    assert_eq!(steps.call(Call::ServerAccept, b""), Outcome::Waiting);
+    assert_eq!(steps.waiting(), [Some(Call::ServerAccept), None]);
+    // The server waits in accept(), the client can still act.
+    assert_eq!(steps.call(Call::ClientSocket, b""), Outcome::Done);
+    assert_eq!(steps.call(Call::ClientConnect, b""), Outcome::Done);
+    let (call, accepted) = complete(&mut steps);
+    assert_eq!(call, Call::ServerAccept);
+    assert!(matches!(accepted, Outcome::Accepted(_)), "{accepted:?}");
+    assert_eq!(steps.server_view().state, Some(TcpState::Established));
+    assert_eq!(steps.client_view().state, Some(TcpState::Established));
+    assert_eq!(steps.server_view().peer, steps.client_view().local);
+    // The server's recv() waits for data; the client's send() ends the wait.
+    assert_eq!(steps.call(Call::ServerRecv, b""), Outcome::Waiting);
+    assert!(steps.enabled(Call::ClientSend) && !steps.enabled(Call::ServerSend));
+    assert_eq!(
+        steps.call(Call::ClientSend, "你好".as_bytes()),
+        Outcome::Sent(6)
+    );
+    let received = complete(&mut steps).1;
+    assert_eq!(received, Outcome::Received("你好".as_bytes().to_vec()));
+    // The client closes: the server's recv() returns 0, its socket is in
+    // CLOSE_WAIT until it closes too.
+    assert_eq!(steps.call(Call::ClientClose, b""), Outcome::Done);
+    let closed = match steps.call(Call::ServerRecv, b"") {
+        Outcome::Waiting => complete(&mut steps).1,
+        other => other,
+    };
+    assert_eq!(closed, Outcome::PeerClosed);
+    assert_eq!(steps.server_view().state, Some(TcpState::CloseWait));
+    assert_eq!(steps.call(Call::ServerClose, b""), Outcome::Done);
+    assert!(!steps.enabled(Call::ServerRecv));
+}
