@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 use sockscope::gui::{GuiOptions, Lang, SockscopeApp, synthetic};
 use sockscope::lab::Preset;
@@ -477,4 +477,65 @@ fn messages_show_byte_counts_partial_reads_and_the_peer_closing() {
         &mut harness,
         "recv() returned 0 bytes: the peer closed its side",
     );
+}
+
+#[test]
+fn step_mode_walks_the_lessons_calls_and_shows_close_wait() {
+    let mut harness = fixed_app(egui::vec2(1280.0, 900.0), false);
+    harness.key_press(egui::Key::T);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .get_by_label("server accept()")
+            .accesskit_node()
+            .is_disabled(),
+        "accept() needs listen() first"
+    );
+    for label in [
+        "server socket()",
+        "server setsockopt(SO_REUSEADDR)",
+        "server bind(port)",
+        "server listen(128)",
+        "server accept()",
+    ] {
+        harness.get_by_label(label).click_accesskit();
+        harness.run_steps(2);
+    }
+    assert!(
+        harness
+            .query_by_label_contains("TCP state LISTEN")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("waiting (a blocking call")
+            .is_some()
+    );
+    harness.get_by_label("client socket()").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("client connect()").click_accesskit();
+    let wait_for = |harness: &mut Harness<'static, SockscopeApp>, text: &str| {
+        let deadline = Instant::now() + DEADLINE;
+        while harness.query_by_label_contains(text).is_none() {
+            assert!(Instant::now() < deadline, "never saw {text}");
+            harness.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait_for(&mut harness, "accepted a connection from 127.0.0.1:");
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("TCP state ESTABLISHED")
+            .count(),
+        2
+    );
+    harness.get_by_label("client send(data)").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("server recv(1024)").click_accesskit();
+    wait_for(&mut harness, "received 12 bytes");
+    harness.get_by_label("client close()").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("server recv(1024)").click_accesskit();
+    wait_for(&mut harness, "recv() returned 0 bytes");
+    wait_for(&mut harness, "TCP state CLOSE_WAIT");
 }

@@ -73,6 +73,19 @@ fn the_lessons_call_sequence_on_real_sockets() {
     };
     assert_eq!(closed, Outcome::PeerClosed);
     assert_eq!(steps.server_view().state, Some(TcpState::CloseWait));
+    // The closed client is still in the kernel's table, half-closed: its
+    // FIN sent (FIN_WAIT1), then acknowledged (FIN_WAIT2).
+    let client = steps.client_view().state;
+    assert!(
+        matches!(client, Some(TcpState::FinWait1 | TcpState::FinWait2)),
+        "{client:?}"
+    );
     assert_eq!(steps.call(Call::ServerClose, b""), Outcome::Done);
+    // Once the server closes too, the client's side waits in TIME_WAIT.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while steps.client_view().state != Some(TcpState::TimeWait) {
+        assert!(Instant::now() < deadline, "{:?}", steps.client_view());
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert!(!steps.enabled(Call::ServerRecv));
 }

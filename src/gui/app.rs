@@ -14,6 +14,7 @@ use super::i18n::{Lang, S};
 use super::live::{LiveLab, ScenarioNote, Source, repaint_waker};
 use super::messages::{MessagesAction, MessagesWindow};
 use super::plot::{self, PlotSettings, PlotView};
+use super::steps::StepsWindow;
 use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
 use super::view::{self, Now, VesselMotion};
@@ -182,6 +183,8 @@ pub struct SockscopeApp {
     reuse: info_panel::ReuseState,
     /// Messages by hand on their own connection.
     messages: MessagesWindow,
+    /// The lesson's call sequences, one real call per button.
+    steps: StepsWindow,
     applied_projector: Option<bool>,
     /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
@@ -263,6 +266,7 @@ impl SockscopeApp {
             show_info: false,
             reuse: info_panel::ReuseState::NotRun,
             messages: MessagesWindow::default(),
+            steps: StepsWindow::default(),
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
@@ -512,6 +516,9 @@ impl SockscopeApp {
         }
         if pressed(Key::I) {
             self.show_info = !self.show_info;
+        }
+        if pressed(Key::T) {
+            self.steps.open = !self.steps.open;
         }
         if pressed(Key::M) {
             self.messages.open = !self.messages.open;
@@ -781,6 +788,8 @@ impl SockscopeApp {
                 .on_hover_text(S::InfoHover.text(lang));
             ui.toggle_value(&mut self.settings.show_controls, S::Controls.text(lang))
                 .on_hover_text("C");
+            ui.toggle_value(&mut self.steps.open, S::Steps.text(lang))
+                .on_hover_text(S::StepsHover.text(lang));
             ui.toggle_value(&mut self.messages.open, S::Messages.text(lang))
                 .on_hover_text(S::MessagesHover.text(lang));
             if ui
@@ -1237,6 +1246,10 @@ impl eframe::App for SockscopeApp {
             if let Some(MessagesAction::Connect) = self.messages.show(&ctx, lang) {
                 self.connect_messages(&ctx);
             }
+        }
+        if self.steps.open && self.steps.show(&ctx, &palette, lang) {
+            // A call is waiting: retry it soon, as a blocking call would.
+            ctx.request_repaint_after(Duration::from_millis(30));
         }
         self.request_pending_png(&ctx);
         for action in actions {

@@ -239,6 +239,24 @@ table! {
     MsgPeerClosed => "recv() returned 0 bytes: the peer closed its side", "recv() 返回 0 字节：对端已关闭";
     MsgError => "the call failed: {}", "调用失败：{}";
     MsgConnecting => "connecting…", "正在连接…";
+    // Step mode window.
+    Steps => "Step mode", "分步模式";
+    StepsHover => "T: the lesson's server and client calls, one real call per button", "T：课程中的服务端和客户端调用，每个按钮执行一次真实调用";
+    StepsTitle => "Step mode: the server's and the client's calls", "分步模式：服务端和客户端的调用";
+    StepsIntro => "Each button makes the real system call, in the lesson's order. A call that would block (accept() with no client, recv() with no data) waits, and the window keeps working.", "每个按钮执行真实的系统调用，按课程中的顺序。会阻塞的调用（没有客户端时的 accept()、没有数据时的 recv()）会一直等待，而窗口照常响应。";
+    StepsServer => "Server", "服务端";
+    StepsClient => "Client", "客户端";
+    StepsPython => "Python", "Python";
+    StepsRust => "Rust", "Rust";
+    StepsData => "send data", "发送的数据";
+    StepsState => "TCP state {} · local {} · peer {}", "TCP 状态 {} · 本地 {} · 对端 {}";
+    StepsNoSocket => "no socket", "没有套接字";
+    StepsDone => "done", "完成";
+    StepsAccepted => "accepted a connection from {}", "接受了来自 {} 的连接";
+    StepsSent => "sent {} bytes", "发送了 {} 字节";
+    StepsReceived => "received {} bytes: \"{}\"", "收到 {} 字节：“{}”";
+    StepsWaiting => "waiting (a blocking call would stop here)", "等待中（阻塞调用会停在这里）";
+    StepsNew => "start over", "重新开始";
     // Events.
     EvStallStarted => "send() blocked", "send() 阻塞";
     EvStallEnded => "send() resumed ({} ms)", "send() 恢复（{} 毫秒）";

@@ -10,6 +10,7 @@ mod info_panel;
 pub mod live;
 pub mod messages;
 pub mod plot;
+pub mod steps;
 pub mod synthetic;
 pub mod theme;
 mod vessel;

@@ -152,6 +152,11 @@ pub struct Lifecycle {
     client: Option<Socket>,
     connected: bool,
     client_closed: bool,
+    /// Both ends of each connection, kept after close(): the kernel keeps
+    /// the socket a while (FIN_WAIT2, TIME_WAIT, LAST_ACK) and
+    /// /proc/net/tcp still lists it.
+    client_ends: Option<(SocketAddr, SocketAddr)>,
+    server_ends: Option<(SocketAddr, SocketAddr)>,
     /// Calls waiting to complete (accept or recv): one per side.
     server_waiting: Option<Call>,
     client_waiting: Option<Call>,
@@ -295,6 +300,7 @@ impl Lifecycle {
             Call::ServerAccept => match self.listener.as_ref().map(Socket::accept) {
                 Some(Ok((conn, addr))) => {
                     let _ = conn.set_nonblocking(true);
+                    self.server_ends = ends(&conn);
                     self.conn = Some(conn);
                     match addr.as_socket() {
                         Some(addr) => Outcome::Accepted(addr),
@@ -335,6 +341,7 @@ impl Lifecycle {
                     Some(Ok(())) => {
                         if let Some(client) = &self.client {
                             let _ = client.set_nonblocking(true);
+                            self.client_ends = ends(client);
                         }
                         self.connected = true;
                         Outcome::Done
@@ -356,11 +363,17 @@ impl Lifecycle {
     /// The server's socket: the accepted connection once there is one,
     /// else the listener.
     pub fn server_view(&self) -> SocketView {
-        view_of(self.conn.as_ref().or(self.listener.as_ref()))
+        match self.conn.as_ref().or(self.listener.as_ref()) {
+            Some(socket) => view_of(Some(socket)),
+            None => closed_view(self.server_ends),
+        }
     }
 
     pub fn client_view(&self) -> SocketView {
-        view_of(self.client.as_ref())
+        match &self.client {
+            Some(socket) => view_of(Some(socket)),
+            None => closed_view(self.client_ends),
+        }
     }
 
     pub fn client_closed(&self) -> bool {
@@ -370,6 +383,49 @@ impl Lifecycle {
     pub fn server_closed(&self) -> bool {
         self.server_closed
     }
+}
+
+fn ends(socket: &Socket) -> Option<(SocketAddr, SocketAddr)> {
+    let local = socket.local_addr().ok()?.as_socket()?;
+    let peer = socket.peer_addr().ok()?.as_socket()?;
+    Some((local, peer))
+}
+
+/// A closed socket as the kernel still lists it, from /proc/net/tcp.
+fn closed_view(ends: Option<(SocketAddr, SocketAddr)>) -> SocketView {
+    let Some((local, peer)) = ends else {
+        return view_of(None);
+    };
+    SocketView {
+        state: kernel_state(local, peer),
+        local: Some(local),
+        peer: Some(peer),
+    }
+}
+
+/// The state of the IPv4 connection local -> peer in /proc/net/tcp, if
+/// the kernel still has it.
+fn kernel_state(local: SocketAddr, peer: SocketAddr) -> Option<TcpState> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let port = |field: &str| {
+        field
+            .rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    };
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() > 3
+            && port(fields[1]) == Some(local.port())
+            && port(fields[2]) == Some(peer.port())
+        {
+            u8::from_str_radix(fields[3], 16)
+                .ok()
+                .map(TcpState::from_kernel)
+        } else {
+            None
+        }
+    })
 }
 
 fn recv(socket: Option<&Socket>) -> Outcome {

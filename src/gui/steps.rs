@@ -1,0 +1,147 @@
+//! The step-mode window: the lesson's server and client call sequences as
+//! buttons enabled in a valid order, each making the real call, with the
+//! line of code beside it (the lesson's Python, or Rust) and each socket's
+//! TCP state and addresses after it.
+
+use std::collections::HashMap;
+
+use eframe::egui::{self, RichText};
+
+use super::i18n::{Lang, S};
+use super::theme::Palette;
+use crate::lab::lifecycle::{Call, Lifecycle, Outcome, SocketView};
+
+pub struct StepsWindow {
+    pub open: bool,
+    steps: Lifecycle,
+    /// What each call did last.
+    results: HashMap<Call, Outcome>,
+    data: String,
+    python: bool,
+}
+
+impl Default for StepsWindow {
+    fn default() -> Self {
+        StepsWindow {
+            open: false,
+            // Port 0: the kernel picks a free one, so bind() never collides
+            // with another program on a student's laptop.
+            steps: Lifecycle::new(0),
+            results: HashMap::new(),
+            data: "hello 你好".into(),
+            python: true,
+        }
+    }
+}
+
+fn outcome_text(outcome: &Outcome, lang: Lang) -> String {
+    match outcome {
+        Outcome::Done => S::StepsDone.text(lang).into(),
+        Outcome::Accepted(addr) => S::StepsAccepted.fill(lang, &[addr]),
+        Outcome::Sent(n) => S::StepsSent.fill(lang, &[n]),
+        Outcome::Received(bytes) => S::StepsReceived.fill(
+            lang,
+            &[
+                &bytes.len(),
+                &String::from_utf8_lossy(bytes).replace('\u{FFFD}', "?"),
+            ],
+        ),
+        Outcome::PeerClosed => S::MsgPeerClosed.text(lang).into(),
+        Outcome::Waiting => S::StepsWaiting.text(lang).into(),
+        Outcome::Failed(error) => S::MsgError.fill(lang, &[error]),
+    }
+}
+
+fn state_text(view: &SocketView, lang: Lang) -> String {
+    let addr =
+        |a: Option<std::net::SocketAddr>| a.map_or_else(|| "–".to_string(), |a| a.to_string());
+    match view.state {
+        None => S::StepsNoSocket.text(lang).into(),
+        Some(state) => {
+            S::StepsState.fill(lang, &[&state.name(), &addr(view.local), &addr(view.peer)])
+        }
+    }
+}
+
+impl StepsWindow {
+    /// True while a call waits: the app keeps repainting to retry it.
+    pub fn show(&mut self, ctx: &egui::Context, palette: &Palette, lang: Lang) -> bool {
+        for (call, outcome) in self.steps.poll_waiting() {
+            self.results.insert(call, outcome);
+        }
+        let mut open = self.open;
+        egui::Window::new(S::StepsTitle.text(lang))
+            .open(&mut open)
+            .default_width(900.0)
+            .show(ctx, |ui| {
+                ui.label(S::StepsIntro.text(lang));
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut self.python, true, S::StepsPython.text(lang));
+                    ui.selectable_value(&mut self.python, false, S::StepsRust.text(lang));
+                    ui.separator();
+                    let field =
+                        ui.add(egui::TextEdit::singleline(&mut self.data).desired_width(180.0));
+                    field.widget_info(|| {
+                        egui::WidgetInfo::labeled(
+                            egui::Role::TextInput,
+                            true,
+                            S::StepsData.text(lang),
+                        )
+                    });
+                    if ui.button(S::StepsNew.text(lang)).clicked() {
+                        self.steps = Lifecycle::new(0);
+                        self.results.clear();
+                    }
+                });
+                ui.columns(2, |columns| {
+                    for (ui, (title, calls, view)) in columns.iter_mut().zip([
+                        (S::StepsServer, &Call::SERVER[..], self.steps.server_view()),
+                        (S::StepsClient, &Call::CLIENT[..], self.steps.client_view()),
+                    ]) {
+                        ui.heading(title.text(lang));
+                        ui.label(RichText::new(state_text(&view, lang)).strong());
+                        for &call in calls {
+                            ui.horizontal_wrapped(|ui| {
+                                let side = if call.is_server() { "server" } else { "client" };
+                                let button =
+                                    egui::Button::new(RichText::new(call.label()).monospace());
+                                let response = ui.add_enabled(self.steps.enabled(call), button);
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::labeled(
+                                        egui::Role::Button,
+                                        self.steps.enabled(call),
+                                        format!("{side} {}", call.label()),
+                                    )
+                                });
+                                if response.clicked() {
+                                    let outcome = self.steps.call(call, self.data.as_bytes());
+                                    self.results.insert(call, outcome);
+                                }
+                                let (python, rust) = call.code();
+                                let code = if self.python { python } else { rust };
+                                ui.label(
+                                    RichText::new(code)
+                                        .monospace()
+                                        .small()
+                                        .color(palette.weak_text),
+                                );
+                            });
+                            if let Some(outcome) = self.results.get(&call) {
+                                let color = match outcome {
+                                    Outcome::Failed(_) => palette.alarm,
+                                    Outcome::Waiting => palette.caution,
+                                    _ => palette.ok,
+                                };
+                                ui.label(
+                                    RichText::new(format!("  → {}", outcome_text(outcome, lang)))
+                                        .color(color),
+                                );
+                            }
+                        }
+                    }
+                });
+            });
+        self.open = open;
+        self.steps.waiting().iter().any(Option::is_some)
+    }
+}
