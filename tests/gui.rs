@@ -399,21 +399,9 @@ fn the_info_panel_runs_the_so_reuseaddr_experiment_on_real_sockets() {
     harness.key_press(egui::Key::I);
     harness.run_steps(2);
     harness.get_by_label("Run the experiment").click_accesskit();
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        harness.step();
-        if harness
-            .query_by_label_contains("bind() succeeded")
-            .is_some()
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for the experiment"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_until(&mut harness, "the experiment", |h| {
+        h.query_by_label_contains("bind() succeeded").is_some()
+    });
     // Three of the four rebinds fail with the kernel's own words.
     let failed = harness
         .query_all_by_label_contains("Address already in use")
@@ -425,15 +413,9 @@ fn the_info_panel_runs_the_so_reuseaddr_experiment_on_real_sockets() {
 fn messages_show_byte_counts_partial_reads_and_the_peer_closing() {
     let mut harness = fixed_app(egui::vec2(1280.0, 900.0), false);
     harness.key_press(egui::Key::M);
-    let deadline = Instant::now() + DEADLINE;
-    while harness.query_by_label("client: send(data)").is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the Messages connection never came up"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    step_until(&mut harness, "the Messages connection", |h| {
+        h.query_by_label("client: send(data)").is_some()
+    });
     // 你好 is 6 bytes in UTF-8 and 4 in GBK.
     assert!(
         harness
@@ -458,16 +440,11 @@ fn messages_show_byte_counts_partial_reads_and_the_peer_closing() {
     );
     // recv(4) takes 4 of the 6 bytes: half a character shows as U+FFFD.
     let recv_until = |harness: &mut Harness<'static, SockscopeApp>, text: &str| {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            harness.get_by_label("server: recv(bufsize)").click();
-            harness.run_steps(2);
-            if harness.query_by_label_contains(text).is_some() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "never saw {text}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        step_until(harness, text, |h| {
+            h.get_by_label("server: recv(bufsize)").click();
+            h.run_steps(2);
+            h.query_by_label_contains(text).is_some()
+        });
     };
     recv_until(&mut harness, "recv(4) returned 4 bytes: e4 bd a0 e5");
     recv_until(&mut harness, "recv(4) returned 2 bytes: a5 bd");
@@ -515,12 +492,7 @@ fn step_mode_walks_the_lessons_calls_and_shows_close_wait() {
     harness.run_steps(2);
     harness.get_by_label("client connect()").click_accesskit();
     let wait_for = |harness: &mut Harness<'static, SockscopeApp>, text: &str| {
-        let deadline = Instant::now() + DEADLINE;
-        while harness.query_by_label_contains(text).is_none() {
-            assert!(Instant::now() < deadline, "never saw {text}");
-            harness.step();
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        step_until(harness, text, |h| h.query_by_label_contains(text).is_some());
     };
     wait_for(&mut harness, "accepted a connection from 127.0.0.1:");
     assert_eq!(

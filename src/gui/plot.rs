@@ -263,24 +263,24 @@ pub fn show(
             let width = palette.line_width;
             if let Some(info) = info {
                 // The effective sizes: what the kernel stores after doubling.
-                plot_ui.hline(
-                    HLine::new(
-                        format!("SO_SNDBUF {}", format_bytes(info.sndbuf.effective)),
-                        info.sndbuf.effective as f64,
-                    )
-                    .color(palette.unsent.gamma_multiply(0.7))
-                    .style(LineStyle::dashed_loose())
-                    .width(1.0),
-                );
-                plot_ui.hline(
-                    HLine::new(
-                        format!("SO_RCVBUF {}", format_bytes(info.rcvbuf.effective)),
-                        info.rcvbuf.effective as f64,
-                    )
-                    .color(palette.received.gamma_multiply(0.7))
-                    .style(LineStyle::dashed_dense())
-                    .width(1.0),
-                );
+                for (setting, color, style) in [
+                    (&info.sndbuf, palette.unsent, LineStyle::dashed_loose()),
+                    (&info.rcvbuf, palette.received, LineStyle::dashed_dense()),
+                ] {
+                    plot_ui.hline(
+                        HLine::new(
+                            format!(
+                                "{} {}",
+                                setting.kind.option(),
+                                format_bytes(setting.effective)
+                            ),
+                            setting.effective as f64,
+                        )
+                        .color(color.gamma_multiply(0.7))
+                        .style(style)
+                        .width(1.0),
+                    );
+                }
             }
             type Pick = fn(&crate::lab::SampleSpan) -> (u32, u32);
             let series: [(&str, Color32, Pick); 3] = [
