@@ -13,6 +13,7 @@ pub mod reuseaddr;
 pub mod sample;
 pub mod sampler;
 pub mod scenario;
+pub mod server;
 mod session;
 mod shared;
 pub mod timeline;

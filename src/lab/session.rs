@@ -102,9 +102,15 @@ pub enum LabError {
     SampleRate(u32),
     #[error("a send() or recv() size is 1 byte to 1G, not {0}")]
     ChunkTooLarge(Size),
+    #[error("the server takes 1 to {max} clients; it already has {max}", max = super::server::MAX_CLIENTS)]
+    ServerFull,
+    #[error("the server's accept() did not return the new client within {0:?}")]
+    AcceptTimeout(Duration),
+    #[error("the server's accept() thread has ended: {0}")]
+    AcceptEnded(String),
 }
 
-fn step(step: &'static str) -> impl FnOnce(io::Error) -> LabError {
+pub(crate) fn step(step: &'static str) -> impl FnOnce(io::Error) -> LabError {
     move |source| LabError::Socket { step, source }
 }
 
@@ -245,7 +251,7 @@ struct Threads {
 }
 
 /// The kernel takes an int; anything larger is clamped by it anyway.
-fn as_sockopt(size: Size) -> usize {
+pub(crate) fn as_sockopt(size: Size) -> usize {
     size.bytes().min(i32::MAX as u64) as usize
 }
 
@@ -254,6 +260,17 @@ fn as_sockopt(size: Size) -> usize {
 /// machine's memory.
 pub const MAX_CHUNK: u64 = 1 << 30;
 
+/// The sample rate and both call sizes are in range; returns the sizes.
+pub(crate) fn check_config(config: &LabConfig) -> Result<(usize, usize), LabError> {
+    if !(1..=MAX_SAMPLE_HZ).contains(&config.sample_hz) {
+        return Err(LabError::SampleRate(config.sample_hz));
+    }
+    Ok((
+        check_chunk(config.write_chunk)?,
+        check_chunk(config.read_chunk)?,
+    ))
+}
+
 fn check_chunk(size: Size) -> Result<usize, LabError> {
     if size.bytes() == 0 || size.bytes() > MAX_CHUNK {
         return Err(LabError::ChunkTooLarge(size));
@@ -261,8 +278,6 @@ fn check_chunk(size: Size) -> Result<usize, LabError> {
     Ok(size.bytes() as usize)
 }
 
-/// The listening socket, the client socket and the accepted socket, with
-/// the requested buffers set before listen()/connect().
 /// A socket for `addr`'s family with the requested buffer sizes, set
 /// before listen()/connect() because the window scale is agreed then.
 fn sized_socket(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError> {
@@ -314,6 +329,8 @@ fn split(socket: Socket) -> Result<(TcpStream, TcpStream), LabError> {
     Ok((writer, stream))
 }
 
+/// The listening socket, the client socket and the accepted socket, with
+/// the requested buffers set before listen()/connect().
 fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> {
     let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
         .map_err(step("create the server socket"))?;
@@ -365,16 +382,25 @@ impl Session {
     /// Like `start`, calling `waker` whenever a batch of samples is sent,
     /// so a window can repaint as soon as there is something new to show.
     pub fn start_with_waker(config: LabConfig, waker: Option<Waker>) -> Result<Session, LabError> {
-        if !(1..=MAX_SAMPLE_HZ).contains(&config.sample_hz) {
-            return Err(LabError::SampleRate(config.sample_hz));
-        }
-        let write_chunk = check_chunk(config.write_chunk)?;
-        let read_chunk = check_chunk(config.read_chunk)?;
+        check_config(&config)?;
         let (writer, reader) = match config.endpoint {
             Endpoint::Loopback => connect_pair(&config)?,
             Endpoint::Listen(addr) => split(accept_one(&config, addr)?)?,
             Endpoint::Connect(addr) => split(connect_one(&config, addr)?)?,
         };
+        Session::start_on(config, writer, reader, waker)
+    }
+
+    /// Starts the threads on a connection that is already made: `writer`
+    /// is the client's socket, `reader` the one the server accepted (the
+    /// same socket twice for an outside peer). Both must be non-blocking.
+    pub(crate) fn start_on(
+        config: LabConfig,
+        writer: TcpStream,
+        reader: TcpStream,
+        waker: Option<Waker>,
+    ) -> Result<Session, LabError> {
+        let (write_chunk, read_chunk) = check_config(&config)?;
         let outside = config.endpoint.is_outside();
         let sndbuf = BufferSetting::read(
             BufferKind::Send,

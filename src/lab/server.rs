@@ -1,0 +1,321 @@
+//! The lesson's thread-per-client server, for real: one listening socket on
+//! loopback, one thread blocked in accept() in a loop, and for every client
+//! it accepts a server thread of its own that recv()s from that client.
+//!
+//! ```python
+//! while True:
+//!     service_client_socket, ip_port = tcp_server_socket.accept()
+//!     sub_thread = threading.Thread(target=handle_client_request, ...)
+//!     sub_thread.start()
+//! ```
+//!
+//! Each client is a [`Session`]: a writer thread on the client's socket, the
+//! server thread on the accepted socket (it verifies every byte), and a
+//! sampler watching both, so each connection has its own buffers, its own
+//! numbers and its own throttle.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::sampler::Waker;
+use super::session::{LabConfig, LabError, Session, SessionReport, as_sockopt, check_config, step};
+use super::units::Rate;
+use super::{Endpoint, Sample};
+
+/// The grid's size, and the listen() backlog.
+pub const MAX_CLIENTS: usize = 8;
+
+/// How long a connect() may wait for the accept() thread to hand over the
+/// accepted socket. On loopback it takes microseconds; this only stops a
+/// wedged accept() thread from hanging the caller.
+const ACCEPT_WAIT: Duration = Duration::from_secs(10);
+
+/// What the accept() thread hands over: a connection, or why it stopped.
+type Accepted = io::Result<(TcpStream, SocketAddr)>;
+
+/// One connected client and the server thread serving it.
+pub struct Client {
+    /// 1, 2, 3… in the order the server accepted them; never reused while
+    /// the server runs, so "client 3" keeps its name after client 2 leaves.
+    pub number: usize,
+    pub session: Session,
+    /// The newest sample, and the rates over the last half second.
+    latest: Option<Sample>,
+    recent: Vec<Sample>,
+}
+
+impl Client {
+    pub fn latest(&self) -> Option<&Sample> {
+        self.latest.as_ref()
+    }
+
+    /// Bytes per second written and read over the last half second.
+    pub fn rates(&self) -> (f64, f64) {
+        match (self.recent.first(), self.recent.last()) {
+            (Some(first), Some(last)) if last.t_ns > first.t_ns => {
+                let secs = (last.t_ns - first.t_ns) as f64 / 1e9;
+                (
+                    (last.written - first.written) as f64 / secs,
+                    (last.read - first.read) as f64 / secs,
+                )
+            }
+            _ => (0.0, 0.0),
+        }
+    }
+
+    /// Takes the samples that arrived since the last call; true if any did.
+    fn pump(&mut self) -> bool {
+        let mut any = false;
+        for batch in self.session.samples().try_iter() {
+            if let Some(last) = batch.samples.last() {
+                self.latest = Some(*last);
+                any = true;
+            }
+            self.recent.extend(batch.samples);
+        }
+        if let Some(last) = self.latest {
+            let from = last.t_ns.saturating_sub(500_000_000);
+            self.recent.retain(|s| s.t_ns >= from);
+        }
+        any
+    }
+}
+
+/// A client that left, and how its connection went.
+#[derive(Debug)]
+pub struct Departure {
+    pub number: usize,
+    pub report: SessionReport,
+}
+
+pub struct Server {
+    listener: Arc<Socket>,
+    addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    accepted: Receiver<Accepted>,
+    accept_thread: Option<JoinHandle<()>>,
+    clients: Vec<Client>,
+    config: LabConfig,
+    waker: Option<Waker>,
+    next_number: usize,
+}
+
+impl Server {
+    /// socket() → setsockopt(SO_REUSEADDR) → bind(127.0.0.1:0) →
+    /// listen(8), and the accept() loop on its own thread. Every client
+    /// gets `config`'s buffers, writer and reader settings.
+    pub fn start(config: LabConfig, waker: Option<Waker>) -> Result<Server, LabError> {
+        check_config(&config)?;
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+            .map_err(step("create the server socket"))?;
+        listener
+            .set_reuse_address(true)
+            .map_err(step("set SO_REUSEADDR"))?;
+        if let Some(size) = config.rcvbuf {
+            // Accepted sockets inherit it, and the window scale it implies
+            // goes out in each SYN-ACK.
+            listener
+                .set_recv_buffer_size(as_sockopt(size))
+                .map_err(step("set SO_RCVBUF"))?;
+        }
+        listener
+            .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+            .map_err(step("bind 127.0.0.1"))?;
+        listener
+            .listen(MAX_CLIENTS as i32)
+            .map_err(step("listen"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(step("read the server address"))?
+            .as_socket()
+            .ok_or_else(|| LabError::AcceptEnded("the server address is not IP".into()))?;
+        let listener = Arc::new(listener);
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (tx, accepted) = unbounded();
+        let accept_thread = std::thread::Builder::new()
+            .name("sockscope-accept".into())
+            .spawn({
+                let listener = Arc::clone(&listener);
+                let stopping = Arc::clone(&stopping);
+                move || accept_loop(&listener, &stopping, &tx)
+            })
+            .map_err(|e| LabError::Thread("accept", e))?;
+        Ok(Server {
+            listener,
+            addr,
+            stopping,
+            accepted,
+            accept_thread: Some(accept_thread),
+            clients: Vec::new(),
+            config: LabConfig {
+                endpoint: Endpoint::Loopback,
+                // Up to 8 writers and 8 server threads: let the scheduler
+                // spread them rather than pile them on two CPUs.
+                pin_workers: false,
+                ..config
+            },
+            waker,
+            next_number: 1,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    pub fn config(&self) -> &LabConfig {
+        &self.config
+    }
+
+    /// A new client connect()s; the accept() thread accepts it and the
+    /// connection gets its own server thread. Returns the client's number.
+    pub fn add_client(&mut self) -> Result<usize, LabError> {
+        if self.clients.len() >= MAX_CLIENTS {
+            return Err(LabError::ServerFull);
+        }
+        let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+            .map_err(step("create the client socket"))?;
+        if let Some(size) = self.config.sndbuf {
+            client
+                .set_send_buffer_size(as_sockopt(size))
+                .map_err(step("set SO_SNDBUF"))?;
+        }
+        client.connect(&self.addr.into()).map_err(step("connect"))?;
+        let local = client
+            .local_addr()
+            .map_err(step("read the client address"))?
+            .as_socket();
+        let accepted = self.take_accepted(local)?;
+        let writer: TcpStream = client.into();
+        writer
+            .set_nonblocking(true)
+            .map_err(step("make the client non-blocking"))?;
+        accepted
+            .set_nonblocking(true)
+            .map_err(step("make the server's socket non-blocking"))?;
+        let session = Session::start_on(self.config, writer, accepted, self.waker.clone())?;
+        let number = self.next_number;
+        self.next_number += 1;
+        self.clients.push(Client {
+            number,
+            session,
+            latest: None,
+            recent: Vec::new(),
+        });
+        Ok(number)
+    }
+
+    /// Waits for the accept() thread to hand over the connection whose peer
+    /// is `local`. Anything else that connected to the port is not one of
+    /// ours: it is closed.
+    fn take_accepted(&self, local: Option<SocketAddr>) -> Result<TcpStream, LabError> {
+        let deadline = Instant::now() + ACCEPT_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.accepted.recv_timeout(left) {
+                Ok(Ok((stream, peer))) if Some(peer) == local => return Ok(stream),
+                Ok(Ok(_stranger)) => continue,
+                Ok(Err(error)) => return Err(LabError::AcceptEnded(error.to_string())),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(LabError::AcceptTimeout(ACCEPT_WAIT));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(LabError::AcceptEnded("it stopped".into()));
+                }
+            }
+        }
+    }
+
+    /// The client closes its socket (the writer finishes); its server
+    /// thread reads what is left until recv() returns 0 and ends. Returns
+    /// how the connection went; None if there is no such client.
+    pub fn remove_client(&mut self, number: usize) -> Option<Departure> {
+        let index = self.clients.iter().position(|c| c.number == number)?;
+        let client = self.clients.remove(index);
+        Some(Departure {
+            number,
+            report: client.session.join(),
+        })
+    }
+
+    /// The newest client leaves (see `remove_client`).
+    pub fn remove_last(&mut self) -> Option<Departure> {
+        let number = self.clients.last()?.number;
+        self.remove_client(number)
+    }
+
+    /// Throttles one client's server thread.
+    pub fn set_read_rate(&mut self, number: usize, rate: Rate) {
+        if let Some(client) = self.clients.iter_mut().find(|c| c.number == number) {
+            client.session.set_read_rate(rate);
+        }
+    }
+
+    /// Takes every client's new samples; true if any arrived.
+    pub fn pump(&mut self) -> bool {
+        let mut any = false;
+        for client in &mut self.clients {
+            any |= client.pump();
+        }
+        any
+    }
+
+    /// Every client leaves, then the server stops accepting; returns how
+    /// each connection went, in client order.
+    pub fn shutdown(mut self) -> Vec<Departure> {
+        let numbers: Vec<usize> = self.clients.iter().map(|c| c.number).collect();
+        numbers
+            .into_iter()
+            .filter_map(|number| self.remove_client(number))
+            .collect()
+    }
+}
+
+/// The server's main loop: accept(), hand the connection over, repeat,
+/// until the server stops (shutdown() on the listening socket makes a
+/// blocked accept() return EINVAL on Linux).
+fn accept_loop(listener: &Socket, stopping: &AtomicBool, out: &Sender<Accepted>) {
+    loop {
+        match listener.accept() {
+            Ok((socket, peer)) => {
+                let Some(peer) = peer.as_socket() else {
+                    continue;
+                };
+                if out.send(Ok((socket.into(), peer))).is_err() {
+                    return;
+                }
+            }
+            Err(_) if stopping.load(Relaxed) => return,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                let _ = out.send(Err(error));
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Clients first (each Session aborts and joins its threads when
+        // dropped), then the accept() loop.
+        self.clients.clear();
+        self.stopping.store(true, Relaxed);
+        let _ = self.listener.shutdown(std::net::Shutdown::Both);
+        if let Some(thread) = self.accept_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
