@@ -13,7 +13,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use sockscope::gui::{self, GuiOptions, Lang};
+use sockscope::gui::{self, GuiOptions, Lang, Panel};
 use sockscope::lab::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
 use sockscope::lab::units::{self, ParseError};
 use sockscope::lab::{Endpoint, LabConfig, MAX_CHUNK, Preset, Rate, Size, scenario};
@@ -57,6 +57,29 @@ struct WindowArgs {
     /// Start in projector mode (large text, light high-contrast theme).
     #[arg(long)]
     projector: bool,
+    /// Open a window at start: server (thread per client, G), steps (T),
+    /// messages (M) or info (I).
+    #[arg(long, value_name = "WINDOW", value_parser = parse_panel)]
+    open: Option<Panel>,
+    /// Wait for one outside TCP client (nc, socat, the lesson's Python
+    /// client) on ADDR:PORT (or just PORT, on 127.0.0.1) and show that
+    /// connection: sockscope's one socket sends and receives.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint, conflicts_with = "connect")]
+    listen: Option<SocketAddr>,
+    /// Connect to an outside TCP server at ADDR:PORT (or PORT on 127.0.0.1)
+    /// and show that connection, as with --listen.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
+    connect: Option<SocketAddr>,
+}
+
+fn parse_panel(text: &str) -> Result<Panel, String> {
+    Panel::parse(text).ok_or_else(|| {
+        format!(
+            "'{}' is not a window; use {}",
+            text.escape_debug(),
+            Panel::NAMES
+        )
+    })
 }
 
 fn parse_preset(text: &str) -> Result<Preset, String> {
@@ -290,8 +313,19 @@ fn run_window(args: WindowArgs) -> ExitCode {
         export_dir: args.export_dir,
         projector: args.projector,
         persist: !scripted,
+        open: args.open,
+        endpoint: match (args.listen, args.connect) {
+            (Some(addr), _) => Endpoint::Listen(addr),
+            (None, Some(addr)) => Endpoint::Connect(addr),
+            (None, None) => Endpoint::Loopback,
+        },
         ..GuiOptions::default()
     };
+    if let Some(addr) = args.listen
+        && !addr.ip().is_loopback()
+    {
+        eprintln!("sockscope: warning: listening on {addr}, which other machines can reach.");
+    }
     match gui::run(options) {
         Ok(Some(path)) => {
             println!("screenshot saved to {}", path.display());

@@ -511,3 +511,134 @@ fn step_mode_walks_the_lessons_calls_and_shows_close_wait() {
     wait_for(&mut harness, "recv() returned 0 bytes");
     wait_for(&mut harness, "TCP state CLOSE_WAIT");
 }
+
+#[test]
+fn the_server_window_serves_up_to_eight_clients_each_throttled_on_its_own() {
+    let mut harness = fixed_app(egui::vec2(1280.0, 900.0), false);
+    harness.key_press(egui::Key::G);
+    step_until(&mut harness, "the first three clients", |h| {
+        h.query_by_label("Client 3").is_some() && h.query_by_label_contains("3 of 8").is_some()
+    });
+    // Client 3's server thread reads slower than its client writes.
+    step_until(&mut harness, "client 3 blocked", |h| {
+        h.query_by_label("send() blocked: buffers full").is_some()
+    });
+    for _ in 0..5 {
+        harness.get_by_label("+ client: connect()").click();
+        harness.run_steps(2);
+    }
+    step_until(&mut harness, "eight clients", |h| {
+        h.query_by_label("Client 8").is_some()
+            && h.query_by_label_contains("accept() returned client 8")
+                .is_some()
+    });
+    assert!(
+        harness
+            .get_by_label("+ client: connect()")
+            .accesskit_node()
+            .is_disabled(),
+        "a ninth client would not fit the grid"
+    );
+    // Pausing client 1's server thread blocks client 1 as well.
+    harness.get_all_by_label("pause").next().unwrap().click();
+    step_until(&mut harness, "client 1 blocked as well", |h| {
+        h.query_by_label("server thread paused").is_some()
+            || h.query_all_by_label("send() blocked: buffers full").count() >= 2
+    });
+    step_until(&mut harness, "two blocked clients", |h| {
+        h.query_all_by_label("send() blocked: buffers full").count() >= 2
+    });
+    // The newest client leaves: its server thread reads up to recv() == 0.
+    harness.get_by_label("− client: close()").click();
+    step_until(&mut harness, "client 8's server thread ending", |h| {
+        h.query_by_label_contains("client 8 closed; its server thread's recv() returned 0")
+            .is_some()
+    });
+    assert!(harness.query_by_label("Client 8").is_none());
+    harness.key_press(egui::Key::G);
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Client 1").is_none());
+}
+
+#[test]
+fn an_outside_client_on_listen_is_shown_and_its_close_reported() {
+    use std::io::{Read, Write};
+    use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+    // A port that was free a moment ago.
+    let addr: SocketAddr = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let options = GuiOptions {
+        preset: Some(Preset::Balanced),
+        lang: Some(Lang::En),
+        endpoint: sockscope::lab::Endpoint::Listen(addr),
+        ..GuiOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(move |cc| SockscopeApp::new(cc, &options));
+    step_until(&mut harness, "the wait for a client", |h| {
+        h.query_by_label_contains("waiting for one outside client")
+            .is_some()
+    });
+    // Restarting while waiting stops the first wait and binds again.
+    harness.key_press(egui::Key::R);
+    harness.run_steps(2);
+    step_until(&mut harness, "the second wait", |h| {
+        h.query_by_label_contains("waiting for one outside client")
+            .is_some()
+    });
+    // A client that connects while the first wait is being cancelled is
+    // dropped with that listener: connect again until one is taken.
+    let deadline = Instant::now() + DEADLINE;
+    let mut client = 'connected: loop {
+        assert!(Instant::now() < deadline, "no connection was taken");
+        let Ok(mut client) = TcpStream::connect(addr) else {
+            harness.step();
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        client.write_all(&[7u8; 10_000]).unwrap();
+        client.set_nonblocking(true).unwrap();
+        loop {
+            harness.step();
+            if harness
+                .state()
+                .timeline()
+                .last()
+                .is_some_and(|s| s.read >= 10_000)
+            {
+                client.set_nonblocking(false).unwrap();
+                break 'connected client;
+            }
+            let mut byte = [0u8; 1];
+            match client.peek(&mut byte) {
+                Ok(0) => break,
+                Err(e) if e.kind() != std::io::ErrorKind::WouldBlock => break,
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "the connection was not shown");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // Captions for an outside peer: either all is well, or sockscope's
+    // send() waits for this client, which reads nothing yet.
+    step_until(&mut harness, "the outside caption", |h| {
+        h.query_by_label_contains("One socket to an outside peer")
+            .is_some()
+            || h.query_by_label_contains("the peer is not reading")
+                .is_some()
+    });
+    assert!(harness.query_by_label_contains("Could not start").is_none());
+    // sockscope sends too (writer settings): the client receives.
+    let mut got = [0u8; 1024];
+    let n = client.read(&mut got).unwrap();
+    assert!(n > 0);
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    step_until(&mut harness, "the peer-closed caption", |h| {
+        h.query_by_label_contains("The peer closed its side")
+            .is_some()
+    });
+}

@@ -14,15 +14,18 @@ use super::i18n::{Lang, S};
 use super::live::{LiveLab, ScenarioNote, Source, repaint_waker};
 use super::messages::{MessagesAction, MessagesWindow};
 use super::plot::{self, PlotSettings, PlotView};
+use super::server::ServerWindow;
 use super::steps::StepsWindow;
 use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
 use super::view::{self, Now, VesselMotion};
-use super::{GuiOptions, info_panel};
+use super::{GuiOptions, Panel, info_panel};
 use crate::export::png::{unused_path, utc_stamp, write_png};
 use crate::export::{AtomicFile, csv::SampleCsv};
 use crate::lab::units::format_bytes;
-use crate::lab::{EventKind, LabConfig, Preset, Rate, Sample, SessionInfo, Size, Timeline};
+use crate::lab::{
+    Endpoint, EventKind, LabConfig, Preset, Rate, Sample, SessionInfo, Size, Timeline,
+};
 
 const SETTINGS_KEY: &str = "sockscope-settings";
 
@@ -185,6 +188,7 @@ pub struct SockscopeApp {
     messages: MessagesWindow,
     /// The lesson's call sequences, one real call per button.
     steps: StepsWindow,
+    server: ServerWindow,
     applied_projector: Option<bool>,
     /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
@@ -215,7 +219,10 @@ impl SockscopeApp {
         if let Some(lang) = options.lang {
             settings.lang = lang;
         }
-        let config = settings.lab.to_config();
+        let config = LabConfig {
+            endpoint: options.endpoint,
+            ..settings.lab.to_config()
+        };
         settings.lab = StoredConfig::from(&config);
         install_fonts(&cc.egui_ctx);
         let gpu = cc.wgpu_render_state.as_ref().is_some_and(vessel::install);
@@ -239,7 +246,7 @@ impl SockscopeApp {
                 outcome: Arc::clone(&options.outcome),
             }
         });
-        SockscopeApp {
+        let mut app = SockscopeApp {
             source,
             edits: Edits {
                 pending: PendingBuffers {
@@ -267,10 +274,19 @@ impl SockscopeApp {
             reuse: info_panel::ReuseState::NotRun,
             messages: MessagesWindow::default(),
             steps: StepsWindow::default(),
+            server: ServerWindow::default(),
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
+        };
+        match options.open {
+            Some(Panel::Server) => app.server.open = true,
+            Some(Panel::Steps) => app.steps.open = true,
+            Some(Panel::Messages) => app.messages.open = true,
+            Some(Panel::Info) => app.show_info = true,
+            None => {}
         }
+        app
     }
 
     pub fn settings(&self) -> &Settings {
@@ -423,6 +439,15 @@ impl SockscopeApp {
     }
 
     /// Opens the Messages window's connection on a background thread.
+    /// Opens the server window (starting its server) or closes it
+    /// (stopping the server and every client).
+    fn toggle_server(&mut self) {
+        if self.server.open {
+            self.server.stop();
+        }
+        self.server.open = !self.server.open;
+    }
+
     fn connect_messages(&mut self, ctx: &egui::Context) {
         let tx = self.delivery_tx.clone();
         let repaint = ctx.clone();
@@ -522,6 +547,9 @@ impl SockscopeApp {
         }
         if pressed(Key::M) {
             self.messages.open = !self.messages.open;
+        }
+        if pressed(Key::G) {
+            self.toggle_server();
         }
         if pressed(Key::C) {
             self.settings.show_controls = !self.settings.show_controls;
@@ -755,7 +783,19 @@ impl SockscopeApp {
             if let Source::Live(lab) = &self.source
                 && lab.is_connecting()
             {
-                ui.label(RichText::new(S::Connecting.text(lang)).color(palette.weak_text));
+                let text = match lab.endpoint() {
+                    Endpoint::Loopback => S::Connecting.text(lang).to_string(),
+                    Endpoint::Listen(addr) => {
+                        S::WaitingForPeer.fill(lang, &[&addr, &addr.ip(), &addr.port()])
+                    }
+                    Endpoint::Connect(addr) => S::ConnectingTo.fill(lang, &[&addr]),
+                };
+                let color = if lab.endpoint().is_outside() {
+                    palette.caution
+                } else {
+                    palette.weak_text
+                };
+                ui.label(RichText::new(text).color(color).strong());
             }
             let t = self.timeline().last().map_or(0.0, Sample::t_secs);
             ui.label(RichText::new(format!("{t:.1} s")).monospace());
@@ -792,6 +832,14 @@ impl SockscopeApp {
                 .on_hover_text(S::StepsHover.text(lang));
             ui.toggle_value(&mut self.messages.open, S::Messages.text(lang))
                 .on_hover_text(S::MessagesHover.text(lang));
+            let mut server = self.server.open;
+            if ui
+                .toggle_value(&mut server, S::Server.text(lang))
+                .on_hover_text(S::ServerHover.text(lang))
+                .changed()
+            {
+                self.toggle_server();
+            }
             if ui
                 .button(S::Language.text(lang))
                 .on_hover_text(S::LanguageHover.text(lang))
@@ -1250,6 +1298,9 @@ impl eframe::App for SockscopeApp {
         if self.steps.open && self.steps.show(&ctx, &palette, lang) {
             // A call is waiting: retry it soon, as a blocking call would.
             ctx.request_repaint_after(Duration::from_millis(30));
+        }
+        if self.server.open {
+            animating |= self.server.show(&ctx, &palette, &mut self.slots, lang);
         }
         self.request_pending_png(&ctx);
         for action in actions {

@@ -5,12 +5,16 @@
 //! never waits for a socket or a worker.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
 use crate::lab::sampler::Waker;
 use crate::lab::scenario::{Change, Scenario, StepClock};
-use crate::lab::{LabConfig, LabError, Rate, Sample, Session, SessionInfo, Size, Timeline};
+use crate::lab::{
+    Endpoint, LabConfig, LabError, Rate, Sample, Session, SessionInfo, Size, Timeline,
+};
 
 /// Where the window's numbers come from.
 pub enum Source {
@@ -34,6 +38,12 @@ impl Source {
 
 pub struct LiveLab {
     config: LabConfig,
+    /// Where every start connects: loopback, or an outside peer given on
+    /// the command line. Presets and restarts keep it.
+    endpoint: Endpoint,
+    /// The thread connecting the newest start, and the flag that stops its
+    /// wait for an outside client.
+    connecting: Option<(JoinHandle<()>, Arc<AtomicBool>)>,
     session: Option<Session>,
     /// A session being connected, and the config it was started with.
     starting: Option<(Receiver<Result<Session, LabError>>, LabConfig)>,
@@ -68,6 +78,8 @@ impl LiveLab {
     pub fn new(config: LabConfig, waker: Option<Waker>) -> Self {
         LiveLab {
             config,
+            endpoint: config.endpoint,
+            connecting: None,
             session: None,
             starting: None,
             info: None,
@@ -87,30 +99,59 @@ impl LiveLab {
         self.scenario = None;
         self.scenario_note = None;
         self.retire();
+        let config = LabConfig {
+            endpoint: self.endpoint,
+            ..config
+        };
         self.config = config;
         self.timeline = Timeline::new();
         self.info = None;
         self.error = None;
+        // A start still waiting for an outside client stops waiting; the
+        // new one waits for it to close its listener before binding.
+        let previous = self.connecting.take().map(|(thread, cancel)| {
+            cancel.store(true, Relaxed);
+            thread
+        });
+        let cancel = Arc::new(AtomicBool::new(false));
         let (tx, rx) = bounded(1);
         let waker = self.waker.clone();
         let spawned = std::thread::Builder::new()
             .name("sockscope-connect".into())
-            .spawn(move || {
-                // If the window moved on to another start, the session is
-                // dropped here, which stops it.
-                let _ = tx.send(Session::start_with_waker(config, waker.clone()));
-                if let Some(wake) = waker {
-                    wake();
+            .spawn({
+                let cancel = Arc::clone(&cancel);
+                move || {
+                    if let Some(previous) = previous {
+                        let _ = previous.join();
+                    }
+                    // If the window moved on to another start, the session
+                    // is dropped here, which stops it.
+                    let started = Session::start_cancellable(config, waker.clone(), Some(&cancel));
+                    if matches!(started, Err(LabError::Cancelled)) {
+                        return;
+                    }
+                    let _ = tx.send(started);
+                    if let Some(wake) = waker {
+                        wake();
+                    }
                 }
             });
         match spawned {
-            Ok(_) => self.starting = Some((rx, config)),
+            Ok(thread) => {
+                self.starting = Some((rx, config));
+                self.connecting = Some((thread, cancel));
+            }
             Err(error) => {
                 self.error = Some(format!(
                     "Could not start the connection: no thread ({error})."
                 ));
             }
         }
+    }
+
+    /// Where every start connects.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
     }
 
     /// Starts a new connection from the scenario's settings and plays its
@@ -327,6 +368,10 @@ impl Drop for LiveLab {
     /// The window is closing: stop the workers and wait for them, so no
     /// thread outlives the app. They end within a pacing tick.
     fn drop(&mut self) {
+        // A wait for an outside client ends within 100 ms on its own.
+        if let Some((_, cancel)) = &self.connecting {
+            cancel.store(true, Relaxed);
+        }
         if let Some(session) = self.session.take() {
             session.abort();
             drop(session.join());

@@ -10,6 +10,7 @@ mod info_panel;
 pub mod live;
 pub mod messages;
 pub mod plot;
+pub mod server;
 pub mod steps;
 pub mod synthetic;
 pub mod theme;
@@ -23,7 +24,30 @@ use std::time::Duration;
 pub use app::{CaptureOutcome, Settings, SockscopeApp};
 pub use i18n::Lang;
 
-use crate::lab::{Preset, SessionInfo, Timeline};
+use crate::lab::{Endpoint, Preset, SessionInfo, Timeline};
+
+/// The windows `--open` can show at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Server,
+    Steps,
+    Messages,
+    Info,
+}
+
+impl Panel {
+    pub const NAMES: &str = "server, steps, messages or info";
+
+    pub fn parse(text: &str) -> Option<Panel> {
+        match text.trim() {
+            "server" => Some(Panel::Server),
+            "steps" => Some(Panel::Steps),
+            "messages" => Some(Panel::Messages),
+            "info" => Some(Panel::Info),
+            _ => None,
+        }
+    }
+}
 
 /// Chosen on the command line.
 #[derive(Clone, Default)]
@@ -37,6 +61,10 @@ pub struct GuiOptions {
     pub quit_after: Option<Duration>,
     pub export_dir: Option<PathBuf>,
     pub projector: bool,
+    /// Loopback, or an outside peer (--listen / --connect).
+    pub endpoint: Endpoint,
+    /// A window to open at start (--open).
+    pub open: Option<Panel>,
     /// Read and write the settings file.
     pub persist: bool,
     /// Show this timeline instead of starting a session (tests, benchmarks).

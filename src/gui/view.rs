@@ -110,6 +110,9 @@ struct VesselLevels {
 /// receiver already holds are not yet ACKed; so "blocked" alone never
 /// claims the window is 0.
 pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
+    if now.info.is_some_and(|i| i.outside) {
+        return outside_caption(now, lang);
+    }
     let s = &now.sample;
     let reader_paused = s.reader_paused();
     match (s.writer_state, s.reader_state) {
@@ -178,6 +181,47 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
     (S::CapNormal.text(lang).into(), Severity::Ok)
 }
 
+/// The caption with an outside peer: the send side and the receive side
+/// are two separate streams, so a full receive buffer here has nothing to
+/// do with a closed window there.
+fn outside_caption(now: &Now, lang: Lang) -> (String, Severity) {
+    let s = &now.sample;
+    match (s.writer_state, s.reader_state) {
+        (_, ReaderState::PeerClosed) => {
+            return (S::CapOutPeerClosed.text(lang).into(), Severity::Info);
+        }
+        (_, ReaderState::PeerReset) | (WriterState::PeerGone, _) => {
+            return (S::CapReset.text(lang).into(), Severity::Alarm);
+        }
+        _ => {}
+    }
+    if s.writer_blocked() {
+        let timer = now
+            .stalled_for_secs()
+            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
+            .unwrap_or_default();
+        let zero = if s.zero_window {
+            S::CapOutZeroWindowTail.text(lang)
+        } else {
+            ""
+        };
+        return (
+            S::CapOutBlocked.fill(lang, &[&timer, &zero]),
+            Severity::Alarm,
+        );
+    }
+    if s.zero_window {
+        return (S::CapOutZeroWindow.text(lang).into(), Severity::Caution);
+    }
+    if s.reader_paused() {
+        return (S::CapOutReaderPaused.text(lang).into(), Severity::Caution);
+    }
+    if s.writer_state == WriterState::Paused {
+        return (S::CapOutWriterPaused.text(lang).into(), Severity::Info);
+    }
+    (S::CapOutNormal.text(lang).into(), Severity::Ok)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Ok,
@@ -227,6 +271,7 @@ pub fn pipeline(
     let (rect, _) = ui.allocate_exact_size(vec2(width, height), egui::Sense::hover());
     let painter = ui.painter_at(rect);
     let s = &now.sample;
+    let outside = now.info.is_some_and(|i| i.outside);
     let scale = palette.scale;
     let big = FontId::proportional(22.0 * scale);
     let medium = FontId::proportional(15.0 * scale);
@@ -309,7 +354,11 @@ pub fn pipeline(
     app_box(
         &painter,
         writer_rect,
-        S::WriterApp.text(lang),
+        if outside {
+            S::OutsideWriterApp.text(lang)
+        } else {
+            S::WriterApp.text(lang)
+        },
         &writer_state,
         &S::WriterDetail.fill(
             lang,
@@ -321,7 +370,11 @@ pub fn pipeline(
     app_box(
         &painter,
         reader_rect,
-        S::ReaderApp.text(lang),
+        if outside {
+            S::OutsideReaderApp.text(lang)
+        } else {
+            S::ReaderApp.text(lang)
+        },
         &reader_state,
         &setting_text(now.config.read_rate, lang),
         reader_color,
@@ -446,10 +499,22 @@ pub fn pipeline(
         palette,
     );
     // The link between them: loopback, and the receiver's advertised window.
+    // With an outside peer the bytes sent go to the peer, and the bytes
+    // received come from it: two links through a peer box.
     let mid_y = (vessel_top + vessel_bottom) / 2.0;
     let link_left = pos2(send_rect.right() - 4.0, mid_y);
     let link_right = pos2(recv_rect.left() + 4.0, mid_y);
     let link_x = (link_left.x + link_right.x) / 2.0;
+    let peer_rect = Rect::from_center_size(
+        pos2(link_x, mid_y),
+        vec2((link_right.x - link_left.x) * 0.5, 56.0 * scale),
+    );
+    let (gate_left, gate_right) = if outside {
+        (link_left, peer_rect.left_center())
+    } else {
+        (link_left, link_right)
+    };
+    let gate_x = (gate_left.x + gate_right.x) / 2.0;
     let (link_color, link_text) = if s.zero_window {
         (palette.alarm, S::WindowZero.text(lang).to_string())
     } else {
@@ -463,19 +528,19 @@ pub fn pipeline(
         // A closed gate: the pipe is cut in the middle.
         let gap = 10.0 * scale;
         painter.line_segment(
-            [link_left, pos2(link_x - gap, mid_y)],
+            [gate_left, pos2(gate_x - gap, mid_y)],
             Stroke::new(thickness, link_color),
         );
         painter.line_segment(
-            [pos2(link_x + gap, mid_y), link_right],
+            [pos2(gate_x + gap, mid_y), gate_right],
             Stroke::new(thickness, link_color),
         );
         let bar = 22.0 * scale;
         for dx in [-gap / 2.0, gap / 2.0] {
             painter.line_segment(
                 [
-                    pos2(link_x + dx, mid_y - bar),
-                    pos2(link_x + dx, mid_y + bar),
+                    pos2(gate_x + dx, mid_y - bar),
+                    pos2(gate_x + dx, mid_y + bar),
                 ],
                 Stroke::new(4.0 * scale, link_color),
             );
@@ -483,31 +548,68 @@ pub fn pipeline(
     } else {
         arrow(
             &painter,
-            link_left,
-            link_right,
+            gate_left,
+            gate_right,
             link_color.gamma_multiply(0.8),
             palette,
         );
         painter.line_segment(
-            [link_left, link_right],
+            [gate_left, gate_right],
             Stroke::new(thickness, link_color.gamma_multiply(0.8)),
         );
     }
-    painter.text(
-        pos2(link_x, mid_y - 26.0 * scale),
-        Align2::CENTER_BOTTOM,
-        S::Loopback.text(lang),
-        small.clone(),
-        palette.weak_text,
-    );
-    let link_galley = painter.layout(
-        link_text,
-        medium.clone(),
-        link_color,
-        link_right.x - link_left.x,
-    );
+    if outside {
+        arrow(
+            &painter,
+            peer_rect.right_center(),
+            link_right,
+            palette.received,
+            palette,
+        );
+        painter.rect(
+            peer_rect,
+            egui::CornerRadius::same(8),
+            palette.glass,
+            Stroke::new(2.0 * scale, palette.edge),
+            egui::StrokeKind::Inside,
+        );
+        let peer = now
+            .info
+            .map_or_else(String::new, |i| i.reader_addr.to_string());
+        let peer_galley = painter.layout(
+            S::OutsidePeer.fill(lang, &[&peer]),
+            small.clone(),
+            palette.text,
+            peer_rect.width() - 8.0,
+        );
+        painter.galley(
+            peer_rect.center() - peer_galley.size() / 2.0,
+            peer_galley,
+            palette.text,
+        );
+    } else {
+        painter.text(
+            pos2(link_x, mid_y - 26.0 * scale),
+            Align2::CENTER_BOTTOM,
+            S::Loopback.text(lang),
+            small.clone(),
+            palette.weak_text,
+        );
+    }
+    let link_width = if outside {
+        (gate_right.x - gate_left.x) * 2.0
+    } else {
+        link_right.x - link_left.x
+    };
+    let link_galley = painter.layout(link_text, medium.clone(), link_color, link_width);
+    let link_top = if outside {
+        peer_rect.bottom() + 4.0
+    } else {
+        mid_y + 26.0 * scale
+    };
+    let link_height = link_galley.size().y;
     painter.galley(
-        pos2(link_x - link_galley.size().x / 2.0, mid_y + 26.0 * scale),
+        pos2(gate_x - link_galley.size().x / 2.0, link_top),
         link_galley,
         link_color,
     );
@@ -519,7 +621,7 @@ pub fn pipeline(
             link_right.x - link_left.x,
         );
         painter.galley(
-            pos2(link_x - probes.size().x / 2.0, mid_y + 50.0 * scale),
+            pos2(gate_x - probes.size().x / 2.0, link_top + link_height + 4.0),
             probes,
             palette.weak_text,
         );
@@ -580,11 +682,14 @@ fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32, palette:
     let stroke = Stroke::new(palette.line_width + 1.5, color);
     painter.line_segment([from, to], stroke);
     let head = 9.0 * palette.scale;
+    // The head points along the arrow, whichever way it goes.
+    let along = (to - from).normalized();
+    let across = along.rot90();
     painter.add(egui::Shape::convex_polygon(
         vec![
             to,
-            to + vec2(-head, -head * 0.6),
-            to + vec2(-head, head * 0.6),
+            to - along * head - across * head * 0.6,
+            to - along * head + across * head * 0.6,
         ],
         color,
         Stroke::NONE,

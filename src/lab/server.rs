@@ -46,7 +46,7 @@ pub struct Client {
     /// the server runs, so "client 3" keeps its name after client 2 leaves.
     pub number: usize,
     pub session: Session,
-    /// The newest sample, and the rates over the last half second.
+    /// The newest sample, and the last half second of samples.
     latest: Option<Sample>,
     recent: Vec<Sample>,
 }
@@ -67,6 +67,15 @@ impl Client {
                 )
             }
             _ => (0.0, 0.0),
+        }
+    }
+
+    /// The client closes its socket; its server thread reads the rest until
+    /// recv() returns 0 and ends. Blocks until all three threads have ended.
+    pub fn leave(self) -> Departure {
+        Departure {
+            number: self.number,
+            report: self.session.join(),
         }
     }
 
@@ -242,12 +251,14 @@ impl Server {
     /// thread reads what is left until recv() returns 0 and ends. Returns
     /// how the connection went; None if there is no such client.
     pub fn remove_client(&mut self, number: usize) -> Option<Departure> {
+        self.take_client(number).map(Client::leave)
+    }
+
+    /// Takes a client off the server without waiting for it to end, so a
+    /// window can `leave()` it on another thread.
+    pub fn take_client(&mut self, number: usize) -> Option<Client> {
         let index = self.clients.iter().position(|c| c.number == number)?;
-        let client = self.clients.remove(index);
-        Some(Departure {
-            number,
-            report: client.session.join(),
-        })
+        Some(self.clients.remove(index))
     }
 
     /// The newest client leaves (see `remove_client`).

@@ -5,7 +5,7 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -102,6 +102,8 @@ pub enum LabError {
     SampleRate(u32),
     #[error("a send() or recv() size is 1 byte to 1G, not {0}")]
     ChunkTooLarge(Size),
+    #[error("the wait for a client was cancelled")]
+    Cancelled,
     #[error("the server takes 1 to {max} clients; it already has {max}", max = super::server::MAX_CLIENTS)]
     ServerFull,
     #[error("the server's accept() did not return the new client within {0:?}")]
@@ -296,17 +298,50 @@ fn sized_socket(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError
     Ok(socket)
 }
 
-/// Waits for one outside client. The accepted socket inherits both sizes
-/// from the listener.
-fn accept_one(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError> {
+/// How often a waiting accept() looks at its cancel flag.
+const ACCEPT_POLL: Duration = Duration::from_millis(100);
+
+/// Waits for one outside client, until `cancel` is set. The accepted
+/// socket inherits both sizes from the listener.
+fn accept_one(
+    config: &LabConfig,
+    addr: SocketAddr,
+    cancel: Option<&AtomicBool>,
+) -> Result<Socket, LabError> {
     let listener = sized_socket(config, addr)?;
     listener
         .set_reuse_address(true)
         .map_err(step("set SO_REUSEADDR"))?;
     listener.bind(&addr.into()).map_err(step("bind"))?;
     listener.listen(1).map_err(step("listen"))?;
-    let (accepted, _) = listener.accept().map_err(step("accept"))?;
-    Ok(accepted)
+    // On Linux SO_RCVTIMEO bounds accept() too: it returns EAGAIN after
+    // the timeout, and the loop looks at the cancel flag.
+    if cancel.is_some() {
+        listener
+            .set_read_timeout(Some(ACCEPT_POLL))
+            .map_err(step("set SO_RCVTIMEO"))?;
+    }
+    loop {
+        match listener.accept() {
+            // A client that came as the wait was cancelled is dropped
+            // with the listener.
+            Ok(_) if cancel.is_some_and(|c| c.load(Relaxed)) => return Err(LabError::Cancelled),
+            Ok((accepted, _)) => return Ok(accepted),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                if cancel.is_some_and(|c| c.load(Relaxed)) {
+                    return Err(LabError::Cancelled);
+                }
+            }
+            Err(error) => return Err(step("accept")(error)),
+        }
+    }
 }
 
 /// Connects to an outside server.
@@ -382,10 +417,20 @@ impl Session {
     /// Like `start`, calling `waker` whenever a batch of samples is sent,
     /// so a window can repaint as soon as there is something new to show.
     pub fn start_with_waker(config: LabConfig, waker: Option<Waker>) -> Result<Session, LabError> {
+        Session::start_cancellable(config, waker, None)
+    }
+
+    /// Like `start_with_waker`; with `Endpoint::Listen`, setting `cancel`
+    /// stops the wait for a client (within 100 ms) and closes the listener.
+    pub fn start_cancellable(
+        config: LabConfig,
+        waker: Option<Waker>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Session, LabError> {
         check_config(&config)?;
         let (writer, reader) = match config.endpoint {
             Endpoint::Loopback => connect_pair(&config)?,
-            Endpoint::Listen(addr) => split(accept_one(&config, addr)?)?,
+            Endpoint::Listen(addr) => split(accept_one(&config, addr, cancel)?)?,
             Endpoint::Connect(addr) => split(connect_one(&config, addr)?)?,
         };
         Session::start_on(config, writer, reader, waker)
