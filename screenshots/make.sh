@@ -17,3 +17,24 @@ shot 1280x800 paused-reader --preset paused-reader --quit-after 4
 shot 1280x800 balanced --preset balanced --quit-after 4
 shot 1024x768 projector-1024x768 --preset paused-reader --projector --quit-after 4
 shot 1280x800 slow-reader-zh --preset slow-reader --lang zh --quit-after 8
+shot 1280x800 server-grid --open server --quit-after 5
+# An outside client: the lesson's kind of Python client sending GBK text.
+python3 - <<'PY' &
+import socket, time
+s = socket.socket()
+for _ in range(100):
+    try:
+        s.connect(("127.0.0.1", 9100))
+        break
+    except OSError:
+        time.sleep(0.1)
+end = time.time() + 8
+try:
+    while time.time() < end:
+        s.send("你好, server! ".encode("gbk") * 200)
+        time.sleep(0.05)
+except OSError:
+    pass  # sockscope quit after its screenshot
+PY
+shot 1280x800 listen-outside-client --listen 9100 --quit-after 5
+wait

@@ -321,7 +321,7 @@ impl ServerWindow {
         let log_height = 70.0;
         let grid_height = ui.available_height() - log_height - 2.0 * spacing.y - 8.0;
         let rows = count.div_ceil(columns).max(1);
-        let cell_height = ((grid_height / rows as f32) - 6.0 - spacing.y).max(200.0);
+        let cell_height = ((grid_height / rows as f32) - 12.0 - 2.0 * spacing.y).max(200.0);
         egui::ScrollArea::vertical()
             .max_height(grid_height)
             .auto_shrink([false, true])
