@@ -20,7 +20,7 @@ use sockscope::lab::{Endpoint, LabConfig, MAX_CHUNK, Preset, Rate, Size, scenari
 use sockscope::record::{RecordOptions, exit, record};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
-output path); 3 the reader found a lost or changed byte; 130 stopped by Ctrl-C or SIGTERM (outputs hold the part that ran; a second Ctrl-C quits at once).";
+output path); 3 the reader found a lost or changed byte; 130 stopped by Ctrl-C or SIGTERM (outputs hold the part that ran; a second Ctrl-C quits at once); 101 an internal error (a bug: please report it).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -261,7 +261,34 @@ fn usage_error(err: &clap::Error) -> String {
     format!("sockscope: {first}; see 'sockscope record --help'.")
 }
 
+/// A panic is a bug: it reaches the user as one sentence, not a Rust
+/// backtrace. A worker thread's panic ends its session, which reports it
+/// (and `record` exits 1); a panic on the main thread exits 101.
+fn install_panic_hook() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return; // a developer asked for the details
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("unnamed");
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "sockscope: internal error in the {name} thread: {message}{place}; please report it."
+        );
+    }));
+}
+
 fn main() -> ExitCode {
+    install_panic_hook();
     // The matches are kept to tell a flag given from its default: a
     // scenario's settings give way only to flags on the command line.
     let parsed = Cli::command()

@@ -243,25 +243,28 @@ pub fn record(
                 }
             }
         }
-        // With an outside peer, say at once when it closes or resets.
-        if config.endpoint.is_outside() {
-            let events = timeline.events();
-            for event in events.iter().skip(events_shown) {
-                if matches!(
-                    event.kind,
-                    EventKind::PeerClosed | EventKind::PeerReset | EventKind::WriterPeerGone
-                ) {
-                    let _ = writeln!(
-                        stdout,
-                        "{}peer at {:.3} s: {}",
-                        if options.progress { "\r\x1b[K" } else { "" },
-                        event.t_ns as f64 / 1e9,
-                        event.kind.describe()
-                    );
+        // Say at once when a worker fails, and (with an outside peer) when
+        // the peer closes or resets.
+        let events = timeline.events();
+        for event in events.iter().skip(events_shown) {
+            let who = match event.kind {
+                EventKind::PeerClosed | EventKind::PeerReset | EventKind::WriterPeerGone
+                    if config.endpoint.is_outside() =>
+                {
+                    "peer"
                 }
-            }
-            events_shown = events.len();
+                EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
+                _ => continue,
+            };
+            let _ = writeln!(
+                stdout,
+                "{}{who} at {:.3} s: {}",
+                if options.progress { "\r\x1b[K" } else { "" },
+                event.t_ns as f64 / 1e9,
+                event.kind.describe()
+            );
         }
+        events_shown = events.len();
         if ended {
             break;
         }

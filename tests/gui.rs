@@ -642,3 +642,63 @@ fn an_outside_client_on_listen_is_shown_and_its_close_reported() {
             .is_some()
     });
 }
+
+#[test]
+fn an_unwritable_export_folder_is_one_sentence_and_the_window_goes_on() {
+    // A folder under a regular file cannot be created, even by root.
+    let file = std::env::temp_dir().join(format!("sockscope-not-a-dir-{}", std::process::id()));
+    std::fs::write(&file, b"x").unwrap();
+    let mut harness = live_app(Preset::Balanced, Some(file.join("exports")));
+    step_until(&mut harness, "some samples", |h| {
+        h.state().timeline().total_samples() > 20
+    });
+    harness.key_press(egui::Key::S);
+    step_until(&mut harness, "the export's failure", |h| {
+        h.state()
+            .export_message()
+            .is_some_and(|(_, failed)| *failed)
+    });
+    let (message, _) = harness.state().export_message().cloned().unwrap();
+    assert!(
+        message.contains("Cannot create the export folder"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+    // The session runs on.
+    let before = harness.state().timeline().total_samples();
+    step_until(&mut harness, "more samples", |h| {
+        h.state().timeline().total_samples() > before + 20
+    });
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn a_failed_worker_is_one_sentence_and_r_starts_afresh() {
+    let mut harness = live_app(Preset::Balanced, None);
+    step_until(&mut harness, "samples", |h| {
+        h.state().timeline().total_samples() > 20
+    });
+    harness
+        .state()
+        .inject_fault(sockscope::lab::Fault::ReaderPanics);
+    step_until(&mut harness, "the failure's sentence", |h| {
+        h.query_by_label_contains("The connection ended: the reader thread panicked")
+            .is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("reader thread failed")
+            .is_some()
+    );
+    let old = harness.state().session_id();
+    harness.key_press(egui::Key::R);
+    step_until(&mut harness, "a new session with samples", |h| {
+        h.state().session_id().is_some_and(|id| Some(id) != old)
+            && h.state().timeline().total_samples() > 20
+    });
+    assert!(
+        harness
+            .query_by_label_contains("The connection ended")
+            .is_none()
+    );
+}

@@ -52,3 +52,43 @@ fn scripted_capture_of_a_paused_reader_shows_the_alarm() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn without_a_usable_graphics_adapter_the_window_exits_1_with_one_sentence() {
+    use std::time::{Duration, Instant};
+    // A display, but a Vulkan loader that finds no driver: wgpu has no
+    // adapter at all.
+    let mut child = Command::new(xvfb_run())
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["--quit-after", "2"])
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .env("WGPU_BACKEND", "vulkan")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run xvfb-run");
+    // Never a hang: it must end on its own well within the deadline.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the window hung without a graphics adapter");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("sockscope:"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{stderr}");
+    assert!(ours[0].contains("no usable graphics adapter"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -344,6 +344,14 @@ impl SockscopeApp {
         self.settings.plot.window_secs = secs;
     }
 
+    /// Makes a worker of the live session fail (reliability tests).
+    #[doc(hidden)]
+    pub fn inject_fault(&self, fault: crate::lab::Fault) {
+        if let Source::Live(lab) = &self.source {
+            lab.inject_fault(fault);
+        }
+    }
+
     pub fn is_projector(&self) -> bool {
         self.settings.projector
     }
@@ -879,7 +887,9 @@ impl SockscopeApp {
                     let color = match event.kind {
                         EventKind::WriterStallStarted
                         | EventKind::PeerReset
-                        | EventKind::WriterPeerGone => palette.alarm,
+                        | EventKind::WriterPeerGone
+                        | EventKind::WriterFailed
+                        | EventKind::ReaderFailed => palette.alarm,
                         EventKind::WindowClosed | EventKind::ReaderPaused => palette.caution,
                         EventKind::WriterStallEnded { .. }
                         | EventKind::WindowReopened
@@ -983,6 +993,8 @@ fn event_text(kind: EventKind, lang: Lang) -> String {
         EventKind::PeerClosed => S::EvPeerClosed.text(lang).into(),
         EventKind::PeerReset => S::EvPeerReset.text(lang).into(),
         EventKind::WriterPeerGone => S::EvPeerGone.text(lang).into(),
+        EventKind::WriterFailed => S::EvWriterFailed.text(lang).into(),
+        EventKind::ReaderFailed => S::EvReaderFailed.text(lang).into(),
     }
 }
 
@@ -1144,10 +1156,14 @@ impl eframe::App for SockscopeApp {
                     });
                 });
         }
-        if let Source::Live(lab) = &self.source
-            && let Some(error) = lab.error()
-        {
-            let error = error.to_string();
+        let failure = match &self.source {
+            Source::Live(lab) => lab.error().map(str::to_string).or_else(|| {
+                lab.ended_with()
+                    .map(|errors| S::SessionEnded.fill(lang, &[&errors]))
+            }),
+            Source::Fixed { .. } => None,
+        };
+        if let Some(error) = failure {
             egui::Panel::top("error").show(ui, |ui| {
                 ui.label(RichText::new(error).color(palette.alarm).strong());
             });

@@ -307,6 +307,9 @@ table! {
     EvPeerClosed => "recv() returned 0", "recv() 返回 0";
     EvPeerReset => "connection reset", "连接被重置";
     EvPeerGone => "send() failed: peer gone", "send() 失败：对端已断开";
+    EvWriterFailed => "writer thread failed", "发送线程出错";
+    EvReaderFailed => "reader thread failed", "接收线程出错";
+    SessionEnded => "The connection ended: {}. Press R for a new one.", "连接已结束：{}。按 R 建立新连接。";
 }
 
 impl S {

@@ -52,6 +52,8 @@ pub struct LiveLab {
     waker: Option<Waker>,
     /// Why the last start failed, in one sentence.
     error: Option<String>,
+    /// The errors of a session that ended by itself.
+    ended_with: Option<String>,
     /// Batches received from an older session and dropped.
     stale_batches: u64,
     /// A scenario being played: its name and the steps still to come, on
@@ -86,6 +88,7 @@ impl LiveLab {
             timeline: Timeline::new(),
             waker,
             error: None,
+            ended_with: None,
             stale_batches: 0,
             scenario: None,
             scenario_note: None,
@@ -107,6 +110,7 @@ impl LiveLab {
         self.timeline = Timeline::new();
         self.info = None;
         self.error = None;
+        self.ended_with = None;
         // A start still waiting for an outside client stops waiting; the
         // new one waits for it to close its listener before binding.
         let previous = self.connecting.take().map(|(thread, cancel)| {
@@ -272,6 +276,7 @@ impl LiveLab {
         };
         let id = session.id();
         let mut taken = 0;
+        let mut ended = false;
         loop {
             match session.samples().try_recv() {
                 Ok(batch) if batch.session_id == id => {
@@ -279,10 +284,35 @@ impl LiveLab {
                     self.timeline.extend(batch.samples);
                 }
                 Ok(_) => self.stale_batches += 1,
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        // The session ended by itself (a failed worker, or an outside peer
+        // that left): every thread is done, so joining is immediate.
+        if ended && let Some(session) = self.session.take() {
+            let report = session.join();
+            if !report.errors.is_empty() {
+                self.ended_with = Some(report.errors.join("; "));
             }
         }
         taken
+    }
+
+    /// Makes a worker of the running session fail (reliability tests).
+    #[doc(hidden)]
+    pub fn inject_fault(&self, fault: crate::lab::Fault) {
+        if let Some(session) = &self.session {
+            session.inject_fault(fault);
+        }
+    }
+
+    /// Why the session ended by itself, if it failed.
+    pub fn ended_with(&self) -> Option<&str> {
+        self.ended_with.as_deref()
     }
 
     /// How long ago (on the session's clock) the newest sample was taken.

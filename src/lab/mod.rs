@@ -23,6 +23,8 @@ mod writer;
 pub use buffers::{BufferKind, BufferSetting};
 pub use preset::Preset;
 pub use sample::{ReaderState, Sample, SampleBatch, WriterState};
-pub use session::{Endpoint, LabConfig, LabError, MAX_CHUNK, Session, SessionInfo, SessionReport};
+pub use session::{
+    Endpoint, Fault, LabConfig, LabError, MAX_CHUNK, Session, SessionInfo, SessionReport,
+};
 pub use timeline::{Event, EventKind, SampleSpan, Thinned, Timeline};
 pub use units::{Rate, Size};

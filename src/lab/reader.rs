@@ -26,6 +26,8 @@ pub(crate) enum ReaderControl {
     Drain,
     /// Stop now without reading the rest (restart, quit).
     Stop,
+    /// Fault injection for the reliability tests: the thread panics.
+    Panic,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +82,7 @@ impl Reader {
             }
             ReaderControl::Drain => self.draining = true,
             ReaderControl::Stop => self.stop = true,
+            ReaderControl::Panic => panic!("injected fault: the reader thread failed"),
         }
     }
 

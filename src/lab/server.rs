@@ -214,7 +214,7 @@ impl Server {
         accepted
             .set_nonblocking(true)
             .map_err(step("make the server's socket non-blocking"))?;
-        let session = Session::start_on(self.config, writer, accepted, self.waker.clone())?;
+        let session = Session::start_on(self.config, writer, accepted, None, self.waker.clone())?;
         let number = self.next_number;
         self.next_number += 1;
         self.clients.push(Client {

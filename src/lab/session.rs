@@ -203,21 +203,51 @@ fn pin_current_thread(cpu: Option<usize>) {
 /// Starts a worker on its own named thread (pinned to `cpu` if given).
 /// However it ends, even by a panic, it is marked ended and wakes the
 /// sampler, so the sampler and `join()` never wait for it forever.
+///
+/// A worker that fails (an error, or a panic) calls `on_failure`, which
+/// tells the other worker to end too: a session with a failed worker ends
+/// by itself, and its frontend sees the channel close.
 fn spawn_worker<T: Send + 'static>(
     worker: Worker,
     cpu: Option<usize>,
     shared: &Arc<Shared>,
     wake: &Sender<SamplerControl>,
+    on_failure: impl FnOnce() + Send + 'static,
     run: impl FnOnce() -> T + Send + 'static,
 ) -> Result<JoinHandle<T>, LabError> {
-    struct Ended(Worker, Arc<Shared>, Sender<SamplerControl>);
+    type OnFailure = Box<dyn FnOnce() + Send>;
+    struct Ended(
+        Worker,
+        Arc<Shared>,
+        Sender<SamplerControl>,
+        Option<OnFailure>,
+    );
     impl Drop for Ended {
         fn drop(&mut self) {
-            self.1.mark_worker_ended(self.0);
+            let shared = &self.1;
+            if std::thread::panicking() {
+                match self.0 {
+                    Worker::Writer => shared.set_writer_state(WriterState::Failed),
+                    Worker::Reader => shared.set_reader_state(ReaderState::Failed),
+                }
+            }
+            let failed = match self.0 {
+                Worker::Writer => shared.writer_state() == WriterState::Failed,
+                Worker::Reader => shared.reader_state() == ReaderState::Failed,
+            };
+            if failed && let Some(on_failure) = self.3.take() {
+                on_failure();
+            }
+            shared.mark_worker_ended(self.0);
             let _ = self.2.send(SamplerControl::WorkerDone);
         }
     }
-    let ended = Ended(worker, Arc::clone(shared), wake.clone());
+    let ended = Ended(
+        worker,
+        Arc::clone(shared),
+        wake.clone(),
+        Some(Box::new(on_failure)),
+    );
     let name = match worker {
         Worker::Writer => "writer",
         Worker::Reader => "reader",
@@ -230,6 +260,14 @@ fn spawn_worker<T: Send + 'static>(
             run()
         })
         .map_err(|e| LabError::Thread(name, e))
+}
+
+/// A fault `Session::inject_fault` can cause.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    WriterPanics,
+    ReaderPanics,
 }
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
@@ -307,7 +345,7 @@ fn accept_one(
     config: &LabConfig,
     addr: SocketAddr,
     cancel: Option<&AtomicBool>,
-) -> Result<Socket, LabError> {
+) -> Result<(Socket, SocketAddr), LabError> {
     let listener = sized_socket(config, addr)?;
     listener
         .set_reuse_address(true)
@@ -326,7 +364,9 @@ fn accept_one(
             // A client that came as the wait was cancelled is dropped
             // with the listener.
             Ok(_) if cancel.is_some_and(|c| c.load(Relaxed)) => return Err(LabError::Cancelled),
-            Ok((accepted, _)) => return Ok(accepted),
+            // The peer's address as accept() returned it: a peer that
+            // resets at once leaves getpeername() nothing to say.
+            Ok((accepted, peer)) => return Ok((accepted, peer.as_socket().unwrap_or(addr))),
             Err(error)
                 if matches!(
                     error.kind(),
@@ -345,23 +385,25 @@ fn accept_one(
 }
 
 /// Connects to an outside server.
-fn connect_one(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError> {
+fn connect_one(config: &LabConfig, addr: SocketAddr) -> Result<(Socket, SocketAddr), LabError> {
     let socket = sized_socket(config, addr)?;
     socket
         .connect_timeout(&addr.into(), Duration::from_secs(10))
         .map_err(step("connect"))?;
-    Ok(socket)
+    Ok((socket, addr))
 }
 
 /// One socket as the writer's and the reader's handles (two descriptors of
 /// the same socket), both non-blocking.
-fn split(socket: Socket) -> Result<(TcpStream, TcpStream), LabError> {
+fn split(
+    (socket, peer): (Socket, SocketAddr),
+) -> Result<(TcpStream, TcpStream, Option<SocketAddr>), LabError> {
     let stream: TcpStream = socket.into();
     stream
         .set_nonblocking(true)
         .map_err(step("make the socket non-blocking"))?;
     let writer = stream.try_clone().map_err(step("duplicate the socket"))?;
-    Ok((writer, stream))
+    Ok((writer, stream, Some(peer)))
 }
 
 /// The listening socket, the client socket and the accepted socket, with
@@ -428,21 +470,26 @@ impl Session {
         cancel: Option<&AtomicBool>,
     ) -> Result<Session, LabError> {
         check_config(&config)?;
-        let (writer, reader) = match config.endpoint {
-            Endpoint::Loopback => connect_pair(&config)?,
+        let (writer, reader, peer) = match config.endpoint {
+            Endpoint::Loopback => {
+                let (writer, reader) = connect_pair(&config)?;
+                (writer, reader, None)
+            }
             Endpoint::Listen(addr) => split(accept_one(&config, addr, cancel)?)?,
             Endpoint::Connect(addr) => split(connect_one(&config, addr)?)?,
         };
-        Session::start_on(config, writer, reader, waker)
+        Session::start_on(config, writer, reader, peer, waker)
     }
 
     /// Starts the threads on a connection that is already made: `writer`
     /// is the client's socket, `reader` the one the server accepted (the
-    /// same socket twice for an outside peer). Both must be non-blocking.
+    /// same socket twice for an outside peer, whose address is `peer`).
+    /// Both must be non-blocking.
     pub(crate) fn start_on(
         config: LabConfig,
         writer: TcpStream,
         reader: TcpStream,
+        peer: Option<SocketAddr>,
         waker: Option<Waker>,
     ) -> Result<Session, LabError> {
         let (write_chunk, read_chunk) = check_config(&config)?;
@@ -465,12 +512,12 @@ impl Session {
                 .local_addr()
                 .map_err(step("read the writer address"))?,
             // With an outside peer, the other end is the peer.
-            reader_addr: if outside {
-                reader.peer_addr()
-            } else {
-                reader.local_addr()
-            }
-            .map_err(step("read the reader address"))?,
+            reader_addr: match peer {
+                Some(peer) => peer,
+                None => reader
+                    .local_addr()
+                    .map_err(step("read the reader address"))?,
+            },
             sndbuf,
             rcvbuf,
             outside,
@@ -497,11 +544,26 @@ impl Session {
             config.write_rate,
             write_chunk,
         );
+        // A failed writer: end the stream (a panic skipped the writer's own
+        // shutdown) so the reader can read and check all that was sent.
+        let writer_failed = {
+            let writer = Arc::clone(&writer);
+            let reader_ctl = reader_ctl.clone();
+            move || {
+                let _ = writer.shutdown(std::net::Shutdown::Write);
+                let _ = reader_ctl.send(if outside {
+                    ReaderControl::Stop
+                } else {
+                    ReaderControl::Drain
+                });
+            }
+        };
         let writer_thread = spawn_worker(
             Worker::Writer,
             writer_cpu,
             &shared,
             &sampler_ctl,
+            writer_failed,
             move || worker.run(),
         )?;
         let desk = Arc::new(SampleDesk::new(
@@ -520,11 +582,18 @@ impl Session {
             // An outside peer's bytes are its own: nothing to verify.
             !outside,
         );
+        let reader_failed = {
+            let writer_ctl = writer_ctl.clone();
+            move || {
+                let _ = writer_ctl.send(WriterControl::Finish);
+            }
+        };
         let reader_thread = spawn_worker(
             Worker::Reader,
             reader_cpu,
             &shared,
             &sampler_ctl,
+            reader_failed,
             move || worker.run(),
         )?;
         let sampler = Sampler {
@@ -626,6 +695,15 @@ impl Session {
             ReaderControl::Drain
         };
         let _ = self.reader_ctl.send(reader_end);
+    }
+
+    /// Makes a worker fail, for the reliability tests (not for users).
+    #[doc(hidden)]
+    pub fn inject_fault(&self, fault: Fault) {
+        match fault {
+            Fault::WriterPanics => drop(self.writer_ctl.send(WriterControl::Panic)),
+            Fault::ReaderPanics => drop(self.reader_ctl.send(ReaderControl::Panic)),
+        }
     }
 
     /// Stops everything now, without draining (a restart).

@@ -41,6 +41,11 @@ pub enum EventKind {
     PeerReset,
     /// The writer's send() failed: the peer is gone.
     WriterPeerGone,
+    /// The writer thread failed (an error other than the peer leaving, or
+    /// a panic); the session ends.
+    WriterFailed,
+    /// The reader thread failed; the session ends.
+    ReaderFailed,
 }
 
 impl EventKind {
@@ -58,6 +63,8 @@ impl EventKind {
             EventKind::PeerClosed => "recv() returned 0".into(),
             EventKind::PeerReset => "connection reset".into(),
             EventKind::WriterPeerGone => "send() failed: peer gone".into(),
+            EventKind::WriterFailed => "writer failed".into(),
+            EventKind::ReaderFailed => "reader failed".into(),
         }
     }
 
@@ -82,6 +89,8 @@ impl EventKind {
             EventKind::PeerClosed => "peer closed: recv() returned 0 bytes".into(),
             EventKind::PeerReset => "peer reset the connection (ECONNRESET)".into(),
             EventKind::WriterPeerGone => "send() failed: the peer is gone".into(),
+            EventKind::WriterFailed => "the writer thread failed; the session ends".into(),
+            EventKind::ReaderFailed => "the reader thread failed; the session ends".into(),
         }
     }
 }
@@ -560,12 +569,16 @@ impl Timeline {
             match now.reader_state {
                 ReaderState::PeerClosed => events.push(EventKind::PeerClosed),
                 ReaderState::PeerReset => events.push(EventKind::PeerReset),
+                ReaderState::Failed => events.push(EventKind::ReaderFailed),
                 _ => {}
             }
         }
         if now.writer_state == WriterState::PeerGone && before.writer_state != WriterState::PeerGone
         {
             events.push(EventKind::WriterPeerGone);
+        }
+        if now.writer_state == WriterState::Failed && before.writer_state != WriterState::Failed {
+            events.push(EventKind::WriterFailed);
         }
         for kind in events {
             if self.events.len() >= EVENT_CAPACITY {

@@ -24,6 +24,8 @@ pub(crate) enum WriterControl {
     Chunk(usize),
     /// Stop sending and shut down the write side (the peer sees EOF).
     Finish,
+    /// Fault injection for the reliability tests: the thread panics.
+    Panic,
 }
 
 /// Why the writer stopped, for the session report.
@@ -78,6 +80,7 @@ impl Writer {
             WriterControl::Rate(rate) => self.pacer.set_rate(rate, Instant::now()),
             WriterControl::Chunk(chunk) => self.chunk = chunk.max(1),
             WriterControl::Finish => self.finish = true,
+            WriterControl::Panic => panic!("injected fault: the writer thread failed"),
         }
     }
 
