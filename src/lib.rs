@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod export;
+#[cfg(feature = "gui")]
 pub mod gui;
 pub mod lab;
 pub mod record;
