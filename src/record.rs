@@ -83,6 +83,10 @@ impl RecordError {
 pub struct RecordOutcome {
     pub summary: Summary,
     pub written_files: Vec<PathBuf>,
+    /// Of those, the ones that replaced a file already there (the summary
+    /// says so: a file named on the command line is replaced, never
+    /// silently).
+    pub replaced_files: Vec<PathBuf>,
 }
 
 impl RecordOutcome {
@@ -131,6 +135,12 @@ pub fn record(
     {
         return Err(RecordError::SameOutput(csv.display().to_string()));
     }
+    let replaced_files: Vec<PathBuf> = [&options.csv, &options.json]
+        .into_iter()
+        .flatten()
+        .filter(|path| path.is_file())
+        .cloned()
+        .collect();
     // Claim the output files before anything runs: a bad path fails at once.
     let mut csv_file = options
         .csv
@@ -343,6 +353,7 @@ pub fn record(
     let outcome = RecordOutcome {
         summary,
         written_files,
+        replaced_files,
     };
     let _ = stdout.write_all(human_summary(&outcome, &info.sndbuf, &info.rcvbuf).as_bytes());
     let _ = stdout.flush();
@@ -468,7 +479,12 @@ pub fn human_summary(
         out.push_str(&format!("  error: {error}\n"));
     }
     for path in &outcome.written_files {
-        out.push_str(&format!("  wrote {}\n", path.display()));
+        let replaced = if outcome.replaced_files.contains(path) {
+            " (it replaced the file that was there)"
+        } else {
+            ""
+        };
+        out.push_str(&format!("  wrote {}{replaced}\n", path.display()));
     }
     out
 }

@@ -310,3 +310,25 @@ fn without_a_display_the_window_fails_with_one_sentence() {
     assert!(stderr.contains("cannot open the window"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_file_named_twice_is_replaced_and_the_summary_says_so() {
+    let dir = scratch("replace");
+    let json = dir.join("run.json");
+    let json_arg = json.to_str().unwrap();
+    let first = sockscope(&["record", "--duration", "0.2", "--json", json_arg]);
+    assert_eq!(first.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(!stdout.contains("replaced"), "{stdout}");
+    let second = sockscope(&["record", "--duration", "0.2", "--json", json_arg]);
+    assert_eq!(second.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "wrote {} (it replaced the file that was there)",
+            json.display()
+        )),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

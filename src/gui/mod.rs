@@ -49,6 +49,9 @@ impl Panel {
     }
 }
 
+/// Names the settings folder (~/.local/share/sockscope) and the window.
+const APP_ID: &str = "sockscope";
+
 /// Chosen on the command line.
 #[derive(Clone, Default)]
 pub struct GuiOptions {
@@ -104,16 +107,51 @@ fn explain(error: &str) -> String {
     }
 }
 
+/// The largest settings file sockscope lets eframe read. What it writes is
+/// a few KiB; anything far larger is damaged or not its own.
+pub const MAX_SETTINGS_BYTES: u64 = 1 << 20;
+
+/// eframe reads the settings file (`app.ron` in `dir`) whole at start. One
+/// over `MAX_SETTINGS_BYTES` is renamed aside, never deleted, so the window
+/// starts with the defaults; returns the sentence that says so.
+pub fn set_aside_oversized_settings(dir: &std::path::Path) -> Option<String> {
+    let file = dir.join("app.ron");
+    let size = std::fs::metadata(&file).ok()?.len();
+    if size <= MAX_SETTINGS_BYTES {
+        return None;
+    }
+    let aside = crate::export::png::unused_path(dir, "app.ron", "too-large", |_| false);
+    Some(match std::fs::rename(&file, &aside) {
+        Ok(()) => format!(
+            "the settings file {} is {size} bytes, more than the {MAX_SETTINGS_BYTES} it may be; \
+             it was moved to {} and the defaults are used",
+            file.display(),
+            aside.display()
+        ),
+        Err(error) => format!(
+            "the settings file {} is {size} bytes, more than the {MAX_SETTINGS_BYTES} it may be, \
+             and could not be moved aside ({error}); delete it to keep your settings from now on",
+            file.display()
+        ),
+    })
+}
+
 /// Opens the window and runs until it is closed (or the scripted capture
 /// is done).
 pub fn run(mut options: GuiOptions) -> Result<Option<PathBuf>, GuiError> {
+    if options.persist
+        && let Some(dir) = eframe::storage_dir(APP_ID)
+        && let Some(note) = set_aside_oversized_settings(&dir)
+    {
+        eprintln!("sockscope: {note}.");
+    }
     let outcome: CaptureOutcome = Arc::new(Mutex::new(None));
     options.outcome = Arc::clone(&outcome);
     let scripted = options.screenshot.is_some() || options.quit_after.is_some();
     let native = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("sockscope — TCP send/receive buffers")
-            .with_app_id("sockscope")
+            .with_app_id(APP_ID)
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([800.0, 560.0]),
         renderer: eframe::Renderer::Wgpu,
@@ -134,5 +172,33 @@ pub fn run(mut options: GuiOptions) -> Result<Option<PathBuf>, GuiError> {
             "the window closed before the capture was taken".into(),
         )),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_settings_file_is_moved_aside_and_a_normal_one_kept() {
+        let dir = std::env::temp_dir().join(format!("sockscope-settings-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("app.ron"), "(settings: \"small\")").unwrap();
+        assert_eq!(set_aside_oversized_settings(&dir), None);
+        assert!(dir.join("app.ron").exists());
+
+        let big = vec![b' '; MAX_SETTINGS_BYTES as usize + 1];
+        std::fs::write(dir.join("app.ron"), &big).unwrap();
+        let note = set_aside_oversized_settings(&dir).expect("a note");
+        assert!(note.contains("moved to"), "{note}");
+        assert!(!dir.join("app.ron").exists());
+        let aside = dir.join("app.ron.too-large");
+        assert_eq!(std::fs::metadata(&aside).unwrap().len(), big.len() as u64);
+        // A second one never overwrites the first.
+        std::fs::write(dir.join("app.ron"), &big).unwrap();
+        set_aside_oversized_settings(&dir).expect("a note");
+        assert!(dir.join("app.ron-2.too-large").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
