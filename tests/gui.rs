@@ -702,3 +702,33 @@ fn a_failed_worker_is_one_sentence_and_r_starts_afresh() {
             .is_none()
     );
 }
+
+#[test]
+fn listening_on_a_port_in_use_says_so_and_r_tries_again() {
+    use std::net::{Ipv4Addr, TcpListener};
+    let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = taken.local_addr().unwrap();
+    let options = GuiOptions {
+        preset: Some(Preset::Balanced),
+        lang: Some(Lang::En),
+        endpoint: sockscope::lab::Endpoint::Listen(addr),
+        ..GuiOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(move |cc| SockscopeApp::new(cc, &options));
+    step_until(&mut harness, "the bind error", |h| {
+        h.query_by_label_contains("could not bind: Address already in use")
+            .is_some()
+    });
+    // The window goes on; once the port is free, R waits for a client.
+    drop(taken);
+    harness.key_press(egui::Key::R);
+    step_until(&mut harness, "the wait for a client", |h| {
+        h.query_by_label_contains("waiting for one outside client")
+            .is_some()
+            && h.query_by_label_contains("Address already in use")
+                .is_none()
+    });
+}
