@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, collect_until};
+use common::{DEADLINE, collect_until, connect_when_listening, free_port};
 use sockscope::lab::probe::{self, TcpState};
 use sockscope::lab::{EventKind, Fault, LabConfig, Rate, Session, Size, Timeline};
 
@@ -96,14 +96,6 @@ fn a_failing_reader_ends_the_session() {
     assert_eq!(report.integrity(), None, "{report:?}");
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn sockscope() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sockscope"))
 }
@@ -121,14 +113,7 @@ fn record_reports_a_peer_reset_as_it_happens_and_still_sums_up() {
                 .unwrap()
         })
         .unwrap();
-    let deadline = Instant::now() + DEADLINE;
-    let mut client = loop {
-        match TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
-            Ok(stream) => break stream,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("sockscope never listened: {e}"),
-        }
-    };
+    let mut client = connect_when_listening(port);
     client.write_all(&[1u8; 5000]).unwrap();
     // SO_LINGER 0: close() sends RST instead of FIN.
     socket2::SockRef::from(&client)

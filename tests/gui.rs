@@ -37,6 +37,20 @@ fn live_app_sized(
         .build_eframe(move |cc| SockscopeApp::new(cc, &options))
 }
 
+/// The app waiting for one outside client on `addr` (`--listen`).
+fn listen_app(addr: std::net::SocketAddr) -> Harness<'static, SockscopeApp> {
+    let options = GuiOptions {
+        preset: Some(Preset::Balanced),
+        lang: Some(Lang::En),
+        endpoint: sockscope::lab::Endpoint::Listen(addr),
+        ..GuiOptions::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(move |cc| SockscopeApp::new(cc, &options))
+}
+
 /// Steps frames (letting the lab's threads run between them) until `done`.
 fn step_until(
     harness: &mut Harness<'static, SockscopeApp>,
@@ -569,16 +583,7 @@ fn an_outside_client_on_listen_is_shown_and_its_close_reported() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let options = GuiOptions {
-        preset: Some(Preset::Balanced),
-        lang: Some(Lang::En),
-        endpoint: sockscope::lab::Endpoint::Listen(addr),
-        ..GuiOptions::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .wgpu()
-        .build_eframe(move |cc| SockscopeApp::new(cc, &options));
+    let mut harness = listen_app(addr);
     step_until(&mut harness, "the wait for a client", |h| {
         h.query_by_label_contains("waiting for one outside client")
             .is_some()
@@ -708,16 +713,7 @@ fn listening_on_a_port_in_use_says_so_and_r_tries_again() {
     use std::net::{Ipv4Addr, TcpListener};
     let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let addr = taken.local_addr().unwrap();
-    let options = GuiOptions {
-        preset: Some(Preset::Balanced),
-        lang: Some(Lang::En),
-        endpoint: sockscope::lab::Endpoint::Listen(addr),
-        ..GuiOptions::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .wgpu()
-        .build_eframe(move |cc| SockscopeApp::new(cc, &options));
+    let mut harness = listen_app(addr);
     step_until(&mut harness, "the bind error", |h| {
         h.query_by_label_contains("could not bind: Address already in use")
             .is_some()

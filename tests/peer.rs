@@ -4,18 +4,14 @@
 //! the peer closing is reported as it happens and the run still ends with
 //! its summary.
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener};
+use std::process::Command;
+
+use common::{connect_when_listening, free_port};
+use std::time::Duration;
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("sockscope-peer-{}-{name}", std::process::id()));
@@ -57,14 +53,7 @@ fn listen_records_an_outside_client_and_reports_its_close() {
         .unwrap();
     // The outside client: connect once sockscope listens, send 你好 a
     // hundred times (6 bytes in UTF-8 each), read a little, close.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut client = loop {
-        match TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
-            Ok(stream) => break stream,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("sockscope never listened: {e}"),
-        }
-    };
+    let mut client = connect_when_listening(port);
     let message = "你好".repeat(100);
     client.write_all(message.as_bytes()).unwrap();
     client

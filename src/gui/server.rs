@@ -433,28 +433,14 @@ fn client_cell(
         || cell.received.is_moving(targets[2].min(1.0));
     let send_phase = cell.send_flow.step(write_rate as f32 / send_capacity, dt);
     let recv_phase = cell.recv_flow.step(read_rate as f32 / recv_capacity, dt);
-    let send_look = VesselLook {
-        level_low: levels[0],
-        level_high: levels[1],
-        phase: send_phase,
-        glow: if sample.writer_blocked() { 1.0 } else { 0.0 },
-        color_low: palette.in_flight,
-        color_high: palette.unsent,
-        glass: palette.glass,
-        edge: palette.edge,
-        warn: palette.alarm,
-    };
-    let recv_look = VesselLook {
-        level_low: 0.0,
-        level_high: levels[2],
-        phase: recv_phase,
-        glow: if sample.zero_window { 1.0 } else { 0.0 },
-        color_low: palette.received,
-        color_high: palette.received,
-        glass: palette.glass,
-        edge: palette.edge,
-        warn: palette.caution,
-    };
+    let send_look = VesselLook::send_buffer(
+        levels[0],
+        levels[1],
+        send_phase,
+        sample.writer_blocked(),
+        palette,
+    );
+    let recv_look = VesselLook::receive_buffer(levels[2], recv_phase, sample.zero_window, palette);
     vessel::paint(ui, send_rect, &send_look, slots);
     vessel::paint(ui, recv_rect, &recv_look, slots);
     let painter = ui.painter();

@@ -11,6 +11,8 @@ use std::num::NonZeroU64;
 use eframe::egui::{self, Color32, Rect};
 use eframe::egui_wgpu::{self, wgpu};
 
+use super::theme::Palette;
+
 /// Uniform slots: two vessels per connection, and room for a grid.
 pub const SLOTS: usize = 32;
 const SLOT_STRIDE: u64 = 256;
@@ -31,6 +33,45 @@ pub struct VesselLook {
     pub glass: Color32,
     pub edge: Color32,
     pub warn: Color32,
+}
+
+impl VesselLook {
+    /// A send buffer: bytes in flight at the bottom (they leave first),
+    /// unsent bytes above; it glows red while send() is blocked.
+    pub fn send_buffer(
+        in_flight: f32,
+        total: f32,
+        phase: f32,
+        blocked: bool,
+        palette: &Palette,
+    ) -> Self {
+        VesselLook {
+            level_low: in_flight,
+            level_high: total,
+            phase,
+            glow: if blocked { 1.0 } else { 0.0 },
+            color_low: palette.in_flight,
+            color_high: palette.unsent,
+            glass: palette.glass,
+            edge: palette.edge,
+            warn: palette.alarm,
+        }
+    }
+
+    /// A receive buffer; it glows amber while the window is 0.
+    pub fn receive_buffer(level: f32, phase: f32, zero_window: bool, palette: &Palette) -> Self {
+        VesselLook {
+            level_low: 0.0,
+            level_high: level,
+            phase,
+            glow: if zero_window { 1.0 } else { 0.0 },
+            color_low: palette.received,
+            color_high: palette.received,
+            glass: palette.glass,
+            edge: palette.edge,
+            warn: palette.caution,
+        }
+    }
 }
 
 #[repr(C)]

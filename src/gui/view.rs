@@ -417,28 +417,15 @@ pub fn pipeline(
     );
 
     // The two kernel buffers.
-    let send_look = VesselLook {
-        level_low: levels.send_in_flight,
-        level_high: levels.send_total,
-        phase: levels.send_phase,
-        glow: if s.writer_blocked() { 1.0 } else { 0.0 },
-        color_low: palette.in_flight,
-        color_high: palette.unsent,
-        glass: palette.glass,
-        edge: palette.edge,
-        warn: palette.alarm,
-    };
-    let recv_look = VesselLook {
-        level_low: 0.0,
-        level_high: levels.received,
-        phase: levels.recv_phase,
-        glow: if s.zero_window { 1.0 } else { 0.0 },
-        color_low: palette.received,
-        color_high: palette.received,
-        glass: palette.glass,
-        edge: palette.edge,
-        warn: palette.caution,
-    };
+    let send_look = VesselLook::send_buffer(
+        levels.send_in_flight,
+        levels.send_total,
+        levels.send_phase,
+        s.writer_blocked(),
+        palette,
+    );
+    let recv_look =
+        VesselLook::receive_buffer(levels.received, levels.recv_phase, s.zero_window, palette);
     vessel::paint(ui, send_rect, &send_look, slots);
     vessel::paint(ui, recv_rect, &recv_look, slots);
     let asked = |setting: Option<&crate::lab::BufferSetting>| match setting.map(|s| s.requested) {

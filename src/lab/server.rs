@@ -15,7 +15,7 @@
 //! numbers and its own throttle.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::thread::JoinHandle;
@@ -25,7 +25,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::sampler::Waker;
-use super::session::{LabConfig, LabError, Session, SessionReport, as_sockopt, check_config, step};
+use super::session::{
+    LabConfig, LabError, Session, SessionReport, as_sockopt, check_config, loopback_listener, step,
+};
 use super::units::Rate;
 use super::{Endpoint, Sample};
 
@@ -122,29 +124,7 @@ impl Server {
     /// gets `config`'s buffers, writer and reader settings.
     pub fn start(config: LabConfig, waker: Option<Waker>) -> Result<Server, LabError> {
         check_config(&config)?;
-        let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-            .map_err(step("create the server socket"))?;
-        listener
-            .set_reuse_address(true)
-            .map_err(step("set SO_REUSEADDR"))?;
-        if let Some(size) = config.rcvbuf {
-            // Accepted sockets inherit it, and the window scale it implies
-            // goes out in each SYN-ACK.
-            listener
-                .set_recv_buffer_size(as_sockopt(size))
-                .map_err(step("set SO_RCVBUF"))?;
-        }
-        listener
-            .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
-            .map_err(step("bind 127.0.0.1"))?;
-        listener
-            .listen(MAX_CLIENTS as i32)
-            .map_err(step("listen"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(step("read the server address"))?
-            .as_socket()
-            .ok_or_else(|| LabError::AcceptEnded("the server address is not IP".into()))?;
+        let (listener, addr) = loopback_listener(&config, MAX_CLIENTS as i32)?;
         let listener = Arc::new(listener);
         let stopping = Arc::new(AtomicBool::new(false));
         let (tx, accepted) = unbounded();

@@ -406,9 +406,13 @@ fn split(
     Ok((writer, stream, Some(peer)))
 }
 
-/// The listening socket, the client socket and the accepted socket, with
-/// the requested buffers set before listen()/connect().
-fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> {
+/// A server socket on 127.0.0.1 (a port the kernel picks) with
+/// SO_REUSEADDR and the requested receive buffer, listening; and the
+/// address it got.
+pub(crate) fn loopback_listener(
+    config: &LabConfig,
+    backlog: i32,
+) -> Result<(Socket, SocketAddr), LabError> {
     let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
         .map_err(step("create the server socket"))?;
     listener
@@ -421,13 +425,23 @@ fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> 
             .set_recv_buffer_size(as_sockopt(size))
             .map_err(step("set SO_RCVBUF"))?;
     }
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     listener
-        .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .bind(&addr.into())
         .map_err(step("bind 127.0.0.1"))?;
-    listener.listen(1).map_err(step("listen"))?;
-    let server_addr = listener
+    listener.listen(backlog).map_err(step("listen"))?;
+    let bound = listener
         .local_addr()
-        .map_err(step("read the server address"))?;
+        .map_err(step("read the server address"))?
+        .as_socket()
+        .unwrap_or(addr);
+    Ok((listener, bound))
+}
+
+/// The listening socket, the client socket and the accepted socket, with
+/// the requested buffers set before listen()/connect().
+fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> {
+    let (listener, server_addr) = loopback_listener(config, 1)?;
 
     let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
         .map_err(step("create the client socket"))?;
@@ -436,7 +450,9 @@ fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> 
             .set_send_buffer_size(as_sockopt(size))
             .map_err(step("set SO_SNDBUF"))?;
     }
-    client.connect(&server_addr).map_err(step("connect"))?;
+    client
+        .connect(&server_addr.into())
+        .map_err(step("connect"))?;
     let (accepted, _) = listener.accept().map_err(step("accept"))?;
     let writer: TcpStream = client.into();
     let reader: TcpStream = accepted.into();

@@ -59,3 +59,24 @@ pub fn core_sysctl(name: &str) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Connects to a sockscope that is about to listen on `port`.
+pub fn connect_when_listening(port: u16) -> std::net::TcpStream {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        match std::net::TcpStream::connect((std::net::Ipv4Addr::LOCALHOST, port)) {
+            Ok(stream) => return stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("sockscope never listened: {e}"),
+        }
+    }
+}
