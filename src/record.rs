@@ -218,7 +218,7 @@ pub fn record(
     let mut last_progress = started;
     let mut previous: Option<Sample> = None;
     let mut csv_error = None;
-    let mut events_shown = 0;
+    let mut events_shown: u64 = 0;
     loop {
         // Poll the channel a few times a second rather than wake for every
         // batch: a headless run needs no frame-rate latency, and every
@@ -255,8 +255,12 @@ pub fn record(
         }
         // Say at once when a worker fails, and (with an outside peer) when
         // the peer closes or resets.
+        // Counted over the whole run: the log drops its oldest events
+        // once full, so its length alone stops growing.
         let events = timeline.events();
-        for event in events.iter().skip(events_shown) {
+        let total = timeline.events_dropped() + events.len() as u64;
+        let new = (total - events_shown.min(total)).min(events.len() as u64) as usize;
+        for event in events.iter().skip(events.len() - new) {
             let who = match event.kind {
                 EventKind::PeerClosed | EventKind::PeerReset | EventKind::WriterPeerGone
                     if config.endpoint.is_outside() =>
@@ -274,7 +278,7 @@ pub fn record(
                 event.kind.describe()
             );
         }
-        events_shown = events.len();
+        events_shown = total;
         if ended {
             break;
         }

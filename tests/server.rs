@@ -4,12 +4,13 @@
 
 mod common;
 
+use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::DEADLINE;
 use sockscope::lab::server::{MAX_CLIENTS, Server};
-use sockscope::lab::{LabConfig, LabError, Rate, Size};
+use sockscope::lab::{Fault, LabConfig, LabError, Rate, Size};
 
 const KIB: u64 = 1024;
 
@@ -143,6 +144,44 @@ fn every_client_has_its_own_server_thread_and_its_own_throttle() {
     assert_eq!(server.clients().len(), MAX_CLIENTS - 1);
     // Numbers are not reused.
     assert_eq!(server.add_client().unwrap(), MAX_CLIENTS + 1);
+
+    // A client whose server thread fails leaves the grid by itself, and
+    // says why.
+    server.clients()[1]
+        .session
+        .inject_fault(Fault::ReaderPanics);
+    pump_until(&mut server, "client 2 leaving", |s| {
+        s.clients().iter().all(|c| c.number != 2)
+    });
+    let departures = server.departures();
+    assert_eq!(departures.len(), 1);
+    assert_eq!(departures[0].number, 2);
+    assert!(
+        departures[0]
+            .report
+            .errors
+            .iter()
+            .any(|e| e.contains("the reader thread panicked")),
+        "{:?}",
+        departures[0].report
+    );
+
+    // A connection from some other program is closed, not kept.
+    let mut stranger = TcpStream::connect(server.addr()).unwrap();
+    stranger
+        .set_read_timeout(Some(Duration::from_millis(10)))
+        .unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        server.pump();
+        let mut byte = [0u8; 1];
+        match stranger.read(&mut byte) {
+            Ok(0) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            _ => assert!(Instant::now() < deadline, "the stranger was kept"),
+        }
+    }
+    drop(stranger);
 
     server.set_read_rate(1, Rate::Unlimited);
     for departure in server.shutdown() {

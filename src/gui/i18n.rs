@@ -140,7 +140,7 @@ table! {
     CapOutPeerClosed => "The peer closed its side: sockscope's recv() returned 0 bytes (end of stream).", "对端关闭了它这一端：sockscope 的 recv() 返回 0 字节（数据流结束）。";
     CapOutBlocked => "send() is blocked{}: the send buffer is full because the peer is not reading fast enough{}.", "send() 阻塞{}：发送缓冲区已满，因为对端读得不够快{}。";
     CapOutZeroWindowTail => " (its window is 0)", "（它的窗口为 0）";
-    CapOutZeroWindow => "The peer's window is 0: its receive buffer is full, so sockscope may not transmit; send() still copies into the send buffer until that fills.", "对端的窗口为 0：它的接收缓冲区已满，sockscope 不能再发送；send() 仍会把数据复制进发送缓冲区，直到它也满了。";
+    CapOutZeroWindow => "The peer's window is 0: its receive buffer is full, so sockscope may not transmit; send() still copies into the send buffer until that fills.", "对端的窗口为 0：它的接收缓冲区已满，sockscope 不能再向对端发出数据；send() 仍会把数据复制进发送缓冲区，直到它也满了。";
     CapOutReaderPaused => "sockscope's reader is paused: what the peer sends piles up in the receive buffer.", "sockscope 的接收已暂停：对端发来的数据在接收缓冲区里越积越多。";
     CapOutWriterPaused => "sockscope sends nothing (write rate 0); the receive buffer shows what the peer sends.", "sockscope 不发送（写速度为 0）；接收缓冲区显示对端发来的数据。";
     CapOutNormal => "One socket to an outside peer: the send buffer holds what sockscope's send() handed over and the peer has not yet acknowledged; the receive buffer holds what the peer sent and sockscope has not read.", "一个连到外部对端的套接字：发送缓冲区里是 sockscope 的 send() 交给内核、对端尚未确认的数据；接收缓冲区里是对端已发送但 sockscope 尚未读取的数据。";
@@ -159,7 +159,7 @@ table! {
     CapWriterFaster => "the writer hands bytes over faster than the kernel sends them on.", "发送方交给内核的速度比内核发出去的速度快。";
     CapBlockedFor => " (for {} s)", "（已 {} 秒）";
     CapBlocked => "send() is blocked{}: the send buffer is full, {}", "send() 阻塞{}：发送缓冲区已满，{}";
-    CapZeroWindow => "The receiver's window is 0, so the sender may not transmit: {} send() still copies into the send buffer until that fills.", "接收方的窗口为 0，发送方不能再发送：{} 在发送缓冲区填满之前，send() 仍然可以把数据复制进去。";
+    CapZeroWindow => "The receiver's window is 0, so the sender may not transmit: {} send() still copies into the send buffer until that fills.", "接收方的窗口为 0，发送方的内核不能再发出数据：{} 在发送缓冲区填满之前，send() 仍然可以把数据复制进去。";
     CapReaderPaused => "The reader is paused: nothing calls recv(), so the bytes pile up in the receive buffer.", "接收方已暂停：没有人调用 recv()，数据在接收缓冲区里越积越多。";
     CapWriterPaused => "The writer is paused: no send() calls, so there is nothing to move.", "发送方已暂停：没有 send() 调用，也就没有数据流动。";
     CapFilling => "The reader is slower than the writer: the receive buffer is filling.", "接收方比发送方慢：接收缓冲区正在变满。";
@@ -296,7 +296,7 @@ table! {
     SrvAccepted => "accept() returned client {} ({}); server thread {} started", "accept() 返回客户端 {}（{}）；服务线程 {} 已启动";
     SrvLeft => "client {} closed; its server thread's recv() returned 0 after {}, every byte verified, and the thread ended", "客户端 {} 已关闭；其服务线程的 recv() 在收到 {} 后返回 0，每个字节都已校验，线程结束";
     SrvLeftBadly => "client {} closed: {}", "客户端 {} 已关闭：{}";
-    SrvAddFailed => "connect() failed: {}", "connect() 失败：{}";
+    SrvAddFailed => "could not add a client: {}", "无法添加客户端：{}";
     // Events.
     EvStallStarted => "send() blocked", "send() 阻塞";
     EvStallEnded => "send() resumed ({} ms)", "send() 恢复（{} 毫秒）";

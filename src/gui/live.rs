@@ -398,9 +398,11 @@ impl Drop for LiveLab {
     /// The window is closing: stop the workers and wait for them, so no
     /// thread outlives the app. They end within a pacing tick.
     fn drop(&mut self) {
-        // A wait for an outside client ends within 100 ms on its own.
-        if let Some((_, cancel)) = &self.connecting {
+        // A wait for an outside peer ends within 100 ms once cancelled; a
+        // session it made meanwhile is dropped (stopped) by that thread.
+        if let Some((thread, cancel)) = self.connecting.take() {
             cancel.store(true, Relaxed);
+            let _ = thread.join();
         }
         if let Some(session) = self.session.take() {
             session.abort();

@@ -220,6 +220,9 @@ impl ServerWindow {
     pub fn stop(&mut self) {
         self.server = None;
         self.error = None;
+        // A client still leaving reports into the old channel, not into the
+        // next server's log.
+        self.departures = unbounded();
         self.cells.clear();
         self.last_time = None;
     }
@@ -235,10 +238,15 @@ impl ServerWindow {
         if self.server.is_none() && self.error.is_none() {
             self.start(ctx, lang);
         }
-        self.receive_departures(lang);
         if let Some(server) = &mut self.server {
             server.pump();
+            // Clients whose session ended by itself (a failed worker).
+            for departure in server.departures() {
+                self.cells.remove(&departure.number);
+                let _ = self.departures.0.send(departure);
+            }
         }
+        self.receive_departures(lang);
         let now = ctx.input(|i| i.time);
         let dt = self.last_time.map_or(0.0, |t| (now - t) as f32);
         self.last_time = Some(now);

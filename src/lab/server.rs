@@ -81,21 +81,32 @@ impl Client {
         }
     }
 
-    /// Takes the samples that arrived since the last call; true if any did.
-    fn pump(&mut self) -> bool {
+    /// Takes the samples that arrived since the last call: whether any did,
+    /// and whether the session has ended (its channel closed).
+    fn pump(&mut self) -> (bool, bool) {
         let mut any = false;
-        for batch in self.session.samples().try_iter() {
-            if let Some(last) = batch.samples.last() {
-                self.latest = Some(*last);
-                any = true;
+        let mut ended = false;
+        loop {
+            match self.session.samples().try_recv() {
+                Ok(batch) => {
+                    if let Some(last) = batch.samples.last() {
+                        self.latest = Some(*last);
+                        any = true;
+                    }
+                    self.recent.extend(batch.samples);
+                }
+                Err(crossbeam_channel::TryRecvError::Empty) => break,
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    ended = true;
+                    break;
+                }
             }
-            self.recent.extend(batch.samples);
         }
         if let Some(last) = self.latest {
             let from = last.t_ns.saturating_sub(500_000_000);
             self.recent.retain(|s| s.t_ns >= from);
         }
-        any
+        (any, ended)
     }
 }
 
@@ -116,6 +127,8 @@ pub struct Server {
     config: LabConfig,
     waker: Option<Waker>,
     next_number: usize,
+    /// Clients that ended by themselves, until `departures()` takes them.
+    ended: Vec<Departure>,
 }
 
 impl Server {
@@ -152,6 +165,7 @@ impl Server {
             },
             waker,
             next_number: 1,
+            ended: Vec::new(),
         })
     }
 
@@ -181,7 +195,11 @@ impl Server {
                 .set_send_buffer_size(as_sockopt(size))
                 .map_err(step("set SO_SNDBUF"))?;
         }
-        client.connect(&self.addr.into()).map_err(step("connect"))?;
+        // Loopback connects at once, unless the backlog is full: then a
+        // blocking connect() would retry its SYN for minutes.
+        client
+            .connect_timeout(&self.addr.into(), ACCEPT_WAIT)
+            .map_err(step("connect"))?;
         let local = client
             .local_addr()
             .map_err(step("read the client address"))?
@@ -254,13 +272,35 @@ impl Server {
         }
     }
 
-    /// Takes every client's new samples; true if any arrived.
+    /// Takes every client's new samples; true if any arrived. A client
+    /// whose session ended by itself (a failed worker) leaves the server;
+    /// `departures()` says how it went. Connections from other programs
+    /// waiting in the hand-over channel are closed (`add_client` takes its
+    /// own at once, so anything queued between calls is a stranger's).
     pub fn pump(&mut self) -> bool {
         let mut any = false;
+        let mut ended = Vec::new();
         for client in &mut self.clients {
-            any |= client.pump();
+            let (new, gone) = client.pump();
+            any |= new;
+            if gone {
+                ended.push(client.number);
+            }
+        }
+        for number in ended {
+            if let Some(departure) = self.remove_client(number) {
+                self.ended.push(departure);
+            }
+        }
+        for stranger in self.accepted.try_iter() {
+            drop(stranger);
         }
         any
+    }
+
+    /// Clients whose sessions ended by themselves since the last call.
+    pub fn departures(&mut self) -> Vec<Departure> {
+        std::mem::take(&mut self.ended)
     }
 
     /// Every client leaves, then the server stops accepting; returns how
@@ -290,6 +330,22 @@ fn accept_loop(listener: &Socket, stopping: &AtomicBool, out: &Sender<Accepted>)
             }
             Err(_) if stopping.load(Relaxed) => return,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            // Out of descriptors or memory, or a client gone before it was
+            // accepted: the server goes on, as a real one would.
+            Err(error)
+                if matches!(
+                    error.raw_os_error(),
+                    Some(
+                        libc::EMFILE
+                            | libc::ENFILE
+                            | libc::ENOBUFS
+                            | libc::ENOMEM
+                            | libc::ECONNABORTED
+                    )
+                ) =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             Err(error) => {
                 let _ = out.send(Err(error));
                 return;

@@ -385,11 +385,48 @@ fn accept_one(
 }
 
 /// Connects to an outside server.
-fn connect_one(config: &LabConfig, addr: SocketAddr) -> Result<(Socket, SocketAddr), LabError> {
+/// How long a connect() to an outside server may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects to an outside server, until `cancel` is set (looked at every
+/// 100 ms) or `CONNECT_TIMEOUT` passes.
+fn connect_one(
+    config: &LabConfig,
+    addr: SocketAddr,
+    cancel: Option<&AtomicBool>,
+) -> Result<(Socket, SocketAddr), LabError> {
+    use nix::errno::Errno;
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+
     let socket = sized_socket(config, addr)?;
     socket
-        .connect_timeout(&addr.into(), Duration::from_secs(10))
-        .map_err(step("connect"))?;
+        .set_nonblocking(true)
+        .map_err(step("make the socket non-blocking"))?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => return Ok((socket, addr)),
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(error) => return Err(step("connect")(error)),
+    }
+    let deadline = Instant::now() + CONNECT_TIMEOUT;
+    loop {
+        if cancel.is_some_and(|c| c.load(Relaxed)) {
+            return Err(LabError::Cancelled);
+        }
+        if Instant::now() >= deadline {
+            return Err(step("connect")(io::Error::from(io::ErrorKind::TimedOut)));
+        }
+        let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLOUT)];
+        match poll(&mut fds, PollTimeout::from(100u16)) {
+            Ok(0) | Err(Errno::EINTR) => {}
+            Ok(_) => break,
+            Err(errno) => return Err(step("connect")(errno.into())),
+        }
+    }
+    // Writable: the handshake ended, one way or the other.
+    if let Some(error) = socket.take_error().map_err(step("connect"))? {
+        return Err(step("connect")(error));
+    }
     Ok((socket, addr))
 }
 
@@ -478,8 +515,8 @@ impl Session {
         Session::start_cancellable(config, waker, None)
     }
 
-    /// Like `start_with_waker`; with `Endpoint::Listen`, setting `cancel`
-    /// stops the wait for a client (within 100 ms) and closes the listener.
+    /// Like `start_with_waker`; with an outside peer, setting `cancel` stops
+    /// the wait for a client or for the server (within 100 ms).
     pub fn start_cancellable(
         config: LabConfig,
         waker: Option<Waker>,
@@ -492,7 +529,7 @@ impl Session {
                 (writer, reader, None)
             }
             Endpoint::Listen(addr) => split(accept_one(&config, addr, cancel)?)?,
-            Endpoint::Connect(addr) => split(connect_one(&config, addr)?)?,
+            Endpoint::Connect(addr) => split(connect_one(&config, addr, cancel)?)?,
         };
         Session::start_on(config, writer, reader, peer, waker)
     }
@@ -604,14 +641,27 @@ impl Session {
                 let _ = writer_ctl.send(WriterControl::Finish);
             }
         };
-        let reader_thread = spawn_worker(
+        // If a later thread cannot start, the ones already running are told
+        // to end and joined: each holds the other's control channel (for its
+        // failure guard), so dropping ours would not stop them.
+        let stop_writer = |writer_thread: JoinHandle<WriterExit>| {
+            let _ = writer_ctl.send(WriterControl::Finish);
+            let _ = writer_thread.join();
+        };
+        let reader_thread = match spawn_worker(
             Worker::Reader,
             reader_cpu,
             &shared,
             &sampler_ctl,
             reader_failed,
             move || worker.run(),
-        )?;
+        ) {
+            Ok(thread) => thread,
+            Err(error) => {
+                stop_writer(writer_thread);
+                return Err(error);
+            }
+        };
         let sampler = Sampler {
             session_id: info.id,
             desk,
@@ -628,7 +678,16 @@ impl Session {
                 pin_current_thread(reader_cpu);
                 sampler.run()
             })
-            .map_err(|e| LabError::Thread("sampler", e))?;
+            .map_err(|e| LabError::Thread("sampler", e));
+        let sampler_thread = match sampler_thread {
+            Ok(thread) => thread,
+            Err(error) => {
+                let _ = reader_ctl.send(ReaderControl::Stop);
+                let _ = reader_thread.join();
+                stop_writer(writer_thread);
+                return Err(error);
+            }
+        };
 
         Ok(Session {
             info,
