@@ -281,7 +281,7 @@ table! {
     SrvStarting => "starting the server…", "正在启动服务端…";
     SrvFailed => "the server could not start: {}", "服务端无法启动：{}";
     SrvClient => "Client {}", "客户端 {}";
-    SrvFrom => "port {} → server thread {}", "端口 {} → 服务线程 {}";
+    SrvFrom => "port {}, server thread {}", "端口 {}，服务线程 {}";
     SrvSendBuf => "send buffer", "发送缓冲区";
     SrvRecvBuf => "receive buffer", "接收缓冲区";
     SrvBlocked => "send() blocked: buffers full", "send() 阻塞：缓冲区已满";

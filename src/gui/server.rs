@@ -326,10 +326,11 @@ impl ServerWindow {
             .min(count.max(1));
         let spacing = ui.spacing().item_spacing;
         let cell_width = (available - spacing.x * columns as f32) / columns as f32;
-        let log_height = 70.0;
+        // Three log lines; two when the grid needs the room.
+        let log_height = if count > 4 { 48.0 } else { 70.0 };
         let grid_height = ui.available_height() - log_height - 2.0 * spacing.y - 8.0;
         let rows = count.div_ceil(columns).max(1);
-        let cell_height = ((grid_height / rows as f32) - 12.0 - 2.0 * spacing.y).max(200.0);
+        let cell_height = ((grid_height / rows as f32) - 12.0 - 2.0 * spacing.y).max(170.0);
         egui::ScrollArea::vertical()
             .max_height(grid_height)
             .auto_shrink([false, true])
@@ -402,28 +403,31 @@ fn client_cell(
     let recv_capacity = info.rcvbuf.effective.max(1) as f32;
     let (write_rate, read_rate) = client.rates();
 
-    ui.horizontal_wrapped(|ui| {
+    ui.horizontal(|ui| {
         ui.label(
             RichText::new(S::SrvClient.fill(lang, &[&client.number]))
                 .strong()
                 .size(16.0 * palette.scale),
         );
-        ui.label(
-            RichText::new(S::SrvFrom.fill(lang, &[&info.writer_addr.port(), &client.number]))
-                .small()
-                .color(palette.weak_text),
+        ui.add(
+            egui::Label::new(
+                RichText::new(S::SrvFrom.fill(lang, &[&info.writer_addr.port(), &client.number]))
+                    .small()
+                    .color(palette.weak_text),
+            )
+            .truncate(),
         );
     });
 
-    // The two buffers, side by side.
-    let controls_height = 78.0 * palette.scale;
-    let vessel_height = (ui.available_height() - controls_height).max(110.0);
+    // The two buffers, side by side, over the status line and the throttle.
+    let controls_height = 58.0 * palette.scale;
+    let vessel_height = (ui.available_height() - controls_height).max(90.0);
     let (rect, _) = ui.allocate_exact_size(
         vec2(ui.available_width(), vessel_height),
         egui::Sense::hover(),
     );
     let half = rect.width() / 2.0;
-    let label_height = 34.0 * palette.scale;
+    let label_height = 18.0 * palette.scale;
     let send_rect = Rect::from_min_size(rect.min, vec2(half, rect.height() - label_height));
     let recv_rect = send_rect.translate(vec2(half, 0.0));
     let targets = [
@@ -451,20 +455,34 @@ fn client_cell(
     let recv_look = VesselLook::receive_buffer(levels[2], recv_phase, sample.zero_window, palette);
     vessel::paint(ui, send_rect, &send_look, slots);
     vessel::paint(ui, recv_rect, &recv_look, slots);
+    // The name under each vessel, the bytes over it on a plate that keeps
+    // them readable over any fill.
     let painter = ui.painter();
     let font = FontId::proportional(13.0 * palette.scale);
     let numbers = |r: Rect, title: &str, bytes: u32, capacity: u64| {
         painter.text(
             pos2(r.center().x, r.bottom() + 2.0),
             Align2::CENTER_TOP,
+            title,
+            font.clone(),
+            palette.text,
+        );
+        let galley = painter.layout_no_wrap(
             format!(
-                "{title}\n{} / {}",
+                "{} / {}",
                 format_bytes(u64::from(bytes)),
                 format_bytes(capacity)
             ),
             font.clone(),
             palette.text,
         );
+        let plate = Rect::from_center_size(r.center(), galley.size() + vec2(8.0, 2.0));
+        painter.rect_filled(
+            plate,
+            egui::CornerRadius::same(4),
+            palette.panel.gamma_multiply(0.8),
+        );
+        painter.galley(plate.min + vec2(4.0, 1.0), galley, palette.text);
     };
     numbers(
         send_rect,
@@ -492,15 +510,21 @@ fn client_cell(
             palette.ok,
         )
     };
-    ui.label(RichText::new(state).color(color).strong());
-    ui.label(
-        RichText::new(S::SrvStalls.fill(lang, &[&sample.stall_count]))
-            .small()
-            .color(palette.weak_text),
-    );
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(state).color(color).strong());
+        ui.add(
+            egui::Label::new(
+                RichText::new(S::SrvStalls.fill(lang, &[&sample.stall_count]))
+                    .small()
+                    .color(palette.weak_text),
+            )
+            .truncate(),
+        );
+    });
 
-    // The throttle.
+    // The throttle, on one line: pause, max, and the rate.
     let before = cell.throttle;
+    let label = S::SrvReadRate.fill(lang, &[&client.number]);
     ui.horizontal(|ui| {
         let pause = if cell.throttle.paused {
             S::SrvResume
@@ -519,18 +543,19 @@ fn client_cell(
             cell.throttle.paused = !cell.throttle.paused;
         }
         ui.toggle_value(&mut cell.throttle.unlimited, S::SrvMax.text(lang));
+        // What is left, less the number box beside the slider.
+        ui.spacing_mut().slider_width = (ui.available_width() - 80.0 * palette.scale).max(30.0);
+        let slider = egui::Slider::new(&mut cell.throttle.kib_per_sec, 1.0..=1024.0)
+            .logarithmic(true)
+            .max_decimals(0)
+            .suffix(" KiB/s")
+            .text("");
+        let response = ui.add_enabled(!cell.throttle.unlimited, slider);
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, label.clone()));
+        if response.changed() {
+            cell.throttle.paused = false;
+        }
     });
-    let label = S::SrvReadRate.fill(lang, &[&client.number]);
-    let slider = egui::Slider::new(&mut cell.throttle.kib_per_sec, 1.0..=1024.0)
-        .logarithmic(true)
-        .max_decimals(0)
-        .suffix(" KiB/s")
-        .text("");
-    let response = ui.add_enabled(!cell.throttle.unlimited, slider);
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, label.clone()));
-    if response.changed() {
-        cell.throttle.paused = false;
-    }
     let changed = cell.throttle != before;
     (moving, changed.then(|| cell.throttle.rate()))
 }
