@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{DEADLINE, collect_until, connect_when_listening, free_port};
 use sockscope::lab::probe::{self, TcpState};
-use sockscope::lab::{EventKind, Fault, LabConfig, Rate, Session, Size, Timeline};
+use sockscope::lab::{EventKind, Fault, LabConfig, Rate, Session, SessionReport, Size, Timeline};
 
 const KIB: u64 = 1024;
 
@@ -47,25 +47,34 @@ fn has_event(timeline: &Timeline, kind: EventKind) -> bool {
     timeline.events().iter().any(|e| e.kind == kind)
 }
 
-#[test]
-fn a_failing_writer_ends_the_session_and_every_byte_it_sent_is_checked() {
+/// Runs a paced session until bytes move, makes one worker fail, and
+/// waits for the session to end by itself: the failure must show as
+/// `event` and as an error naming `panicked`.
+fn fail_while_running(fault: Fault, event: EventKind, panicked: &str) -> SessionReport {
     let session = Session::start(paced()).unwrap();
     let mut history = Vec::new();
     collect_until(&session, &mut history, "bytes moving", |h| {
         h.last().is_some_and(|s| s.read > 64 * KIB)
     });
-    session.inject_fault(Fault::WriterPanics);
+    session.inject_fault(fault);
     let mut timeline = Timeline::new();
     timeline.extend(history);
     until_it_ends(&session, &mut timeline);
-    assert!(has_event(&timeline, EventKind::WriterFailed));
+    assert!(has_event(&timeline, event));
     let report = session.join();
     assert!(
-        report
-            .errors
-            .iter()
-            .any(|e| e.contains("the writer thread panicked")),
+        report.errors.iter().any(|e| e.contains(panicked)),
         "{report:?}"
+    );
+    report
+}
+
+#[test]
+fn a_failing_writer_ends_the_session_and_every_byte_it_sent_is_checked() {
+    let report = fail_while_running(
+        Fault::WriterPanics,
+        EventKind::WriterFailed,
+        "the writer thread panicked",
     );
     // The stream was ended for it, so the reader read up to EOF.
     assert!(report.drained, "{report:?}");
@@ -74,23 +83,10 @@ fn a_failing_writer_ends_the_session_and_every_byte_it_sent_is_checked() {
 
 #[test]
 fn a_failing_reader_ends_the_session() {
-    let session = Session::start(paced()).unwrap();
-    let mut history = Vec::new();
-    collect_until(&session, &mut history, "bytes moving", |h| {
-        h.last().is_some_and(|s| s.read > 64 * KIB)
-    });
-    session.inject_fault(Fault::ReaderPanics);
-    let mut timeline = Timeline::new();
-    timeline.extend(history);
-    until_it_ends(&session, &mut timeline);
-    assert!(has_event(&timeline, EventKind::ReaderFailed));
-    let report = session.join();
-    assert!(
-        report
-            .errors
-            .iter()
-            .any(|e| e.contains("the reader thread panicked")),
-        "{report:?}"
+    let report = fail_while_running(
+        Fault::ReaderPanics,
+        EventKind::ReaderFailed,
+        "the reader thread panicked",
     );
     // Not read to the end: nothing is claimed either way.
     assert_eq!(report.integrity(), None, "{report:?}");
