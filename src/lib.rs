@@ -11,3 +11,4 @@ pub mod export;
 pub mod gui;
 pub mod lab;
 pub mod record;
+pub mod run;

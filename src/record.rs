@@ -8,17 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::TryRecvError;
 use thiserror::Error;
 
 use crate::export::csv::SampleCsv;
 use crate::export::summary::{RunFigures, Summary};
 use crate::export::{AtomicFile, OutputPathError};
-use crate::lab::scenario::{Change, Scenario, StepClock};
+use crate::lab::scenario::Scenario;
 use crate::lab::units::format_bytes;
-use crate::lab::{
-    BufferSetting, Endpoint, EventKind, LabConfig, LabError, Sample, Session, Timeline,
-};
+use crate::lab::{BufferSetting, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline};
+use crate::run::{Notice, Phase, Run, RunError, ScenarioNote};
 
 /// Exit codes, as documented in README and `--help`.
 pub mod exit {
@@ -60,6 +58,10 @@ pub enum RecordError {
     SameOutput(String),
     #[error("{0}")]
     Lab(#[from] LabError),
+    #[error("{0}")]
+    Run(RunError),
+    #[error("stopped by Ctrl-C before the connection was made; nothing was written")]
+    Interrupted,
     #[error("writing {path} failed: {source}")]
     Write {
         path: String,
@@ -73,7 +75,17 @@ impl RecordError {
         match self {
             RecordError::Output { .. } | RecordError::SameOutput(_) => exit::USAGE,
             RecordError::Lab(LabError::SampleRate(_) | LabError::ChunkTooLarge(_)) => exit::USAGE,
-            RecordError::Lab(_) | RecordError::Write { .. } => exit::FAILED,
+            RecordError::Interrupted => exit::INTERRUPTED,
+            RecordError::Lab(_) | RecordError::Run(_) | RecordError::Write { .. } => exit::FAILED,
+        }
+    }
+}
+
+impl From<RunError> for RecordError {
+    fn from(error: RunError) -> Self {
+        match error {
+            RunError::Start(error) | RunError::Control(error) => RecordError::Lab(error),
+            other => RecordError::Run(other),
         }
     }
 }
@@ -162,36 +174,19 @@ pub fn record(
         })?;
 
     let config = options.config;
-    match config.endpoint {
-        Endpoint::Listen(addr) => {
-            if !addr.ip().is_loopback() {
-                let _ = writeln!(
-                    notes,
-                    "sockscope: warning: listening on {addr}, which other machines can reach."
-                );
-            }
-            let _ = writeln!(
-                notes,
-                "sockscope: waiting for one client on {addr} (e.g. 'nc {} {}')...",
-                addr.ip(),
-                addr.port()
-            );
-        }
-        Endpoint::Connect(addr) => {
-            let _ = writeln!(notes, "sockscope: connecting to {addr}...");
-        }
-        Endpoint::Loopback => {}
+    announce(config.endpoint, notes);
+    let mut run = Run::new(config, None);
+    run.start(config);
+    if let Some(scenario) = &options.scenario {
+        run.play_steps("scenario", scenario);
     }
-    let session = Session::start(config)?;
-    let info = session.info().clone();
+    let info = wait_until_connected(&mut run, interrupt)?;
     let [sndbuf_source, rcvbuf_source] = &options.buffer_sources;
     for (setting, flag) in [(&info.sndbuf, sndbuf_source), (&info.rcvbuf, rcvbuf_source)] {
         if let Some(note) = setting.adjustment_note(flag) {
             let _ = writeln!(notes, "sockscope: {note}");
         }
     }
-
-    let mut steps = options.scenario.as_ref().map(StepClock::new);
     let late = options.scenario.as_ref().map_or(0, |scenario| {
         scenario
             .steps
@@ -206,136 +201,76 @@ pub fn record(
             options.duration.as_secs_f64()
         );
     }
+
     let mut csv = csv_file.as_mut().map(|file| SampleCsv::new(file.writer()));
-    let mut timeline = Timeline::new();
-    let mut figures = RunFigures {
-        duration_s: options.duration.as_secs_f64(),
-        ..RunFigures::default()
-    };
+    let mut csv_error = None;
     let started = Instant::now();
     let deadline = started + options.duration;
-    let mut finishing = false;
+    let mut interrupted = false;
     let mut last_progress = started;
-    let mut previous: Option<Sample> = None;
-    let mut csv_error = None;
-    let mut events_shown: u64 = 0;
+    let line_start = if options.progress { "\r\x1b[K" } else { "" };
     loop {
-        // Poll the channel a few times a second rather than wake for every
-        // batch: a headless run needs no frame-rate latency, and every
-        // wake-up costs the transfer being measured.
-        let mut ended = false;
-        loop {
-            match session.samples().try_recv() {
-                Ok(batch) => {
-                    for sample in batch.samples {
-                        if let Some(prev) = previous {
-                            if prev.zero_window {
-                                figures.zero_window_ns += sample.t_ns.saturating_sub(prev.t_ns);
-                            }
-                        } else {
-                            figures.first_sample_ns = sample.t_ns;
-                        }
-                        figures.last_sample_ns = sample.t_ns;
-                        if let Some(csv) = csv.as_mut()
-                            && csv_error.is_none()
-                            && let Err(e) = csv.write(&sample)
-                        {
-                            csv_error = Some(io::Error::other(e));
-                        }
-                        timeline.push(sample);
-                        previous = Some(sample);
-                    }
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    ended = true;
-                    break;
-                }
+        // Poll a few times a second rather than wake for every batch: a
+        // headless run needs no frame-rate latency, and every wake-up costs
+        // the transfer being measured.
+        let pumped = run.pump_with(|sample| {
+            if let Some(csv) = csv.as_mut()
+                && csv_error.is_none()
+                && let Err(e) = csv.write(sample)
+            {
+                csv_error = Some(io::Error::other(e));
+            }
+        });
+        for notice in &pumped.notices {
+            if let Some(line) = notice_line(notice, config.endpoint) {
+                let _ = writeln!(stdout, "{line_start}{line}");
             }
         }
-        // Say at once when a worker fails, and (with an outside peer) when
-        // the peer closes or resets.
-        // Counted over the whole run: the log drops its oldest events
-        // once full, so its length alone stops growing.
-        let events = timeline.events();
-        let total = timeline.events_dropped() + events.len() as u64;
-        let new = (total - events_shown.min(total)).min(events.len() as u64) as usize;
-        for event in events.iter().skip(events.len() - new) {
-            let who = match event.kind {
-                EventKind::PeerClosed | EventKind::PeerReset | EventKind::WriterPeerGone
-                    if config.endpoint.is_outside() =>
-                {
-                    "peer"
-                }
-                EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
-                _ => continue,
-            };
-            let _ = writeln!(
-                stdout,
-                "{}{who} at {:.3} s: {}",
-                if options.progress { "\r\x1b[K" } else { "" },
-                event.t_ns as f64 / 1e9,
-                event.kind.describe()
-            );
+        if let Some(error) = run.take_error() {
+            return Err(error.into());
         }
-        events_shown = total;
-        if ended {
+        if run.phase() == Phase::Ended {
             break;
         }
-        if let Some(clock) = steps.as_mut()
-            && !finishing
-        {
-            let elapsed = session.elapsed();
-            for step in clock.due(elapsed) {
-                for change in &step.changes {
-                    apply_change(&session, *change)?;
-                }
-                let changes: Vec<String> = step.changes.iter().map(ToString::to_string).collect();
-                let _ = writeln!(
-                    stdout,
-                    "{}scenario at {:.3} s: {}",
-                    if options.progress { "\r\x1b[K" } else { "" },
-                    step.at.as_secs_f64(),
-                    changes.join(", ")
-                );
-            }
-        }
         let now = Instant::now();
-        if !finishing && (now >= deadline || interrupt.load(Relaxed) || csv_error.is_some()) {
-            figures.interrupted = now < deadline && interrupt.load(Relaxed);
-            session.finish();
-            finishing = true;
+        if run.phase() == Phase::Running
+            && (now >= deadline || interrupt.load(Relaxed) || csv_error.is_some())
+        {
+            interrupted = now < deadline && interrupt.load(Relaxed);
+            run.finish();
         }
+        let finishing = run.phase() == Phase::Finishing;
         if options.progress && now.duration_since(last_progress) >= Duration::from_millis(250) {
             last_progress = now;
             let _ = write!(
                 stdout,
                 "\r\x1b[K{}",
-                progress_line(&timeline, now - started, options.duration, finishing)
+                progress_line(run.timeline(), now - started, options.duration, finishing)
             );
             let _ = stdout.flush();
         }
-        let pause = if finishing {
-            Duration::from_millis(5)
-        } else {
-            // Wake for the deadline or the next scenario step, whichever
-            // is first.
-            let to_step = steps
-                .as_ref()
-                .and_then(StepClock::next_at)
-                .map_or(Duration::MAX, |at| at.saturating_sub(session.elapsed()));
-            deadline
-                .saturating_duration_since(Instant::now())
-                .min(to_step)
-                .clamp(Duration::from_millis(1), Duration::from_millis(50))
-        };
-        std::thread::sleep(pause);
+        std::thread::sleep(pause(&run, deadline));
     }
     if options.progress {
         let _ = write!(stdout, "\r\x1b[K");
     }
-    let report = session.join();
-    let summary = Summary::new(&config, &info, &report, &timeline, figures);
+    let Some(report) = run.report() else {
+        unreachable!("an ended run has its report");
+    };
+    let figures = run.figures();
+    let summary = Summary::new(
+        &config,
+        &info,
+        report,
+        run.timeline(),
+        RunFigures {
+            duration_s: options.duration.as_secs_f64(),
+            interrupted,
+            zero_window_ns: figures.zero_window_ns,
+            first_sample_ns: figures.first_sample_ns,
+            last_sample_ns: figures.last_sample_ns,
+        },
+    );
 
     let csv_flushed = csv.map(SampleCsv::finish).transpose().map(drop);
     let mut written_files = Vec::new();
@@ -364,17 +299,101 @@ pub fn record(
     Ok(outcome)
 }
 
-/// One line that fits an 80-column terminal: time, totals, queues, flags.
-fn apply_change(session: &Session, change: Change) -> Result<(), RecordError> {
-    match change {
-        Change::ReadRate(rate) => session.set_read_rate(rate),
-        Change::WriteRate(rate) => session.set_write_rate(rate),
-        Change::ReadChunk(size) => session.set_read_chunk(size)?,
-        Change::WriteChunk(size) => session.set_write_chunk(size)?,
+/// Says where the connection will come from, on stderr.
+fn announce(endpoint: Endpoint, notes: &mut dyn Write) {
+    match endpoint {
+        Endpoint::Listen(addr) => {
+            if !addr.ip().is_loopback() {
+                let _ = writeln!(
+                    notes,
+                    "sockscope: warning: listening on {addr}, which other machines can reach."
+                );
+            }
+            let _ = writeln!(
+                notes,
+                "sockscope: waiting for one client on {addr} (e.g. 'nc {} {}')...",
+                addr.ip(),
+                addr.port()
+            );
+        }
+        Endpoint::Connect(addr) => {
+            let _ = writeln!(notes, "sockscope: connecting to {addr}...");
+        }
+        Endpoint::Loopback => {}
     }
-    Ok(())
 }
 
+/// How often a start in progress is looked at.
+const CONNECT_POLL: Duration = Duration::from_millis(10);
+
+/// Waits for the run's connection; Ctrl-C stops a wait for an outside peer.
+fn wait_until_connected(run: &mut Run, interrupt: &AtomicBool) -> Result<SessionInfo, RecordError> {
+    loop {
+        run.pump();
+        if let Some(error) = run.take_error() {
+            return Err(error.into());
+        }
+        if let Some(info) = run.info() {
+            return Ok(info.clone());
+        }
+        if interrupt.load(Relaxed) {
+            run.cancel();
+            return Err(RecordError::Interrupted);
+        }
+        std::thread::sleep(CONNECT_POLL);
+    }
+}
+
+/// Sleeps until the deadline or the next scenario step, whichever is
+/// first; briefly while draining.
+fn pause(run: &Run, deadline: Instant) -> Duration {
+    if run.phase() != Phase::Running {
+        return Duration::from_millis(5);
+    }
+    let to_step = run
+        .next_step_at()
+        .zip(run.elapsed())
+        .map_or(Duration::MAX, |(at, elapsed)| at.saturating_sub(elapsed));
+    deadline
+        .saturating_duration_since(Instant::now())
+        .min(to_step)
+        .clamp(Duration::from_millis(1), Duration::from_millis(50))
+}
+
+/// The log line for what happened, if `record` reports it as it goes: a
+/// scenario step, a failed worker, and (with an outside peer) the peer
+/// closing or resetting.
+fn notice_line(notice: &Notice, endpoint: Endpoint) -> Option<String> {
+    match notice {
+        Notice::ScenarioStep(ScenarioNote::Step { at, changes, .. }) => {
+            let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            Some(format!(
+                "scenario at {:.3} s: {}",
+                at.as_secs_f64(),
+                changes.join(", ")
+            ))
+        }
+        Notice::ScenarioStep(ScenarioNote::Started(_)) => None,
+        Notice::Event(event) => {
+            let who = match event.kind {
+                EventKind::PeerClosed | EventKind::PeerReset | EventKind::WriterPeerGone
+                    if endpoint.is_outside() =>
+                {
+                    "peer"
+                }
+                EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
+                _ => return None,
+            };
+            Some(format!(
+                "{who} at {:.3} s: {}",
+                event.t_ns as f64 / 1e9,
+                event.kind.describe()
+            ))
+        }
+    }
+}
+
+/// One line that fits an 80-column terminal: time, totals, queues, flags.
 fn progress_line(
     timeline: &Timeline,
     elapsed: Duration,
