@@ -8,9 +8,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::DEADLINE;
-use sockscope::gui::live::LiveLab;
 use sockscope::lab::server::Server;
 use sockscope::lab::{LabConfig, Rate, Session, Size};
+use sockscope::run::Run;
 
 fn count(dir: &str) -> usize {
     std::fs::read_dir(dir).unwrap().count()
@@ -72,11 +72,11 @@ fn start_stop_cycles_leak_no_descriptors_and_no_threads() {
     // The window's restarts: the old session retires on a thread of its
     // own while the new one connects on another.
     let started = Instant::now();
-    let mut lab = LiveLab::new(config, None);
+    let mut lab = Run::new(config, None);
     for _ in 0..100 {
         lab.start(config);
         let deadline = Instant::now() + DEADLINE;
-        while lab.pump() == 0 {
+        while lab.pump().samples == 0 {
             assert!(Instant::now() < deadline, "{:?}", lab.error());
             std::thread::sleep(Duration::from_millis(1));
         }

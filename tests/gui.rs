@@ -113,7 +113,7 @@ fn export_writes_the_timeline_png_and_the_samples_csv() {
             .export_message()
             .is_some_and(|(text, _)| text.contains(".png") && text.contains(".csv"))
     });
-    let (message, failed) = harness.state().export_message().cloned().expect("message");
+    let (message, failed) = harness.state().export_message().expect("message");
     assert!(!failed, "{message}");
     let files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("export folder")
@@ -659,11 +659,9 @@ fn an_unwritable_export_folder_is_one_sentence_and_the_window_goes_on() {
     });
     harness.key_press(egui::Key::S);
     step_until(&mut harness, "the export's failure", |h| {
-        h.state()
-            .export_message()
-            .is_some_and(|(_, failed)| *failed)
+        h.state().export_message().is_some_and(|(_, failed)| failed)
     });
-    let (message, _) = harness.state().export_message().cloned().unwrap();
+    let (message, _) = harness.state().export_message().unwrap();
     assert!(
         message.contains("Cannot create the export folder"),
         "{message}"

@@ -3,32 +3,13 @@
 
 use eframe::egui::{self, RichText};
 
+use super::action::Action;
 use super::i18n::{Lang, S};
 use super::theme::Palette;
 use crate::lab::scenario::BUILT_IN;
 use crate::lab::units::format_bytes;
 use crate::lab::{LabConfig, Preset, Rate, SessionInfo, Size};
-
-/// What the user asked for this frame.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    SetReadRate(Rate),
-    SetWriteRate(Rate),
-    SetReadChunk(Size),
-    SetWriteChunk(Size),
-    SetSampleHz(u32),
-    /// New buffer sizes take a new connection.
-    ApplyBuffers {
-        sndbuf: Option<Size>,
-        rcvbuf: Option<Size>,
-    },
-    TogglePause,
-    Restart,
-    LoadPreset(Preset),
-    /// One of `scenario::BUILT_IN`, by name.
-    RunScenario(&'static str),
-    RunScenarioFile(std::path::PathBuf),
-}
+use crate::run::Control;
 
 /// What the panel edits between frames.
 #[derive(Debug, Clone)]
@@ -50,6 +31,16 @@ pub struct ScenarioPanel {
 pub struct PendingBuffers {
     pub sndbuf: Option<Size>,
     pub rcvbuf: Option<Size>,
+}
+
+impl PendingBuffers {
+    /// The sizes `config` asks for.
+    pub fn of(config: &LabConfig) -> Self {
+        PendingBuffers {
+            sndbuf: config.sndbuf,
+            rcvbuf: config.rcvbuf,
+        }
+    }
 }
 
 const KIB: f64 = 1024.0;
@@ -189,10 +180,10 @@ pub fn panel(
         actions.push(Action::TogglePause);
     }
     if let Some(rate) = rate_control(ui, S::ReaderRate.text(lang), config.read_rate, "read", lang) {
-        actions.push(Action::SetReadRate(rate));
+        actions.push(Action::Control(Control::ReadRate(rate)));
     }
     if let Some(size) = size_control(ui, S::RecvSize.text(lang), config.read_chunk, 1_048_576.0) {
-        actions.push(Action::SetReadChunk(size));
+        actions.push(Action::Control(Control::ReadChunk(size)));
     }
     ui.separator();
     ui.heading(S::Writer.text(lang));
@@ -203,10 +194,10 @@ pub fn panel(
         "write",
         lang,
     ) {
-        actions.push(Action::SetWriteRate(rate));
+        actions.push(Action::Control(Control::WriteRate(rate)));
     }
     if let Some(size) = size_control(ui, S::SendSize.text(lang), config.write_chunk, 1_048_576.0) {
-        actions.push(Action::SetWriteChunk(size));
+        actions.push(Action::Control(Control::WriteChunk(size)));
     }
     ui.separator();
     ui.heading(S::KernelBuffers.text(lang));
@@ -270,7 +261,9 @@ pub fn panel(
         egui::WidgetInfo::labeled(egui::Role::Slider, true, S::SampleRate.text(lang))
     });
     if response.changed() {
-        actions.push(Action::SetSampleHz(hz.round().clamp(1.0, 10_000.0) as u32));
+        actions.push(Action::Control(Control::SampleHz(
+            hz.round().clamp(1.0, 10_000.0) as u32,
+        )));
     }
     ui.separator();
     ui.horizontal_wrapped(|ui| {

@@ -78,6 +78,15 @@ table! {
     TimelineSaved => "timeline saved to {}", "时间线已保存到 {}";
     SamplesSaved => "{} samples saved to {}", "{} 个采样已保存到 {}";
     SamplesPartial => " (the full-resolution part; {} older samples are kept only as min/max)", "（全分辨率部分；更早的 {} 个采样只保留最小/最大值）";
+    ExportNoThread => "Could not start the export: no thread ({}).", "无法开始导出：没有可用的线程（{}）。";
+    BufferAuto => "auto {}", "自动 {}";
+    ExportCaption => "SO_SNDBUF {} · SO_RCVBUF {} · writer {} send({}) · reader {} recv({}) · {} Hz · {}", "SO_SNDBUF {} · SO_RCVBUF {} · 写入方 {} send({}) · 读取方 {} recv({}) · {} Hz · {}";
+    // The run's failures.
+    StartFailed => "Could not start the connection: {}.", "无法建立连接：{}。";
+    StartNoThread => "Could not start the connection: no thread ({}).", "无法建立连接：没有可用的线程（{}）。";
+    StartThreadEnded => "Could not start the connection: its thread ended.", "无法建立连接：连接线程已结束。";
+    ControlFailed => "The change was refused: {}.", "更改被拒绝：{}。";
+    RetireFailed => "Could not stop the old connection in the background: {}.", "无法在后台停止旧连接：{}。";
     ExportFolder => "Export folder", "导出文件夹";
     ExportFolderHint => "S: save the timeline (PNG) and samples (CSV) there.", "按 S 将时间线（PNG）和采样（CSV）保存到这里。";
     // Timeline panel.

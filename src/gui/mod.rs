@@ -2,15 +2,19 @@
 //! channel each frame and sends controls; it never blocks on a socket or on
 //! a lock a worker holds.
 
+pub mod action;
 mod anim;
 pub mod app;
+mod background;
 mod controls;
+mod export;
 pub mod i18n;
 mod info_panel;
-pub mod live;
 pub mod messages;
 pub mod plot;
+mod scripted;
 pub mod server;
+pub mod settings;
 pub mod steps;
 pub mod synthetic;
 pub mod theme;
@@ -21,10 +25,21 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use app::{CaptureOutcome, Settings, SockscopeApp};
+pub use app::SockscopeApp;
 pub use i18n::Lang;
+pub use settings::Settings;
 
+use crate::lab::sampler::Waker;
 use crate::lab::{Endpoint, Preset, SessionInfo, Timeline};
+
+/// How the scripted capture ended; read by `run` after the window closed.
+pub type CaptureOutcome = Arc<Mutex<Option<Result<PathBuf, String>>>>;
+
+/// A waker that repaints the window whenever the sampler sends a batch.
+pub fn repaint_waker(ctx: &eframe::egui::Context) -> Waker {
+    let ctx = ctx.clone();
+    Arc::new(move || ctx.request_repaint())
+}
 
 /// The windows `--open` can show at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use eframe::egui::{self, Align2, Color32, FontId, Rect, RichText, pos2, vec2};
 
 use super::anim::{Eased, Flow};
 use super::i18n::{Lang, S};
-use super::live::repaint_waker;
+use super::repaint_waker;
 use super::theme::Palette;
 use super::vessel::{self, Slots, VesselLook};
 use crate::lab::server::{Client, Departure, MAX_CLIENTS, Server};

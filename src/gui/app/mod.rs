@@ -1,0 +1,488 @@
+//! The window's state and its one place for inputs. Reads the run only
+//! through `Run::pump` (a non-blocking drain) and steers it with controls;
+//! the panels it draws are in `panels`.
+
+mod panels;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use super::action::{self, Action};
+use super::background::Background;
+use super::controls::{Edits, PendingBuffers, ScenarioPanel};
+use super::export::{Exports, default_export_dir};
+use super::i18n::{Lang, S};
+use super::info_panel::ReuseState;
+use super::messages::{MessagesAction, MessagesWindow};
+use super::plot::PlotView;
+use super::scripted::ScriptedCapture;
+use super::server::ServerWindow;
+use super::settings::{SETTINGS_KEY, Settings, StoredConfig};
+use super::steps::StepsWindow;
+use super::theme::{self, Palette};
+use super::vessel::{self, Slots};
+use super::view::VesselMotion;
+use super::{GuiOptions, Panel, repaint_waker};
+use crate::lab::messages::MessagePair;
+use crate::lab::reuseaddr::ReuseTrial;
+use crate::lab::scenario::{self, Scenario, ScenarioError};
+use crate::lab::{LabConfig, Sample, SessionInfo, Timeline};
+use crate::run::Run;
+
+/// The windows over the main view, and the info panel's experiment.
+#[derive(Default)]
+struct Windows {
+    info: bool,
+    reuse: ReuseState,
+    reuse_job: Background<Result<Vec<ReuseTrial>, String>>,
+    /// Messages by hand on their own connection.
+    messages: MessagesWindow,
+    messages_job: Background<Result<MessagePair, String>>,
+    /// The lesson's call sequences, one real call per button.
+    steps: StepsWindow,
+    server: ServerWindow,
+}
+
+pub struct SockscopeApp {
+    run: Run,
+    settings: Settings,
+    persist: bool,
+    /// Buffer sizes and the scenario path being edited.
+    edits: Edits,
+    slots: Slots,
+    motion: VesselMotion,
+    plot_view: PlotView,
+    exports: Exports,
+    capture: Option<ScriptedCapture>,
+    windows: Windows,
+    /// Where this frame laid out the timeline panel (what an export crops).
+    timeline_rect: Option<egui::Rect>,
+    applied_projector: Option<bool>,
+    /// This frame's CPU time in `ui`, for the benchmark.
+    pub frame_cpu: Duration,
+    /// How old the newest sample was when this frame drew it (live only).
+    pub sample_lag: Option<Duration>,
+}
+
+impl SockscopeApp {
+    /// Builds the app from eframe's creation context: restores settings,
+    /// installs the vessel shader, and starts a lab session at once.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: &GuiOptions) -> Self {
+        let stored: Option<Settings> = if options.persist {
+            cc.storage
+                .and_then(|storage| eframe::get_value(storage, SETTINGS_KEY))
+        } else {
+            None
+        };
+        let mut settings = stored.unwrap_or_default();
+        settings.take_options(options);
+        let config = LabConfig {
+            endpoint: options.endpoint,
+            ..settings.lab.to_config()
+        };
+        settings.lab = StoredConfig::from(&config);
+        install_fonts(&cc.egui_ctx);
+        let gpu = cc.wgpu_render_state.as_ref().is_some_and(vessel::install);
+        let run = match &options.fixed {
+            Some((info, timeline)) => Run::recorded(config, (**info).clone(), (**timeline).clone()),
+            None => {
+                let mut run = Run::new(config, Some(repaint_waker(&cc.egui_ctx)));
+                run.set_resume_read_rate(settings.resume_rate());
+                run.start(config);
+                run
+            }
+        };
+        let capture = (options.screenshot.is_some() || options.quit_after.is_some()).then(|| {
+            ScriptedCapture::new(
+                options.screenshot.clone(),
+                options.quit_after.unwrap_or(Duration::from_secs(3)),
+                std::sync::Arc::clone(&options.outcome),
+            )
+        });
+        let mut windows = Windows::default();
+        match options.open {
+            Some(Panel::Server) => windows.server.open = true,
+            Some(Panel::Steps) => windows.steps.open = true,
+            Some(Panel::Messages) => windows.messages.open = true,
+            Some(Panel::Info) => windows.info = true,
+            None => {}
+        }
+        SockscopeApp {
+            run,
+            edits: Edits {
+                pending: PendingBuffers::of(&config),
+                scenario: ScenarioPanel::default(),
+            },
+            settings,
+            persist: options.persist,
+            slots: Slots::new(gpu),
+            motion: VesselMotion::default(),
+            plot_view: PlotView::default(),
+            exports: Exports::default(),
+            capture,
+            windows,
+            timeline_rect: None,
+            applied_projector: None,
+            frame_cpu: Duration::ZERO,
+            sample_lag: None,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The config the lab runs with now.
+    pub fn config(&self) -> LabConfig {
+        *self.run.config()
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        self.run.timeline()
+    }
+
+    fn info(&self) -> Option<&SessionInfo> {
+        self.run.info()
+    }
+
+    /// The live session's id (None for a recorded timeline or a failed
+    /// start).
+    pub fn session_id(&self) -> Option<u64> {
+        self.run.session_id()
+    }
+
+    pub fn export_dir(&self) -> PathBuf {
+        self.settings
+            .export_dir
+            .clone()
+            .unwrap_or_else(default_export_dir)
+    }
+
+    /// The export status line and whether it reports a failure.
+    pub fn export_message(&self) -> Option<(String, bool)> {
+        self.exports.message(self.settings.lang)
+    }
+
+    /// Appends samples to a recorded timeline, as a live session would:
+    /// for benchmarks of a growing run. Ignored live.
+    pub fn push_fixed_samples(&mut self, samples: impl IntoIterator<Item = Sample>) {
+        self.run.push_recorded(samples);
+    }
+
+    /// Seconds the timeline shows while following live (∞ = whole run).
+    pub fn set_timeline_window(&mut self, secs: f64) {
+        self.settings.plot.window_secs = secs;
+    }
+
+    /// Makes a worker of the live session fail (reliability tests).
+    #[doc(hidden)]
+    pub fn inject_fault(&self, fault: crate::lab::Fault) {
+        self.run.inject_fault(fault);
+    }
+
+    pub fn is_projector(&self) -> bool {
+        self.settings.projector
+    }
+
+    /// Carries out one input, whatever it came from.
+    fn act(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Control(control) => self.run.control(control),
+            Action::TogglePause => self.run.toggle_reader_pause(),
+            Action::ApplyBuffers { sndbuf, rcvbuf } => self.restart(LabConfig {
+                sndbuf,
+                rcvbuf,
+                ..self.config()
+            }),
+            Action::Restart => self.restart(self.config()),
+            Action::LoadPreset(preset) => {
+                let config = preset.config();
+                self.edits.pending = PendingBuffers::of(&config);
+                self.restart(config);
+            }
+            Action::RunScenario(name) => {
+                let built_in = scenario::BUILT_IN.iter().find(|(n, _)| *n == name);
+                if let Some((_, text)) = built_in {
+                    self.play(name, scenario::parse(text, name));
+                }
+            }
+            Action::RunScenarioFile(path) => {
+                let name = path
+                    .file_stem()
+                    .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
+                self.play(&name, scenario::load(&path));
+            }
+            Action::Export => self.export(ctx),
+            Action::SetProjector(on) => self.settings.projector = on,
+            Action::ToggleInfo => self.windows.info = !self.windows.info,
+            Action::ToggleControls => {
+                self.settings.show_controls = !self.settings.show_controls;
+            }
+            Action::ToggleSteps => self.windows.steps.open = !self.windows.steps.open,
+            Action::ToggleMessages => self.windows.messages.open = !self.windows.messages.open,
+            Action::ToggleServer => {
+                // Closing the window stops the server and every client.
+                if self.windows.server.open {
+                    self.windows.server.stop();
+                }
+                self.windows.server.open = !self.windows.server.open;
+            }
+            Action::ToggleFullscreen => {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!fullscreen(ctx)));
+            }
+            Action::Escape => {
+                if self.windows.info {
+                    self.windows.info = false;
+                } else if fullscreen(ctx) {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
+                }
+            }
+            Action::SwitchLanguage => self.settings.lang = self.settings.lang.other(),
+            Action::FollowLive(follow) => self.plot_view.follow = follow,
+            Action::SetTimelineWindow(secs) => {
+                self.settings.plot.window_secs = secs;
+                self.plot_view.follow = true;
+            }
+            Action::SetExportDir(dir) => self.settings.export_dir = Some(dir),
+            Action::DismissStatus => self.exports.dismiss(),
+            Action::RunReuseExperiment => self.run_reuse_experiment(ctx),
+            Action::ConnectMessages => self.connect_messages(ctx),
+        }
+        self.settings.lab = StoredConfig::from(self.run.config());
+        self.settings.set_resume_rate(self.run.resume_read_rate());
+    }
+
+    /// A new connection with `config`, and a fresh timeline view.
+    fn restart(&mut self, config: LabConfig) {
+        self.run.start(config);
+        self.plot_view = PlotView::default();
+    }
+
+    /// Starts a scenario on a new connection, or shows why it cannot.
+    fn play(&mut self, name: &str, scenario: Result<Scenario, ScenarioError>) {
+        if self.run.phase() == crate::run::Phase::Recorded {
+            return;
+        }
+        match scenario {
+            Ok(scenario) => {
+                self.edits.scenario.error = None;
+                self.run.start_scenario(name, &scenario);
+                self.edits.pending = PendingBuffers::of(self.run.config());
+                self.plot_view = PlotView::default();
+            }
+            Err(error) => self.edits.scenario.error = Some(format!("{error}.")),
+        }
+    }
+
+    /// Saves the timeline panel as a PNG (a screenshot of a coming frame)
+    /// and the full-resolution samples as CSV.
+    fn export(&mut self, ctx: &egui::Context) {
+        let timeline = self.run.timeline();
+        let samples: Vec<Sample> = timeline.recent().iter().copied().collect();
+        let older = timeline.total_samples() - samples.len() as u64;
+        let dir = self.export_dir();
+        self.exports
+            .start(ctx, &dir, samples, older, self.settings.lang);
+    }
+
+    /// Runs the SO_REUSEADDR experiment on a background thread: it makes
+    /// real connect()/accept() calls, which the UI thread never waits on.
+    fn run_reuse_experiment(&mut self, ctx: &egui::Context) {
+        let spawned = self
+            .windows
+            .reuse_job
+            .spawn("sockscope-reuseaddr", ctx, || {
+                crate::lab::reuseaddr::all_trials().map_err(|e| e.to_string())
+            });
+        self.windows.reuse = match spawned {
+            Ok(()) => ReuseState::Running,
+            Err(error) => ReuseState::Done(Err(error.to_string())),
+        };
+    }
+
+    /// Opens the Messages window's connection on a background thread.
+    fn connect_messages(&mut self, ctx: &egui::Context) {
+        let messages = &mut self.windows.messages;
+        messages.pair = None;
+        messages.connecting = true;
+        let spawned = self
+            .windows
+            .messages_job
+            .spawn("sockscope-messages", ctx, || {
+                MessagePair::connect().map_err(|e| e.to_string())
+            });
+        if let Err(error) = spawned {
+            let messages = &mut self.windows.messages;
+            messages.connecting = false;
+            messages.log.push(error.to_string());
+        }
+    }
+
+    /// Results of the windows' background jobs.
+    fn receive_background(&mut self) {
+        if let Some(result) = self.windows.reuse_job.poll() {
+            self.windows.reuse = ReuseState::Done(result);
+        }
+        if let Some(result) = self.windows.messages_job.poll() {
+            let messages = &mut self.windows.messages;
+            messages.connecting = false;
+            match result {
+                Ok(pair) => {
+                    messages.pair = Some(pair);
+                    messages.log.clear();
+                }
+                Err(error) => messages.log.push(error),
+            }
+        }
+    }
+
+    /// The windows over the main view; returns their actions and whether
+    /// something in them moves.
+    fn windows(&mut self, ctx: &egui::Context, palette: &Palette) -> (Vec<Action>, bool) {
+        let lang = self.settings.lang;
+        let mut actions = Vec::new();
+        if self.windows.info {
+            actions.extend(self.info_window(ctx));
+        }
+        let messages = &mut self.windows.messages;
+        if messages.open {
+            // Connect once on opening; after a failure, the button retries.
+            if messages.pair.is_none() && !messages.connecting && messages.log.is_empty() {
+                actions.push(Action::ConnectMessages);
+            }
+            if let Some(MessagesAction::Connect) = messages.show(ctx, lang) {
+                actions.push(Action::ConnectMessages);
+            }
+        }
+        if self.windows.steps.open && self.windows.steps.show(ctx, palette, lang) {
+            // A call is waiting: retry it soon, as a blocking call would.
+            ctx.request_repaint_after(Duration::from_millis(30));
+        }
+        let mut animating = false;
+        if self.windows.server.open {
+            animating |= self
+                .windows
+                .server
+                .show(ctx, palette, &mut self.slots, lang);
+        }
+        (actions, animating)
+    }
+}
+
+/// Whether the window is full screen; the window manager may leave it on
+/// its own, so ask it.
+fn fullscreen(ctx: &egui::Context) -> bool {
+    ctx.input(|i| i.viewport().fullscreen).unwrap_or(false)
+}
+
+/// egui's default proportional font lacks arrows (→) that the captions
+/// use; its bundled monospace font has them. Falling back to it draws the
+/// same on every machine, with or without system fonts.
+fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    if fonts.font_data.contains_key("Hack") {
+        fonts
+            .families
+            .entry(egui::FontFamily::Proportional)
+            .or_default()
+            .push("Hack".into());
+    }
+    // Chinese draws the same on every machine: a subset of Noto Sans CJK
+    // SC (assets/fonts, SIL OFL) bundled in the binary, after the Latin
+    // fonts so English keeps its look.
+    fonts.font_data.insert(
+        "NotoSansSC".into(),
+        std::sync::Arc::new(egui::FontData::from_static(include_bytes!(
+            "../../../assets/fonts/NotoSansSC-sockscope.otf"
+        ))),
+    );
+    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+        fonts
+            .families
+            .entry(family)
+            .or_default()
+            .push("NotoSansSC".into());
+    }
+    ctx.set_fonts(fonts);
+}
+
+impl eframe::App for SockscopeApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let frame_start = Instant::now();
+        let ctx = ui.ctx().clone();
+        if self.applied_projector != Some(self.settings.projector) {
+            theme::apply(&ctx, self.settings.projector);
+            self.applied_projector = Some(self.settings.projector);
+        }
+        let palette = Palette::new(self.settings.projector);
+        self.run.pump();
+        self.sample_lag = self.run.sample_lag();
+        self.exports.receive(&ctx, self.settings.lang);
+        self.receive_background();
+        let mut actions = action::shortcuts(&ctx, self.settings.projector);
+        self.slots.begin_frame();
+
+        actions.extend(self.top_bar(ui, &palette));
+        actions.extend(self.status_bar(ui, &palette));
+        if self.settings.show_controls {
+            actions.extend(self.controls_panel(ui, &palette));
+        }
+        self.failure_bar(ui, &palette);
+        let (central, mut animating) = self.central_panel(ui, &palette);
+        actions.extend(central);
+        let (windows, moving) = self.windows(&ctx, &palette);
+        actions.extend(windows);
+        animating |= moving;
+
+        self.exports.request_screenshots(&ctx, self.timeline_rect);
+        for action in actions {
+            self.act(&ctx, action);
+        }
+        if let Some(capture) = &mut self.capture {
+            capture.frame(&ctx);
+        }
+        if animating || self.exports.busy() {
+            ctx.request_repaint();
+        }
+        self.frame_cpu = frame_start.elapsed();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.persist {
+            eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        }
+    }
+
+    fn persist_egui_memory(&self) -> bool {
+        false
+    }
+}
+
+impl Lang {
+    /// The other of the two languages.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Zh,
+            Lang::Zh => Lang::En,
+        }
+    }
+}
+
+/// The caption of a failed start, a refused control or a session that
+/// ended by itself, in the window's language.
+fn run_failure(run: &Run, lang: Lang) -> Option<String> {
+    use crate::run::RunError;
+    if let Some(error) = run.error() {
+        return Some(match error {
+            RunError::Start(error) => S::StartFailed.fill(lang, &[error]),
+            RunError::NoThread(error) => S::StartNoThread.fill(lang, &[error]),
+            RunError::StartThreadEnded => S::StartThreadEnded.text(lang).into(),
+            RunError::Control(error) => S::ControlFailed.fill(lang, &[error]),
+            RunError::Retire(error) => S::RetireFailed.fill(lang, &[error]),
+        });
+    }
+    run.ended_with()
+        .map(|errors| S::SessionEnded.fill(lang, &[&errors]))
+}

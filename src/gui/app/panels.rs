@@ -1,0 +1,524 @@
+//! The window's panels, one function each. They draw the state and return
+//! what the user asked for as actions; none changes the run itself.
+
+use std::path::PathBuf;
+
+use eframe::egui::{self, RichText};
+
+use super::{SockscopeApp, run_failure};
+use crate::export::png::utc_stamp;
+use crate::gui::action::Action;
+use crate::gui::controls;
+use crate::gui::export::unix_now;
+use crate::gui::i18n::{Lang, S};
+use crate::gui::info_panel;
+use crate::gui::plot;
+use crate::gui::theme::Palette;
+use crate::gui::view::{self, Now};
+use crate::lab::units::format_bytes;
+use crate::lab::{BufferSetting, Endpoint, EventKind, Sample};
+use crate::run::ScenarioNote;
+
+impl SockscopeApp {
+    /// The newest sample and what the picture derives from it.
+    fn now(&self) -> (Sample, Option<u64>, f64, f64) {
+        let timeline = self.timeline();
+        let sample = timeline.last().copied().unwrap_or_default();
+        // The running stall began at the last WriterStallStarted event.
+        let stall_started = timeline
+            .events()
+            .iter()
+            .rev()
+            .find(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::WriterStallStarted | EventKind::WriterStallEnded { .. }
+                )
+            })
+            .filter(|e| e.kind == EventKind::WriterStallStarted)
+            .map(|e| e.t_ns);
+        // Rates over the last half second of samples.
+        let recent = timeline.recent();
+        let since = sample.t_ns.saturating_sub(500_000_000);
+        let start = recent.partition_point(|s| s.t_ns < since);
+        let (write_rate, read_rate) = match recent.get(start) {
+            Some(first) if sample.t_ns > first.t_ns => {
+                let secs = (sample.t_ns - first.t_ns) as f64 / 1e9;
+                (
+                    sample.written.saturating_sub(first.written) as f64 / secs,
+                    sample.read.saturating_sub(first.read) as f64 / secs,
+                )
+            }
+            _ => (0.0, 0.0),
+        };
+        (sample, stall_started, write_rate, read_rate)
+    }
+
+    /// The name, the connection, the clock and the window's toggles.
+    pub(super) fn top_bar(&self, ui: &mut egui::Ui, palette: &Palette) -> Vec<Action> {
+        let mut actions = Vec::new();
+        egui::Panel::top("top").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                self.connection_line(ui, palette);
+                self.top_buttons(ui, &mut actions);
+            });
+        });
+        actions
+    }
+
+    fn connection_line(&self, ui: &mut egui::Ui, palette: &Palette) {
+        let lang = self.settings.lang;
+        ui.heading(RichText::new("sockscope").strong());
+        if let Some(info) = self.info()
+            && ui.available_width() > 700.0
+        {
+            ui.label(
+                RichText::new(
+                    S::ConnectionLine.fill(lang, &[&info.writer_addr, &info.reader_addr, &info.id]),
+                )
+                .color(palette.weak_text),
+            );
+        }
+        if self.run.is_connecting() {
+            let endpoint = self.run.endpoint();
+            let text = match endpoint {
+                Endpoint::Loopback => S::Connecting.text(lang).to_string(),
+                Endpoint::Listen(addr) => {
+                    S::WaitingForPeer.fill(lang, &[&addr, &addr.ip(), &addr.port()])
+                }
+                Endpoint::Connect(addr) => S::ConnectingTo.fill(lang, &[&addr]),
+            };
+            let color = if endpoint.is_outside() {
+                palette.caution
+            } else {
+                palette.weak_text
+            };
+            ui.label(RichText::new(text).color(color).strong());
+        }
+        let t = self.timeline().last().map_or(0.0, Sample::t_secs);
+        ui.label(RichText::new(format!("{t:.1} s")).monospace());
+        ui.separator();
+    }
+
+    fn top_buttons(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let lang = self.settings.lang;
+        let pause = if self.config().read_rate.is_paused() {
+            S::ResumeReader
+        } else {
+            S::PauseReader
+        };
+        if ui.button(pause.text(lang)).on_hover_text("Space").clicked() {
+            actions.push(Action::TogglePause);
+        }
+        if ui
+            .button(S::Export.text(lang))
+            .on_hover_text(S::ExportHover.text(lang))
+            .clicked()
+        {
+            actions.push(Action::Export);
+        }
+        let toggles = [
+            (
+                self.settings.projector,
+                S::Projector,
+                S::ProjectorHover.text(lang),
+                Action::SetProjector(!self.settings.projector),
+            ),
+            (
+                self.windows.info,
+                S::Info,
+                S::InfoHover.text(lang),
+                Action::ToggleInfo,
+            ),
+            (
+                self.settings.show_controls,
+                S::Controls,
+                "C",
+                Action::ToggleControls,
+            ),
+            (
+                self.windows.steps.open,
+                S::Steps,
+                S::StepsHover.text(lang),
+                Action::ToggleSteps,
+            ),
+            (
+                self.windows.messages.open,
+                S::Messages,
+                S::MessagesHover.text(lang),
+                Action::ToggleMessages,
+            ),
+            (
+                self.windows.server.open,
+                S::Server,
+                S::ServerHover.text(lang),
+                Action::ToggleServer,
+            ),
+        ];
+        for (on, label, hover, action) in toggles {
+            let mut on = on;
+            if ui
+                .toggle_value(&mut on, label.text(lang))
+                .on_hover_text(hover)
+                .changed()
+            {
+                actions.push(action);
+            }
+        }
+        if ui
+            .button(S::Language.text(lang))
+            .on_hover_text(S::LanguageHover.text(lang))
+            .clicked()
+        {
+            actions.push(Action::SwitchLanguage);
+        }
+    }
+
+    /// The export status line at the bottom, while there is one.
+    pub(super) fn status_bar(&self, ui: &mut egui::Ui, palette: &Palette) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let Some((message, failed)) = self.export_message() else {
+            return actions;
+        };
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let color = if failed { palette.alarm } else { palette.ok };
+                ui.label(RichText::new(message).color(color));
+                if ui
+                    .small_button(S::Dismiss.text(self.settings.lang))
+                    .clicked()
+                {
+                    actions.push(Action::DismissStatus);
+                }
+            });
+        });
+        actions
+    }
+
+    /// The teacher's controls and the export folder, on the left.
+    pub(super) fn controls_panel(&mut self, ui: &mut egui::Ui, palette: &Palette) -> Vec<Action> {
+        let lang = self.settings.lang;
+        let config = self.config();
+        let info = self.info().cloned();
+        let scenario_note = self.run.scenario_note().map(|n| scenario_text(n, lang));
+        let dir = self.export_dir().display().to_string();
+        let mut actions = Vec::new();
+        let width = if self.settings.projector {
+            270.0
+        } else {
+            250.0
+        };
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(width)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    actions.extend(controls::panel(
+                        ui,
+                        &config,
+                        info.as_ref(),
+                        &mut self.edits,
+                        scenario_note.as_deref(),
+                        palette,
+                        lang,
+                    ));
+                    ui.separator();
+                    actions.extend(export_folder(ui, dir, palette, lang));
+                });
+            });
+        actions
+    }
+
+    /// Why the connection could not start, or ended by itself.
+    pub(super) fn failure_bar(&self, ui: &mut egui::Ui, palette: &Palette) {
+        if let Some(error) = run_failure(&self.run, self.settings.lang) {
+            egui::Panel::top("error").show(ui, |ui| {
+                ui.label(RichText::new(error).color(palette.alarm).strong());
+            });
+        }
+    }
+
+    /// The buffers and their caption over the timeline and the event log;
+    /// returns the actions and whether the picture still moves.
+    pub(super) fn central_panel(
+        &mut self,
+        ui: &mut egui::Ui,
+        palette: &Palette,
+    ) -> (Vec<Action>, bool) {
+        let lang = self.settings.lang;
+        let (sample, stall_started_ns, write_rate, read_rate) = self.now();
+        let config = self.config();
+        let info = self.info().cloned();
+        let now = Now {
+            sample,
+            info: info.as_ref(),
+            config: &config,
+            stall_started_ns,
+            write_rate,
+            read_rate,
+        };
+        let mut animating = false;
+        let mut actions = Vec::new();
+        egui::CentralPanel::default().show(ui, |ui| {
+            let diagram_height = (ui.available_height() * 0.5).clamp(240.0, 420.0);
+            animating = view::pipeline(
+                ui,
+                &now,
+                &mut self.motion,
+                palette,
+                &mut self.slots,
+                diagram_height,
+                lang,
+            );
+            let (caption, severity) = view::caption(&now, lang);
+            ui.add_space(4.0);
+            ui.label(
+                RichText::new(caption)
+                    .size(17.0 * palette.scale)
+                    .color(severity.color(palette))
+                    .strong(),
+            );
+            ui.add_space(4.0);
+            ui.separator();
+            // Timeline (left) and event log (right).
+            let rest = ui.available_size();
+            let log_width = (rest.x * 0.28).clamp(200.0, 360.0);
+            ui.horizontal_top(|ui| {
+                let plot_size = egui::vec2(rest.x - log_width - 8.0, rest.y);
+                let plot_rect = ui.allocate_ui_with_layout(
+                    plot_size,
+                    egui::Layout::top_down(egui::Align::LEFT),
+                    |ui| {
+                        ui.set_min_size(plot_size);
+                        actions.extend(self.timeline_section(ui, palette));
+                    },
+                );
+                // Never wider or taller than the room the panel was given.
+                let given = egui::Rect::from_min_size(plot_rect.response.rect.min, plot_size);
+                self.timeline_rect = Some(plot_rect.response.rect.intersect(given));
+                ui.allocate_ui_with_layout(
+                    egui::vec2(log_width, rest.y),
+                    egui::Layout::top_down(egui::Align::LEFT),
+                    |ui| self.event_log(ui, palette),
+                );
+            });
+        });
+        (actions, animating)
+    }
+
+    /// The timeline with its legend and view controls; while a PNG export
+    /// is being captured, the settings caption instead of the controls.
+    fn timeline_section(&mut self, ui: &mut egui::Ui, palette: &Palette) -> Vec<Action> {
+        let lang = self.settings.lang;
+        let mut actions = Vec::new();
+        // The settings line is part of exported PNGs; on screen the
+        // controls already say it.
+        let capturing = self.exports.capturing();
+        if capturing {
+            ui.add(egui::Label::new(RichText::new(self.export_caption()).small().strong()).wrap());
+        }
+        plot::legend(ui, palette, lang);
+        // The view controls stay out of an exported picture.
+        if !capturing {
+            ui.horizontal(|ui| {
+                let mut follow = self.plot_view.follow;
+                if ui
+                    .toggle_value(&mut follow, S::FollowLive.text(lang))
+                    .changed()
+                {
+                    actions.push(Action::FollowLive(follow));
+                }
+                ui.label(RichText::new(S::Window.text(lang)).small());
+                for (secs, label) in plot::WINDOWS {
+                    let label = if secs.is_finite() {
+                        label
+                    } else {
+                        S::All.text(lang)
+                    };
+                    let chosen = self.settings.plot.window() == secs;
+                    if ui.selectable_label(chosen, label).clicked() {
+                        actions.push(Action::SetTimelineWindow(secs));
+                    }
+                }
+                if !self.plot_view.follow {
+                    ui.label(RichText::new(S::PausedView.text(lang)).small());
+                }
+            });
+        }
+        plot::show(
+            ui,
+            self.run.timeline(),
+            self.run.info(),
+            &self.settings.plot,
+            &mut self.plot_view,
+            palette,
+            lang,
+        );
+        actions
+    }
+
+    fn event_log(&self, ui: &mut egui::Ui, palette: &Palette) {
+        let lang = self.settings.lang;
+        ui.label(RichText::new(S::Events.text(lang)).strong());
+        let events = self.timeline().events();
+        if events.is_empty() {
+            ui.label(
+                RichText::new(S::NoEvents.text(lang))
+                    .small()
+                    .color(palette.weak_text),
+            );
+            return;
+        }
+        // Only the rows in view are laid out: a long run's thousands of
+        // events cost no more per frame than a dozen.
+        let row_height = ui.text_style_height(&egui::TextStyle::Small) + 2.0;
+        egui::ScrollArea::vertical()
+            .id_salt("events")
+            .auto_shrink([false, false])
+            .stick_to_bottom(true)
+            .show_rows(ui, row_height, events.len(), |ui, rows| {
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                for event in events.range(rows) {
+                    let t = event.t_ns as f64 / 1e9;
+                    let text = format!("{t:>8.3} s  {}", event_text(event.kind, lang));
+                    ui.label(
+                        RichText::new(text)
+                            .color(event_color(event.kind, palette))
+                            .small(),
+                    )
+                    .on_hover_text(event.kind.describe());
+                }
+            });
+    }
+
+    /// The caption line that goes into exported PNGs: settings and time.
+    fn export_caption(&self) -> String {
+        let lang = self.settings.lang;
+        let config = self.config();
+        let buffer = |setting: Option<&BufferSetting>| match setting {
+            Some(s) => match s.requested {
+                Some(asked) => format!("{} → {}", format_bytes(asked), format_bytes(s.effective)),
+                None => S::BufferAuto.fill(lang, &[&format_bytes(s.effective)]),
+            },
+            None => "–".into(),
+        };
+        let info = self.info();
+        let (_, when) = utc_stamp(unix_now());
+        S::ExportCaption.fill(
+            lang,
+            &[
+                &buffer(info.map(|i| &i.sndbuf)),
+                &buffer(info.map(|i| &i.rcvbuf)),
+                &config.write_rate,
+                &format_bytes(config.write_chunk.bytes()),
+                &config.read_rate,
+                &format_bytes(config.read_chunk.bytes()),
+                &config.sample_hz,
+                &when,
+            ],
+        )
+    }
+
+    /// The info panel (I) with the SO_REUSEADDR experiment.
+    pub(super) fn info_window(&mut self, ctx: &egui::Context) -> Vec<Action> {
+        let lang = self.settings.lang;
+        let mut actions = Vec::new();
+        let mut open = true;
+        egui::Window::new(S::InfoTitle.text(lang))
+            .open(&mut open)
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(ctx.content_rect().center())
+            .default_width(640.0)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                if info_panel::show(ui, self.run.info(), &self.windows.reuse, lang) {
+                    actions.push(Action::RunReuseExperiment);
+                }
+            });
+        if !open {
+            actions.push(Action::ToggleInfo);
+        }
+        actions
+    }
+}
+
+/// The export folder field and its hint.
+fn export_folder(ui: &mut egui::Ui, mut dir: String, palette: &Palette, lang: Lang) -> Vec<Action> {
+    ui.label(RichText::new(S::ExportFolder.text(lang)).strong());
+    let response = ui.add(egui::TextEdit::singleline(&mut dir).desired_width(f32::INFINITY));
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::TextInput, true, S::ExportFolder.text(lang))
+    });
+    ui.label(
+        RichText::new(S::ExportFolderHint.text(lang))
+            .small()
+            .color(palette.weak_text),
+    );
+    if response.changed() {
+        vec![Action::SetExportDir(PathBuf::from(dir))]
+    } else {
+        Vec::new()
+    }
+}
+
+fn event_color(kind: EventKind, palette: &Palette) -> egui::Color32 {
+    match kind {
+        EventKind::WriterStallStarted
+        | EventKind::PeerReset
+        | EventKind::WriterPeerGone
+        | EventKind::WriterFailed
+        | EventKind::ReaderFailed => palette.alarm,
+        EventKind::WindowClosed | EventKind::ReaderPaused => palette.caution,
+        EventKind::WriterStallEnded { .. }
+        | EventKind::WindowReopened
+        | EventKind::ReaderResumed => palette.ok,
+        EventKind::PeerClosed => palette.text,
+    }
+}
+
+/// What a scenario did, in the window's language.
+fn scenario_text(note: &ScenarioNote, lang: Lang) -> String {
+    match note {
+        ScenarioNote::Started(name) => S::ScenarioStarted.fill(lang, &[name]),
+        ScenarioNote::Step {
+            name,
+            at,
+            changes,
+            next,
+        } => {
+            let next = next.map_or_else(
+                || S::ScenarioLast.text(lang).to_string(),
+                |at| S::ScenarioNext.fill(lang, &[&format!("{:.1}", at.as_secs_f64())]),
+            );
+            let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            S::ScenarioStep.fill(
+                lang,
+                &[
+                    name,
+                    &format!("{:.1}", at.as_secs_f64()),
+                    &changes.join(", "),
+                    &next,
+                ],
+            )
+        }
+    }
+}
+
+/// An event in a few words.
+fn event_text(kind: EventKind, lang: Lang) -> String {
+    match kind {
+        EventKind::WriterStallStarted => S::EvStallStarted.text(lang).into(),
+        EventKind::WriterStallEnded { stalled } => {
+            S::EvStallEnded.fill(lang, &[&format!("{:.0}", stalled.as_secs_f64() * 1e3)])
+        }
+        EventKind::WindowClosed => S::EvWindowClosed.text(lang).into(),
+        EventKind::WindowReopened => S::EvWindowReopened.text(lang).into(),
+        EventKind::ReaderPaused => S::EvReaderPaused.text(lang).into(),
+        EventKind::ReaderResumed => S::EvReaderResumed.text(lang).into(),
+        EventKind::PeerClosed => S::EvPeerClosed.text(lang).into(),
+        EventKind::PeerReset => S::EvPeerReset.text(lang).into(),
+        EventKind::WriterPeerGone => S::EvPeerGone.text(lang).into(),
+        EventKind::WriterFailed => S::EvWriterFailed.text(lang).into(),
+        EventKind::ReaderFailed => S::EvReaderFailed.text(lang).into(),
+    }
+}

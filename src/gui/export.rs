@@ -1,0 +1,376 @@
+//! The window's exports: the timeline panel as a PNG (a screenshot of a
+//! frame, cropped to the panel) and the samples as CSV, each written on a
+//! thread of its own. Every export is a job with a stage; the status line
+//! is built from what the jobs reported, never from its own text.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use eframe::egui;
+
+use super::i18n::{Lang, S};
+use crate::export::png::{unused_path, utc_stamp, write_png};
+use crate::export::{AtomicFile, csv::SampleCsv};
+use crate::lab::Sample;
+
+/// Where a PNG export is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PngStage {
+    /// The screenshot is asked for at the end of this frame, which draws
+    /// the settings caption, so the crop matches what was drawn.
+    Pending,
+    /// Asked for; the renderer delivers it some frames later. Until then
+    /// every frame draws the caption.
+    Capturing,
+    /// Being cropped and written on a thread.
+    Writing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Job {
+    Png { path: PathBuf, stage: PngStage },
+    Csv,
+}
+
+/// What the status line says about exports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Status {
+    /// Jobs run; nothing has finished yet.
+    Exporting,
+    /// What finished, joined; an error stays over a later success.
+    Done { text: String, failed: bool },
+}
+
+/// A message from a screenshot callback or a writer thread.
+enum Delivery {
+    Screenshot(u64, egui::Rect, Arc<egui::ColorImage>),
+    Finished(u64, Result<String, String>),
+}
+
+pub struct Exports {
+    jobs: Vec<(u64, Job)>,
+    next_id: u64,
+    /// File names handed out in this run: a second export in the same
+    /// second must not pick the same name, though the PNG is written
+    /// frames later.
+    reserved: HashSet<PathBuf>,
+    status: Option<Status>,
+    tx: Sender<Delivery>,
+    rx: Receiver<Delivery>,
+}
+
+impl Default for Exports {
+    fn default() -> Self {
+        let (tx, rx) = unbounded();
+        Exports {
+            jobs: Vec::new(),
+            next_id: 1,
+            reserved: HashSet::new(),
+            status: None,
+            tx,
+            rx,
+        }
+    }
+}
+
+impl Exports {
+    /// Starts an export into `dir`: the CSV of `samples` at once (with
+    /// `older` samples kept only as min/max), the PNG at the end of the
+    /// frame.
+    pub fn start(
+        &mut self,
+        ctx: &egui::Context,
+        dir: &Path,
+        samples: Vec<Sample>,
+        older: u64,
+        lang: Lang,
+    ) {
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            let text = S::ExportFolderError.fill(lang, &[&dir.display(), &error.kind()]);
+            self.status = Some(Status::Done { text, failed: true });
+            return;
+        }
+        let (stamp, _) = utc_stamp(unix_now());
+        let stem = format!("sockscope-{stamp}");
+        let taken = |path: &Path| self.reserved.contains(path);
+        let png = unused_path(dir, &stem, "png", taken);
+        let csv = unused_path(dir, &stem, "csv", taken);
+        self.reserved.insert(png.clone());
+        self.reserved.insert(csv.clone());
+        self.status = Some(Status::Exporting);
+        self.add(Job::Png {
+            path: png,
+            stage: PngStage::Pending,
+        });
+        let csv_id = self.add(Job::Csv);
+        let tx = self.tx.clone();
+        let repaint = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sockscope-export-csv".into())
+            .spawn(move || {
+                let result = write_csv(&csv, &samples).map(|rows| {
+                    let saved = S::SamplesSaved.fill(lang, &[&rows, &csv.display()]);
+                    if older > 0 {
+                        saved + &S::SamplesPartial.fill(lang, &[&older])
+                    } else {
+                        saved
+                    }
+                });
+                let _ = tx.send(Delivery::Finished(csv_id, result));
+                repaint.request_repaint();
+            });
+        if let Err(error) = spawned {
+            self.finish(csv_id, Err(S::ExportNoThread.fill(lang, &[&error])));
+        }
+    }
+
+    fn add(&mut self, job: Job) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.jobs.push((id, job));
+        id
+    }
+
+    /// The settings caption must be drawn: a screenshot is to be taken or
+    /// on its way.
+    pub fn capturing(&self) -> bool {
+        self.jobs.iter().any(|(_, job)| {
+            matches!(
+                job,
+                Job::Png {
+                    stage: PngStage::Pending | PngStage::Capturing,
+                    ..
+                }
+            )
+        })
+    }
+
+    /// Some job is not done: keep repainting until it is.
+    pub fn busy(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    /// Asks the renderer for this frame's pixels, cropped to `panel` (the
+    /// timeline panel as laid out in this frame). Call at the end of a
+    /// frame.
+    pub fn request_screenshots(&mut self, ctx: &egui::Context, panel: Option<egui::Rect>) {
+        let mut missing = Vec::new();
+        for (id, job) in &mut self.jobs {
+            let Job::Png { stage, .. } = job else {
+                continue;
+            };
+            if *stage != PngStage::Pending {
+                continue;
+            }
+            let Some(rect) = panel else {
+                missing.push(*id);
+                continue;
+            };
+            *stage = PngStage::Capturing;
+            let (id, tx, repaint) = (*id, self.tx.clone(), ctx.clone());
+            ctx.request_screenshot(move |image| {
+                let _ = tx.send(Delivery::Screenshot(id, rect, image));
+                repaint.request_repaint();
+            });
+        }
+        for id in missing {
+            self.finish(id, Err(OFF_SCREEN.into()));
+        }
+    }
+
+    /// Takes screenshots and finished files; call every frame.
+    pub fn receive(&mut self, ctx: &egui::Context, lang: Lang) {
+        while let Ok(delivery) = self.rx.try_recv() {
+            match delivery {
+                Delivery::Screenshot(id, rect, image) => self.write_png(ctx, id, rect, image, lang),
+                Delivery::Finished(id, result) => self.finish(id, result),
+            }
+        }
+    }
+
+    fn write_png(
+        &mut self,
+        ctx: &egui::Context,
+        id: u64,
+        rect: egui::Rect,
+        image: Arc<egui::ColorImage>,
+        lang: Lang,
+    ) {
+        let Some((_, Job::Png { path, stage })) = self.jobs.iter_mut().find(|(i, _)| *i == id)
+        else {
+            return;
+        };
+        *stage = PngStage::Writing;
+        let png = path.clone();
+        let (tx, repaint) = (self.tx.clone(), ctx.clone());
+        let ppp = ctx.pixels_per_point();
+        let spawned = std::thread::Builder::new()
+            .name("sockscope-export-png".into())
+            .spawn(move || {
+                let result = save_image(&image, &png, Some((rect, ppp)))
+                    .map(|()| S::TimelineSaved.fill(lang, &[&png.display()]));
+                let _ = tx.send(Delivery::Finished(id, result));
+                repaint.request_repaint();
+            });
+        if let Err(error) = spawned {
+            self.finish(id, Err(S::ExportNoThread.fill(lang, &[&error])));
+        }
+    }
+
+    /// A job ended: it leaves the list and its result joins the status.
+    fn finish(&mut self, id: u64, result: Result<String, String>) {
+        self.jobs.retain(|(i, _)| *i != id);
+        let (text, failed) = match result {
+            Ok(text) => (text, false),
+            Err(text) => (text, true),
+        };
+        match &mut self.status {
+            Some(Status::Done {
+                text: shown,
+                failed: was_failed,
+            }) => {
+                // Keep an error visible over a later success.
+                if failed || !*was_failed {
+                    *shown = format!("{shown}; {text}");
+                    *was_failed |= failed;
+                }
+            }
+            slot => {
+                *slot = Some(Status::Done {
+                    text: capitalise(&text),
+                    failed,
+                });
+            }
+        }
+    }
+
+    /// The status line and whether it reports a failure.
+    pub fn message(&self, lang: Lang) -> Option<(String, bool)> {
+        match self.status.as_ref()? {
+            Status::Exporting => Some((S::Exporting.text(lang).into(), false)),
+            Status::Done { text, failed } => Some((text.clone(), *failed)),
+        }
+    }
+
+    pub fn dismiss(&mut self) {
+        self.status = None;
+    }
+}
+
+const OFF_SCREEN: &str = "the timeline panel is not on screen; make the window larger";
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `$HOME/sockscope-exports`, or the working folder's.
+pub fn default_export_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+        .join("sockscope-exports")
+}
+
+/// Writes the samples; returns how many rows.
+fn write_csv(path: &Path, samples: &[Sample]) -> Result<u64, String> {
+    let shown = path.display();
+    let mut file = AtomicFile::create(path).map_err(|e| format!("{e}"))?;
+    let mut csv = SampleCsv::new(file.writer());
+    for sample in samples {
+        csv.write(sample)
+            .map_err(|e| format!("cannot write {shown}: {e}"))?;
+    }
+    let rows = csv.rows();
+    csv.finish()
+        .map_err(|e| format!("cannot write {shown}: {e}"))?;
+    file.commit()
+        .map_err(|e| format!("cannot write {shown}: {e}"))?;
+    Ok(rows)
+}
+
+/// Writes a screenshot (or the `crop` region of it, in points) as PNG.
+pub fn save_image(
+    image: &egui::ColorImage,
+    path: &Path,
+    crop: Option<(egui::Rect, f32)>,
+) -> Result<(), String> {
+    let region;
+    let image = match crop {
+        Some((rect, ppp)) => {
+            // The panel may reach past the window's edge on a small window.
+            let whole = egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(image.size[0] as f32, image.size[1] as f32) / ppp,
+            );
+            let rect = rect.intersect(whole);
+            if !rect.is_positive() {
+                return Err(OFF_SCREEN.into());
+            }
+            region = image.region(&rect, Some(ppp));
+            &region
+        }
+        None => image,
+    };
+    let [width, height] = image.size;
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    write_png(path, width as u32, height as u32, &rgba)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_stays_over_a_later_success_and_jobs_leave_when_done() {
+        let mut exports = Exports::default();
+        let png = exports.add(Job::Png {
+            path: PathBuf::from("a.png"),
+            stage: PngStage::Pending,
+        });
+        let csv = exports.add(Job::Csv);
+        exports.status = Some(Status::Exporting);
+        assert!(exports.capturing() && exports.busy());
+        assert_eq!(
+            exports.message(Lang::Zh),
+            Some((S::Exporting.text(Lang::Zh).into(), false))
+        );
+        exports.finish(csv, Err("cannot write a.csv: disk full".into()));
+        assert!(!exports.capturing() || exports.busy());
+        exports.finish(png, Ok("timeline saved to a.png".into()));
+        assert!(!exports.busy() && !exports.capturing());
+        assert_eq!(
+            exports.message(Lang::En),
+            Some(("Cannot write a.csv: disk full".into(), true))
+        );
+    }
+
+    #[test]
+    fn successes_are_joined_in_the_order_they_finish() {
+        let mut exports = Exports::default();
+        let csv = exports.add(Job::Csv);
+        exports.status = Some(Status::Exporting);
+        exports.finish(csv, Ok("10 samples saved to a.csv".into()));
+        exports.finish(99, Ok("timeline saved to a.png".into()));
+        assert_eq!(
+            exports.message(Lang::En),
+            Some((
+                "10 samples saved to a.csv; timeline saved to a.png".into(),
+                false
+            ))
+        );
+    }
+}
