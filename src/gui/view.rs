@@ -253,6 +253,57 @@ fn setting_text(rate: Rate, lang: Lang) -> String {
     }
 }
 
+/// Where the picture's parts go in `rect`: the writer's column on the
+/// left, the reader's on the right, the link between them.
+struct Layout {
+    rect: Rect,
+    writer: Rect,
+    reader: Rect,
+    send: Rect,
+    recv: Rect,
+    box_h: f32,
+    call_h: f32,
+    title_h: f32,
+    vessel_top: f32,
+    vessel_bottom: f32,
+}
+
+impl Layout {
+    fn new(rect: Rect, scale: f32) -> Self {
+        let width = rect.width();
+        let side = 0.02 * width;
+        let column = 0.38 * width;
+        let left = rect.left() + side;
+        let right = rect.right() - side - column;
+        let box_h = 62.0 * scale;
+        let call_h = 30.0 * scale;
+        let title_h = 4.0;
+        let foot_h = 22.0 * scale;
+        let box_top = rect.top();
+        let vessel_top = box_top + box_h + call_h + title_h;
+        let vessel_bottom = (rect.bottom() - foot_h).max(vessel_top + 60.0);
+        Layout {
+            rect,
+            writer: Rect::from_min_size(pos2(left, box_top), vec2(column, box_h)),
+            reader: Rect::from_min_size(pos2(right, box_top), vec2(column, box_h)),
+            send: Rect::from_min_max(pos2(left, vessel_top), pos2(left + column, vessel_bottom)),
+            recv: Rect::from_min_max(pos2(right, vessel_top), pos2(right + column, vessel_bottom)),
+            box_h,
+            call_h,
+            title_h,
+            vessel_top,
+            vessel_bottom,
+        }
+    }
+}
+
+/// The fonts of the picture, at the palette's scale.
+struct Fonts {
+    big: FontId,
+    medium: FontId,
+    small: FontId,
+}
+
 /// Draws the lesson's picture into the top of `ui`: the two applications
 /// in user space above, their kernel buffers below, loopback between the
 /// buffers. Returns true while the picture is still moving.
@@ -270,33 +321,32 @@ pub fn pipeline(
     let width = ui.available_width();
     let (rect, _) = ui.allocate_exact_size(vec2(width, height), egui::Sense::hover());
     let painter = ui.painter_at(rect);
-    let s = &now.sample;
-    let outside = now.info.is_some_and(|i| i.outside);
     let scale = palette.scale;
-    let big = FontId::proportional(22.0 * scale);
-    let medium = FontId::proportional(15.0 * scale);
-    let small = FontId::proportional(12.5 * scale);
+    let fonts = Fonts {
+        big: FontId::proportional(22.0 * scale),
+        medium: FontId::proportional(15.0 * scale),
+        small: FontId::proportional(12.5 * scale),
+    };
+    let layout = Layout::new(rect, scale);
+    space_boundary(&painter, &layout, &fonts, palette, lang);
+    applications(&painter, &layout, now, &fonts, palette, lang);
+    buffers(
+        ui, &painter, &layout, now, levels, slots, &fonts, palette, lang,
+    );
+    link(&painter, &layout, now, &fonts, palette, lang);
+    moving || now.sample.writer_blocked()
+}
 
-    // Columns: writer side, the link, reader side.
-    let side = 0.02 * width;
-    let column = 0.38 * width;
-    let left = rect.left() + side;
-    let right = rect.right() - side - column;
-    let box_h = 62.0 * scale;
-    let call_h = 30.0 * scale;
-    let title_h = 4.0;
-    let foot_h = 22.0 * scale;
-    let box_top = rect.top();
-    let vessel_top = box_top + box_h + call_h + title_h;
-    let vessel_bottom = (rect.bottom() - foot_h).max(vessel_top + 60.0);
-    let writer_rect = Rect::from_min_size(pos2(left, box_top), vec2(column, box_h));
-    let reader_rect = Rect::from_min_size(pos2(right, box_top), vec2(column, box_h));
-    let send_rect = Rect::from_min_max(pos2(left, vessel_top), pos2(left + column, vessel_bottom));
-    let recv_rect =
-        Rect::from_min_max(pos2(right, vessel_top), pos2(right + column, vessel_bottom));
-
-    // User space above, kernel below: the line the system calls cross.
-    let boundary_y = box_top + box_h + call_h * 0.5;
+/// User space above, kernel below: the line the system calls cross.
+fn space_boundary(
+    painter: &egui::Painter,
+    layout: &Layout,
+    fonts: &Fonts,
+    palette: &Palette,
+    lang: Lang,
+) {
+    let rect = layout.rect;
+    let boundary_y = rect.top() + layout.box_h + layout.call_h * 0.5;
     painter.line_segment(
         [
             pos2(rect.left(), boundary_y),
@@ -308,17 +358,30 @@ pub fn pipeline(
         pos2(rect.left() + 2.0, boundary_y - 3.0),
         Align2::LEFT_BOTTOM,
         S::UserSpace.text(lang),
-        small.clone(),
+        fonts.small.clone(),
         palette.weak_text,
     );
     painter.text(
         pos2(rect.left() + 2.0, boundary_y + 3.0),
         Align2::LEFT_TOP,
         S::Kernel.text(lang),
-        small.clone(),
+        fonts.small.clone(),
         palette.weak_text,
     );
+}
 
+/// The writer's and reader's boxes and their calls: send() goes down into
+/// the kernel, recv() comes up.
+fn applications(
+    painter: &egui::Painter,
+    layout: &Layout,
+    now: &Now,
+    fonts: &Fonts,
+    palette: &Palette,
+    lang: Lang,
+) {
+    let s = &now.sample;
+    let outside = now.info.is_some_and(|i| i.outside);
     let writer_color = match s.writer_state {
         WriterState::Blocked => palette.alarm,
         WriterState::Paused => palette.paused,
@@ -331,29 +394,10 @@ pub fn pipeline(
         ReaderState::PeerReset | ReaderState::Failed => palette.alarm,
         _ => palette.weak_text,
     };
-    let writer_state = match s.writer_state {
-        WriterState::Blocked => now.stalled_for_secs().map_or_else(
-            || S::WriterBlocked.text(lang).to_string(),
-            |secs| S::WriterBlockedFor.fill(lang, &[&format!("{secs:.1}")]),
-        ),
-        WriterState::Sending => S::WriterSending.fill(lang, &[&rate_text(now.write_rate)]),
-        WriterState::Paused => S::WriterPaused.text(lang).into(),
-        WriterState::Finished => S::WriterFinished.text(lang).into(),
-        WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
-        WriterState::Failed => S::Failed.text(lang).into(),
-    };
-    let reader_state = match s.reader_state {
-        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
-        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
-        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
-        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
-        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
-        ReaderState::Stopped => S::Stopped.text(lang).into(),
-        ReaderState::Failed => S::Failed.text(lang).into(),
-    };
+    let (writer_state, reader_state) = worker_states(now, lang);
     app_box(
-        &painter,
-        writer_rect,
+        painter,
+        layout.writer,
         if outside {
             S::OutsideWriterApp.text(lang)
         } else {
@@ -368,8 +412,8 @@ pub fn pipeline(
         palette,
     );
     app_box(
-        &painter,
-        reader_rect,
+        painter,
+        layout.reader,
         if outside {
             S::OutsideReaderApp.text(lang)
         } else {
@@ -380,21 +424,19 @@ pub fn pipeline(
         reader_color,
         palette,
     );
-
-    // The calls: send() goes down into the kernel, recv() comes up.
-    let call_top = box_top + box_h + 2.0;
-    let call_bottom = vessel_top - title_h - 2.0;
-    let send_x = writer_rect.center().x;
-    let recv_x = reader_rect.center().x;
+    let call_top = layout.rect.top() + layout.box_h + 2.0;
+    let call_bottom = layout.vessel_top - layout.title_h - 2.0;
+    let send_x = layout.writer.center().x;
+    let recv_x = layout.reader.center().x;
     arrow(
-        &painter,
+        painter,
         pos2(send_x, call_top),
         pos2(send_x, call_bottom),
         writer_color,
         palette,
     );
     arrow(
-        &painter,
+        painter,
         pos2(recv_x, call_bottom),
         pos2(recv_x, call_top),
         reader_color,
@@ -405,18 +447,58 @@ pub fn pipeline(
         pos2(send_x + 12.0, call_y),
         Align2::LEFT_CENTER,
         S::SendCall.fill(lang, &[&format_bytes(now.config.write_chunk.bytes())]),
-        small.clone(),
+        fonts.small.clone(),
         palette.text,
     );
     painter.text(
         pos2(recv_x + 12.0, call_y),
         Align2::LEFT_CENTER,
         format!("recv({})", format_bytes(now.config.read_chunk.bytes())),
-        small.clone(),
+        fonts.small.clone(),
         palette.text,
     );
+}
 
-    // The two kernel buffers.
+/// What the writer and the reader are doing, in words.
+fn worker_states(now: &Now, lang: Lang) -> (String, String) {
+    let s = &now.sample;
+    let writer = match s.writer_state {
+        WriterState::Blocked => now.stalled_for_secs().map_or_else(
+            || S::WriterBlocked.text(lang).to_string(),
+            |secs| S::WriterBlockedFor.fill(lang, &[&format!("{secs:.1}")]),
+        ),
+        WriterState::Sending => S::WriterSending.fill(lang, &[&rate_text(now.write_rate)]),
+        WriterState::Paused => S::WriterPaused.text(lang).into(),
+        WriterState::Finished => S::WriterFinished.text(lang).into(),
+        WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
+        WriterState::Failed => S::Failed.text(lang).into(),
+    };
+    let reader = match s.reader_state {
+        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
+        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
+        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
+        ReaderState::Stopped => S::Stopped.text(lang).into(),
+        ReaderState::Failed => S::Failed.text(lang).into(),
+    };
+    (writer, reader)
+}
+
+/// The two kernel buffers, their numbers, and under them their parts.
+#[allow(clippy::too_many_arguments)]
+fn buffers(
+    ui: &mut egui::Ui,
+    painter: &egui::Painter,
+    layout: &Layout,
+    now: &Now,
+    levels: VesselLevels,
+    slots: &mut Slots,
+    fonts: &Fonts,
+    palette: &Palette,
+    lang: Lang,
+) {
+    let s = &now.sample;
     let send_look = VesselLook::send_buffer(
         levels.send_in_flight,
         levels.send_total,
@@ -426,8 +508,8 @@ pub fn pipeline(
     );
     let recv_look =
         VesselLook::receive_buffer(levels.received, levels.recv_phase, s.zero_window, palette);
-    vessel::paint(ui, send_rect, &send_look, slots);
-    vessel::paint(ui, recv_rect, &recv_look, slots);
+    vessel::paint(ui, layout.send, &send_look, slots);
+    vessel::paint(ui, layout.recv, &recv_look, slots);
     let asked = |setting: Option<&crate::lab::BufferSetting>| match setting.map(|s| s.requested) {
         Some(Some(bytes)) => S::Asked.fill(lang, &[&format_bytes(bytes)]),
         Some(None) => S::Autotuned.text(lang).into(),
@@ -435,33 +517,32 @@ pub fn pipeline(
     };
     fill_numbers(
         lang,
-        &painter,
-        send_rect,
+        painter,
+        layout.send,
         S::SendBuffer.text(lang),
         u64::from(s.send_queue),
         now.send_capacity(),
         &asked(now.info.map(|i| &i.sndbuf)),
-        &big,
-        &medium,
+        &fonts.big,
+        &fonts.medium,
         palette,
     );
     fill_numbers(
         lang,
-        &painter,
-        recv_rect,
+        painter,
+        layout.recv,
         S::RecvBuffer.text(lang),
         u64::from(s.recv_queue),
         now.recv_capacity(),
         &asked(now.info.map(|i| &i.rcvbuf)),
-        &big,
-        &medium,
+        &fonts.big,
+        &fonts.medium,
         palette,
     );
-    // Under the vessels: the parts and the sizes.
-    let foot = |r: Rect| pos2(r.center().x, vessel_bottom + 2.0);
+    let foot = |r: Rect| pos2(r.center().x, layout.vessel_bottom + 2.0);
     legend_line(
-        &painter,
-        foot(send_rect),
+        painter,
+        foot(layout.send),
         &[
             (
                 palette.in_flight,
@@ -472,25 +553,38 @@ pub fn pipeline(
                 S::UnsentBytes.fill(lang, &[&format_bytes(u64::from(s.unsent))]),
             ),
         ],
-        &small,
+        &fonts.small,
         palette,
     );
     legend_line(
-        &painter,
-        foot(recv_rect),
+        painter,
+        foot(layout.recv),
         &[(
             palette.received,
             S::WaitingForRecv.fill(lang, &[&format_bytes(u64::from(s.recv_queue))]),
         )],
-        &small,
+        &fonts.small,
         palette,
     );
-    // The link between them: loopback, and the receiver's advertised window.
-    // With an outside peer the bytes sent go to the peer, and the bytes
-    // received come from it: two links through a peer box.
-    let mid_y = (vessel_top + vessel_bottom) / 2.0;
-    let link_left = pos2(send_rect.right() - 4.0, mid_y);
-    let link_right = pos2(recv_rect.left() + 4.0, mid_y);
+}
+
+/// The link between the buffers: loopback, and the receiver's advertised
+/// window. With an outside peer the bytes sent go to the peer, and the
+/// bytes received come from it: two links through a peer box.
+fn link(
+    painter: &egui::Painter,
+    layout: &Layout,
+    now: &Now,
+    fonts: &Fonts,
+    palette: &Palette,
+    lang: Lang,
+) {
+    let s = &now.sample;
+    let outside = now.info.is_some_and(|i| i.outside);
+    let scale = palette.scale;
+    let mid_y = (layout.vessel_top + layout.vessel_bottom) / 2.0;
+    let link_left = pos2(layout.send.right() - 4.0, mid_y);
+    let link_right = pos2(layout.recv.left() + 4.0, mid_y);
     let link_x = (link_left.x + link_right.x) / 2.0;
     let peer_rect = Rect::from_center_size(
         pos2(link_x, mid_y),
@@ -510,76 +604,22 @@ pub fn pipeline(
             S::WindowBytes.fill(lang, &[&format_bytes(u64::from(s.sender.snd_wnd))]),
         )
     };
-    let thickness = 8.0 * scale;
-    if s.zero_window {
-        // A closed gate: the pipe is cut in the middle.
-        let gap = 10.0 * scale;
-        painter.line_segment(
-            [gate_left, pos2(gate_x - gap, mid_y)],
-            Stroke::new(thickness, link_color),
-        );
-        painter.line_segment(
-            [pos2(gate_x + gap, mid_y), gate_right],
-            Stroke::new(thickness, link_color),
-        );
-        let bar = 22.0 * scale;
-        for dx in [-gap / 2.0, gap / 2.0] {
-            painter.line_segment(
-                [
-                    pos2(gate_x + dx, mid_y - bar),
-                    pos2(gate_x + dx, mid_y + bar),
-                ],
-                Stroke::new(4.0 * scale, link_color),
-            );
-        }
-    } else {
-        arrow(
-            &painter,
-            gate_left,
-            gate_right,
-            link_color.gamma_multiply(0.8),
-            palette,
-        );
-        painter.line_segment(
-            [gate_left, gate_right],
-            Stroke::new(thickness, link_color.gamma_multiply(0.8)),
-        );
-    }
+    gate(
+        painter,
+        gate_left,
+        gate_right,
+        s.zero_window,
+        link_color,
+        palette,
+    );
     if outside {
-        arrow(
-            &painter,
-            peer_rect.right_center(),
-            link_right,
-            palette.received,
-            palette,
-        );
-        painter.rect(
-            peer_rect,
-            egui::CornerRadius::same(8),
-            palette.glass,
-            Stroke::new(2.0 * scale, palette.edge),
-            egui::StrokeKind::Inside,
-        );
-        let peer = now
-            .info
-            .map_or_else(String::new, |i| i.reader_addr.to_string());
-        let peer_galley = painter.layout(
-            S::OutsidePeer.fill(lang, &[&peer]),
-            small.clone(),
-            palette.text,
-            peer_rect.width() - 8.0,
-        );
-        painter.galley(
-            peer_rect.center() - peer_galley.size() / 2.0,
-            peer_galley,
-            palette.text,
-        );
+        peer_box(painter, peer_rect, link_right, now, fonts, palette, lang);
     } else {
         painter.text(
             pos2(link_x, mid_y - 26.0 * scale),
             Align2::CENTER_BOTTOM,
             S::Loopback.text(lang),
-            small.clone(),
+            fonts.small.clone(),
             palette.weak_text,
         );
     }
@@ -588,7 +628,7 @@ pub fn pipeline(
     } else {
         link_right.x - link_left.x
     };
-    let link_galley = painter.layout(link_text, medium.clone(), link_color, link_width);
+    let link_galley = painter.layout(link_text, fonts.medium.clone(), link_color, link_width);
     let link_top = if outside {
         peer_rect.bottom() + 4.0
     } else {
@@ -603,7 +643,7 @@ pub fn pipeline(
     if s.sender.probes > 0 {
         let probes = painter.layout(
             S::Probes.fill(lang, &[&s.sender.probes]),
-            small,
+            fonts.small.clone(),
             palette.weak_text,
             link_right.x - link_left.x,
         );
@@ -613,7 +653,85 @@ pub fn pipeline(
             palette.weak_text,
         );
     }
-    moving || s.writer_blocked()
+}
+
+/// The pipe from the sender: an arrow while the window is open, cut in
+/// the middle (a closed gate) at window 0.
+fn gate(
+    painter: &egui::Painter,
+    from: Pos2,
+    to: Pos2,
+    closed: bool,
+    color: Color32,
+    palette: &Palette,
+) {
+    let scale = palette.scale;
+    let thickness = 8.0 * scale;
+    let (mid_x, mid_y) = ((from.x + to.x) / 2.0, from.y);
+    if closed {
+        let gap = 10.0 * scale;
+        painter.line_segment(
+            [from, pos2(mid_x - gap, mid_y)],
+            Stroke::new(thickness, color),
+        );
+        painter.line_segment(
+            [pos2(mid_x + gap, mid_y), to],
+            Stroke::new(thickness, color),
+        );
+        let bar = 22.0 * scale;
+        for dx in [-gap / 2.0, gap / 2.0] {
+            painter.line_segment(
+                [pos2(mid_x + dx, mid_y - bar), pos2(mid_x + dx, mid_y + bar)],
+                Stroke::new(4.0 * scale, color),
+            );
+        }
+    } else {
+        arrow(painter, from, to, color.gamma_multiply(0.8), palette);
+        painter.line_segment(
+            [from, to],
+            Stroke::new(thickness, color.gamma_multiply(0.8)),
+        );
+    }
+}
+
+/// An outside peer between the buffers, and the bytes it sends back.
+fn peer_box(
+    painter: &egui::Painter,
+    peer_rect: Rect,
+    link_right: Pos2,
+    now: &Now,
+    fonts: &Fonts,
+    palette: &Palette,
+    lang: Lang,
+) {
+    arrow(
+        painter,
+        peer_rect.right_center(),
+        link_right,
+        palette.received,
+        palette,
+    );
+    painter.rect(
+        peer_rect,
+        egui::CornerRadius::same(8),
+        palette.glass,
+        Stroke::new(2.0 * palette.scale, palette.edge),
+        egui::StrokeKind::Inside,
+    );
+    let peer = now
+        .info
+        .map_or_else(String::new, |i| i.reader_addr.to_string());
+    let peer_galley = painter.layout(
+        S::OutsidePeer.fill(lang, &[&peer]),
+        fonts.small.clone(),
+        palette.text,
+        peer_rect.width() - 8.0,
+    );
+    painter.galley(
+        peer_rect.center() - peer_galley.size() / 2.0,
+        peer_galley,
+        palette.text,
+    );
 }
 
 fn app_box(
