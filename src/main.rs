@@ -61,15 +61,34 @@ struct WindowArgs {
     /// messages (M) or info (I).
     #[arg(long, value_name = "WINDOW", value_parser = parse_panel)]
     open: Option<Panel>,
+    #[command(flatten)]
+    peer: PeerArgs,
+}
+
+/// An outside peer instead of sockscope's own loopback pair; the window
+/// and `record` take the same two flags.
+#[derive(Args, Debug)]
+struct PeerArgs {
     /// Wait for one outside TCP client (nc, socat, the lesson's Python
-    /// client) on ADDR:PORT (or just PORT, on 127.0.0.1) and show that
-    /// connection: sockscope's one socket sends and receives.
+    /// client) on ADDR:PORT (or just PORT, on 127.0.0.1) and watch that
+    /// connection: sockscope's one socket sends with the writer settings
+    /// and reads with the reader settings; bytes are not verified.
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint, conflicts_with = "connect")]
     listen: Option<SocketAddr>,
     /// Connect to an outside TCP server at ADDR:PORT (or PORT on 127.0.0.1)
-    /// and show that connection, as with --listen.
+    /// and watch that connection, as with --listen.
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
     connect: Option<SocketAddr>,
+}
+
+impl PeerArgs {
+    fn endpoint(&self) -> Endpoint {
+        match (self.listen, self.connect) {
+            (Some(addr), _) => Endpoint::Listen(addr),
+            (None, Some(addr)) => Endpoint::Connect(addr),
+            (None, None) => Endpoint::Loopback,
+        }
+    }
 }
 
 fn parse_panel(text: &str) -> Result<Panel, String> {
@@ -191,16 +210,8 @@ struct RecordArgs {
     /// starting settings apply unless the same flag is given.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Wait for one outside TCP client (nc, socat, a Python script) on
-    /// ADDR:PORT (or just PORT, on 127.0.0.1) and record that connection:
-    /// the one socket sends with the writer settings and reads with the
-    /// reader settings; bytes are not verified.
-    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint, conflicts_with = "connect")]
-    listen: Option<SocketAddr>,
-    /// Connect to an outside TCP server at ADDR:PORT (or PORT on 127.0.0.1)
-    /// and record that connection, as with --listen.
-    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
-    connect: Option<SocketAddr>,
+    #[command(flatten)]
+    peer: PeerArgs,
 }
 
 /// `9000`, `:9000`, `127.0.0.1:9000`, `[::1]:9000` or `localhost:9000`.
@@ -341,14 +352,10 @@ fn run_window(args: WindowArgs) -> ExitCode {
         projector: args.projector,
         persist: !scripted,
         open: args.open,
-        endpoint: match (args.listen, args.connect) {
-            (Some(addr), _) => Endpoint::Listen(addr),
-            (None, Some(addr)) => Endpoint::Connect(addr),
-            (None, None) => Endpoint::Loopback,
-        },
+        endpoint: args.peer.endpoint(),
         ..GuiOptions::default()
     };
-    if let Some(addr) = args.listen
+    if let Some(addr) = args.peer.listen
         && !addr.ip().is_loopback()
     {
         eprintln!("sockscope: warning: listening on {addr}, which other machines can reach.");
@@ -406,11 +413,7 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         read_chunk: args.read_chunk,
         sample_hz: args.sample_hz,
         pin_workers: !args.no_pin,
-        endpoint: match (args.listen, args.connect) {
-            (Some(addr), _) => Endpoint::Listen(addr),
-            (None, Some(addr)) => Endpoint::Connect(addr),
-            (None, None) => Endpoint::Loopback,
-        },
+        endpoint: args.peer.endpoint(),
     };
     let mut buffer_sources = ["--sndbuf".to_string(), "--rcvbuf".to_string()];
     let scenario = match &args.scenario {
