@@ -156,3 +156,36 @@ fn a_bad_peer_address_exits_2_and_a_refused_connect_exits_1() {
     assert!(stderr.contains("connect"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_while_waiting_for_a_client_stops_the_wait_exits_130_and_writes_nothing() {
+    let dir = scratch("interrupt");
+    let summary = dir.join("run.json");
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["record", "--duration", "5", "--listen", &port.to_string()])
+        .arg("--json")
+        .arg(&summary)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it listens (the port is taken), without connecting.
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("Ctrl-C"), "{stderr}");
+    assert_eq!(stderr.matches("sockscope: ").count(), 2, "{stderr}");
+    assert!(!summary.exists(), "no half-written summary");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
