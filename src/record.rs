@@ -142,37 +142,11 @@ pub fn record(
     stdout: &mut dyn Write,
     notes: &mut dyn Write,
 ) -> Result<RecordOutcome, RecordError> {
-    if let (Some(csv), Some(json)) = (&options.csv, &options.json)
-        && same_path(csv, json)
-    {
-        return Err(RecordError::SameOutput(csv.display().to_string()));
-    }
-    let replaced_files: Vec<PathBuf> = [&options.csv, &options.json]
-        .into_iter()
-        .flatten()
-        .filter(|path| path.is_file())
-        .cloned()
-        .collect();
-    // Claim the output files before anything runs: a bad path fails at once.
-    let mut csv_file = options
-        .csv
-        .as_deref()
-        .map(AtomicFile::create)
-        .transpose()
-        .map_err(|source| RecordError::Output {
-            flag: "csv",
-            source,
-        })?;
-    let json_file = options
-        .json
-        .as_deref()
-        .map(AtomicFile::create)
-        .transpose()
-        .map_err(|source| RecordError::Output {
-            flag: "json",
-            source,
-        })?;
-
+    let Outputs {
+        mut csv_file,
+        json_file,
+        replaced_files,
+    } = Outputs::claim(options)?;
     let config = options.config;
     announce(config.endpoint, notes);
     let mut run = Run::new(config, None);
@@ -181,26 +155,7 @@ pub fn record(
         run.play_steps("scenario", scenario);
     }
     let info = wait_until_connected(&mut run, interrupt)?;
-    let [sndbuf_source, rcvbuf_source] = &options.buffer_sources;
-    for (setting, flag) in [(&info.sndbuf, sndbuf_source), (&info.rcvbuf, rcvbuf_source)] {
-        if let Some(note) = setting.adjustment_note(flag) {
-            let _ = writeln!(notes, "sockscope: {note}");
-        }
-    }
-    let late = options.scenario.as_ref().map_or(0, |scenario| {
-        scenario
-            .steps
-            .iter()
-            .filter(|step| step.at > options.duration)
-            .count()
-    });
-    if late > 0 {
-        let _ = writeln!(
-            notes,
-            "sockscope: {late} scenario step(s) come after the {:.3} s the recording lasts and will not run.",
-            options.duration.as_secs_f64()
-        );
-    }
+    say_adjustments(options, &info, notes);
 
     let mut csv = csv_file.as_mut().map(|file| SampleCsv::new(file.writer()));
     let mut csv_error = None;
@@ -273,22 +228,8 @@ pub fn record(
     );
 
     let csv_flushed = csv.map(SampleCsv::finish).transpose().map(drop);
-    let mut written_files = Vec::new();
-    if let Some(file) = csv_file {
-        let path = file.path().to_owned();
-        csv_error
-            .map_or(csv_flushed, Err)
-            .map_err(write_error(&path))?;
-        written_files.push(file.commit().map_err(write_error(&path))?);
-    }
-    if let Some(mut file) = json_file {
-        let path = file.path().to_owned();
-        serde_json::to_writer_pretty(file.writer(), &summary)
-            .map_err(io::Error::other)
-            .and_then(|()| writeln!(file.writer()))
-            .map_err(write_error(&path))?;
-        written_files.push(file.commit().map_err(write_error(&path))?);
-    }
+    let csv_done = csv_error.map_or(csv_flushed, Err);
+    let written_files = commit_outputs(csv_file.map(|file| (file, csv_done)), json_file, &summary)?;
     let outcome = RecordOutcome {
         summary,
         written_files,
@@ -297,6 +238,90 @@ pub fn record(
     let _ = stdout.write_all(human_summary(&outcome, &info.sndbuf, &info.rcvbuf).as_bytes());
     let _ = stdout.flush();
     Ok(outcome)
+}
+
+/// The output files, claimed before anything runs so a bad path fails at
+/// once, and which of them replace a file already there.
+struct Outputs {
+    csv_file: Option<AtomicFile>,
+    json_file: Option<AtomicFile>,
+    replaced_files: Vec<PathBuf>,
+}
+
+impl Outputs {
+    fn claim(options: &RecordOptions) -> Result<Outputs, RecordError> {
+        if let (Some(csv), Some(json)) = (&options.csv, &options.json)
+            && same_path(csv, json)
+        {
+            return Err(RecordError::SameOutput(csv.display().to_string()));
+        }
+        let replaced_files = [&options.csv, &options.json]
+            .into_iter()
+            .flatten()
+            .filter(|path| path.is_file())
+            .cloned()
+            .collect();
+        let claim = |path: &Option<PathBuf>, flag| {
+            path.as_deref()
+                .map(AtomicFile::create)
+                .transpose()
+                .map_err(|source| RecordError::Output { flag, source })
+        };
+        Ok(Outputs {
+            csv_file: claim(&options.csv, "csv")?,
+            json_file: claim(&options.json, "json")?,
+            replaced_files,
+        })
+    }
+}
+
+/// Makes the outputs whole: the CSV (unless writing it failed) and the
+/// JSON summary. Returns the paths written.
+fn commit_outputs(
+    csv: Option<(AtomicFile, io::Result<()>)>,
+    json_file: Option<AtomicFile>,
+    summary: &Summary,
+) -> Result<Vec<PathBuf>, RecordError> {
+    let mut written_files = Vec::new();
+    if let Some((file, written)) = csv {
+        let path = file.path().to_owned();
+        written.map_err(write_error(&path))?;
+        written_files.push(file.commit().map_err(write_error(&path))?);
+    }
+    if let Some(mut file) = json_file {
+        let path = file.path().to_owned();
+        serde_json::to_writer_pretty(file.writer(), summary)
+            .map_err(io::Error::other)
+            .and_then(|()| writeln!(file.writer()))
+            .map_err(write_error(&path))?;
+        written_files.push(file.commit().map_err(write_error(&path))?);
+    }
+    Ok(written_files)
+}
+
+/// Notes on stderr: a buffer size the kernel changed, and scenario steps
+/// that come too late to run.
+fn say_adjustments(options: &RecordOptions, info: &SessionInfo, notes: &mut dyn Write) {
+    let [sndbuf_source, rcvbuf_source] = &options.buffer_sources;
+    for (setting, flag) in [(&info.sndbuf, sndbuf_source), (&info.rcvbuf, rcvbuf_source)] {
+        if let Some(note) = setting.adjustment_note(flag) {
+            let _ = writeln!(notes, "sockscope: {note}");
+        }
+    }
+    let late = options.scenario.as_ref().map_or(0, |scenario| {
+        scenario
+            .steps
+            .iter()
+            .filter(|step| step.at > options.duration)
+            .count()
+    });
+    if late > 0 {
+        let _ = writeln!(
+            notes,
+            "sockscope: {late} scenario step(s) come after the {:.3} s the recording lasts and will not run.",
+            options.duration.as_secs_f64()
+        );
+    }
 }
 
 /// Says where the connection will come from, on stderr.

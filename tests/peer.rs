@@ -162,7 +162,7 @@ fn ctrl_c_while_waiting_for_a_client_stops_the_wait_exits_130_and_writes_nothing
     let dir = scratch("interrupt");
     let summary = dir.join("run.json");
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+    let child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
         .args(["record", "--duration", "5", "--listen", &port.to_string()])
         .arg("--json")
         .arg(&summary)

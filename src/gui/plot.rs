@@ -196,10 +196,6 @@ pub fn show(
     palette: &Palette,
     lang: Lang,
 ) {
-    let capacity = info.map_or(0, |i| i.sndbuf.effective.max(i.rcvbuf.effective)) as f64;
-    let peak = f64::from(timeline.peak_send_queue().max(timeline.peak_recv_queue()));
-    let y_max = capacity.max(peak).max(1024.0) * 1.08;
-    let (live_start, live_end) = follow_range(timeline, settings.window());
     let total_height = ui.available_height();
     // Too little room for two plots (a projector at 1024x768): buffers only.
     let show_rate = total_height >= 180.0;
@@ -209,11 +205,70 @@ pub fn show(
         0.0
     };
     let group = egui::Id::unique("timeline-x");
+    let shown = Shown {
+        timeline,
+        info,
+        palette,
+        lang,
+        group,
+    };
+    let height = (total_height - rate_height - 8.0).max(60.0);
+    let (mut interacted, shown_range) = buffers_plot(ui, &shown, settings, view, height);
+    if show_rate {
+        ui.add_space(4.0);
+        // The reader's rate from the same thinning, 4 columns a point.
+        let coarse = view.cache.as_ref().map(|(_, thinned)| coarsen(thinned, 4));
+        interacted |= throughput_plot(ui, &shown, coarse.as_ref(), shown_range, rate_height);
+    }
+    if interacted {
+        view.follow = false;
+    }
+}
+
+/// What both plots show, and the id that links their x axes.
+struct Shown<'a> {
+    timeline: &'a Timeline,
+    info: Option<&'a SessionInfo>,
+    palette: &'a Palette,
+    lang: Lang,
+    group: egui::Id,
+}
+
+/// The user panned or zoomed this plot.
+fn interacted_with(plot_ui: &egui_plot::PlotUi<'_>, scroll_counts: bool) -> bool {
+    let response = plot_ui.response();
+    response.dragged()
+        || (scroll_counts
+            && response.hovered()
+            && plot_ui
+                .ctx()
+                .input(|i| i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0))
+}
+
+/// The queues over time, with stalls and zero-window time shaded; returns
+/// whether the user moved the view, and the time range shown (seconds).
+fn buffers_plot(
+    ui: &mut egui::Ui,
+    shown: &Shown<'_>,
+    settings: &PlotSettings,
+    view: &mut PlotView,
+    height: f32,
+) -> (bool, (f64, f64)) {
+    let Shown {
+        timeline,
+        info,
+        palette,
+        lang,
+        group,
+    } = *shown;
+    let capacity = info.map_or(0, |i| i.sndbuf.effective.max(i.rcvbuf.effective)) as f64;
+    let peak = f64::from(timeline.peak_send_queue().max(timeline.peak_recv_queue()));
+    let y_max = capacity.max(peak).max(1024.0) * 1.08;
+    let (live_start, live_end) = follow_range(timeline, settings.window());
     let mut interacted = false;
     let mut shown_range = (live_start, live_end);
-
-    let buffers = Plot::new("buffers")
-        .height((total_height - rate_height - 8.0).max(60.0))
+    Plot::new("buffers")
+        .height(height)
         .link_axis(group, Vec2b::new(true, false))
         .link_cursor(group, Vec2b::new(true, false))
         .y_axis_label(S::AxisBytes.text(lang))
@@ -246,91 +301,98 @@ pub fn show(
                 1
             };
             let thinned = view.thinned(timeline, info.map(|i| i.id), shown_range, columns);
-            for (start, end) in flagged_ranges(thinned, |c| c.any_zero_window) {
-                plot_ui.span(
-                    Span::new("", start..=end)
-                        .fill(palette.caution.gamma_multiply(0.22))
-                        .border_width(0.0),
-                );
-            }
-            for (start, end) in flagged_ranges(thinned, |c| c.any_writer_blocked) {
-                plot_ui.span(
-                    Span::new("", start..=end)
-                        .fill(palette.alarm.gamma_multiply(0.22))
-                        .border_width(0.0),
-                );
-            }
-            let width = palette.line_width;
-            if let Some(info) = info {
-                // The effective sizes: what the kernel stores after doubling.
-                for (setting, color, style) in [
-                    (&info.sndbuf, palette.unsent, LineStyle::dashed_loose()),
-                    (&info.rcvbuf, palette.received, LineStyle::dashed_dense()),
-                ] {
-                    plot_ui.hline(
-                        HLine::new(
-                            format!(
-                                "{} {}",
-                                setting.kind.option(),
-                                format_bytes(setting.effective)
-                            ),
-                            setting.effective as f64,
-                        )
-                        .color(color.gamma_multiply(0.7))
-                        .style(style)
-                        .width(1.0),
-                    );
-                }
-            }
-            type Pick = fn(&crate::lab::SampleSpan) -> (u32, u32);
-            let series: [(&str, Color32, Pick); 3] = [
-                (S::SeriesSendQueue.text(lang), palette.unsent, |c| {
-                    (c.send_queue.min, c.send_queue.max)
-                }),
-                (S::SeriesInFlight.text(lang), palette.in_flight, |c| {
-                    (c.in_flight.min, c.in_flight.max)
-                }),
-                (S::SeriesRecvQueue.text(lang), palette.received, |c| {
-                    (c.recv_queue.min, c.recv_queue.max)
-                }),
-            ];
-            for (name, color, pick) in series {
-                plot_ui.line(
-                    Line::new(name, PlotPoints::from(min_max_points(thinned, pick)))
-                        .color(color)
-                        .width(width),
-                );
-            }
-            let response = plot_ui.response();
-            if response.dragged()
-                || (response.hovered()
-                    && plot_ui.ctx().input(|i| {
-                        i.smooth_scroll_delta != egui::Vec2::ZERO || i.zoom_delta() != 1.0
-                    }))
-            {
-                interacted = true;
-            }
+            buffer_series(plot_ui, thinned, info, palette, lang);
+            interacted = interacted_with(plot_ui, true);
         });
-    if !show_rate {
-        if interacted {
-            view.follow = false;
-        }
-        return;
+    (interacted, shown_range)
+}
+
+/// The shading, the effective sizes and the three queue lines.
+fn buffer_series(
+    plot_ui: &mut egui_plot::PlotUi<'_>,
+    thinned: &Thinned,
+    info: Option<&SessionInfo>,
+    palette: &Palette,
+    lang: Lang,
+) {
+    for (start, end) in flagged_ranges(thinned, |c| c.any_zero_window) {
+        plot_ui.span(
+            Span::new("", start..=end)
+                .fill(palette.caution.gamma_multiply(0.22))
+                .border_width(0.0),
+        );
     }
-    ui.add_space(4.0);
-    // The reader's rate from the same thinning, 4 columns a point.
-    let coarse = view.cache.as_ref().map(|(_, thinned)| coarsen(thinned, 4));
-    let throughput = Plot::new("throughput")
-        .height(rate_height)
-        .link_axis(group, Vec2b::new(true, false))
-        .link_cursor(group, Vec2b::new(true, false))
+    for (start, end) in flagged_ranges(thinned, |c| c.any_writer_blocked) {
+        plot_ui.span(
+            Span::new("", start..=end)
+                .fill(palette.alarm.gamma_multiply(0.22))
+                .border_width(0.0),
+        );
+    }
+    if let Some(info) = info {
+        // The effective sizes: what the kernel stores after doubling.
+        for (setting, color, style) in [
+            (&info.sndbuf, palette.unsent, LineStyle::dashed_loose()),
+            (&info.rcvbuf, palette.received, LineStyle::dashed_dense()),
+        ] {
+            plot_ui.hline(
+                HLine::new(
+                    format!(
+                        "{} {}",
+                        setting.kind.option(),
+                        format_bytes(setting.effective)
+                    ),
+                    setting.effective as f64,
+                )
+                .color(color.gamma_multiply(0.7))
+                .style(style)
+                .width(1.0),
+            );
+        }
+    }
+    type Pick = fn(&crate::lab::SampleSpan) -> (u32, u32);
+    let series: [(&str, Color32, Pick); 3] = [
+        (S::SeriesSendQueue.text(lang), palette.unsent, |c| {
+            (c.send_queue.min, c.send_queue.max)
+        }),
+        (S::SeriesInFlight.text(lang), palette.in_flight, |c| {
+            (c.in_flight.min, c.in_flight.max)
+        }),
+        (S::SeriesRecvQueue.text(lang), palette.received, |c| {
+            (c.recv_queue.min, c.recv_queue.max)
+        }),
+    ];
+    for (name, color, pick) in series {
+        plot_ui.line(
+            Line::new(name, PlotPoints::from(min_max_points(thinned, pick)))
+                .color(color)
+                .width(palette.line_width),
+        );
+    }
+}
+
+/// The reader's throughput under the buffers; returns whether the user
+/// dragged it.
+fn throughput_plot(
+    ui: &mut egui::Ui,
+    shown: &Shown<'_>,
+    coarse: Option<&Thinned>,
+    shown_range: (f64, f64),
+    height: f32,
+) -> bool {
+    let (palette, lang) = (shown.palette, shown.lang);
+    let mut interacted = false;
+    Plot::new("throughput")
+        .height(height)
+        .link_axis(shown.group, Vec2b::new(true, false))
+        .link_cursor(shown.group, Vec2b::new(true, false))
         .y_axis_label(S::AxisReadRate.text(lang))
         .y_grid_spacer(binary_marks)
         .y_axis_formatter(|mark, _| format!("{}/s", format_bytes(mark.value.max(0.0) as u64)))
         .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
         .allow_double_click_reset(false)
         .show(ui, |plot_ui| {
-            let Some(thinned) = &coarse else { return };
+            let Some(thinned) = coarse else { return };
             let rates = thinned.read_rates();
             let width = (thinned.t_end_ns - thinned.t_start_ns) as f64 / rates.len() as f64;
             let points: Vec<[f64; 2]> = rates
@@ -348,15 +410,9 @@ pub fn show(
                     .color(palette.ok)
                     .width(palette.line_width),
             );
-            let response = plot_ui.response();
-            if response.dragged() {
-                interacted = true;
-            }
+            interacted = interacted_with(plot_ui, false);
         });
-    let _ = (buffers, throughput);
-    if interacted {
-        view.follow = false;
-    }
+    interacted
 }
 
 /// Grid lines at binary byte steps (1 KiB, 2 KiB, … 64 KiB, 128 KiB…), so
