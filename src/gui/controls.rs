@@ -6,6 +6,7 @@ use eframe::egui::{self, RichText};
 use super::action::Action;
 use super::i18n::{Lang, S};
 use super::theme::Palette;
+use crate::lab::sampler::MAX_SAMPLE_HZ;
 use crate::lab::scenario::BUILT_IN;
 use crate::lab::units::format_bytes;
 use crate::lab::{LabConfig, Preset, Rate, SessionInfo, Size};
@@ -162,6 +163,45 @@ pub fn panel(
 ) -> Vec<Action> {
     let Edits { pending, scenario } = edits;
     let mut actions = Vec::new();
+    reader_section(ui, config, palette, lang, &mut actions);
+    ui.separator();
+    writer_section(ui, config, lang, &mut actions);
+    ui.separator();
+    buffers_section(ui, config, info, pending, palette, lang, &mut actions);
+    ui.separator();
+    sampling_section(ui, config, lang, &mut actions);
+    ui.separator();
+    ui.horizontal_wrapped(|ui| {
+        if ui.button(S::Restart.text(lang)).clicked() {
+            actions.push(Action::Restart);
+        }
+        egui::ComboBox::from_label(S::Preset.text(lang))
+            .selected_text(S::Load.text(lang))
+            .show_ui(ui, |ui| {
+                for preset in Preset::ALL {
+                    if ui.selectable_label(false, preset.name()).clicked() {
+                        actions.push(Action::LoadPreset(preset));
+                    }
+                }
+            });
+    });
+    ui.separator();
+    scenario_section(ui, scenario, scenario_note, palette, lang, &mut actions);
+    actions
+}
+
+/// The largest send() or recv() size the sliders offer (1 MiB); a larger
+/// one can still be set from a scenario or the command line.
+const SLIDER_MAX_CHUNK: f64 = 1_048_576.0;
+
+/// The big Pause button, the reader's rate and recv(bufsize).
+fn reader_section(
+    ui: &mut egui::Ui,
+    config: &LabConfig,
+    palette: &Palette,
+    lang: Lang,
+    actions: &mut Vec<Action>,
+) {
     ui.heading(S::Reader.text(lang));
     let paused = config.read_rate.is_paused();
     let pause_text = if paused {
@@ -182,10 +222,18 @@ pub fn panel(
     if let Some(rate) = rate_control(ui, S::ReaderRate.text(lang), config.read_rate, "read", lang) {
         actions.push(Action::Control(Control::ReadRate(rate)));
     }
-    if let Some(size) = size_control(ui, S::RecvSize.text(lang), config.read_chunk, 1_048_576.0) {
+    if let Some(size) = size_control(
+        ui,
+        S::RecvSize.text(lang),
+        config.read_chunk,
+        SLIDER_MAX_CHUNK,
+    ) {
         actions.push(Action::Control(Control::ReadChunk(size)));
     }
-    ui.separator();
+}
+
+/// The writer's rate and send(data) size.
+fn writer_section(ui: &mut egui::Ui, config: &LabConfig, lang: Lang, actions: &mut Vec<Action>) {
     ui.heading(S::Writer.text(lang));
     if let Some(rate) = rate_control(
         ui,
@@ -196,40 +244,33 @@ pub fn panel(
     ) {
         actions.push(Action::Control(Control::WriteRate(rate)));
     }
-    if let Some(size) = size_control(ui, S::SendSize.text(lang), config.write_chunk, 1_048_576.0) {
+    if let Some(size) = size_control(
+        ui,
+        S::SendSize.text(lang),
+        config.write_chunk,
+        SLIDER_MAX_CHUNK,
+    ) {
         actions.push(Action::Control(Control::WriteChunk(size)));
     }
-    ui.separator();
+}
+
+/// SO_SNDBUF and SO_RCVBUF as asked and as the kernel set them; new sizes
+/// apply with a new connection.
+fn buffers_section(
+    ui: &mut egui::Ui,
+    config: &LabConfig,
+    info: Option<&SessionInfo>,
+    pending: &mut PendingBuffers,
+    palette: &Palette,
+    lang: Lang,
+    actions: &mut Vec<Action>,
+) {
     ui.heading(S::KernelBuffers.text(lang));
     buffer_request(ui, "SO_SNDBUF", &mut pending.sndbuf, lang);
     buffer_request(ui, "SO_RCVBUF", &mut pending.rcvbuf, lang);
     if let Some(info) = info {
         for setting in [&info.sndbuf, &info.rcvbuf] {
-            let text = match setting.requested {
-                Some(asked) => {
-                    let how = if setting.clamped() {
-                        S::SizeCapped
-                    } else if setting.raised() {
-                        S::SizeRaised
-                    } else {
-                        S::SizeDoubled
-                    };
-                    S::SizeAsked.fill(
-                        lang,
-                        &[
-                            &setting.kind.option(),
-                            &format_bytes(asked),
-                            &format_bytes(setting.effective),
-                            &how.text(lang),
-                        ],
-                    )
-                }
-                None => S::SizeAutotuned.fill(
-                    lang,
-                    &[&setting.kind.option(), &format_bytes(setting.effective)],
-                ),
-            };
-            ui.label(RichText::new(text).small());
+            ui.label(RichText::new(setting_text(setting, lang)).small());
         }
     }
     let changed = pending.sndbuf != config.sndbuf || pending.rcvbuf != config.rcvbuf;
@@ -247,11 +288,43 @@ pub fn panel(
             .small()
             .color(palette.weak_text),
     );
-    ui.separator();
+}
+
+/// "SO_RCVBUF: asked 32 KiB, got 64 KiB (doubled)", or autotuned.
+fn setting_text(setting: &crate::lab::BufferSetting, lang: Lang) -> String {
+    match setting.requested {
+        Some(asked) => {
+            let how = if setting.clamped() {
+                S::SizeCapped
+            } else if setting.raised() {
+                S::SizeRaised
+            } else {
+                S::SizeDoubled
+            };
+            S::SizeAsked.fill(
+                lang,
+                &[
+                    &setting.kind.option(),
+                    &format_bytes(asked),
+                    &format_bytes(setting.effective),
+                    &how.text(lang),
+                ],
+            )
+        }
+        None => S::SizeAutotuned.fill(
+            lang,
+            &[&setting.kind.option(), &format_bytes(setting.effective)],
+        ),
+    }
+}
+
+/// Samples per second, 1 to the sampler's limit.
+fn sampling_section(ui: &mut egui::Ui, config: &LabConfig, lang: Lang, actions: &mut Vec<Action>) {
     ui.heading(S::Sampling.text(lang));
+    let max = f64::from(MAX_SAMPLE_HZ);
     let mut hz = f64::from(config.sample_hz);
     let response = ui.add(
-        egui::Slider::new(&mut hz, 1.0..=10_000.0)
+        egui::Slider::new(&mut hz, 1.0..=max)
             .logarithmic(true)
             .max_decimals(0)
             .suffix(" Hz")
@@ -262,25 +335,20 @@ pub fn panel(
     });
     if response.changed() {
         actions.push(Action::Control(Control::SampleHz(
-            hz.round().clamp(1.0, 10_000.0) as u32,
+            hz.round().clamp(1.0, max) as u32,
         )));
     }
-    ui.separator();
-    ui.horizontal_wrapped(|ui| {
-        if ui.button(S::Restart.text(lang)).clicked() {
-            actions.push(Action::Restart);
-        }
-        egui::ComboBox::from_label(S::Preset.text(lang))
-            .selected_text(S::Load.text(lang))
-            .show_ui(ui, |ui| {
-                for preset in Preset::ALL {
-                    if ui.selectable_label(false, preset.name()).clicked() {
-                        actions.push(Action::LoadPreset(preset));
-                    }
-                }
-            });
-    });
-    ui.separator();
+}
+
+/// A built-in scenario, or a file's, and what the playing one did last.
+fn scenario_section(
+    ui: &mut egui::Ui,
+    scenario: &mut ScenarioPanel,
+    scenario_note: Option<&str>,
+    palette: &Palette,
+    lang: Lang,
+    actions: &mut Vec<Action>,
+) {
     ui.heading(S::Scenario.text(lang));
     egui::ComboBox::from_label(S::PlayScenario.text(lang))
         .selected_text(S::Choose.text(lang))
@@ -313,5 +381,4 @@ pub fn panel(
     } else if let Some(note) = scenario_note {
         ui.label(RichText::new(note).small());
     }
-    actions
 }
