@@ -13,6 +13,7 @@ use thiserror::Error;
 use crate::export::csv::SampleCsv;
 use crate::export::summary::{RunFigures, Summary};
 use crate::export::{AtomicFile, OutputPathError};
+use crate::i18n::Lang;
 use crate::lab::scenario::Scenario;
 use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline};
@@ -412,7 +413,7 @@ fn notice_line(notice: &Notice, endpoint: Endpoint) -> Option<String> {
             Some(format!(
                 "{who} at {:.3} s: {}",
                 event.t_ns as f64 / 1e9,
-                event.kind.describe()
+                event.kind.describe(Lang::En)
             ))
         }
     }

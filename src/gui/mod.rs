@@ -8,7 +8,6 @@ pub mod app;
 mod background;
 mod controls;
 mod export;
-pub mod i18n;
 mod info_panel;
 pub mod messages;
 pub mod plot;
@@ -25,8 +24,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use crate::i18n::{self, Lang};
 pub use app::SockscopeApp;
-pub use i18n::Lang;
 pub use settings::Settings;
 
 use crate::lab::sampler::Waker;

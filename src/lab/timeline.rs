@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::sample::{ReaderState, Sample, WriterState};
+use crate::i18n::{Lang, S};
 
 /// Full-resolution samples kept: 8.7 minutes at 1 kHz, 44 minutes at the
 /// default 200 Hz (about 67 MB). One less than a power of two, because the
@@ -50,49 +51,47 @@ pub enum EventKind {
 
 impl EventKind {
     /// A few words, for a narrow log.
-    pub fn short(&self) -> String {
+    pub fn short(&self, lang: Lang) -> String {
         match self {
-            EventKind::WriterStallStarted => "send() blocked".into(),
+            EventKind::WriterStallStarted => S::EvStallStarted.text(lang).into(),
             EventKind::WriterStallEnded { stalled } => {
-                format!("send() resumed ({:.0} ms)", stalled.as_secs_f64() * 1e3)
+                S::EvStallEnded.fill(lang, &[&millis(*stalled, 0)])
             }
-            EventKind::WindowClosed => "window = 0".into(),
-            EventKind::WindowReopened => "window open".into(),
-            EventKind::ReaderPaused => "reader paused".into(),
-            EventKind::ReaderResumed => "reader resumed".into(),
-            EventKind::PeerClosed => "recv() returned 0".into(),
-            EventKind::PeerReset => "connection reset".into(),
-            EventKind::WriterPeerGone => "send() failed: peer gone".into(),
-            EventKind::WriterFailed => "writer failed".into(),
-            EventKind::ReaderFailed => "reader failed".into(),
+            EventKind::WindowClosed => S::EvWindowClosed.text(lang).into(),
+            EventKind::WindowReopened => S::EvWindowReopened.text(lang).into(),
+            EventKind::ReaderPaused => S::EvReaderPaused.text(lang).into(),
+            EventKind::ReaderResumed => S::EvReaderResumed.text(lang).into(),
+            EventKind::PeerClosed => S::EvPeerClosed.text(lang).into(),
+            EventKind::PeerReset => S::EvPeerReset.text(lang).into(),
+            EventKind::WriterPeerGone => S::EvPeerGone.text(lang).into(),
+            EventKind::WriterFailed => S::EvWriterFailed.text(lang).into(),
+            EventKind::ReaderFailed => S::EvReaderFailed.text(lang).into(),
         }
     }
 
     /// One line for a log.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, lang: Lang) -> String {
         match self {
-            EventKind::WriterStallStarted => {
-                "writer stalled: send() would block, the send buffer is full".into()
-            }
+            EventKind::WriterStallStarted => S::EvLongStallStarted.text(lang).into(),
             EventKind::WriterStallEnded { stalled } => {
-                format!(
-                    "writer resumed after a {:.1} ms stall",
-                    stalled.as_secs_f64() * 1e3
-                )
+                S::EvLongStallEnded.fill(lang, &[&millis(*stalled, 1)])
             }
-            EventKind::WindowClosed => {
-                "window = 0: the reader advertises no room, the writer may send no data".into()
-            }
-            EventKind::WindowReopened => "window open again: the reader made room".into(),
-            EventKind::ReaderPaused => "reader paused: no more recv() calls".into(),
-            EventKind::ReaderResumed => "reader resumed recv()".into(),
-            EventKind::PeerClosed => "peer closed: recv() returned 0 bytes".into(),
-            EventKind::PeerReset => "peer reset the connection (ECONNRESET)".into(),
-            EventKind::WriterPeerGone => "send() failed: the peer is gone".into(),
-            EventKind::WriterFailed => "the writer thread failed; the session ends".into(),
-            EventKind::ReaderFailed => "the reader thread failed; the session ends".into(),
+            EventKind::WindowClosed => S::EvLongWindowClosed.text(lang).into(),
+            EventKind::WindowReopened => S::EvLongWindowReopened.text(lang).into(),
+            EventKind::ReaderPaused => S::EvLongReaderPaused.text(lang).into(),
+            EventKind::ReaderResumed => S::EvLongReaderResumed.text(lang).into(),
+            EventKind::PeerClosed => S::EvLongPeerClosed.text(lang).into(),
+            EventKind::PeerReset => S::EvLongPeerReset.text(lang).into(),
+            EventKind::WriterPeerGone => S::EvLongPeerGone.text(lang).into(),
+            EventKind::WriterFailed => S::EvLongWriterFailed.text(lang).into(),
+            EventKind::ReaderFailed => S::EvLongReaderFailed.text(lang).into(),
         }
     }
+}
+
+/// A duration in milliseconds with `decimals` places.
+fn millis(duration: Duration, decimals: usize) -> String {
+    format!("{:.*}", decimals, duration.as_secs_f64() * 1e3)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -640,6 +639,38 @@ impl Timeline {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_event_is_worded_in_both_languages() {
+        let kinds = [
+            EventKind::WriterStallStarted,
+            EventKind::WriterStallEnded {
+                stalled: Duration::from_micros(12_345),
+            },
+            EventKind::WindowClosed,
+            EventKind::WindowReopened,
+            EventKind::ReaderPaused,
+            EventKind::ReaderResumed,
+            EventKind::PeerClosed,
+            EventKind::PeerReset,
+            EventKind::WriterPeerGone,
+            EventKind::WriterFailed,
+            EventKind::ReaderFailed,
+        ];
+        for kind in kinds {
+            for lang in [Lang::En, Lang::Zh] {
+                assert!(!kind.short(lang).is_empty());
+                assert!(kind.describe(lang).len() > kind.short(lang).len() / 2);
+            }
+            assert_ne!(kind.describe(Lang::En), kind.describe(Lang::Zh), "{kind:?}");
+        }
+        let ended = kinds[1];
+        assert_eq!(ended.short(Lang::En), "send() resumed (12 ms)");
+        assert_eq!(
+            ended.describe(Lang::En),
+            "writer resumed after a 12.3 ms stall"
+        );
+    }
+
     use super::*;
 
     fn sample(t_ms: u64) -> Sample {

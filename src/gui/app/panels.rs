@@ -380,13 +380,13 @@ impl SockscopeApp {
                 ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
                 for event in events.range(rows) {
                     let t = event.t_ns as f64 / 1e9;
-                    let text = format!("{t:>8.3} s  {}", event_text(event.kind, lang));
+                    let text = format!("{t:>8.3} s  {}", event.kind.short(lang));
                     ui.label(
                         RichText::new(text)
                             .color(event_color(event.kind, palette))
                             .small(),
                     )
-                    .on_hover_text(event.kind.describe());
+                    .on_hover_text(event.kind.describe(lang));
                 }
             });
     }
@@ -501,24 +501,5 @@ fn scenario_text(note: &ScenarioNote, lang: Lang) -> String {
                 ],
             )
         }
-    }
-}
-
-/// An event in a few words.
-fn event_text(kind: EventKind, lang: Lang) -> String {
-    match kind {
-        EventKind::WriterStallStarted => S::EvStallStarted.text(lang).into(),
-        EventKind::WriterStallEnded { stalled } => {
-            S::EvStallEnded.fill(lang, &[&format!("{:.0}", stalled.as_secs_f64() * 1e3)])
-        }
-        EventKind::WindowClosed => S::EvWindowClosed.text(lang).into(),
-        EventKind::WindowReopened => S::EvWindowReopened.text(lang).into(),
-        EventKind::ReaderPaused => S::EvReaderPaused.text(lang).into(),
-        EventKind::ReaderResumed => S::EvReaderResumed.text(lang).into(),
-        EventKind::PeerClosed => S::EvPeerClosed.text(lang).into(),
-        EventKind::PeerReset => S::EvPeerReset.text(lang).into(),
-        EventKind::WriterPeerGone => S::EvPeerGone.text(lang).into(),
-        EventKind::WriterFailed => S::EvWriterFailed.text(lang).into(),
-        EventKind::ReaderFailed => S::EvReaderFailed.text(lang).into(),
     }
 }

@@ -1,5 +1,5 @@
-//! Every string the window shows, in English and Simplified Chinese, in one
-//! table. `{}` marks where a value goes, in order; both languages of a key
+//! Every string sockscope shows (the window, and the event lines `record`
+//! prints), in English and Simplified Chinese, in one table. `{}` marks where a value goes, in order; both languages of a key
 //! have the same number of them (a test checks).
 
 use std::fmt::Display;
@@ -318,6 +318,18 @@ table! {
     EvPeerGone => "send() failed: peer gone", "send() 失败：对端已断开";
     EvWriterFailed => "writer thread failed", "发送线程出错";
     EvReaderFailed => "reader thread failed", "接收线程出错";
+    // The same events in one line (the log's hover text, record's output).
+    EvLongStallStarted => "writer stalled: send() would block, the send buffer is full", "发送方停顿：send() 将会阻塞，发送缓冲区已满";
+    EvLongStallEnded => "writer resumed after a {} ms stall", "发送方在停顿 {} 毫秒后恢复";
+    EvLongWindowClosed => "window = 0: the reader advertises no room, the writer may send no data", "窗口 = 0：接收方通告没有空间，发送方不能再发送数据";
+    EvLongWindowReopened => "window open again: the reader made room", "窗口重新打开：接收方腾出了空间";
+    EvLongReaderPaused => "reader paused: no more recv() calls", "接收方暂停：不再调用 recv()";
+    EvLongReaderResumed => "reader resumed recv()", "接收方恢复调用 recv()";
+    EvLongPeerClosed => "peer closed: recv() returned 0 bytes", "对端已关闭：recv() 返回 0 字节";
+    EvLongPeerReset => "peer reset the connection (ECONNRESET)", "对端重置了连接（ECONNRESET）";
+    EvLongPeerGone => "send() failed: the peer is gone", "send() 失败：对端已断开";
+    EvLongWriterFailed => "the writer thread failed; the session ends", "发送线程出错；本次会话结束";
+    EvLongReaderFailed => "the reader thread failed; the session ends", "接收线程出错；本次会话结束";
     SessionEnded => "The connection ended: {}. Press R for a new one.", "连接已结束：{}。按 R 建立新连接。";
 }
 
