@@ -233,3 +233,99 @@ fn a_recorded_run_neither_starts_nor_takes_controls() {
     assert_eq!(run.pump().samples, 0);
     assert_eq!(run.timeline().total_samples(), timeline.total_samples());
 }
+
+/// A source that is not the lab's: the samples of an earlier real run,
+/// handed out a few at a time, as a recording played back would be.
+struct Replay {
+    info: sockscope::lab::SessionInfo,
+    samples: std::collections::VecDeque<sockscope::lab::Sample>,
+    report: sockscope::lab::SessionReport,
+    finished: std::sync::atomic::AtomicBool,
+}
+
+impl sockscope::run::SampleSource for Replay {
+    fn info(&self) -> &sockscope::lab::SessionInfo {
+        &self.info
+    }
+    fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.samples.front().map_or(0, |s| s.t_ns))
+    }
+    fn poll(&mut self, out: &mut Vec<sockscope::lab::Sample>) -> sockscope::run::Feed {
+        let finished = self.finished.load(std::sync::atomic::Ordering::Relaxed);
+        let n = if finished { self.samples.len() } else { 7 };
+        out.extend(self.samples.drain(..n.min(self.samples.len())));
+        if self.samples.is_empty() {
+            sockscope::run::Feed::Ended
+        } else {
+            sockscope::run::Feed::Open
+        }
+    }
+    fn control(&self, _: Control) -> Result<(), sockscope::lab::LabError> {
+        Ok(())
+    }
+    fn finish(&self) {
+        self.finished
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn abort(&self) {}
+    fn join(self: Box<Self>) -> sockscope::lab::SessionReport {
+        self.report
+    }
+}
+
+#[test]
+fn any_source_is_pumped_into_the_same_timeline_events_and_report() {
+    // A real paused-reader run: its stall and zero-window events.
+    let config = LabConfig {
+        read_rate: Rate::Paused,
+        ..small_config()
+    };
+    let mut live = Run::new(config, None);
+    live.start(config);
+    pump_until(&mut live, "a blocked writer", |r| {
+        r.timeline().last().is_some_and(|s| s.writer_blocked())
+    });
+    live.finish();
+    pump_until(&mut live, "the end", |r| r.phase() == Phase::Ended);
+    let info = live.info().unwrap().clone();
+    let report = live.report().unwrap().clone();
+    let samples: Vec<_> = live.timeline().recent().iter().copied().collect();
+    let live_events: Vec<_> = live.timeline().events().iter().copied().collect();
+    let live_figures = live.figures();
+    drop(live);
+
+    let mut run = Run::new(small_config(), None);
+    run.watch(Box::new(Replay {
+        info: info.clone(),
+        samples: samples.iter().copied().collect(),
+        report: report.clone(),
+        finished: false.into(),
+    }));
+    assert_eq!(run.phase(), Phase::Running);
+    assert_eq!(run.info(), Some(&info));
+    let pumped = run.pump();
+    assert_eq!(pumped.samples, 7.min(samples.len()));
+    let mut notices = pumped.notices;
+    run.finish();
+    notices.extend(
+        pump_until(&mut run, "the replay's end", |r| r.phase() == Phase::Ended).into_iter(),
+    );
+    assert_eq!(run.timeline().total_samples(), samples.len() as u64);
+    let events: Vec<_> = run.timeline().events().iter().copied().collect();
+    assert_eq!(events, live_events);
+    let noticed: Vec<_> = notices
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Event(e) => Some(*e),
+            Notice::ScenarioStep(_) => None,
+        })
+        .collect();
+    assert_eq!(noticed, live_events, "every event noticed once, in order");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == EventKind::WriterStallStarted)
+    );
+    assert_eq!(run.report(), Some(&report));
+    assert_eq!(run.figures(), live_figures);
+}

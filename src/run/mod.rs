@@ -314,6 +314,23 @@ impl Run {
         }
     }
 
+    /// Watches a source that is already running (a recording played back,
+    /// another program's connection): the same pump, timeline, events and
+    /// report as the lab's own connection. What was running is stopped.
+    pub fn watch(&mut self, source: Box<dyn SampleSource>) {
+        if self.phase == Phase::Recorded {
+            return;
+        }
+        self.playing = None;
+        self.scenario_note = None;
+        self.retire();
+        self.cancel();
+        self.reset_record();
+        self.info = Some(source.info().clone());
+        self.source = Some(source);
+        self.phase = Phase::Running;
+    }
+
     /// Starts from a scenario's settings and plays its steps from the
     /// moment the connection is made.
     pub fn start_scenario(&mut self, name: &str, scenario: &Scenario) {
