@@ -307,9 +307,9 @@ fn any_source_is_pumped_into_the_same_timeline_events_and_report() {
     assert_eq!(pumped.samples, 7.min(samples.len()));
     let mut notices = pumped.notices;
     run.finish();
-    notices.extend(
-        pump_until(&mut run, "the replay's end", |r| r.phase() == Phase::Ended).into_iter(),
-    );
+    notices.extend(pump_until(&mut run, "the replay's end", |r| {
+        r.phase() == Phase::Ended
+    }));
     assert_eq!(run.timeline().total_samples(), samples.len() as u64);
     let events: Vec<_> = run.timeline().events().iter().copied().collect();
     assert_eq!(events, live_events);

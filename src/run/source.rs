@@ -8,7 +8,7 @@ use crossbeam_channel::TryRecvError;
 
 use crate::lab::{Fault, LabError, Sample, Session, SessionInfo, SessionReport};
 
-use super::Control;
+use super::control::Control;
 
 /// Whether a source may still send samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

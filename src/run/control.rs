@@ -1,0 +1,62 @@
+//! The live changes a run takes.
+
+use crate::lab::scenario::Change;
+use crate::lab::{LabConfig, Rate, Size};
+
+/// A live change to a running source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    ReadRate(Rate),
+    WriteRate(Rate),
+    /// recv(bufsize).
+    ReadChunk(Size),
+    /// Bytes per send(data).
+    WriteChunk(Size),
+    SampleHz(u32),
+}
+
+impl From<Change> for Control {
+    fn from(change: Change) -> Self {
+        match change {
+            Change::ReadRate(rate) => Control::ReadRate(rate),
+            Change::WriteRate(rate) => Control::WriteRate(rate),
+            Change::ReadChunk(size) => Control::ReadChunk(size),
+            Change::WriteChunk(size) => Control::WriteChunk(size),
+        }
+    }
+}
+
+impl Control {
+    /// The config with this control applied.
+    pub(super) fn apply_to(self, config: &mut LabConfig) {
+        match self {
+            Control::ReadRate(rate) => config.read_rate = rate,
+            Control::WriteRate(rate) => config.write_rate = rate,
+            Control::ReadChunk(size) => config.read_chunk = size,
+            Control::WriteChunk(size) => config.write_chunk = size,
+            Control::SampleHz(hz) => config.sample_hz = hz,
+        }
+    }
+
+    /// The controls that take `from` to `to`, for a source that started
+    /// with `from` while the user went on changing things.
+    pub(super) fn between(from: &LabConfig, to: &LabConfig) -> Vec<Control> {
+        let mut controls = Vec::new();
+        if from.read_rate != to.read_rate {
+            controls.push(Control::ReadRate(to.read_rate));
+        }
+        if from.write_rate != to.write_rate {
+            controls.push(Control::WriteRate(to.write_rate));
+        }
+        if from.read_chunk != to.read_chunk {
+            controls.push(Control::ReadChunk(to.read_chunk));
+        }
+        if from.write_chunk != to.write_chunk {
+            controls.push(Control::WriteChunk(to.write_chunk));
+        }
+        if from.sample_hz != to.sample_hz {
+            controls.push(Control::SampleHz(to.sample_hz));
+        }
+        controls
+    }
+}

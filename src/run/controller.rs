@@ -1,0 +1,609 @@
+//! `Run`: one source's whole life, from start to report.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, TryRecvError, bounded};
+use thiserror::Error;
+
+use super::control::Control;
+use super::source::{Feed, LabSource, SampleSource};
+use crate::lab::sampler::Waker;
+use crate::lab::scenario::{Change, Scenario, StepClock};
+use crate::lab::{
+    Endpoint, Event, Fault, LabConfig, LabError, Rate, Sample, Session, SessionInfo, SessionReport,
+    Timeline,
+};
+
+/// Why a run could not start or be steered; each frontend words it.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The connection could not be made (a socket call failed, a bad
+    /// setting).
+    #[error("{0}")]
+    Start(LabError),
+    #[error("no thread to connect on: {0}")]
+    NoThread(String),
+    #[error("the connecting thread ended without a result")]
+    StartThreadEnded,
+    /// A control the source refused.
+    #[error("{0}")]
+    Control(LabError),
+    #[error("could not stop the old session in the background: {0}")]
+    Retire(String),
+}
+
+/// Where the run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing started (or the start failed: see `error`).
+    Idle,
+    /// Connecting, or waiting for an outside peer.
+    Connecting,
+    Running,
+    /// Asked to end: draining what is left.
+    Finishing,
+    /// The source ended (by `finish`, or by itself) and was joined.
+    Ended,
+    /// A recorded timeline: complete, nothing runs.
+    Recorded,
+}
+
+/// Something that happened during a `pump`, for a frontend that reports
+/// as it goes (`record`'s log lines). The window reads the same from the
+/// timeline and `scenario_note`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// A flow-control or connection event, in order.
+    Event(Event),
+    /// A scenario step was applied.
+    ScenarioStep(ScenarioNote),
+}
+
+/// What a scenario did last.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScenarioNote {
+    Started(String),
+    Step {
+        name: String,
+        at: Duration,
+        changes: Vec<Change>,
+        /// When the next step is due; None after the last.
+        next: Option<Duration>,
+    },
+}
+
+/// Figures the controller keeps beside the timeline, over every sample
+/// (the timeline thins old ones).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Time spent with the window at 0, sample to sample.
+    pub zero_window_ns: u64,
+    pub first_sample_ns: u64,
+    pub last_sample_ns: u64,
+}
+
+impl Figures {
+    fn take(&mut self, previous: Option<&Sample>, sample: &Sample) {
+        match previous {
+            Some(prev) if prev.zero_window => {
+                self.zero_window_ns += sample.t_ns.saturating_sub(prev.t_ns);
+            }
+            Some(_) => {}
+            None => self.first_sample_ns = sample.t_ns,
+        }
+        self.last_sample_ns = sample.t_ns;
+    }
+}
+
+/// What one `pump` brought.
+#[derive(Debug, Default)]
+pub struct Pumped {
+    /// Samples added to the timeline.
+    pub samples: usize,
+    pub notices: Vec<Notice>,
+}
+
+/// A start in progress on its own thread.
+struct Starting {
+    thread: JoinHandle<()>,
+    cancel: Arc<AtomicBool>,
+    result: Receiver<Result<Session, LabError>>,
+    /// The config it was started with; controls changed meanwhile are
+    /// applied once it is connected.
+    config: LabConfig,
+}
+
+/// A scenario being played on the source's clock.
+struct Playing {
+    name: String,
+    clock: StepClock,
+}
+
+pub struct Run {
+    /// The settings wanted now: what a restart uses, what the controls show.
+    config: LabConfig,
+    /// The reader's rate before it was paused, to resume to.
+    resume_read_rate: Rate,
+    starting: Option<Starting>,
+    /// A start still winding down after being replaced or cancelled; the
+    /// next start waits for it (it may hold the port an outside peer
+    /// connects to).
+    cancelled: Option<JoinHandle<()>>,
+    source: Option<Box<dyn SampleSource>>,
+    info: Option<SessionInfo>,
+    timeline: Timeline,
+    figures: Figures,
+    phase: Phase,
+    playing: Option<Playing>,
+    scenario_note: Option<ScenarioNote>,
+    error: Option<RunError>,
+    /// The report of the source that ended.
+    report: Option<SessionReport>,
+    /// Events counted so far over the whole run (the log drops its oldest
+    /// once full, so its length alone stops growing).
+    events_seen: u64,
+    waker: Option<Waker>,
+    /// Reused between pumps.
+    batch: Vec<Sample>,
+}
+
+impl Run {
+    /// A controller with nothing started; `start` connects.
+    pub fn new(config: LabConfig, waker: Option<Waker>) -> Self {
+        Run {
+            config,
+            resume_read_rate: Rate::Unlimited,
+            starting: None,
+            cancelled: None,
+            source: None,
+            info: None,
+            timeline: Timeline::new(),
+            figures: Figures::default(),
+            phase: Phase::Idle,
+            playing: None,
+            scenario_note: None,
+            error: None,
+            report: None,
+            events_seen: 0,
+            waker,
+            batch: Vec::new(),
+        }
+    }
+
+    /// A run that was recorded: its timeline, complete, with nothing to
+    /// start or steer (snapshots, benchmarks; recordings played back).
+    pub fn recorded(config: LabConfig, info: SessionInfo, timeline: Timeline) -> Self {
+        let mut run = Run::new(config, None);
+        run.info = Some(info);
+        run.events_seen = timeline.events_dropped() + timeline.events().len() as u64;
+        run.timeline = timeline;
+        run.phase = Phase::Recorded;
+        run
+    }
+
+    /// Starts (or restarts) the lab's connection with `config`: new
+    /// sockets, so new buffer sizes take effect, and an empty timeline.
+    /// Returns at once; `pump` takes the source when it is connected. The
+    /// endpoint stays the one the run was made with.
+    pub fn start(&mut self, config: LabConfig) {
+        if self.phase == Phase::Recorded {
+            return;
+        }
+        self.playing = None;
+        self.scenario_note = None;
+        self.retire();
+        self.cancel();
+        self.config = LabConfig {
+            endpoint: self.config.endpoint,
+            ..config
+        };
+        self.reset_record();
+        let config = self.config;
+        let previous = self.cancelled.take();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (tx, result) = bounded(1);
+        let waker = self.waker.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sockscope-connect".into())
+            .spawn({
+                let cancel = Arc::clone(&cancel);
+                move || {
+                    // The wait for an outside client that was replaced
+                    // closes its listener before this one binds.
+                    if let Some(previous) = previous {
+                        let _ = previous.join();
+                    }
+                    // If the run moved on meanwhile, the session is
+                    // dropped here, which stops it.
+                    let started = Session::start_cancellable(config, waker.clone(), Some(&cancel));
+                    if matches!(started, Err(LabError::Cancelled)) {
+                        return;
+                    }
+                    let _ = tx.send(started);
+                    if let Some(wake) = waker {
+                        wake();
+                    }
+                }
+            });
+        match spawned {
+            Ok(thread) => {
+                self.starting = Some(Starting {
+                    thread,
+                    cancel,
+                    result,
+                    config,
+                });
+                self.phase = Phase::Connecting;
+            }
+            Err(error) => {
+                self.error = Some(RunError::NoThread(error.to_string()));
+                self.phase = Phase::Idle;
+            }
+        }
+    }
+
+    /// Watches a source that is already running (a recording played back,
+    /// another program's connection): the same pump, timeline, events and
+    /// report as the lab's own connection. What was running is stopped.
+    pub fn watch(&mut self, source: Box<dyn SampleSource>) {
+        if self.phase == Phase::Recorded {
+            return;
+        }
+        self.playing = None;
+        self.scenario_note = None;
+        self.retire();
+        self.cancel();
+        self.reset_record();
+        self.info = Some(source.info().clone());
+        self.source = Some(source);
+        self.phase = Phase::Running;
+    }
+
+    /// Starts from a scenario's settings and plays its steps from the
+    /// moment the connection is made.
+    pub fn start_scenario(&mut self, name: &str, scenario: &Scenario) {
+        self.start(scenario.apply_setup(self.config));
+        self.play_steps(name, scenario);
+    }
+
+    /// Plays a scenario's steps on the clock of the source being started
+    /// (or running), leaving its settings as they are: for a frontend that
+    /// merged them with its own already.
+    pub fn play_steps(&mut self, name: &str, scenario: &Scenario) {
+        self.playing = Some(Playing {
+            name: name.to_string(),
+            clock: StepClock::new(scenario),
+        });
+        self.scenario_note = Some(ScenarioNote::Started(name.to_string()));
+    }
+
+    /// Stops a start that is still connecting (a wait for an outside peer
+    /// ends within 100 ms); the run goes back to idle.
+    pub fn cancel(&mut self) {
+        if let Some(starting) = self.starting.take() {
+            starting.cancel.store(true, Relaxed);
+            self.cancelled = Some(starting.thread);
+            if self.phase == Phase::Connecting {
+                self.phase = Phase::Idle;
+            }
+        }
+    }
+
+    /// Applies a live control now, and to every later start.
+    pub fn control(&mut self, control: Control) {
+        if self.phase == Phase::Recorded {
+            return;
+        }
+        control.apply_to(&mut self.config);
+        if let Some(source) = &self.source
+            && let Err(error) = source.control(control)
+        {
+            self.error = Some(RunError::Control(error));
+        }
+    }
+
+    /// Pauses the reader, or resumes it at the rate it had before.
+    pub fn toggle_reader_pause(&mut self) {
+        let rate = if self.config.read_rate.is_paused() {
+            self.resume_read_rate
+        } else {
+            self.resume_read_rate = self.config.read_rate;
+            Rate::Paused
+        };
+        self.control(Control::ReadRate(rate));
+    }
+
+    /// The rate a paused reader resumes to (kept with the settings).
+    pub fn resume_read_rate(&self) -> Rate {
+        self.resume_read_rate
+    }
+
+    pub fn set_resume_read_rate(&mut self, rate: Rate) {
+        if !rate.is_paused() {
+            self.resume_read_rate = rate;
+        }
+    }
+
+    /// Ends the run the orderly way: the writer stops, the reader reads
+    /// what is left, the sampler takes a last sample. Keep pumping until
+    /// `phase()` is `Ended`. Scenario steps not yet due do not run.
+    pub fn finish(&mut self) {
+        self.playing = None;
+        if let Some(source) = &self.source
+            && self.phase == Phase::Running
+        {
+            source.finish();
+            self.phase = Phase::Finishing;
+        }
+    }
+
+    /// Moves everything waiting into the timeline; never blocks.
+    pub fn pump(&mut self) -> Pumped {
+        self.pump_with(|_| {})
+    }
+
+    /// Like `pump`, handing every new sample to `sink` first, in order
+    /// (`record` streams them to its CSV).
+    pub fn pump_with(&mut self, mut sink: impl FnMut(&Sample)) -> Pumped {
+        let mut pumped = Pumped::default();
+        self.collect_started();
+        self.play_scenario(&mut pumped.notices);
+        let Some(source) = &mut self.source else {
+            return pumped;
+        };
+        self.batch.clear();
+        let feed = source.poll(&mut self.batch);
+        for sample in &self.batch {
+            sink(sample);
+            self.figures.take(self.timeline.last(), sample);
+            self.timeline.push(*sample);
+        }
+        pumped.samples = self.batch.len();
+        self.new_events(&mut pumped.notices);
+        // Every thread is done once the feed ends, so joining is immediate.
+        if feed == Feed::Ended
+            && let Some(source) = self.source.take()
+        {
+            self.report = Some(source.join());
+            self.phase = Phase::Ended;
+        }
+        pumped
+    }
+
+    /// Takes a source that finished connecting, and gives it the controls
+    /// changed meanwhile.
+    fn collect_started(&mut self) {
+        let Some(starting) = &self.starting else {
+            return;
+        };
+        let started = match starting.result.try_recv() {
+            Err(TryRecvError::Empty) => return,
+            Ok(Ok(session)) => {
+                let source = LabSource::new(session);
+                for control in Control::between(&starting.config, &self.config) {
+                    // Checked when it was asked for; a refusal is a bug.
+                    if let Err(error) = source.control(control) {
+                        self.error = Some(RunError::Control(error));
+                    }
+                }
+                Ok(source)
+            }
+            Ok(Err(error)) => Err(RunError::Start(error)),
+            Err(TryRecvError::Disconnected) => Err(RunError::StartThreadEnded),
+        };
+        if let Some(starting) = self.starting.take() {
+            // Done (or about to be): joined on the next start or the drop.
+            self.cancelled = Some(starting.thread);
+        }
+        match started {
+            Ok(source) => {
+                self.info = Some(source.info().clone());
+                self.source = Some(Box::new(source));
+                self.phase = Phase::Running;
+            }
+            Err(error) => {
+                self.error = Some(error);
+                self.phase = Phase::Idle;
+            }
+        }
+    }
+
+    /// Applies the scenario steps that are due.
+    fn play_scenario(&mut self, notices: &mut Vec<Notice>) {
+        let Some(elapsed) = self.source.as_ref().map(|s| s.elapsed()) else {
+            return;
+        };
+        let Some(playing) = &mut self.playing else {
+            return;
+        };
+        let name = playing.name.clone();
+        let due: Vec<_> = playing.clock.due(elapsed).to_vec();
+        let next = playing.clock.next_at();
+        if next.is_none() && !due.is_empty() {
+            self.playing = None;
+        }
+        for step in due {
+            for &change in &step.changes {
+                self.control(change.into());
+            }
+            let note = ScenarioNote::Step {
+                name: name.clone(),
+                at: step.at,
+                changes: step.changes,
+                next,
+            };
+            notices.push(Notice::ScenarioStep(note.clone()));
+            self.scenario_note = Some(note);
+        }
+    }
+
+    /// The events the timeline derived since the last pump.
+    fn new_events(&mut self, notices: &mut Vec<Notice>) {
+        let events = self.timeline.events();
+        let total = self.timeline.events_dropped() + events.len() as u64;
+        let new = (total - self.events_seen.min(total)).min(events.len() as u64) as usize;
+        notices.extend(
+            events
+                .iter()
+                .skip(events.len() - new)
+                .map(|event| Notice::Event(*event)),
+        );
+        self.events_seen = total;
+    }
+
+    /// A new start's empty record.
+    fn reset_record(&mut self) {
+        self.timeline = Timeline::new();
+        self.figures = Figures::default();
+        self.info = None;
+        self.error = None;
+        self.report = None;
+        self.events_seen = 0;
+    }
+
+    /// Stops the current source and joins it on a thread of its own.
+    fn retire(&mut self) {
+        let Some(source) = self.source.take() else {
+            return;
+        };
+        source.abort();
+        let joiner = std::thread::Builder::new()
+            .name("sockscope-retire".into())
+            .spawn(move || drop(source.join()));
+        if let Err(error) = joiner {
+            // No thread to spare: the closure, and with it the source, was
+            // dropped, and its drop joined the workers here.
+            self.error = Some(RunError::Retire(error.to_string()));
+        }
+    }
+
+    /// Makes a worker of the running source fail (reliability tests).
+    #[doc(hidden)]
+    pub fn inject_fault(&self, fault: Fault) {
+        if let Some(source) = &self.source {
+            source.inject_fault(fault);
+        }
+    }
+
+    /// Appends samples to a recorded run, as a live source would (for
+    /// benchmarks of a growing run). Ignored for a live run.
+    pub fn push_recorded(&mut self, samples: impl IntoIterator<Item = Sample>) {
+        if self.phase == Phase::Recorded {
+            for sample in samples {
+                self.figures.take(self.timeline.last(), &sample);
+                self.timeline.push(sample);
+            }
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// True while connecting (or waiting for an outside peer).
+    pub fn is_connecting(&self) -> bool {
+        self.phase == Phase::Connecting
+    }
+
+    /// A live source runs (or is draining).
+    pub fn is_running(&self) -> bool {
+        matches!(self.phase, Phase::Running | Phase::Finishing)
+    }
+
+    pub fn config(&self) -> &LabConfig {
+        &self.config
+    }
+
+    /// Where every start connects: loopback, or an outside peer.
+    pub fn endpoint(&self) -> Endpoint {
+        self.config.endpoint
+    }
+
+    pub fn info(&self) -> Option<&SessionInfo> {
+        self.info.as_ref()
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    pub fn figures(&self) -> Figures {
+        self.figures
+    }
+
+    /// Why the last start or control failed.
+    pub fn error(&self) -> Option<&RunError> {
+        self.error.as_ref()
+    }
+
+    /// Takes the start error (a frontend that stops on it).
+    pub fn take_error(&mut self) -> Option<RunError> {
+        self.error.take()
+    }
+
+    /// How the source that ended went.
+    pub fn report(&self) -> Option<&SessionReport> {
+        self.report.as_ref()
+    }
+
+    /// The errors of a source that ended by itself (a failed worker), in
+    /// words; None if it ended well or still runs.
+    pub fn ended_with(&self) -> Option<String> {
+        let report = self.report.as_ref()?;
+        (!report.errors.is_empty()).then(|| {
+            report
+                .errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    /// The running session's id.
+    pub fn session_id(&self) -> Option<u64> {
+        self.source.as_ref().map(|s| s.info().id)
+    }
+
+    /// Time since the source started, while one runs.
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.source.as_ref().map(|s| s.elapsed())
+    }
+
+    /// How long ago (on the source's clock) the newest sample was taken.
+    pub fn sample_lag(&self) -> Option<Duration> {
+        let elapsed = self.elapsed()?;
+        let newest = self.timeline.last()?.t_ns;
+        Some(elapsed.saturating_sub(Duration::from_nanos(newest)))
+    }
+
+    /// The scenario's last action, if one is playing or just ended.
+    pub fn scenario_note(&self) -> Option<&ScenarioNote> {
+        self.scenario_note.as_ref()
+    }
+
+    /// When the next scenario step is due, on the source's clock.
+    pub fn next_step_at(&self) -> Option<Duration> {
+        self.playing.as_ref().and_then(|p| p.clock.next_at())
+    }
+}
+
+impl Drop for Run {
+    /// Stops the source and waits for its threads, so none outlives the
+    /// run. They end within a pacing tick.
+    fn drop(&mut self) {
+        // A wait for an outside peer ends within 100 ms once cancelled; a
+        // session made meanwhile is dropped (stopped) by that thread.
+        self.cancel();
+        if let Some(thread) = self.cancelled.take() {
+            let _ = thread.join();
+        }
+        if let Some(source) = self.source.take() {
+            source.abort();
+            drop(source.join());
+        }
+    }
+}
