@@ -10,6 +10,7 @@ mod controls;
 mod export;
 mod info_panel;
 pub mod messages;
+mod options;
 pub mod plot;
 mod scripted;
 pub mod server;
@@ -22,72 +23,14 @@ pub mod view;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 pub use crate::i18n::{self, Lang};
 pub use app::SockscopeApp;
+pub use options::{CaptureOutcome, GuiOptions, Panel, repaint_waker};
 pub use settings::Settings;
-
-use crate::lab::sampler::Waker;
-use crate::lab::{Endpoint, Preset, SessionInfo, Timeline};
-
-/// How the scripted capture ended; read by `run` after the window closed.
-pub type CaptureOutcome = Arc<Mutex<Option<Result<PathBuf, String>>>>;
-
-/// A waker that repaints the window whenever the sampler sends a batch.
-pub fn repaint_waker(ctx: &eframe::egui::Context) -> Waker {
-    let ctx = ctx.clone();
-    Arc::new(move || ctx.request_repaint())
-}
-
-/// The windows `--open` can show at start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Panel {
-    Server,
-    Steps,
-    Messages,
-    Info,
-}
-
-impl Panel {
-    pub const NAMES: &str = "server, steps, messages or info";
-
-    pub fn parse(text: &str) -> Option<Panel> {
-        match text.trim() {
-            "server" => Some(Panel::Server),
-            "steps" => Some(Panel::Steps),
-            "messages" => Some(Panel::Messages),
-            "info" => Some(Panel::Info),
-            _ => None,
-        }
-    }
-}
 
 /// Names the settings folder (~/.local/share/sockscope) and the window.
 const APP_ID: &str = "sockscope";
-
-/// Chosen on the command line.
-#[derive(Clone, Default)]
-pub struct GuiOptions {
-    pub preset: Option<Preset>,
-    /// Interface language, if chosen on the command line (else the saved
-    /// choice, else the system locale's).
-    pub lang: Option<Lang>,
-    /// Write a PNG of the whole window here after `quit_after`, then quit.
-    pub screenshot: Option<PathBuf>,
-    pub quit_after: Option<Duration>,
-    pub export_dir: Option<PathBuf>,
-    pub projector: bool,
-    /// Loopback, or an outside peer (--listen / --connect).
-    pub endpoint: Endpoint,
-    /// A window to open at start (--open).
-    pub open: Option<Panel>,
-    /// Read and write the settings file.
-    pub persist: bool,
-    /// Show this timeline instead of starting a session (tests, benchmarks).
-    pub fixed: Option<(Box<SessionInfo>, Box<Timeline>)>,
-    pub outcome: CaptureOutcome,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuiError {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use eframe::egui;
 
-use super::CaptureOutcome;
 use super::export::save_image;
+use super::options::CaptureOutcome;
 
 /// How long the renderer may take to deliver the screenshot.
 const DELIVERY_LIMIT: Duration = Duration::from_secs(20);

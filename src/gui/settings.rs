@@ -27,7 +27,7 @@ pub struct Settings {
 
 impl Settings {
     /// What the command line chose wins over what was saved.
-    pub fn take_options(&mut self, options: &super::GuiOptions) {
+    pub fn take_options(&mut self, options: &super::options::GuiOptions) {
         if let Some(preset) = options.preset {
             self.lab = StoredConfig::from(&preset.config());
         }
