@@ -9,8 +9,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::DEADLINE;
-use sockscope::lab::server::{MAX_CLIENTS, Server};
-use sockscope::lab::{Fault, LabConfig, LabError, Rate, Size};
+use sockscope::lab::server::{MAX_CLIENTS, Server, ServerError};
+use sockscope::lab::{Fault, LabConfig, Rate, Size};
 
 const KIB: u64 = 1024;
 
@@ -97,7 +97,7 @@ fn every_client_has_its_own_server_thread_and_its_own_throttle() {
         assert_eq!(server.add_client().unwrap(), expected);
     }
     drop(stranger);
-    assert!(matches!(server.add_client(), Err(LabError::ServerFull)));
+    assert!(matches!(server.add_client(), Err(ServerError::Full)));
 
     // One server thread per client, all accepted on the one listening port,
     // each from its own client port.

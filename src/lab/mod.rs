@@ -2,6 +2,8 @@
 //! No GUI dependency: the headless recorder and the window both sit on this.
 
 pub mod buffers;
+pub mod config;
+mod connect;
 pub mod lifecycle;
 pub mod messages;
 mod pacer;
@@ -21,10 +23,12 @@ pub mod units;
 mod writer;
 
 pub use buffers::{BufferKind, BufferSetting};
+pub use config::{
+    Endpoint, LabConfig, LabError, MAX_BUFFER, MAX_CHUNK, MAX_SAMPLE_HZ, check_buffer, check_chunk,
+    check_sample_hz,
+};
 pub use preset::Preset;
 pub use sample::{ReaderState, Sample, SampleBatch, WriterState};
-pub use session::{
-    Endpoint, Fault, LabConfig, LabError, MAX_CHUNK, Session, SessionInfo, SessionReport,
-};
+pub use session::{Fault, Session, SessionInfo, SessionReport};
 pub use timeline::{Event, EventKind, SampleSpan, Thinned, Timeline};
 pub use units::{Rate, Size};

@@ -15,8 +15,7 @@ use super::probe;
 use super::sample::{ReceiverInfo, Sample, SampleBatch, SenderInfo};
 use super::shared::Shared;
 
-pub const DEFAULT_SAMPLE_HZ: u32 = 200;
-pub const MAX_SAMPLE_HZ: u32 = 10_000;
+pub use super::config::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
 
 /// One batch per display frame or so: a GUI repaints once per batch.
 const BATCH_INTERVAL: Duration = Duration::from_millis(16);

@@ -22,14 +22,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::Socket;
+use thiserror::Error;
 
+use super::config::{Endpoint, LabConfig, LabError};
+use super::connect::{connect_client, loopback_listener, step};
+use super::sample::Sample;
 use super::sampler::Waker;
-use super::session::{
-    LabConfig, LabError, Session, SessionReport, as_sockopt, check_config, loopback_listener, step,
-};
+use super::session::{Session, SessionReport};
 use super::units::Rate;
-use super::{Endpoint, Sample};
 
 /// The grid's size, and the listen() backlog.
 pub const MAX_CLIENTS: usize = 8;
@@ -38,6 +39,21 @@ pub const MAX_CLIENTS: usize = 8;
 /// accepted socket. On loopback it takes microseconds; this only stops a
 /// wedged accept() thread from hanging the caller.
 const ACCEPT_WAIT: Duration = Duration::from_secs(10);
+
+/// Why the server could not start, or take one more client.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error("the server takes 1 to {MAX_CLIENTS} clients; it already has {MAX_CLIENTS}")]
+    Full,
+    #[error("the server's accept() did not return the new client within {0:?}")]
+    AcceptTimeout(Duration),
+    #[error("the server's accept() thread has ended: {0}")]
+    AcceptEnded(String),
+    #[error("could not start the {0} thread: {1}")]
+    Thread(&'static str, #[source] io::Error),
+    #[error(transparent)]
+    Lab(#[from] LabError),
+}
 
 /// What the accept() thread hands over: a connection, or why it stopped.
 type Accepted = io::Result<(TcpStream, SocketAddr)>;
@@ -135,8 +151,8 @@ impl Server {
     /// socket() → setsockopt(SO_REUSEADDR) → bind(127.0.0.1:0) →
     /// listen(8), and the accept() loop on its own thread. Every client
     /// gets `config`'s buffers, writer and reader settings.
-    pub fn start(config: LabConfig, waker: Option<Waker>) -> Result<Server, LabError> {
-        check_config(&config)?;
+    pub fn start(config: LabConfig, waker: Option<Waker>) -> Result<Server, ServerError> {
+        config.check()?;
         let (listener, addr) = loopback_listener(&config, MAX_CLIENTS as i32)?;
         let listener = Arc::new(listener);
         let stopping = Arc::new(AtomicBool::new(false));
@@ -148,7 +164,7 @@ impl Server {
                 let stopping = Arc::clone(&stopping);
                 move || accept_loop(&listener, &stopping, &tx)
             })
-            .map_err(|e| LabError::Thread("accept", e))?;
+            .map_err(|e| ServerError::Thread("accept", e))?;
         Ok(Server {
             listener,
             addr,
@@ -184,22 +200,11 @@ impl Server {
 
     /// A new client connect()s; the accept() thread accepts it and the
     /// connection gets its own server thread. Returns the client's number.
-    pub fn add_client(&mut self) -> Result<usize, LabError> {
+    pub fn add_client(&mut self) -> Result<usize, ServerError> {
         if self.clients.len() >= MAX_CLIENTS {
-            return Err(LabError::ServerFull);
+            return Err(ServerError::Full);
         }
-        let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-            .map_err(step("create the client socket"))?;
-        if let Some(size) = self.config.sndbuf {
-            client
-                .set_send_buffer_size(as_sockopt(size))
-                .map_err(step("set SO_SNDBUF"))?;
-        }
-        // Loopback connects at once, unless the backlog is full: then a
-        // blocking connect() would retry its SYN for minutes.
-        client
-            .connect_timeout(&self.addr.into(), ACCEPT_WAIT)
-            .map_err(step("connect"))?;
+        let client = connect_client(&self.config, self.addr)?;
         let local = client
             .local_addr()
             .map_err(step("read the client address"))?
@@ -227,19 +232,19 @@ impl Server {
     /// Waits for the accept() thread to hand over the connection whose peer
     /// is `local`. Anything else that connected to the port is not one of
     /// ours: it is closed.
-    fn take_accepted(&self, local: Option<SocketAddr>) -> Result<TcpStream, LabError> {
+    fn take_accepted(&self, local: Option<SocketAddr>) -> Result<TcpStream, ServerError> {
         let deadline = Instant::now() + ACCEPT_WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.accepted.recv_timeout(left) {
                 Ok(Ok((stream, peer))) if Some(peer) == local => return Ok(stream),
                 Ok(Ok(_stranger)) => continue,
-                Ok(Err(error)) => return Err(LabError::AcceptEnded(error.to_string())),
+                Ok(Err(error)) => return Err(ServerError::AcceptEnded(error.to_string())),
                 Err(RecvTimeoutError::Timeout) => {
-                    return Err(LabError::AcceptTimeout(ACCEPT_WAIT));
+                    return Err(ServerError::AcceptTimeout(ACCEPT_WAIT));
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(LabError::AcceptEnded("it stopped".into()));
+                    return Err(ServerError::AcceptEnded("it stopped".into()));
                 }
             }
         }
