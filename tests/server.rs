@@ -161,7 +161,7 @@ fn every_client_has_its_own_server_thread_and_its_own_throttle() {
             .report
             .errors
             .iter()
-            .any(|e| e.contains("the reader thread panicked")),
+            .any(|e| e.to_string().contains("the reader thread panicked")),
         "{:?}",
         departures[0].report
     );

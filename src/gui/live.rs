@@ -296,7 +296,14 @@ impl LiveLab {
         if ended && let Some(session) = self.session.take() {
             let report = session.join();
             if !report.errors.is_empty() {
-                self.ended_with = Some(report.errors.join("; "));
+                self.ended_with = Some(
+                    report
+                        .errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
             }
         }
         taken

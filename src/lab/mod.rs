@@ -20,6 +20,7 @@ mod session;
 mod shared;
 pub mod timeline;
 pub mod units;
+pub mod worker_error;
 mod writer;
 
 pub use buffers::{BufferKind, BufferSetting};
@@ -32,3 +33,4 @@ pub use sample::{ReaderState, Sample, SampleBatch, WriterState};
 pub use session::{Fault, Session, SessionInfo, SessionReport};
 pub use timeline::{Event, EventKind, SampleSpan, Thinned, Timeline};
 pub use units::{Rate, Size};
+pub use worker_error::{IoFailure, LabThread, WorkerError};

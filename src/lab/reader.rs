@@ -17,6 +17,7 @@ use super::sample::ReaderState;
 use super::sampler::SampleDesk;
 use super::shared::Shared;
 use super::units::Rate;
+use super::worker_error::{IoFailure, WorkerError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReaderControl {
@@ -32,7 +33,7 @@ pub(crate) enum ReaderControl {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReaderExit {
-    pub error: Option<String>,
+    pub error: Option<WorkerError>,
 }
 
 pub(crate) struct Reader {
@@ -178,13 +179,13 @@ impl Reader {
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
                     self.shared.set_reader_state(ReaderState::PeerReset);
                     return ReaderExit {
-                        error: Some("recv() failed: the peer reset the connection".into()),
+                        error: Some(WorkerError::PeerReset),
                     };
                 }
                 Err(e) => {
                     self.shared.set_reader_state(ReaderState::Failed);
                     return ReaderExit {
-                        error: Some(format!("recv() failed: {e}")),
+                        error: Some(WorkerError::Recv(IoFailure::from(&e))),
                     };
                 }
             }

@@ -20,6 +20,7 @@ use super::sample::{ReaderState, SampleBatch, WriterState};
 use super::sampler::{SampleDesk, Sampler, SamplerControl, SamplerExit, Waker};
 use super::shared::{Shared, Worker};
 use super::units::{Rate, Size};
+use super::worker_error::{LabThread, WorkerError};
 use super::writer::{Writer, WriterControl, WriterExit};
 
 /// What a session is, once started: its endpoints and real buffer sizes.
@@ -47,8 +48,8 @@ pub struct SessionReport {
     pub samples: u64,
     /// Time from the start to the end of the last worker (writer or reader).
     pub elapsed: Duration,
-    /// Errors the workers met, in words.
-    pub errors: Vec<String>,
+    /// Errors the workers met; each prints as one sentence.
+    pub errors: Vec<WorkerError>,
     /// SO_SNDBUF / SO_RCVBUF at the end: autotuning grows unset buffers
     /// while the connection runs, so these can exceed the start values.
     pub final_sndbuf: Option<u64>,
@@ -513,18 +514,18 @@ impl Session {
             let peer_reset = outside && self.shared.reader_state() == ReaderState::PeerReset;
             match writer {
                 Ok(exit) => errors.extend(exit.error.filter(|_| !peer_gone)),
-                Err(_) => errors.push("the writer thread panicked".into()),
+                Err(_) => errors.push(WorkerError::Panicked(LabThread::Writer)),
             }
             match reader {
                 Ok(exit) => errors.extend(exit.error.filter(|_| !peer_reset)),
-                Err(_) => errors.push("the reader thread panicked".into()),
+                Err(_) => errors.push(WorkerError::Panicked(LabThread::Reader)),
             }
             match sampler {
                 Ok(exit) => {
                     errors.extend(exit.error);
                     samples = exit.samples;
                 }
-                Err(_) => errors.push("the sampler thread panicked".into()),
+                Err(_) => errors.push(WorkerError::Panicked(LabThread::Sampler)),
             }
         }
         SessionReport {

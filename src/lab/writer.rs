@@ -17,6 +17,7 @@ use super::pattern;
 use super::sample::WriterState;
 use super::shared::Shared;
 use super::units::Rate;
+use super::worker_error::{IoFailure, WorkerError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WriterControl {
@@ -31,7 +32,7 @@ pub(crate) enum WriterControl {
 /// Why the writer stopped, for the session report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WriterExit {
-    pub error: Option<String>,
+    pub error: Option<WorkerError>,
 }
 
 pub(crate) struct Writer {
@@ -165,7 +166,7 @@ impl Writer {
             match result {
                 Ok(0) => {
                     return WriterExit {
-                        error: Some("send() accepted 0 bytes".into()),
+                        error: Some(WorkerError::SendAcceptedNothing),
                     };
                 }
                 Ok(sent) => {
@@ -192,13 +193,13 @@ impl Writer {
                     // On loopback the lab's own reader never resets: say so.
                     self.shared.set_writer_state(WriterState::PeerGone);
                     return WriterExit {
-                        error: Some(format!("send() failed, the peer is gone: {e}")),
+                        error: Some(WorkerError::PeerGone(IoFailure::from(&e))),
                     };
                 }
                 Err(e) => {
                     self.shared.set_writer_state(WriterState::Failed);
                     return WriterExit {
-                        error: Some(format!("send() failed: {e}")),
+                        error: Some(WorkerError::Send(IoFailure::from(&e))),
                     };
                 }
             }
