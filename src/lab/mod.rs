@@ -4,6 +4,7 @@
 pub mod buffers;
 pub mod config;
 mod connect;
+mod control;
 pub mod lifecycle;
 pub mod messages;
 mod pacer;
