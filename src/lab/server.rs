@@ -27,7 +27,7 @@ use thiserror::Error;
 
 use super::config::{Endpoint, LabConfig, LabError};
 use super::connect::{connect_client, loopback_listener, step};
-use super::sample::Sample;
+use super::sample::{Sample, rates_over};
 use super::sampler::Waker;
 use super::session::{Session, SessionReport};
 use super::units::Rate;
@@ -39,6 +39,9 @@ pub const MAX_CLIENTS: usize = 8;
 /// accepted socket. On loopback it takes microseconds; this only stops a
 /// wedged accept() thread from hanging the caller.
 const ACCEPT_WAIT: Duration = Duration::from_secs(10);
+
+/// The span the grid's rates are measured over.
+pub const RATE_WINDOW: Duration = Duration::from_millis(500);
 
 /// Why the server could not start, or take one more client.
 #[derive(Debug, Error)]
@@ -64,7 +67,7 @@ pub struct Client {
     /// the server runs, so "client 3" keeps its name after client 2 leaves.
     pub number: usize,
     pub session: Session,
-    /// The newest sample, and the last half second of samples.
+    /// The newest sample, and the samples of the last `RATE_WINDOW`.
     latest: Option<Sample>,
     recent: Vec<Sample>,
 }
@@ -74,18 +77,9 @@ impl Client {
         self.latest.as_ref()
     }
 
-    /// Bytes per second written and read over the last half second.
+    /// Bytes per second written and read over the last `RATE_WINDOW`.
     pub fn rates(&self) -> (f64, f64) {
-        match (self.recent.first(), self.recent.last()) {
-            (Some(first), Some(last)) if last.t_ns > first.t_ns => {
-                let secs = (last.t_ns - first.t_ns) as f64 / 1e9;
-                (
-                    (last.written - first.written) as f64 / secs,
-                    (last.read - first.read) as f64 / secs,
-                )
-            }
-            _ => (0.0, 0.0),
-        }
+        rates_over(&self.recent, RATE_WINDOW)
     }
 
     /// The client closes its socket; its server thread reads the rest until
@@ -119,7 +113,7 @@ impl Client {
             }
         }
         if let Some(last) = self.latest {
-            let from = last.t_ns.saturating_sub(500_000_000);
+            let from = last.t_ns.saturating_sub(RATE_WINDOW.as_nanos() as u64);
             self.recent.retain(|s| s.t_ns >= from);
         }
         (any, ended)
