@@ -17,6 +17,7 @@ pub mod sample;
 pub mod sampler;
 pub mod scenario;
 pub mod server;
+pub mod server_owner;
 mod session;
 mod shared;
 pub mod timeline;

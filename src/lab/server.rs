@@ -70,6 +70,8 @@ pub struct Client {
     /// The newest sample, and the samples of the last `RATE_WINDOW`.
     latest: Option<Sample>,
     recent: Vec<Sample>,
+    /// What the server thread's read rate is set to.
+    read_limit: Rate,
 }
 
 impl Client {
@@ -80,6 +82,11 @@ impl Client {
     /// Bytes per second written and read over the last `RATE_WINDOW`.
     pub fn rates(&self) -> (f64, f64) {
         rates_over(&self.recent, RATE_WINDOW)
+    }
+
+    /// What the server thread's read rate is set to.
+    pub fn read_limit(&self) -> Rate {
+        self.read_limit
     }
 
     /// The client closes its socket; its server thread reads the rest until
@@ -121,7 +128,7 @@ impl Client {
 }
 
 /// A client that left, and how its connection went.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Departure {
     pub number: usize,
     pub report: SessionReport,
@@ -195,6 +202,12 @@ impl Server {
     /// A new client connect()s; the accept() thread accepts it and the
     /// connection gets its own server thread. Returns the client's number.
     pub fn add_client(&mut self) -> Result<usize, ServerError> {
+        self.add_client_reading_at(self.config.read_rate)
+    }
+
+    /// `add_client`, with the new client's server thread reading at
+    /// `read_rate` from the start.
+    pub fn add_client_reading_at(&mut self, read_rate: Rate) -> Result<usize, ServerError> {
         if self.clients.len() >= MAX_CLIENTS {
             return Err(ServerError::Full);
         }
@@ -211,7 +224,11 @@ impl Server {
         accepted
             .set_nonblocking(true)
             .map_err(step("make the server's socket non-blocking"))?;
-        let session = Session::start_on(self.config, writer, accepted, None, self.waker.clone())?;
+        let config = LabConfig {
+            read_rate,
+            ..self.config
+        };
+        let session = Session::start_on(config, writer, accepted, None, self.waker.clone())?;
         let number = self.next_number;
         self.next_number += 1;
         self.clients.push(Client {
@@ -219,6 +236,7 @@ impl Server {
             session,
             latest: None,
             recent: Vec::new(),
+            read_limit: read_rate,
         });
         Ok(number)
     }
@@ -268,6 +286,7 @@ impl Server {
     pub fn set_read_rate(&mut self, number: usize, rate: Rate) {
         if let Some(client) = self.clients.iter_mut().find(|c| c.number == number) {
             client.session.set_read_rate(rate);
+            client.read_limit = rate;
         }
     }
 
