@@ -134,6 +134,26 @@ impl Rate {
     pub fn is_paused(self) -> bool {
         self == Rate::Paused
     }
+
+    /// The rate in KiB/s, as a slider shows it: 0 when paused, None when
+    /// unlimited.
+    pub fn kib_per_sec(self) -> Option<f64> {
+        match self {
+            Rate::Unlimited => None,
+            Rate::Paused => Some(0.0),
+            Rate::BytesPerSec(n) => Some(n as f64 / KIB as f64),
+        }
+    }
+
+    /// A slider's KiB/s as a rate: 0 (or less) pauses; anything else is
+    /// whole bytes per second, at least 1. The inverse of `kib_per_sec`.
+    pub fn from_kib_per_sec(kib: f64) -> Rate {
+        if kib > 0.0 {
+            Rate::BytesPerSec((kib * KIB as f64).round().max(1.0) as u64)
+        } else {
+            Rate::Paused
+        }
+    }
 }
 
 impl fmt::Display for Rate {
@@ -364,6 +384,24 @@ mod tests {
             Rate::parse("-1M"),
             Err(ParseError::NegativeRate("-1M".into()))
         );
+    }
+
+    #[test]
+    fn a_slider_in_kib_per_sec_maps_to_rates_and_back() {
+        for rate in [
+            Rate::Paused,
+            Rate::BytesPerSec(1),
+            Rate::BytesPerSec(1500),
+            Rate::BytesPerSec(32 * 1024),
+            Rate::BytesPerSec(200_000 * 1024),
+        ] {
+            let kib = rate.kib_per_sec().unwrap();
+            assert_eq!(Rate::from_kib_per_sec(kib), rate, "{kib}");
+        }
+        assert_eq!(Rate::Unlimited.kib_per_sec(), None);
+        assert_eq!(Rate::from_kib_per_sec(-3.0), Rate::Paused);
+        assert_eq!(Rate::from_kib_per_sec(0.0001), Rate::BytesPerSec(1));
+        assert_eq!(Rate::from_kib_per_sec(64.0), Rate::BytesPerSec(65536));
     }
 
     #[test]
