@@ -63,7 +63,10 @@ fn fail_while_running(fault: Fault, event: EventKind, panicked: &str) -> Session
     assert!(has_event(&timeline, event));
     let report = session.join();
     assert!(
-        report.errors.iter().any(|e| e.contains(panicked)),
+        report
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains(panicked)),
         "{report:?}"
     );
     report

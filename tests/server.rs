@@ -8,45 +8,11 @@ use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::DEADLINE;
-use sockscope::lab::server::{MAX_CLIENTS, Server};
-use sockscope::lab::{Fault, LabConfig, LabError, Rate, Size};
+use common::{DEADLINE, fd_count, thread_names, threads_named, wait_for};
+use sockscope::lab::server::{MAX_CLIENTS, Server, ServerError};
+use sockscope::lab::{Fault, LabConfig, Rate, Size};
 
 const KIB: u64 = 1024;
-
-/// The kernel's names of this process's threads (cut to 15 bytes, so
-/// "sockscope-reader" reads "sockscope-reade").
-fn thread_names() -> Vec<String> {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("comm")).ok())
-        .map(|name| name.trim().to_string())
-        .collect()
-}
-
-/// Threads whose kernel name is `name` (or its first 15 bytes).
-fn threads_named(name: &str) -> usize {
-    thread_names()
-        .iter()
-        .filter(|n| n.as_str() == &name[..name.len().min(15)])
-        .count()
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for: {what} ({:?})",
-            thread_names()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
 
 /// Pumps the server until `done` holds; panics with `what` if it never does.
 fn pump_until(server: &mut Server, what: &str, mut done: impl FnMut(&Server) -> bool) {
@@ -97,7 +63,7 @@ fn every_client_has_its_own_server_thread_and_its_own_throttle() {
         assert_eq!(server.add_client().unwrap(), expected);
     }
     drop(stranger);
-    assert!(matches!(server.add_client(), Err(LabError::ServerFull)));
+    assert!(matches!(server.add_client(), Err(ServerError::Full)));
 
     // One server thread per client, all accepted on the one listening port,
     // each from its own client port.
@@ -161,7 +127,7 @@ fn every_client_has_its_own_server_thread_and_its_own_throttle() {
             .report
             .errors
             .iter()
-            .any(|e| e.contains("the reader thread panicked")),
+            .any(|e| e.to_string().contains("the reader thread panicked")),
         "{:?}",
         departures[0].report
     );

@@ -111,7 +111,7 @@ impl Summary {
             },
             writer: info.writer_addr.to_string(),
             reader: info.reader_addr.to_string(),
-            errors: report.errors.clone(),
+            errors: report.errors.iter().map(ToString::to_string).collect(),
         }
     }
 }

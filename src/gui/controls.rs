@@ -51,14 +51,11 @@ const KIB: f64 = 1024.0;
 fn rate_control(ui: &mut egui::Ui, label: &str, rate: Rate, id: &str, lang: Lang) -> Option<Rate> {
     let mut changed = None;
     let unlimited = rate == Rate::Unlimited;
-    let mut kib = match rate {
-        Rate::BytesPerSec(n) => n as f64 / KIB,
-        Rate::Paused => 0.0,
-        Rate::Unlimited => ui
-            .ctx()
+    let mut kib = rate.kib_per_sec().unwrap_or_else(|| {
+        ui.ctx()
             .data(|d| d.get_temp::<f64>(egui::Id::unique((id, "last"))))
-            .unwrap_or(1024.0),
-    };
+            .unwrap_or(1024.0)
+    });
     ui.label(RichText::new(label).strong());
     ui.horizontal(|ui| {
         let slider = egui::Slider::new(&mut kib, 0.0..=200_000.0)
@@ -77,11 +74,7 @@ fn rate_control(ui: &mut egui::Ui, label: &str, rate: Rate, id: &str, lang: Lang
         if response.changed() {
             ui.ctx()
                 .data_mut(|d| d.insert_temp(egui::Id::unique((id, "last")), kib.max(1.0)));
-            changed = Some(if kib <= 0.0 {
-                Rate::Paused
-            } else {
-                Rate::BytesPerSec((kib * KIB).round().max(1.0) as u64)
-            });
+            changed = Some(Rate::from_kib_per_sec(kib));
         }
     });
     let mut no_limit = unlimited;
@@ -92,7 +85,7 @@ fn rate_control(ui: &mut egui::Ui, label: &str, rate: Rate, id: &str, lang: Lang
         changed = Some(if no_limit {
             Rate::Unlimited
         } else {
-            Rate::BytesPerSec((kib.max(1.0) * KIB) as u64)
+            Rate::from_kib_per_sec(kib.max(1.0))
         });
     }
     changed

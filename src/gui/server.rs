@@ -208,7 +208,12 @@ impl ServerWindow {
                         report.bytes_read, report.bytes_written
                     )
                 } else {
-                    report.errors.join("; ")
+                    report
+                        .errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 };
                 S::SrvLeftBadly.fill(lang, &[&departure.number, &why])
             };

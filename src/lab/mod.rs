@@ -2,6 +2,9 @@
 //! No GUI dependency: the headless recorder and the window both sit on this.
 
 pub mod buffers;
+pub mod config;
+mod connect;
+mod control;
 pub mod lifecycle;
 pub mod messages;
 mod pacer;
@@ -14,17 +17,22 @@ pub mod sample;
 pub mod sampler;
 pub mod scenario;
 pub mod server;
+pub mod server_owner;
 mod session;
 mod shared;
 pub mod timeline;
 pub mod units;
+pub mod worker_error;
 mod writer;
 
 pub use buffers::{BufferKind, BufferSetting};
-pub use preset::Preset;
-pub use sample::{ReaderState, Sample, SampleBatch, WriterState};
-pub use session::{
-    Endpoint, Fault, LabConfig, LabError, MAX_CHUNK, Session, SessionInfo, SessionReport,
+pub use config::{
+    Endpoint, LabConfig, LabError, MAX_BUFFER, MAX_CHUNK, MAX_SAMPLE_HZ, check_buffer, check_chunk,
+    check_sample_hz,
 };
+pub use preset::Preset;
+pub use sample::{ReaderState, Sample, SampleBatch, WriterState, rates_over};
+pub use session::{Fault, Session, SessionInfo, SessionReport};
 pub use timeline::{Event, EventKind, SampleSpan, Thinned, Timeline};
 pub use units::{Rate, Size};
+pub use worker_error::{IoFailure, LabThread, WorkerError};

@@ -1,7 +1,7 @@
 //! Named starting points for a lesson: each shows one part of the story
 //! within seconds on loopback.
 
-use super::session::LabConfig;
+use super::config::LabConfig;
 use super::units::{Rate, Size};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

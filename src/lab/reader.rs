@@ -8,15 +8,17 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use crossbeam_channel::Receiver;
 use nix::poll::{PollFd, PollFlags, poll};
 
+use super::control::Controlled;
 use super::pacer::{Allowance, Pacer, TICK};
 use super::pattern;
 use super::sample::ReaderState;
 use super::sampler::SampleDesk;
 use super::shared::Shared;
 use super::units::Rate;
+use super::worker_error::{IoFailure, WorkerError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReaderControl {
@@ -32,7 +34,7 @@ pub(crate) enum ReaderControl {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReaderExit {
-    pub error: Option<String>,
+    pub error: Option<WorkerError>,
 }
 
 pub(crate) struct Reader {
@@ -73,19 +75,6 @@ impl Reader {
         }
     }
 
-    fn apply(&mut self, control: ReaderControl) {
-        match control {
-            ReaderControl::Rate(rate) => self.pacer.set_rate(rate, Instant::now()),
-            ReaderControl::Bufsize(size) => {
-                self.bufsize = size.max(1);
-                self.buf.resize(self.bufsize, 0);
-            }
-            ReaderControl::Drain => self.draining = true,
-            ReaderControl::Stop => self.stop = true,
-            ReaderControl::Panic => panic!("injected fault: the reader thread failed"),
-        }
-    }
-
     /// A wait, cut short when the next sample is due.
     fn wait_limit(&self, wanted: Duration) -> Duration {
         self.desk
@@ -93,13 +82,10 @@ impl Reader {
             .map_or(wanted, |due| wanted.min(due))
     }
 
-    fn wait_for_control(&mut self, timeout: Duration) {
+    /// Waits for a control, at most until the next sample is due.
+    fn wait(&mut self, timeout: Duration) {
         let timeout = self.wait_limit(timeout);
-        match self.controls.recv_timeout(timeout) {
-            Ok(control) => self.apply(control),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => self.stop = true,
-        }
+        self.wait_for_control(timeout);
     }
 
     pub fn run(mut self) -> ReaderExit {
@@ -110,17 +96,7 @@ impl Reader {
         let mut position = self.shared.read.load(Relaxed);
         loop {
             self.desk.reader_turn();
-            loop {
-                match self.controls.try_recv() {
-                    Ok(control) => self.apply(control),
-                    Err(TryRecvError::Empty) => break,
-                    // The session is gone: stop rather than read forever.
-                    Err(TryRecvError::Disconnected) => {
-                        self.stop = true;
-                        break;
-                    }
-                }
-            }
+            self.take_controls();
             if self.stop {
                 self.shared.set_reader_state(ReaderState::Stopped);
                 return ReaderExit { error: None };
@@ -135,14 +111,14 @@ impl Reader {
                         n
                     }
                     Allowance::Wait(wait) => {
-                        self.wait_for_control(wait);
+                        self.wait(wait);
                         continue;
                     }
                     Allowance::Paused => {
                         // A paused application makes no recv() calls: the
                         // kernel keeps receiving until the window closes.
                         self.shared.set_reader_state(ReaderState::Paused);
-                        self.wait_for_control(Duration::from_millis(100));
+                        self.wait(Duration::from_millis(100));
                         continue;
                     }
                 }
@@ -178,16 +154,42 @@ impl Reader {
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
                     self.shared.set_reader_state(ReaderState::PeerReset);
                     return ReaderExit {
-                        error: Some("recv() failed: the peer reset the connection".into()),
+                        error: Some(WorkerError::PeerReset),
                     };
                 }
                 Err(e) => {
                     self.shared.set_reader_state(ReaderState::Failed);
                     return ReaderExit {
-                        error: Some(format!("recv() failed: {e}")),
+                        error: Some(WorkerError::Recv(IoFailure::from(&e))),
                     };
                 }
             }
         }
+    }
+}
+
+impl Controlled for Reader {
+    type Control = ReaderControl;
+
+    fn controls(&self) -> &Receiver<ReaderControl> {
+        &self.controls
+    }
+
+    fn apply(&mut self, control: ReaderControl) {
+        match control {
+            ReaderControl::Rate(rate) => self.pacer.set_rate(rate, Instant::now()),
+            ReaderControl::Bufsize(size) => {
+                self.bufsize = size.max(1);
+                self.buf.resize(self.bufsize, 0);
+            }
+            ReaderControl::Drain => self.draining = true,
+            ReaderControl::Stop => self.stop = true,
+            ReaderControl::Panic => panic!("injected fault: the reader thread failed"),
+        }
+    }
+
+    /// The session is gone: stop rather than read forever.
+    fn session_gone(&mut self) {
+        self.stop = true;
     }
 }

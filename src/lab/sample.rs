@@ -1,6 +1,8 @@
 //! One sample: the kernel's numbers for both ends of the connection, and the
 //! applications' own counters, at one instant.
 
+use std::time::Duration;
+
 use super::probe::TcpState;
 
 /// What the writing application is doing.
@@ -173,4 +175,74 @@ impl Sample {
 pub struct SampleBatch {
     pub session_id: u64,
     pub samples: Vec<Sample>,
+}
+
+/// Bytes per second written and read over the last `window` of `samples`
+/// (sorted by time): from the oldest sample within `window` of the newest
+/// to the newest. (0, 0) until two samples span some time.
+pub fn rates_over(samples: &[Sample], window: Duration) -> (f64, f64) {
+    let Some(newest) = samples.last() else {
+        return (0.0, 0.0);
+    };
+    let since = newest
+        .t_ns
+        .saturating_sub(window.as_nanos().try_into().unwrap_or(u64::MAX));
+    let start = samples.partition_point(|s| s.t_ns < since);
+    match samples.get(start) {
+        Some(first) if newest.t_ns > first.t_ns => {
+            let secs = (newest.t_ns - first.t_ns) as f64 / 1e9;
+            (
+                newest.written.saturating_sub(first.written) as f64 / secs,
+                newest.read.saturating_sub(first.read) as f64 / secs,
+            )
+        }
+        _ => (0.0, 0.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64, written: u64, read: u64) -> Sample {
+        Sample {
+            t_ns: ms * 1_000_000,
+            written,
+            read,
+            ..Sample::default()
+        }
+    }
+
+    const HALF_SECOND: Duration = Duration::from_millis(500);
+
+    #[test]
+    fn rates_use_only_the_samples_within_the_window_of_the_newest() {
+        let samples = [
+            // Older than the window: a burst that must not count.
+            at(0, 0, 0),
+            at(100, 1_000_000, 1_000_000),
+            // The window: 500 ms before the newest (inclusive) to it.
+            at(600, 1_000_000, 1_000_000),
+            at(850, 1_250_000, 1_100_000),
+            at(1100, 1_500_000, 1_200_000),
+        ];
+        let (written, read) = rates_over(&samples, HALF_SECOND);
+        assert_eq!(written, 1_000_000.0);
+        assert_eq!(read, 400_000.0);
+        // A longer window reaches further back.
+        let (written, _) = rates_over(&samples, Duration::from_secs(2));
+        assert!((written - 1_500_000.0 / 1.1).abs() < 1e-6, "{written}");
+    }
+
+    #[test]
+    fn rates_are_zero_until_two_samples_span_some_time() {
+        assert_eq!(rates_over(&[], HALF_SECOND), (0.0, 0.0));
+        assert_eq!(rates_over(&[at(5, 10, 10)], HALF_SECOND), (0.0, 0.0));
+        // The newest alone within the window.
+        let far = [at(0, 0, 0), at(2000, 4096, 4096)];
+        assert_eq!(rates_over(&far, HALF_SECOND), (0.0, 0.0));
+        // Counters never run backwards, but a restart's would not panic.
+        let (written, read) = rates_over(&[at(0, 100, 100), at(500, 50, 50)], HALF_SECOND);
+        assert_eq!((written, read), (0.0, 0.0));
+    }
 }

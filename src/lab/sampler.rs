@@ -14,9 +14,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use super::probe;
 use super::sample::{ReceiverInfo, Sample, SampleBatch, SenderInfo};
 use super::shared::Shared;
+use super::worker_error::{IoFailure, WorkerError};
 
-pub const DEFAULT_SAMPLE_HZ: u32 = 200;
-pub const MAX_SAMPLE_HZ: u32 = 10_000;
+pub use super::config::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
 
 /// One batch per display frame or so: a GUI repaints once per batch.
 const BATCH_INTERVAL: Duration = Duration::from_millis(16);
@@ -131,7 +131,7 @@ struct DeskState {
     taken: u64,
     last_info: Option<(SenderInfo, bool, ReceiverInfo)>,
     pending: Vec<Sample>,
-    error: Option<String>,
+    error: Option<WorkerError>,
 }
 
 impl SampleDesk {
@@ -216,7 +216,7 @@ impl SampleDesk {
             Err(e) => {
                 state
                     .error
-                    .get_or_insert(format!("sampling the sockets failed: {e}"));
+                    .get_or_insert(WorkerError::Sampling(IoFailure::from(&e)));
             }
         }
         state.next_due_ns += state.period_ns;
@@ -292,7 +292,7 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SamplerExit {
-    pub error: Option<String>,
+    pub error: Option<WorkerError>,
     pub samples: u64,
 }
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::session::{LabConfig, MAX_CHUNK};
+use super::config::{LabConfig, MAX_BUFFER, MAX_CHUNK};
 use super::units::{Rate, Size};
 
 /// The scenarios in `scenarios/`, built in so the window offers them from
@@ -225,10 +225,9 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let opt_size = |key: &str, v: &Option<Spanned<toml::Value>>, max: u64| {
         v.as_ref().map(|v| parser.size(key, v, max)).transpose()
     };
-    let buffer_max = 1 << 30;
     let setup = Setup {
-        sndbuf: opt_size("sndbuf", &raw.sndbuf, buffer_max)?,
-        rcvbuf: opt_size("rcvbuf", &raw.rcvbuf, buffer_max)?,
+        sndbuf: opt_size("sndbuf", &raw.sndbuf, MAX_BUFFER)?,
+        rcvbuf: opt_size("rcvbuf", &raw.rcvbuf, MAX_BUFFER)?,
         write_rate: opt_rate("write_rate", &raw.write_rate)?,
         write_chunk: opt_size("write_chunk", &raw.write_chunk, MAX_CHUNK)?,
         read_rate: opt_rate("read_rate", &raw.read_rate)?,

@@ -22,14 +22,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::Socket;
+use thiserror::Error;
 
+use super::config::{Endpoint, LabConfig, LabError};
+use super::connect::{connect_client, loopback_listener, step};
+use super::sample::{Sample, rates_over};
 use super::sampler::Waker;
-use super::session::{
-    LabConfig, LabError, Session, SessionReport, as_sockopt, check_config, loopback_listener, step,
-};
+use super::session::{Session, SessionReport};
 use super::units::Rate;
-use super::{Endpoint, Sample};
 
 /// The grid's size, and the listen() backlog.
 pub const MAX_CLIENTS: usize = 8;
@@ -38,6 +39,24 @@ pub const MAX_CLIENTS: usize = 8;
 /// accepted socket. On loopback it takes microseconds; this only stops a
 /// wedged accept() thread from hanging the caller.
 const ACCEPT_WAIT: Duration = Duration::from_secs(10);
+
+/// The span the grid's rates are measured over.
+pub const RATE_WINDOW: Duration = Duration::from_millis(500);
+
+/// Why the server could not start, or take one more client.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error("the server takes 1 to {MAX_CLIENTS} clients; it already has {MAX_CLIENTS}")]
+    Full,
+    #[error("the server's accept() did not return the new client within {0:?}")]
+    AcceptTimeout(Duration),
+    #[error("the server's accept() thread has ended: {0}")]
+    AcceptEnded(String),
+    #[error("could not start the {0} thread: {1}")]
+    Thread(&'static str, #[source] io::Error),
+    #[error(transparent)]
+    Lab(#[from] LabError),
+}
 
 /// What the accept() thread hands over: a connection, or why it stopped.
 type Accepted = io::Result<(TcpStream, SocketAddr)>;
@@ -48,9 +67,11 @@ pub struct Client {
     /// the server runs, so "client 3" keeps its name after client 2 leaves.
     pub number: usize,
     pub session: Session,
-    /// The newest sample, and the last half second of samples.
+    /// The newest sample, and the samples of the last `RATE_WINDOW`.
     latest: Option<Sample>,
     recent: Vec<Sample>,
+    /// What the server thread's read rate is set to.
+    read_limit: Rate,
 }
 
 impl Client {
@@ -58,18 +79,14 @@ impl Client {
         self.latest.as_ref()
     }
 
-    /// Bytes per second written and read over the last half second.
+    /// Bytes per second written and read over the last `RATE_WINDOW`.
     pub fn rates(&self) -> (f64, f64) {
-        match (self.recent.first(), self.recent.last()) {
-            (Some(first), Some(last)) if last.t_ns > first.t_ns => {
-                let secs = (last.t_ns - first.t_ns) as f64 / 1e9;
-                (
-                    (last.written - first.written) as f64 / secs,
-                    (last.read - first.read) as f64 / secs,
-                )
-            }
-            _ => (0.0, 0.0),
-        }
+        rates_over(&self.recent, RATE_WINDOW)
+    }
+
+    /// What the server thread's read rate is set to.
+    pub fn read_limit(&self) -> Rate {
+        self.read_limit
     }
 
     /// The client closes its socket; its server thread reads the rest until
@@ -103,7 +120,7 @@ impl Client {
             }
         }
         if let Some(last) = self.latest {
-            let from = last.t_ns.saturating_sub(500_000_000);
+            let from = last.t_ns.saturating_sub(RATE_WINDOW.as_nanos() as u64);
             self.recent.retain(|s| s.t_ns >= from);
         }
         (any, ended)
@@ -111,7 +128,7 @@ impl Client {
 }
 
 /// A client that left, and how its connection went.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Departure {
     pub number: usize,
     pub report: SessionReport,
@@ -135,8 +152,8 @@ impl Server {
     /// socket() → setsockopt(SO_REUSEADDR) → bind(127.0.0.1:0) →
     /// listen(8), and the accept() loop on its own thread. Every client
     /// gets `config`'s buffers, writer and reader settings.
-    pub fn start(config: LabConfig, waker: Option<Waker>) -> Result<Server, LabError> {
-        check_config(&config)?;
+    pub fn start(config: LabConfig, waker: Option<Waker>) -> Result<Server, ServerError> {
+        config.check()?;
         let (listener, addr) = loopback_listener(&config, MAX_CLIENTS as i32)?;
         let listener = Arc::new(listener);
         let stopping = Arc::new(AtomicBool::new(false));
@@ -148,7 +165,7 @@ impl Server {
                 let stopping = Arc::clone(&stopping);
                 move || accept_loop(&listener, &stopping, &tx)
             })
-            .map_err(|e| LabError::Thread("accept", e))?;
+            .map_err(|e| ServerError::Thread("accept", e))?;
         Ok(Server {
             listener,
             addr,
@@ -184,22 +201,17 @@ impl Server {
 
     /// A new client connect()s; the accept() thread accepts it and the
     /// connection gets its own server thread. Returns the client's number.
-    pub fn add_client(&mut self) -> Result<usize, LabError> {
+    pub fn add_client(&mut self) -> Result<usize, ServerError> {
+        self.add_client_reading_at(self.config.read_rate)
+    }
+
+    /// `add_client`, with the new client's server thread reading at
+    /// `read_rate` from the start.
+    pub fn add_client_reading_at(&mut self, read_rate: Rate) -> Result<usize, ServerError> {
         if self.clients.len() >= MAX_CLIENTS {
-            return Err(LabError::ServerFull);
+            return Err(ServerError::Full);
         }
-        let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-            .map_err(step("create the client socket"))?;
-        if let Some(size) = self.config.sndbuf {
-            client
-                .set_send_buffer_size(as_sockopt(size))
-                .map_err(step("set SO_SNDBUF"))?;
-        }
-        // Loopback connects at once, unless the backlog is full: then a
-        // blocking connect() would retry its SYN for minutes.
-        client
-            .connect_timeout(&self.addr.into(), ACCEPT_WAIT)
-            .map_err(step("connect"))?;
+        let client = connect_client(&self.config, self.addr)?;
         let local = client
             .local_addr()
             .map_err(step("read the client address"))?
@@ -212,7 +224,11 @@ impl Server {
         accepted
             .set_nonblocking(true)
             .map_err(step("make the server's socket non-blocking"))?;
-        let session = Session::start_on(self.config, writer, accepted, None, self.waker.clone())?;
+        let config = LabConfig {
+            read_rate,
+            ..self.config
+        };
+        let session = Session::start_on(config, writer, accepted, None, self.waker.clone())?;
         let number = self.next_number;
         self.next_number += 1;
         self.clients.push(Client {
@@ -220,6 +236,7 @@ impl Server {
             session,
             latest: None,
             recent: Vec::new(),
+            read_limit: read_rate,
         });
         Ok(number)
     }
@@ -227,19 +244,19 @@ impl Server {
     /// Waits for the accept() thread to hand over the connection whose peer
     /// is `local`. Anything else that connected to the port is not one of
     /// ours: it is closed.
-    fn take_accepted(&self, local: Option<SocketAddr>) -> Result<TcpStream, LabError> {
+    fn take_accepted(&self, local: Option<SocketAddr>) -> Result<TcpStream, ServerError> {
         let deadline = Instant::now() + ACCEPT_WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.accepted.recv_timeout(left) {
                 Ok(Ok((stream, peer))) if Some(peer) == local => return Ok(stream),
                 Ok(Ok(_stranger)) => continue,
-                Ok(Err(error)) => return Err(LabError::AcceptEnded(error.to_string())),
+                Ok(Err(error)) => return Err(ServerError::AcceptEnded(error.to_string())),
                 Err(RecvTimeoutError::Timeout) => {
-                    return Err(LabError::AcceptTimeout(ACCEPT_WAIT));
+                    return Err(ServerError::AcceptTimeout(ACCEPT_WAIT));
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(LabError::AcceptEnded("it stopped".into()));
+                    return Err(ServerError::AcceptEnded("it stopped".into()));
                 }
             }
         }
@@ -269,6 +286,7 @@ impl Server {
     pub fn set_read_rate(&mut self, number: usize, rate: Rate) {
         if let Some(client) = self.clients.iter_mut().find(|c| c.number == number) {
             client.session.set_read_rate(rate);
+            client.read_limit = rate;
         }
     }
 

@@ -2,8 +2,7 @@
 //! the client socket, a reader thread on the accepted socket, and a sampler
 //! thread watching both. Start, steer, finish, join.
 
-use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::thread::JoinHandle;
@@ -12,109 +11,17 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;
-use socket2::{Domain, Protocol, Socket, Type};
-use thiserror::Error;
 
 use super::buffers::{BufferKind, BufferSetting};
+use super::config::{Endpoint, LabConfig, LabError, check_chunk, check_sample_hz};
+use super::connect::{accept_one, connect_one, connect_pair, split, step};
 use super::reader::{Reader, ReaderControl, ReaderExit};
 use super::sample::{ReaderState, SampleBatch, WriterState};
-use super::sampler::{
-    DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, SampleDesk, Sampler, SamplerControl, SamplerExit, Waker,
-};
+use super::sampler::{SampleDesk, Sampler, SamplerControl, SamplerExit, Waker};
 use super::shared::{Shared, Worker};
 use super::units::{Rate, Size};
+use super::worker_error::{LabThread, WorkerError};
 use super::writer::{Writer, WriterControl, WriterExit};
-
-/// Everything a session starts from. Buffer sizes apply at start only: the
-/// window scale is agreed in the handshake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LabConfig {
-    /// SO_SNDBUF to request on the writer socket; None = kernel autotuning.
-    pub sndbuf: Option<Size>,
-    /// SO_RCVBUF to request on the listening (and so the reader) socket.
-    pub rcvbuf: Option<Size>,
-    pub write_rate: Rate,
-    /// Bytes per send(data) call.
-    pub write_chunk: Size,
-    pub read_rate: Rate,
-    /// recv(bufsize).
-    pub read_chunk: Size,
-    pub sample_hz: u32,
-    /// Keep the writer and the reader each on its own CPU (when the process
-    /// may use two or more). Measured here: unpinned, the scheduler moves
-    /// them about whenever the sampler wakes, and 1 kHz sampling cost ~9%
-    /// of the throughput; pinned, a few percent.
-    pub pin_workers: bool,
-    /// Where the connection comes from: sockscope's own loopback pair, or
-    /// one socket to an outside peer.
-    pub endpoint: Endpoint,
-}
-
-/// The connection a session watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Endpoint {
-    /// A writer and a reader of sockscope's own, on loopback; the reader
-    /// verifies every byte.
-    #[default]
-    Loopback,
-    /// Wait for one outside client on this address; the accepted socket
-    /// both sends (writer settings) and receives (reader settings).
-    Listen(SocketAddr),
-    /// Connect to an outside server; the one socket sends and receives.
-    Connect(SocketAddr),
-}
-
-impl Endpoint {
-    /// An outside program is at the other end: its bytes are not ours to
-    /// verify, and it need not ever close.
-    pub fn is_outside(self) -> bool {
-        self != Endpoint::Loopback
-    }
-}
-
-impl Default for LabConfig {
-    fn default() -> Self {
-        LabConfig {
-            sndbuf: None,
-            rcvbuf: None,
-            write_rate: Rate::Unlimited,
-            write_chunk: Size(128 * 1024),
-            read_rate: Rate::Unlimited,
-            read_chunk: Size(128 * 1024),
-            sample_hz: DEFAULT_SAMPLE_HZ,
-            pin_workers: true,
-            endpoint: Endpoint::Loopback,
-        }
-    }
-}
-
-#[derive(Debug, Error)]
-pub enum LabError {
-    #[error("could not {step}: {source}")]
-    Socket {
-        step: &'static str,
-        #[source]
-        source: io::Error,
-    },
-    #[error("could not start the {0} thread: {1}")]
-    Thread(&'static str, #[source] io::Error),
-    #[error("the sample rate must be 1 to {MAX_SAMPLE_HZ} Hz, not {0}")]
-    SampleRate(u32),
-    #[error("a send() or recv() size is 1 byte to 1G, not {0}")]
-    ChunkTooLarge(Size),
-    #[error("the wait for a client was cancelled")]
-    Cancelled,
-    #[error("the server takes 1 to {max} clients; it already has {max}", max = super::server::MAX_CLIENTS)]
-    ServerFull,
-    #[error("the server's accept() did not return the new client within {0:?}")]
-    AcceptTimeout(Duration),
-    #[error("the server's accept() thread has ended: {0}")]
-    AcceptEnded(String),
-}
-
-pub(crate) fn step(step: &'static str) -> impl FnOnce(io::Error) -> LabError {
-    move |source| LabError::Socket { step, source }
-}
 
 /// What a session is, once started: its endpoints and real buffer sizes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,8 +48,8 @@ pub struct SessionReport {
     pub samples: u64,
     /// Time from the start to the end of the last worker (writer or reader).
     pub elapsed: Duration,
-    /// Errors the workers met, in words.
-    pub errors: Vec<String>,
+    /// Errors the workers met; each prints as one sentence.
+    pub errors: Vec<WorkerError>,
     /// SO_SNDBUF / SO_RCVBUF at the end: autotuning grows unset buffers
     /// while the connection runs, so these can exceed the start values.
     pub final_sndbuf: Option<u64>,
@@ -270,6 +177,44 @@ pub enum Fault {
     ReaderPanics,
 }
 
+/// What a session is: a new id, both ends' addresses, and the buffer
+/// sizes the kernel actually gave.
+fn session_info(
+    config: &LabConfig,
+    writer: &TcpStream,
+    reader: &TcpStream,
+    peer: Option<SocketAddr>,
+) -> Result<SessionInfo, LabError> {
+    let sndbuf = BufferSetting::read(
+        BufferKind::Send,
+        config.sndbuf,
+        socket2::SockRef::from(writer).send_buffer_size(),
+    )
+    .map_err(step("read SO_SNDBUF back"))?;
+    let rcvbuf = BufferSetting::read(
+        BufferKind::Receive,
+        config.rcvbuf,
+        socket2::SockRef::from(reader).recv_buffer_size(),
+    )
+    .map_err(step("read SO_RCVBUF back"))?;
+    Ok(SessionInfo {
+        id: NEXT_SESSION_ID.fetch_add(1, Relaxed),
+        writer_addr: writer
+            .local_addr()
+            .map_err(step("read the writer address"))?,
+        // With an outside peer, the other end is the peer.
+        reader_addr: match peer {
+            Some(peer) => peer,
+            None => reader
+                .local_addr()
+                .map_err(step("read the reader address"))?,
+        },
+        sndbuf,
+        rcvbuf,
+        outside: config.endpoint.is_outside(),
+    })
+}
+
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 
 pub struct Session {
@@ -288,218 +233,6 @@ struct Threads {
     writer: JoinHandle<WriterExit>,
     reader: JoinHandle<ReaderExit>,
     sampler: JoinHandle<SamplerExit>,
-}
-
-/// The kernel takes an int; anything larger is clamped by it anyway.
-pub(crate) fn as_sockopt(size: Size) -> usize {
-    size.bytes().min(i32::MAX as u64) as usize
-}
-
-/// The largest send(data) or recv(bufsize) the lab accepts. 1 GiB is far
-/// beyond any useful call; refusing more keeps a typo from allocating the
-/// machine's memory.
-pub const MAX_CHUNK: u64 = 1 << 30;
-
-/// The sample rate and both call sizes are in range; returns the sizes.
-pub(crate) fn check_config(config: &LabConfig) -> Result<(usize, usize), LabError> {
-    if !(1..=MAX_SAMPLE_HZ).contains(&config.sample_hz) {
-        return Err(LabError::SampleRate(config.sample_hz));
-    }
-    Ok((
-        check_chunk(config.write_chunk)?,
-        check_chunk(config.read_chunk)?,
-    ))
-}
-
-fn check_chunk(size: Size) -> Result<usize, LabError> {
-    if size.bytes() == 0 || size.bytes() > MAX_CHUNK {
-        return Err(LabError::ChunkTooLarge(size));
-    }
-    Ok(size.bytes() as usize)
-}
-
-/// A socket for `addr`'s family with the requested buffer sizes, set
-/// before listen()/connect() because the window scale is agreed then.
-fn sized_socket(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .map_err(step("create the socket"))?;
-    if let Some(size) = config.sndbuf {
-        socket
-            .set_send_buffer_size(as_sockopt(size))
-            .map_err(step("set SO_SNDBUF"))?;
-    }
-    if let Some(size) = config.rcvbuf {
-        socket
-            .set_recv_buffer_size(as_sockopt(size))
-            .map_err(step("set SO_RCVBUF"))?;
-    }
-    Ok(socket)
-}
-
-/// How often a waiting accept() looks at its cancel flag.
-const ACCEPT_POLL: Duration = Duration::from_millis(100);
-
-/// Waits for one outside client, until `cancel` is set. The accepted
-/// socket inherits both sizes from the listener.
-fn accept_one(
-    config: &LabConfig,
-    addr: SocketAddr,
-    cancel: Option<&AtomicBool>,
-) -> Result<(Socket, SocketAddr), LabError> {
-    let listener = sized_socket(config, addr)?;
-    listener
-        .set_reuse_address(true)
-        .map_err(step("set SO_REUSEADDR"))?;
-    listener.bind(&addr.into()).map_err(step("bind"))?;
-    listener.listen(1).map_err(step("listen"))?;
-    // On Linux SO_RCVTIMEO bounds accept() too: it returns EAGAIN after
-    // the timeout, and the loop looks at the cancel flag.
-    if cancel.is_some() {
-        listener
-            .set_read_timeout(Some(ACCEPT_POLL))
-            .map_err(step("set SO_RCVTIMEO"))?;
-    }
-    loop {
-        match listener.accept() {
-            // A client that came as the wait was cancelled is dropped
-            // with the listener.
-            Ok(_) if cancel.is_some_and(|c| c.load(Relaxed)) => return Err(LabError::Cancelled),
-            // The peer's address as accept() returned it: a peer that
-            // resets at once leaves getpeername() nothing to say.
-            Ok((accepted, peer)) => return Ok((accepted, peer.as_socket().unwrap_or(addr))),
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                if cancel.is_some_and(|c| c.load(Relaxed)) {
-                    return Err(LabError::Cancelled);
-                }
-            }
-            Err(error) => return Err(step("accept")(error)),
-        }
-    }
-}
-
-/// Connects to an outside server.
-/// How long a connect() to an outside server may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Connects to an outside server, until `cancel` is set (looked at every
-/// 100 ms) or `CONNECT_TIMEOUT` passes.
-fn connect_one(
-    config: &LabConfig,
-    addr: SocketAddr,
-    cancel: Option<&AtomicBool>,
-) -> Result<(Socket, SocketAddr), LabError> {
-    use nix::errno::Errno;
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::AsFd;
-
-    let socket = sized_socket(config, addr)?;
-    socket
-        .set_nonblocking(true)
-        .map_err(step("make the socket non-blocking"))?;
-    match socket.connect(&addr.into()) {
-        Ok(()) => return Ok((socket, addr)),
-        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(error) => return Err(step("connect")(error)),
-    }
-    let deadline = Instant::now() + CONNECT_TIMEOUT;
-    loop {
-        if cancel.is_some_and(|c| c.load(Relaxed)) {
-            return Err(LabError::Cancelled);
-        }
-        if Instant::now() >= deadline {
-            return Err(step("connect")(io::Error::from(io::ErrorKind::TimedOut)));
-        }
-        let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLOUT)];
-        match poll(&mut fds, PollTimeout::from(100u16)) {
-            Ok(0) | Err(Errno::EINTR) => {}
-            Ok(_) => break,
-            Err(errno) => return Err(step("connect")(errno.into())),
-        }
-    }
-    // Writable: the handshake ended, one way or the other.
-    if let Some(error) = socket.take_error().map_err(step("connect"))? {
-        return Err(step("connect")(error));
-    }
-    Ok((socket, addr))
-}
-
-/// One socket as the writer's and the reader's handles (two descriptors of
-/// the same socket), both non-blocking.
-fn split(
-    (socket, peer): (Socket, SocketAddr),
-) -> Result<(TcpStream, TcpStream, Option<SocketAddr>), LabError> {
-    let stream: TcpStream = socket.into();
-    stream
-        .set_nonblocking(true)
-        .map_err(step("make the socket non-blocking"))?;
-    let writer = stream.try_clone().map_err(step("duplicate the socket"))?;
-    Ok((writer, stream, Some(peer)))
-}
-
-/// A server socket on 127.0.0.1 (a port the kernel picks) with
-/// SO_REUSEADDR and the requested receive buffer, listening; and the
-/// address it got.
-pub(crate) fn loopback_listener(
-    config: &LabConfig,
-    backlog: i32,
-) -> Result<(Socket, SocketAddr), LabError> {
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-        .map_err(step("create the server socket"))?;
-    listener
-        .set_reuse_address(true)
-        .map_err(step("set SO_REUSEADDR"))?;
-    if let Some(size) = config.rcvbuf {
-        // Accepted sockets inherit the listener's receive buffer, and the
-        // window scale it implies goes out in the SYN-ACK.
-        listener
-            .set_recv_buffer_size(as_sockopt(size))
-            .map_err(step("set SO_RCVBUF"))?;
-    }
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    listener
-        .bind(&addr.into())
-        .map_err(step("bind 127.0.0.1"))?;
-    listener.listen(backlog).map_err(step("listen"))?;
-    let bound = listener
-        .local_addr()
-        .map_err(step("read the server address"))?
-        .as_socket()
-        .unwrap_or(addr);
-    Ok((listener, bound))
-}
-
-/// The listening socket, the client socket and the accepted socket, with
-/// the requested buffers set before listen()/connect().
-fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> {
-    let (listener, server_addr) = loopback_listener(config, 1)?;
-
-    let client = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
-        .map_err(step("create the client socket"))?;
-    if let Some(size) = config.sndbuf {
-        client
-            .set_send_buffer_size(as_sockopt(size))
-            .map_err(step("set SO_SNDBUF"))?;
-    }
-    client
-        .connect(&server_addr.into())
-        .map_err(step("connect"))?;
-    let (accepted, _) = listener.accept().map_err(step("accept"))?;
-    let writer: TcpStream = client.into();
-    let reader: TcpStream = accepted.into();
-    writer
-        .set_nonblocking(true)
-        .map_err(step("make the writer non-blocking"))?;
-    reader
-        .set_nonblocking(true)
-        .map_err(step("make the reader non-blocking"))?;
-    Ok((writer, reader))
 }
 
 impl Session {
@@ -522,7 +255,7 @@ impl Session {
         waker: Option<Waker>,
         cancel: Option<&AtomicBool>,
     ) -> Result<Session, LabError> {
-        check_config(&config)?;
+        config.check()?;
         let (writer, reader, peer) = match config.endpoint {
             Endpoint::Loopback => {
                 let (writer, reader) = connect_pair(&config)?;
@@ -545,37 +278,9 @@ impl Session {
         peer: Option<SocketAddr>,
         waker: Option<Waker>,
     ) -> Result<Session, LabError> {
-        let (write_chunk, read_chunk) = check_config(&config)?;
-        let outside = config.endpoint.is_outside();
-        let sndbuf = BufferSetting::read(
-            BufferKind::Send,
-            config.sndbuf,
-            socket2::SockRef::from(&writer).send_buffer_size(),
-        )
-        .map_err(step("read SO_SNDBUF back"))?;
-        let rcvbuf = BufferSetting::read(
-            BufferKind::Receive,
-            config.rcvbuf,
-            socket2::SockRef::from(&reader).recv_buffer_size(),
-        )
-        .map_err(step("read SO_RCVBUF back"))?;
-        let info = SessionInfo {
-            id: NEXT_SESSION_ID.fetch_add(1, Relaxed),
-            writer_addr: writer
-                .local_addr()
-                .map_err(step("read the writer address"))?,
-            // With an outside peer, the other end is the peer.
-            reader_addr: match peer {
-                Some(peer) => peer,
-                None => reader
-                    .local_addr()
-                    .map_err(step("read the reader address"))?,
-            },
-            sndbuf,
-            rcvbuf,
-            outside,
-        };
-
+        let (write_chunk, read_chunk) = config.call_sizes()?;
+        let info = session_info(&config, &writer, &reader, peer)?;
+        let outside = info.outside;
         let writer = Arc::new(writer);
         let reader = Arc::new(reader);
         let shared = Arc::new(Shared::new(Instant::now()));
@@ -750,10 +455,9 @@ impl Session {
     }
 
     pub fn set_sample_hz(&self, hz: u32) -> Result<(), LabError> {
-        if !(1..=MAX_SAMPLE_HZ).contains(&hz) {
-            return Err(LabError::SampleRate(hz));
-        }
-        let _ = self.sampler_ctl.send(SamplerControl::Hz(hz));
+        let _ = self
+            .sampler_ctl
+            .send(SamplerControl::Hz(check_sample_hz(hz)?));
         Ok(())
     }
 
@@ -810,18 +514,18 @@ impl Session {
             let peer_reset = outside && self.shared.reader_state() == ReaderState::PeerReset;
             match writer {
                 Ok(exit) => errors.extend(exit.error.filter(|_| !peer_gone)),
-                Err(_) => errors.push("the writer thread panicked".into()),
+                Err(_) => errors.push(WorkerError::Panicked(LabThread::Writer)),
             }
             match reader {
                 Ok(exit) => errors.extend(exit.error.filter(|_| !peer_reset)),
-                Err(_) => errors.push("the reader thread panicked".into()),
+                Err(_) => errors.push(WorkerError::Panicked(LabThread::Reader)),
             }
             match sampler {
                 Ok(exit) => {
                     errors.extend(exit.error);
                     samples = exit.samples;
                 }
-                Err(_) => errors.push("the sampler thread panicked".into()),
+                Err(_) => errors.push(WorkerError::Panicked(LabThread::Sampler)),
             }
         }
         SessionReport {

@@ -134,6 +134,26 @@ impl Rate {
     pub fn is_paused(self) -> bool {
         self == Rate::Paused
     }
+
+    /// The rate in KiB/s, as a slider shows it: 0 when paused, None when
+    /// unlimited.
+    pub fn kib_per_sec(self) -> Option<f64> {
+        match self {
+            Rate::Unlimited => None,
+            Rate::Paused => Some(0.0),
+            Rate::BytesPerSec(n) => Some(n as f64 / KIB as f64),
+        }
+    }
+
+    /// A slider's KiB/s as a rate: 0 (or less) pauses; anything else is
+    /// whole bytes per second, at least 1. The inverse of `kib_per_sec`.
+    pub fn from_kib_per_sec(kib: f64) -> Rate {
+        if kib > 0.0 {
+            Rate::BytesPerSec((kib * KIB as f64).round().max(1.0) as u64)
+        } else {
+            Rate::Paused
+        }
+    }
 }
 
 impl fmt::Display for Rate {
@@ -150,6 +170,79 @@ impl std::str::FromStr for Rate {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Rate::parse(s)
+    }
+}
+
+/// Stored as a number of bytes; a stored text such as "64K" loads too.
+impl serde::Serialize for Size {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Size {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of bytes, or a size such as \"64K\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, bytes: u64) -> Result<Size, E> {
+                Ok(Size(bytes))
+            }
+            fn visit_i64<E: serde::de::Error>(self, bytes: i64) -> Result<Size, E> {
+                u64::try_from(bytes)
+                    .map(Size)
+                    .map_err(|_| E::custom(ParseError::NegativeSize(bytes.to_string())))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Size, E> {
+                Size::parse(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// Stored as its text: "max", "0" (paused) or bytes per second ("65536"),
+/// the form a window's settings have always used. Anything `Rate::parse`
+/// reads loads too ("1M/s"), and so does a plain number of bytes per
+/// second (0 pauses).
+impl serde::Serialize for Rate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Rate::Unlimited => serializer.serialize_str("max"),
+            Rate::Paused => serializer.serialize_str("0"),
+            Rate::BytesPerSec(n) => serializer.collect_str(n),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"max\", \"0\" or a rate such as \"1M/s\" or 65536")
+            }
+            fn visit_u64<E: serde::de::Error>(self, per_sec: u64) -> Result<Rate, E> {
+                match per_sec {
+                    0 => Ok(Rate::Paused),
+                    n if n > MAX_SIZE => Err(E::custom(ParseError::Rate(n.to_string()))),
+                    n => Ok(Rate::BytesPerSec(n)),
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, per_sec: i64) -> Result<Rate, E> {
+                u64::try_from(per_sec)
+                    .map_err(|_| E::custom(ParseError::NegativeRate(per_sec.to_string())))
+                    .and_then(|n| self.visit_u64(n))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Rate, E> {
+                Rate::parse(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -294,12 +387,57 @@ mod tests {
     }
 
     #[test]
+    fn a_slider_in_kib_per_sec_maps_to_rates_and_back() {
+        for rate in [
+            Rate::Paused,
+            Rate::BytesPerSec(1),
+            Rate::BytesPerSec(1500),
+            Rate::BytesPerSec(32 * 1024),
+            Rate::BytesPerSec(200_000 * 1024),
+        ] {
+            let kib = rate.kib_per_sec().unwrap();
+            assert_eq!(Rate::from_kib_per_sec(kib), rate, "{kib}");
+        }
+        assert_eq!(Rate::Unlimited.kib_per_sec(), None);
+        assert_eq!(Rate::from_kib_per_sec(-3.0), Rate::Paused);
+        assert_eq!(Rate::from_kib_per_sec(0.0001), Rate::BytesPerSec(1));
+        assert_eq!(Rate::from_kib_per_sec(64.0), Rate::BytesPerSec(65536));
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_seconds("5").unwrap().as_millis(), 5000);
         assert_eq!(parse_seconds("2.5s").unwrap().as_millis(), 2500);
         for text in ["0", "-1", "abc", "inf", "NaN", "", "1e-300", "0.0001"] {
             assert!(parse_seconds(text).is_err(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn sizes_and_rates_are_stored_readably() {
+        let rates = [
+            (Rate::Unlimited, r#""max""#),
+            (Rate::Paused, r#""0""#),
+            (Rate::BytesPerSec(65536), r#""65536""#),
+        ];
+        for (rate, json) in rates {
+            assert_eq!(serde_json::to_string(&rate).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Rate>(json).unwrap(), rate);
+        }
+        assert_eq!(serde_json::to_string(&Size(4096)).unwrap(), "4096");
+        // What a person might type into a settings file loads too.
+        let read = |json: &str| serde_json::from_str::<Rate>(json);
+        assert_eq!(read(r#""1M/s""#).unwrap(), Rate::BytesPerSec(1 << 20));
+        assert_eq!(read("0").unwrap(), Rate::Paused);
+        assert_eq!(read("1000").unwrap(), Rate::BytesPerSec(1000));
+        assert!(read(r#""fast""#).is_err());
+        assert!(read("-1").is_err());
+        assert_eq!(
+            serde_json::from_str::<Size>(r#""64K""#).unwrap(),
+            Size(65536)
+        );
+        assert_eq!(serde_json::from_str::<Size>("65536").unwrap(), Size(65536));
+        assert!(serde_json::from_str::<Size>("-1").is_err());
     }
 
     #[test]

@@ -9,14 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use crossbeam_channel::Receiver;
 use nix::poll::{PollFd, PollFlags, poll};
 
+use super::control::Controlled;
 use super::pacer::{Allowance, Pacer, TICK};
 use super::pattern;
 use super::sample::WriterState;
 use super::shared::Shared;
 use super::units::Rate;
+use super::worker_error::{IoFailure, WorkerError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WriterControl {
@@ -31,7 +33,7 @@ pub(crate) enum WriterControl {
 /// Why the writer stopped, for the session report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WriterExit {
-    pub error: Option<String>,
+    pub error: Option<WorkerError>,
 }
 
 pub(crate) struct Writer {
@@ -75,24 +77,6 @@ impl Writer {
         }
     }
 
-    fn apply(&mut self, control: WriterControl) {
-        match control {
-            WriterControl::Rate(rate) => self.pacer.set_rate(rate, Instant::now()),
-            WriterControl::Chunk(chunk) => self.chunk = chunk.max(1),
-            WriterControl::Finish => self.finish = true,
-            WriterControl::Panic => panic!("injected fault: the writer thread failed"),
-        }
-    }
-
-    /// Waits up to `timeout` for a control message, applying it.
-    fn wait_for_control(&mut self, timeout: Duration) {
-        match self.controls.recv_timeout(timeout) {
-            Ok(control) => self.apply(control),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => self.finish = true,
-        }
-    }
-
     fn start_stall(&mut self) {
         if self.stall_started.is_none() {
             self.stall_started = Some(Instant::now());
@@ -124,17 +108,7 @@ impl Writer {
     fn send_loop(&mut self) -> WriterExit {
         let mut position = self.shared.written.load(Relaxed);
         loop {
-            loop {
-                match self.controls.try_recv() {
-                    Ok(control) => self.apply(control),
-                    Err(TryRecvError::Empty) => break,
-                    // The session is gone: stop rather than send forever.
-                    Err(TryRecvError::Disconnected) => {
-                        self.finish = true;
-                        break;
-                    }
-                }
-            }
+            self.take_controls();
             if self.finish {
                 return WriterExit { error: None };
             }
@@ -165,7 +139,7 @@ impl Writer {
             match result {
                 Ok(0) => {
                     return WriterExit {
-                        error: Some("send() accepted 0 bytes".into()),
+                        error: Some(WorkerError::SendAcceptedNothing),
                     };
                 }
                 Ok(sent) => {
@@ -192,16 +166,38 @@ impl Writer {
                     // On loopback the lab's own reader never resets: say so.
                     self.shared.set_writer_state(WriterState::PeerGone);
                     return WriterExit {
-                        error: Some(format!("send() failed, the peer is gone: {e}")),
+                        error: Some(WorkerError::PeerGone(IoFailure::from(&e))),
                     };
                 }
                 Err(e) => {
                     self.shared.set_writer_state(WriterState::Failed);
                     return WriterExit {
-                        error: Some(format!("send() failed: {e}")),
+                        error: Some(WorkerError::Send(IoFailure::from(&e))),
                     };
                 }
             }
         }
+    }
+}
+
+impl Controlled for Writer {
+    type Control = WriterControl;
+
+    fn controls(&self) -> &Receiver<WriterControl> {
+        &self.controls
+    }
+
+    fn apply(&mut self, control: WriterControl) {
+        match control {
+            WriterControl::Rate(rate) => self.pacer.set_rate(rate, Instant::now()),
+            WriterControl::Chunk(chunk) => self.chunk = chunk.max(1),
+            WriterControl::Finish => self.finish = true,
+            WriterControl::Panic => panic!("injected fault: the writer thread failed"),
+        }
+    }
+
+    /// The session is gone: stop rather than send forever.
+    fn session_gone(&mut self) {
+        self.finish = true;
     }
 }

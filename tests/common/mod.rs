@@ -80,3 +80,40 @@ pub fn connect_when_listening(port: u16) -> std::net::TcpStream {
         }
     }
 }
+
+/// The kernel's names of this process's threads (cut to 15 bytes, so
+/// "sockscope-reader" reads "sockscope-reade").
+pub fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .collect()
+}
+
+/// Threads whose kernel name is `name` (or its first 15 bytes).
+pub fn threads_named(name: &str) -> usize {
+    thread_names()
+        .iter()
+        .filter(|n| n.as_str() == &name[..name.len().min(15)])
+        .count()
+}
+
+/// Polls `done` until it holds; panics with `what` (and the threads
+/// running) if it never does.
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for: {what} ({:?})",
+            thread_names()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// This process's open file descriptors.
+pub fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
