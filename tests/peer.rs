@@ -161,21 +161,32 @@ fn a_bad_peer_address_exits_2_and_a_refused_connect_exits_1() {
 fn ctrl_c_while_waiting_for_a_client_stops_the_wait_exits_130_and_writes_nothing() {
     let dir = scratch("interrupt");
     let summary = dir.join("run.json");
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args(["record", "--duration", "5", "--listen", &port.to_string()])
-        .arg("--json")
-        .arg(&summary)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until it listens (the port is taken), without connecting.
-    let deadline = std::time::Instant::now() + common::DEADLINE;
-    while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
-        assert!(std::time::Instant::now() < deadline, "never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // A port freed a moment ago can be taken meanwhile (a parallel test's
+    // connection gets it as its ephemeral port): then sockscope says so
+    // and exits, and another port is tried.
+    let child = (0..5)
+        .find_map(|_| {
+            let port = free_port();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+                .args(["record", "--duration", "5", "--listen", &port.to_string()])
+                .arg("--json")
+                .arg(&summary)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            // Wait until it listens (the port is taken), without connecting.
+            let deadline = std::time::Instant::now() + common::DEADLINE;
+            while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                if child.try_wait().unwrap().is_some() {
+                    return None;
+                }
+                assert!(std::time::Instant::now() < deadline, "never listened");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Some(child)
+        })
+        .expect("a free port in five tries");
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -1,26 +1,36 @@
 //! What the window keeps between runs of the program (eframe persistence).
+//! The lab's settings are stored as the core's `LabConfig`, once; what a
+//! hand-edited or damaged file holds is repaired field by field with the
+//! core's own limits (sniffnet's `#[serde(default)]` and sanitize pass).
 
 use std::path::PathBuf;
 
-use super::i18n::Lang;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
 use super::plot::PlotSettings;
-use crate::lab::{LabConfig, Preset, Rate, Size};
+use crate::i18n::Lang;
+use crate::lab::{LabConfig, Preset, Rate};
 
 pub const SETTINGS_KEY: &str = "sockscope-settings";
 
-/// What survives a restart of the program (eframe persistence). Every field
-/// has a default, and `StoredConfig::to_config` and `PlotSettings::window`
-/// replace values a hand-edited or corrupted file could hold.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// What survives a restart of the program. Every field has a default; a
+/// value that cannot be used is replaced (`PlotSettings::window` checks the
+/// plot's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    pub lab: StoredConfig,
+    /// The lab's settings as the controls last left them. The endpoint is
+    /// not kept: it comes from the command line every time.
+    #[serde(serialize_with = "store_config", deserialize_with = "load_config")]
+    pub lab: LabConfig,
     pub projector: bool,
     pub show_controls: bool,
     pub export_dir: Option<PathBuf>,
     pub plot: PlotSettings,
-    /// The reader's rate before Space paused it, as `Rate::parse` text.
-    pub resume_read_rate: String,
+    /// The reader's rate before Space paused it.
+    #[serde(deserialize_with = "load_resume_rate")]
+    pub resume_read_rate: Rate,
     /// The interface language; at first the system locale's.
     pub lang: Lang,
 }
@@ -29,7 +39,7 @@ impl Settings {
     /// What the command line chose wins over what was saved.
     pub fn take_options(&mut self, options: &super::options::GuiOptions) {
         if let Some(preset) = options.preset {
-            self.lab = StoredConfig::from(&preset.config());
+            self.lab = preset.config();
         }
         if let Some(dir) = &options.export_dir {
             self.export_dir = Some(dir.clone());
@@ -42,119 +52,91 @@ impl Settings {
         }
     }
 
-    /// The rate a paused reader resumes to.
-    pub fn resume_rate(&self) -> Rate {
-        Rate::parse(&self.resume_read_rate)
-            .ok()
-            .filter(|r| !r.is_paused())
-            .unwrap_or(Rate::Unlimited)
-    }
-
-    pub fn set_resume_rate(&mut self, rate: Rate) {
-        self.resume_read_rate = rate_text(rate);
+    /// Keeps the lab's settings and the rate a paused reader resumes to.
+    pub fn remember(&mut self, config: &LabConfig, resume_read_rate: Rate) {
+        self.lab = *config;
+        self.resume_read_rate = resume_read_rate;
     }
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            lab: StoredConfig::from(&Preset::Balanced.config()),
+            lab: Preset::Balanced.config(),
             projector: false,
             show_controls: true,
             export_dir: None,
             plot: PlotSettings::default(),
-            resume_read_rate: "max".into(),
+            resume_read_rate: Rate::Unlimited,
             lang: Lang::from_environment(),
         }
     }
 }
 
-/// A `LabConfig` in a form that serializes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct StoredConfig {
-    pub sndbuf: Option<u64>,
-    pub rcvbuf: Option<u64>,
-    pub write_rate: String,
-    pub write_chunk: u64,
-    pub read_rate: String,
-    pub read_chunk: u64,
-    pub sample_hz: u32,
-}
-
-impl Default for StoredConfig {
-    fn default() -> Self {
-        StoredConfig::from(&Preset::Balanced.config())
+/// Stored without the endpoint and the CPU pinning, which the command
+/// line decides.
+fn store_config<S: Serializer>(config: &LabConfig, serializer: S) -> Result<S::Ok, S::Error> {
+    let mut value = serde_json::to_value(config).map_err(serde::ser::Error::custom)?;
+    if let Value::Object(fields) = &mut value {
+        fields.remove("endpoint");
+        fields.remove("pin_workers");
     }
+    value.serialize(serializer)
 }
 
-fn rate_text(rate: Rate) -> String {
-    match rate {
-        Rate::Unlimited => "max".into(),
-        Rate::Paused => "0".into(),
-        Rate::BytesPerSec(n) => n.to_string(),
-    }
+fn load_config<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabConfig, D::Error> {
+    Ok(repaired_config(Value::deserialize(deserializer)?))
 }
 
-impl From<&LabConfig> for StoredConfig {
-    fn from(config: &LabConfig) -> Self {
-        StoredConfig {
-            sndbuf: config.sndbuf.map(Size::bytes),
-            rcvbuf: config.rcvbuf.map(Size::bytes),
-            write_rate: rate_text(config.write_rate),
-            write_chunk: config.write_chunk.bytes(),
-            read_rate: rate_text(config.read_rate),
-            read_chunk: config.read_chunk.bytes(),
-            sample_hz: config.sample_hz,
-        }
-    }
-}
-
-impl StoredConfig {
-    /// The config, with any unusable value replaced by the default's.
-    pub fn to_config(&self) -> LabConfig {
-        let default = Preset::Balanced.config();
-        let chunk = |bytes: u64, fallback: Size| {
-            if (1..=crate::lab::MAX_CHUNK).contains(&bytes) {
-                Size(bytes)
-            } else {
-                fallback
+/// The stored config, each field that cannot be read (a rate "fast") or is
+/// out of the core's limits replaced by the default's, the rest kept.
+pub fn repaired_config(stored: Value) -> LabConfig {
+    let default = Preset::Balanced.config();
+    let Ok(Value::Object(mut kept)) = serde_json::to_value(default) else {
+        return default;
+    };
+    if let Value::Object(fields) = stored {
+        for (key, value) in fields {
+            if !kept.contains_key(&key) || key == "endpoint" {
+                continue;
             }
-        };
-        let buffer = |bytes: Option<u64>| bytes.filter(|b| (1..=1 << 30).contains(b)).map(Size);
-        LabConfig {
-            sndbuf: buffer(self.sndbuf),
-            rcvbuf: buffer(self.rcvbuf),
-            write_rate: Rate::parse(&self.write_rate).unwrap_or(default.write_rate),
-            write_chunk: chunk(self.write_chunk, default.write_chunk),
-            read_rate: Rate::parse(&self.read_rate).unwrap_or(default.read_rate),
-            read_chunk: chunk(self.read_chunk, default.read_chunk),
-            sample_hz: if (1..=crate::lab::sampler::MAX_SAMPLE_HZ).contains(&self.sample_hz) {
-                self.sample_hz
-            } else {
-                default.sample_hz
-            },
-            ..default
+            let mut trial = kept.clone();
+            trial.insert(key, value);
+            if serde_json::from_value::<LabConfig>(Value::Object(trial.clone())).is_ok() {
+                kept = trial;
+            }
         }
     }
+    serde_json::from_value::<LabConfig>(Value::Object(kept))
+        .unwrap_or(default)
+        .sanitized_against(&default)
+}
+
+fn load_resume_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Rate, D::Error> {
+    let stored = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value::<Rate>(stored)
+        .ok()
+        .filter(|rate| !rate.is_paused())
+        .unwrap_or(Rate::Unlimited))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::{Endpoint, Size};
 
     #[test]
     fn stored_settings_survive_nonsense() {
-        let broken = StoredConfig {
-            sndbuf: Some(0),
-            rcvbuf: Some(u64::MAX),
-            write_rate: "fast".into(),
-            write_chunk: 0,
-            read_rate: "-3".into(),
-            read_chunk: u64::MAX,
-            sample_hz: 0,
-        };
-        let config = broken.to_config();
+        let broken = serde_json::json!({
+            "sndbuf": 0,
+            "rcvbuf": u64::MAX,
+            "write_rate": "fast",
+            "write_chunk": 0,
+            "read_rate": "-3",
+            "read_chunk": u64::MAX,
+            "sample_hz": 0,
+        });
+        let config = repaired_config(broken);
         let default = Preset::Balanced.config();
         assert_eq!(config.sndbuf, None);
         assert_eq!(config.rcvbuf, None);
@@ -165,12 +147,61 @@ mod tests {
         assert_eq!(config.sample_hz, default.sample_hz);
         for preset in Preset::ALL {
             let config = preset.config();
-            assert_eq!(StoredConfig::from(&config).to_config(), config);
+            let stored = serde_json::to_value(&config).unwrap();
+            assert_eq!(repaired_config(stored), config);
         }
         // Unknown and missing fields fall back too.
         let parsed: Settings =
             serde_json::from_str(r#"{"projector": true, "nonsense": 3}"#).unwrap();
         assert!(parsed.projector);
-        assert_eq!(parsed.lab, StoredConfig::default());
+        assert_eq!(parsed.lab, Settings::default().lab);
+    }
+
+    #[test]
+    fn settings_round_trip_through_eframes_ron_without_the_endpoint() {
+        let mut settings = Settings {
+            projector: true,
+            resume_read_rate: Rate::BytesPerSec(65536),
+            ..Settings::default()
+        };
+        let listen = Endpoint::Listen("127.0.0.1:9000".parse().unwrap());
+        settings.remember(
+            &LabConfig {
+                sndbuf: Some(Size(32 * 1024)),
+                read_rate: Rate::Paused,
+                endpoint: listen,
+                ..Preset::SlowReader.config()
+            },
+            Rate::BytesPerSec(65536),
+        );
+        let text = ron::ser::to_string(&settings).unwrap();
+        assert!(!text.contains("9000"), "{text}");
+        let back: Settings = ron::from_str(&text).unwrap();
+        assert_eq!(back.lab.endpoint, Endpoint::Loopback);
+        assert_eq!(
+            back.lab,
+            LabConfig {
+                endpoint: Endpoint::Loopback,
+                ..settings.lab
+            }
+        );
+        assert_eq!(back.resume_read_rate, Rate::BytesPerSec(65536));
+        assert!(back.projector);
+    }
+
+    #[test]
+    fn settings_written_by_earlier_versions_load() {
+        // What sockscope 0.1 wrote: rates as text, sizes as numbers, a
+        // paused rate to resume to as text.
+        let old = r#"(lab:(sndbuf:Some(32768),rcvbuf:None,write_rate:"262144",write_chunk:4096,read_rate:"0",read_chunk:4096,sample_hz:200),projector:true,show_controls:false,export_dir:None,plot:(window_secs:20.0),resume_read_rate:"65536",lang:Zh)"#;
+        let settings: Settings = ron::from_str(old).unwrap();
+        assert_eq!(settings.lab.sndbuf, Some(Size(32768)));
+        assert_eq!(settings.lab.rcvbuf, None);
+        assert_eq!(settings.lab.write_rate, Rate::BytesPerSec(262144));
+        assert_eq!(settings.lab.read_rate, Rate::Paused);
+        assert_eq!(settings.lab.write_chunk, Size(4096));
+        assert_eq!(settings.resume_read_rate, Rate::BytesPerSec(65536));
+        assert!(settings.projector && !settings.show_controls);
+        assert_eq!(settings.lang, Lang::Zh);
     }
 }

@@ -20,7 +20,7 @@ use super::options::{GuiOptions, Panel, repaint_waker};
 use super::plot::PlotView;
 use super::scripted::ScriptedCapture;
 use super::server::ServerWindow;
-use super::settings::{SETTINGS_KEY, Settings, StoredConfig};
+use super::settings::{SETTINGS_KEY, Settings};
 use super::steps::StepsWindow;
 use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
@@ -80,16 +80,15 @@ impl SockscopeApp {
         settings.take_options(options);
         let config = LabConfig {
             endpoint: options.endpoint,
-            ..settings.lab.to_config()
+            ..settings.lab
         };
-        settings.lab = StoredConfig::from(&config);
         install_fonts(&cc.egui_ctx);
         let gpu = cc.wgpu_render_state.as_ref().is_some_and(vessel::install);
         let run = match &options.fixed {
             Some((info, timeline)) => Run::recorded(config, (**info).clone(), (**timeline).clone()),
             None => {
                 let mut run = Run::new(config, Some(repaint_waker(&cc.egui_ctx)));
-                run.set_resume_read_rate(settings.resume_rate());
+                run.set_resume_read_rate(settings.resume_read_rate);
                 run.start(config);
                 run
             }
@@ -250,8 +249,8 @@ impl SockscopeApp {
             Action::RunReuseExperiment => self.run_reuse_experiment(ctx),
             Action::ConnectMessages => self.connect_messages(ctx),
         }
-        self.settings.lab = StoredConfig::from(self.run.config());
-        self.settings.set_resume_rate(self.run.resume_read_rate());
+        self.settings
+            .remember(self.run.config(), self.run.resume_read_rate());
     }
 
     /// A new connection with `config`, and a fresh timeline view.
