@@ -56,6 +56,24 @@ pub struct VesselMotion {
 impl VesselMotion {
     /// Steps the animation; true while it still moves.
     fn step(&mut self, now: &Now, dt: f32) -> (VesselLevels, bool) {
+        self.follow(
+            &now.sample,
+            (now.send_capacity(), now.recv_capacity()),
+            (now.write_rate, now.read_rate),
+            dt,
+        )
+    }
+
+    /// Steps the animation toward `sample`'s queues in buffers of
+    /// `(send, receive)` capacity, the waves moving at `(write, read)`
+    /// bytes per second; true while it still moves.
+    pub(super) fn follow(
+        &mut self,
+        sample: &Sample,
+        (send_capacity, recv_capacity): (u64, u64),
+        (write_rate, read_rate): (f64, f64),
+        dt: f32,
+    ) -> (VesselLevels, bool) {
         let frac = |bytes: u64, capacity: u64| {
             if capacity == 0 {
                 0.0
@@ -63,11 +81,10 @@ impl VesselMotion {
                 (bytes as f64 / capacity as f64).min(1.0) as f32
             }
         };
-        let s = &now.sample;
         let targets = [
-            frac(u64::from(s.in_flight()), now.send_capacity()),
-            frac(u64::from(s.send_queue), now.send_capacity()),
-            frac(u64::from(s.recv_queue), now.recv_capacity()),
+            frac(u64::from(sample.in_flight()), send_capacity),
+            frac(u64::from(sample.send_queue), send_capacity),
+            frac(u64::from(sample.recv_queue), recv_capacity),
         ];
         let levels = VesselLevels {
             send_in_flight: self.send_in_flight.step(targets[0], dt),
@@ -75,10 +92,10 @@ impl VesselMotion {
             received: self.received.step(targets[2], dt),
             send_phase: self
                 .send_flow
-                .step(rate_fraction(now.write_rate, now.send_capacity()), dt),
+                .step(rate_fraction(write_rate, send_capacity), dt),
             recv_phase: self
                 .recv_flow
-                .step(rate_fraction(now.read_rate, now.recv_capacity()), dt),
+                .step(rate_fraction(read_rate, recv_capacity), dt),
         };
         let moving = self.send_in_flight.is_moving(targets[0])
             || self.send_total.is_moving(targets[1])
@@ -95,13 +112,31 @@ fn rate_fraction(rate: f64, capacity: u64) -> f32 {
     }
 }
 
+/// The vessels' levels (fractions of the capacity) and wave phases to draw.
 #[derive(Debug, Clone, Copy)]
-struct VesselLevels {
+pub(super) struct VesselLevels {
     send_in_flight: f32,
     send_total: f32,
     received: f32,
     send_phase: f32,
     recv_phase: f32,
+}
+
+impl VesselLevels {
+    /// How the send and the receive buffer look: the send buffer glows
+    /// while send() is blocked, the receive buffer while the window is 0.
+    pub(super) fn looks(&self, sample: &Sample, palette: &Palette) -> (VesselLook, VesselLook) {
+        (
+            VesselLook::send_buffer(
+                self.send_in_flight,
+                self.send_total,
+                self.send_phase,
+                sample.writer_blocked(),
+                palette,
+            ),
+            VesselLook::receive_buffer(self.received, self.recv_phase, sample.zero_window, palette),
+        )
+    }
 }
 
 /// What is happening, in one or two sentences a class can read aloud.
@@ -417,15 +452,7 @@ pub fn pipeline(
     );
 
     // The two kernel buffers.
-    let send_look = VesselLook::send_buffer(
-        levels.send_in_flight,
-        levels.send_total,
-        levels.send_phase,
-        s.writer_blocked(),
-        palette,
-    );
-    let recv_look =
-        VesselLook::receive_buffer(levels.received, levels.recv_phase, s.zero_window, palette);
+    let (send_look, recv_look) = levels.looks(s, palette);
     vessel::paint(ui, send_rect, &send_look, slots);
     vessel::paint(ui, recv_rect, &recv_look, slots);
     let asked = |setting: Option<&crate::lab::BufferSetting>| match setting.map(|s| s.requested) {
