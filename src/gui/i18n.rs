@@ -310,6 +310,11 @@ table! {
     EvWriterFailed => "writer thread failed", "发送线程出错";
     EvReaderFailed => "reader thread failed", "接收线程出错";
     SessionEnded => "The connection ended: {}. Press R for a new one.", "连接已结束：{}。按 R 建立新连接。";
+    // Server window (owner thread).
+    SrvBytesRead => "{} of {} bytes read", "已读取 {} / {} 字节";
+    SrvFill => "{} / {}", "{} / {}";
+    SrvKibPerSec => " KiB/s", " KiB/s";
+    SrvUnset => "–", "–";
 }
 
 impl S {
