@@ -288,6 +288,71 @@ fn setting_text(rate: Rate, lang: Lang) -> String {
     }
 }
 
+/// Where the picture's parts go, and the painter and fonts to draw them
+/// with.
+struct Canvas<'a> {
+    painter: egui::Painter,
+    palette: &'a Palette,
+    lang: Lang,
+    rect: Rect,
+    big: FontId,
+    medium: FontId,
+    small: FontId,
+    box_h: f32,
+    call_h: f32,
+    title_h: f32,
+    vessel_top: f32,
+    vessel_bottom: f32,
+    writer_rect: Rect,
+    reader_rect: Rect,
+    send_rect: Rect,
+    recv_rect: Rect,
+}
+
+impl<'a> Canvas<'a> {
+    /// Columns: writer side, the link, reader side; the applications'
+    /// boxes on top, the calls, then the kernel's buffers.
+    fn new(painter: egui::Painter, rect: Rect, palette: &'a Palette, lang: Lang) -> Self {
+        let scale = palette.scale;
+        let width = rect.width();
+        let side = 0.02 * width;
+        let column = 0.38 * width;
+        let left = rect.left() + side;
+        let right = rect.right() - side - column;
+        let box_h = 62.0 * scale;
+        let call_h = 30.0 * scale;
+        let title_h = 4.0;
+        let foot_h = 22.0 * scale;
+        let box_top = rect.top();
+        let vessel_top = box_top + box_h + call_h + title_h;
+        let vessel_bottom = (rect.bottom() - foot_h).max(vessel_top + 60.0);
+        Canvas {
+            painter,
+            palette,
+            lang,
+            rect,
+            big: FontId::proportional(22.0 * scale),
+            medium: FontId::proportional(15.0 * scale),
+            small: FontId::proportional(12.5 * scale),
+            box_h,
+            call_h,
+            title_h,
+            vessel_top,
+            vessel_bottom,
+            writer_rect: Rect::from_min_size(pos2(left, box_top), vec2(column, box_h)),
+            reader_rect: Rect::from_min_size(pos2(right, box_top), vec2(column, box_h)),
+            send_rect: Rect::from_min_max(
+                pos2(left, vessel_top),
+                pos2(left + column, vessel_bottom),
+            ),
+            recv_rect: Rect::from_min_max(
+                pos2(right, vessel_top),
+                pos2(right + column, vessel_bottom),
+            ),
+        }
+    }
+}
+
 /// Draws the lesson's picture into the top of `ui`: the two applications
 /// in user space above, their kernel buffers below, loopback between the
 /// buffers. Returns true while the picture is still moving.
@@ -304,56 +369,48 @@ pub fn pipeline(
     let (levels, moving) = motion.step(now, dt);
     let width = ui.available_width();
     let (rect, _) = ui.allocate_exact_size(vec2(width, height), egui::Sense::hover());
-    let painter = ui.painter_at(rect);
-    let s = &now.sample;
-    let outside = now.info.is_some_and(|i| i.outside);
-    let scale = palette.scale;
-    let big = FontId::proportional(22.0 * scale);
-    let medium = FontId::proportional(15.0 * scale);
-    let small = FontId::proportional(12.5 * scale);
+    let canvas = Canvas::new(ui.painter_at(rect), rect, palette, lang);
+    kernel_boundary(&canvas);
+    let colors = applications(&canvas, now);
+    calls(&canvas, now, colors);
+    buffers(&canvas, ui, now, &levels, slots);
+    link(&canvas, now);
+    moving || now.sample.writer_blocked()
+}
 
-    // Columns: writer side, the link, reader side.
-    let side = 0.02 * width;
-    let column = 0.38 * width;
-    let left = rect.left() + side;
-    let right = rect.right() - side - column;
-    let box_h = 62.0 * scale;
-    let call_h = 30.0 * scale;
-    let title_h = 4.0;
-    let foot_h = 22.0 * scale;
-    let box_top = rect.top();
-    let vessel_top = box_top + box_h + call_h + title_h;
-    let vessel_bottom = (rect.bottom() - foot_h).max(vessel_top + 60.0);
-    let writer_rect = Rect::from_min_size(pos2(left, box_top), vec2(column, box_h));
-    let reader_rect = Rect::from_min_size(pos2(right, box_top), vec2(column, box_h));
-    let send_rect = Rect::from_min_max(pos2(left, vessel_top), pos2(left + column, vessel_bottom));
-    let recv_rect =
-        Rect::from_min_max(pos2(right, vessel_top), pos2(right + column, vessel_bottom));
-
-    // User space above, kernel below: the line the system calls cross.
-    let boundary_y = box_top + box_h + call_h * 0.5;
-    painter.line_segment(
+/// User space above, kernel below: the line the system calls cross.
+fn kernel_boundary(c: &Canvas) {
+    let palette = c.palette;
+    let boundary_y = c.rect.top() + c.box_h + c.call_h * 0.5;
+    c.painter.line_segment(
         [
-            pos2(rect.left(), boundary_y),
-            pos2(rect.right(), boundary_y),
+            pos2(c.rect.left(), boundary_y),
+            pos2(c.rect.right(), boundary_y),
         ],
         Stroke::new(1.0, palette.weak_text.gamma_multiply(0.5)),
     );
-    painter.text(
-        pos2(rect.left() + 2.0, boundary_y - 3.0),
+    c.painter.text(
+        pos2(c.rect.left() + 2.0, boundary_y - 3.0),
         Align2::LEFT_BOTTOM,
-        S::UserSpace.text(lang),
-        small.clone(),
+        S::UserSpace.text(c.lang),
+        c.small.clone(),
         palette.weak_text,
     );
-    painter.text(
-        pos2(rect.left() + 2.0, boundary_y + 3.0),
+    c.painter.text(
+        pos2(c.rect.left() + 2.0, boundary_y + 3.0),
         Align2::LEFT_TOP,
-        S::Kernel.text(lang),
-        small.clone(),
+        S::Kernel.text(c.lang),
+        c.small.clone(),
         palette.weak_text,
     );
+}
 
+/// The writing and the reading application, each in a box with what it
+/// is doing; returns their colours (writer, reader).
+fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
+    let (palette, lang) = (c.palette, c.lang);
+    let s = &now.sample;
+    let outside = now.info.is_some_and(|i| i.outside);
     let writer_color = match s.writer_state {
         WriterState::Blocked => palette.alarm,
         WriterState::Paused => palette.paused,
@@ -387,8 +444,8 @@ pub fn pipeline(
         ReaderState::Failed => S::Failed.text(lang).into(),
     };
     app_box(
-        &painter,
-        writer_rect,
+        &c.painter,
+        c.writer_rect,
         if outside {
             S::OutsideWriterApp.text(lang)
         } else {
@@ -403,8 +460,8 @@ pub fn pipeline(
         palette,
     );
     app_box(
-        &painter,
-        reader_rect,
+        &c.painter,
+        c.reader_rect,
         if outside {
             S::OutsideReaderApp.text(lang)
         } else {
@@ -415,46 +472,55 @@ pub fn pipeline(
         reader_color,
         palette,
     );
+    (writer_color, reader_color)
+}
 
-    // The calls: send() goes down into the kernel, recv() comes up.
-    let call_top = box_top + box_h + 2.0;
-    let call_bottom = vessel_top - title_h - 2.0;
-    let send_x = writer_rect.center().x;
-    let recv_x = reader_rect.center().x;
+/// The calls: send() goes down into the kernel, recv() comes up.
+fn calls(c: &Canvas, now: &Now, (writer_color, reader_color): (Color32, Color32)) {
+    let palette = c.palette;
+    let call_top = c.rect.top() + c.box_h + 2.0;
+    let call_bottom = c.vessel_top - c.title_h - 2.0;
+    let send_x = c.writer_rect.center().x;
+    let recv_x = c.reader_rect.center().x;
     arrow(
-        &painter,
+        &c.painter,
         pos2(send_x, call_top),
         pos2(send_x, call_bottom),
         writer_color,
         palette,
     );
     arrow(
-        &painter,
+        &c.painter,
         pos2(recv_x, call_bottom),
         pos2(recv_x, call_top),
         reader_color,
         palette,
     );
     let call_y = (call_top + call_bottom) / 2.0;
-    painter.text(
+    c.painter.text(
         pos2(send_x + 12.0, call_y),
         Align2::LEFT_CENTER,
-        S::SendCall.fill(lang, &[&format_bytes(now.config.write_chunk.bytes())]),
-        small.clone(),
+        S::SendCall.fill(c.lang, &[&format_bytes(now.config.write_chunk.bytes())]),
+        c.small.clone(),
         palette.text,
     );
-    painter.text(
+    c.painter.text(
         pos2(recv_x + 12.0, call_y),
         Align2::LEFT_CENTER,
         format!("recv({})", format_bytes(now.config.read_chunk.bytes())),
-        small.clone(),
+        c.small.clone(),
         palette.text,
     );
+}
 
-    // The two kernel buffers.
+/// The two kernel buffers, their numbers, and under them the parts and
+/// the sizes.
+fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &mut Slots) {
+    let (palette, lang) = (c.palette, c.lang);
+    let s = &now.sample;
     let (send_look, recv_look) = levels.looks(s, palette);
-    vessel::paint(ui, send_rect, &send_look, slots);
-    vessel::paint(ui, recv_rect, &recv_look, slots);
+    vessel::paint(ui, c.send_rect, &send_look, slots);
+    vessel::paint(ui, c.recv_rect, &recv_look, slots);
     let asked = |setting: Option<&crate::lab::BufferSetting>| match setting.map(|s| s.requested) {
         Some(Some(bytes)) => S::Asked.fill(lang, &[&format_bytes(bytes)]),
         Some(None) => S::Autotuned.text(lang).into(),
@@ -462,33 +528,32 @@ pub fn pipeline(
     };
     fill_numbers(
         lang,
-        &painter,
-        send_rect,
+        &c.painter,
+        c.send_rect,
         S::SendBuffer.text(lang),
         u64::from(s.send_queue),
         now.send_capacity(),
         &asked(now.info.map(|i| &i.sndbuf)),
-        &big,
-        &medium,
+        &c.big,
+        &c.medium,
         palette,
     );
     fill_numbers(
         lang,
-        &painter,
-        recv_rect,
+        &c.painter,
+        c.recv_rect,
         S::RecvBuffer.text(lang),
         u64::from(s.recv_queue),
         now.recv_capacity(),
         &asked(now.info.map(|i| &i.rcvbuf)),
-        &big,
-        &medium,
+        &c.big,
+        &c.medium,
         palette,
     );
-    // Under the vessels: the parts and the sizes.
-    let foot = |r: Rect| pos2(r.center().x, vessel_bottom + 2.0);
+    let foot = |r: Rect| pos2(r.center().x, c.vessel_bottom + 2.0);
     legend_line(
-        &painter,
-        foot(send_rect),
+        &c.painter,
+        foot(c.send_rect),
         &[
             (
                 palette.in_flight,
@@ -499,25 +564,33 @@ pub fn pipeline(
                 S::UnsentBytes.fill(lang, &[&format_bytes(u64::from(s.unsent))]),
             ),
         ],
-        &small,
+        &c.small,
         palette,
     );
     legend_line(
-        &painter,
-        foot(recv_rect),
+        &c.painter,
+        foot(c.recv_rect),
         &[(
             palette.received,
             S::WaitingForRecv.fill(lang, &[&format_bytes(u64::from(s.recv_queue))]),
         )],
-        &small,
+        &c.small,
         palette,
     );
-    // The link between them: loopback, and the receiver's advertised window.
-    // With an outside peer the bytes sent go to the peer, and the bytes
-    // received come from it: two links through a peer box.
-    let mid_y = (vessel_top + vessel_bottom) / 2.0;
-    let link_left = pos2(send_rect.right() - 4.0, mid_y);
-    let link_right = pos2(recv_rect.left() + 4.0, mid_y);
+}
+
+/// The link between the buffers: loopback, and the receiver's advertised
+/// window (cut while it is 0). With an outside peer the bytes sent go to
+/// the peer, and the bytes received come from it: two links through a
+/// peer box.
+fn link(c: &Canvas, now: &Now) {
+    let (palette, lang) = (c.palette, c.lang);
+    let s = &now.sample;
+    let outside = now.info.is_some_and(|i| i.outside);
+    let scale = palette.scale;
+    let mid_y = (c.vessel_top + c.vessel_bottom) / 2.0;
+    let link_left = pos2(c.send_rect.right() - 4.0, mid_y);
+    let link_right = pos2(c.recv_rect.left() + 4.0, mid_y);
     let link_x = (link_left.x + link_right.x) / 2.0;
     let peer_rect = Rect::from_center_size(
         pos2(link_x, mid_y),
@@ -541,17 +614,17 @@ pub fn pipeline(
     if s.zero_window {
         // A closed gate: the pipe is cut in the middle.
         let gap = 10.0 * scale;
-        painter.line_segment(
+        c.painter.line_segment(
             [gate_left, pos2(gate_x - gap, mid_y)],
             Stroke::new(thickness, link_color),
         );
-        painter.line_segment(
+        c.painter.line_segment(
             [pos2(gate_x + gap, mid_y), gate_right],
             Stroke::new(thickness, link_color),
         );
         let bar = 22.0 * scale;
         for dx in [-gap / 2.0, gap / 2.0] {
-            painter.line_segment(
+            c.painter.line_segment(
                 [
                     pos2(gate_x + dx, mid_y - bar),
                     pos2(gate_x + dx, mid_y + bar),
@@ -561,26 +634,26 @@ pub fn pipeline(
         }
     } else {
         arrow(
-            &painter,
+            &c.painter,
             gate_left,
             gate_right,
             link_color.gamma_multiply(0.8),
             palette,
         );
-        painter.line_segment(
+        c.painter.line_segment(
             [gate_left, gate_right],
             Stroke::new(thickness, link_color.gamma_multiply(0.8)),
         );
     }
     if outside {
         arrow(
-            &painter,
+            &c.painter,
             peer_rect.right_center(),
             link_right,
             palette.received,
             palette,
         );
-        painter.rect(
+        c.painter.rect(
             peer_rect,
             egui::CornerRadius::same(8),
             palette.glass,
@@ -590,23 +663,23 @@ pub fn pipeline(
         let peer = now
             .info
             .map_or_else(String::new, |i| i.reader_addr.to_string());
-        let peer_galley = painter.layout(
+        let peer_galley = c.painter.layout(
             S::OutsidePeer.fill(lang, &[&peer]),
-            small.clone(),
+            c.small.clone(),
             palette.text,
             peer_rect.width() - 8.0,
         );
-        painter.galley(
+        c.painter.galley(
             peer_rect.center() - peer_galley.size() / 2.0,
             peer_galley,
             palette.text,
         );
     } else {
-        painter.text(
+        c.painter.text(
             pos2(link_x, mid_y - 26.0 * scale),
             Align2::CENTER_BOTTOM,
             S::Loopback.text(lang),
-            small.clone(),
+            c.small.clone(),
             palette.weak_text,
         );
     }
@@ -615,32 +688,33 @@ pub fn pipeline(
     } else {
         link_right.x - link_left.x
     };
-    let link_galley = painter.layout(link_text, medium.clone(), link_color, link_width);
+    let link_galley = c
+        .painter
+        .layout(link_text, c.medium.clone(), link_color, link_width);
     let link_top = if outside {
         peer_rect.bottom() + 4.0
     } else {
         mid_y + 26.0 * scale
     };
     let link_height = link_galley.size().y;
-    painter.galley(
+    c.painter.galley(
         pos2(gate_x - link_galley.size().x / 2.0, link_top),
         link_galley,
         link_color,
     );
     if s.sender.probes > 0 {
-        let probes = painter.layout(
+        let probes = c.painter.layout(
             S::Probes.fill(lang, &[&s.sender.probes]),
-            small,
+            c.small.clone(),
             palette.weak_text,
             link_right.x - link_left.x,
         );
-        painter.galley(
+        c.painter.galley(
             pos2(gate_x - probes.size().x / 2.0, link_top + link_height + 4.0),
             probes,
             palette.weak_text,
         );
     }
-    moving || s.writer_blocked()
 }
 
 fn app_box(
