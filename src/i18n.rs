@@ -331,6 +331,11 @@ table! {
     EvLongWriterFailed => "the writer thread failed; the session ends", "发送线程出错；本次会话结束";
     EvLongReaderFailed => "the reader thread failed; the session ends", "接收线程出错；本次会话结束";
     SessionEnded => "The connection ended: {}. Press R for a new one.", "连接已结束：{}。按 R 建立新连接。";
+    // Server window (owner thread).
+    SrvBytesRead => "{} of {} bytes read", "已读取 {} / {} 字节";
+    SrvFill => "{} / {}", "{} / {}";
+    SrvKibPerSec => " KiB/s", " KiB/s";
+    SrvUnset => "–", "–";
 }
 
 impl S {

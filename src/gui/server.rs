@@ -1,20 +1,24 @@
 //! The server window: the lesson's thread-per-client server running for
 //! real (`lab::server`), every connection's send and receive buffer side by
 //! side in a grid, each server thread with its own throttle.
+//!
+//! The server lives on its owner thread (`lab::server_owner`): the window
+//! sends commands and draws the newest snapshot, so no frame waits for a
+//! connect(), an accept() or a thread to end.
 
 use std::collections::HashMap;
 
-use crossbeam_channel::{Receiver, Sender, unbounded};
 use eframe::egui::{self, Align2, Color32, FontId, Rect, RichText, pos2, vec2};
 
-use super::anim::{Eased, Flow};
 use super::i18n::{Lang, S};
 use super::repaint_waker;
 use super::theme::Palette;
-use super::vessel::{self, Slots, VesselLook};
-use crate::lab::server::{Client, Departure, MAX_CLIENTS, Server};
+use super::vessel::{self, Slots};
+use super::view::VesselMotion;
+use crate::lab::server::{Departure, MAX_CLIENTS};
+use crate::lab::server_owner::{ClientView, ServerCommand, ServerEvent, ServerHandle};
 use crate::lab::units::format_bytes;
-use crate::lab::{LabConfig, Rate, Size};
+use crate::lab::{LabConfig, Rate, Sample, Size};
 
 const KIB: u64 = 1024;
 
@@ -52,24 +56,18 @@ struct Throttle {
     unlimited: bool,
 }
 
+/// Where the slider of a paused or unlimited server thread starts.
+const DEFAULT_KIB_PER_SEC: f64 = 64.0;
+
 impl Throttle {
     fn from_rate(rate: Rate) -> Self {
-        match rate {
-            Rate::Unlimited => Throttle {
-                kib_per_sec: 64.0,
-                paused: false,
-                unlimited: true,
-            },
-            Rate::Paused => Throttle {
-                kib_per_sec: 64.0,
-                paused: true,
-                unlimited: false,
-            },
-            Rate::BytesPerSec(n) => Throttle {
-                kib_per_sec: n as f64 / KIB as f64,
-                paused: false,
-                unlimited: false,
-            },
+        Throttle {
+            kib_per_sec: rate
+                .kib_per_sec()
+                .filter(|kib| *kib > 0.0)
+                .unwrap_or(DEFAULT_KIB_PER_SEC),
+            paused: rate.is_paused(),
+            unlimited: rate == Rate::Unlimited,
         }
     }
 
@@ -79,7 +77,7 @@ impl Throttle {
         } else if self.unlimited {
             Rate::Unlimited
         } else {
-            Rate::BytesPerSec((self.kib_per_sec.max(1.0) * KIB as f64) as u64)
+            Rate::from_kib_per_sec(self.kib_per_sec.max(1.0))
         }
     }
 }
@@ -87,147 +85,92 @@ impl Throttle {
 /// One grid cell's animation and throttle.
 #[derive(Debug, Clone, Copy)]
 struct Cell {
-    send_in_flight: Eased,
-    send_total: Eased,
-    received: Eased,
-    send_flow: Flow,
-    recv_flow: Flow,
+    motion: VesselMotion,
     throttle: Throttle,
 }
 
 impl Cell {
     fn new(rate: Rate) -> Self {
         Cell {
-            send_in_flight: Eased::default(),
-            send_total: Eased::default(),
-            received: Eased::default(),
-            send_flow: Flow::default(),
-            recv_flow: Flow::default(),
+            motion: VesselMotion::default(),
             throttle: Throttle::from_rate(rate),
         }
     }
 }
 
+#[derive(Default)]
 pub struct ServerWindow {
     pub open: bool,
-    server: Option<Server>,
+    server: Option<ServerHandle>,
     error: Option<String>,
     cells: HashMap<usize, Cell>,
     /// What happened, newest last.
     log: Vec<String>,
-    /// Clients leave on a thread of their own (their server thread first
-    /// reads what is left); how it went comes back here.
-    departures: (Sender<Departure>, Receiver<Departure>),
     last_time: Option<f64>,
 }
 
-impl Default for ServerWindow {
-    fn default() -> Self {
-        ServerWindow {
-            open: false,
-            server: None,
-            error: None,
-            cells: HashMap::new(),
-            log: Vec::new(),
-            departures: unbounded(),
-            last_time: None,
-        }
-    }
-}
-
 impl ServerWindow {
-    /// Starts the server with its first clients.
+    /// Starts the server's owner thread and asks for the first clients;
+    /// returns at once.
     fn start(&mut self, ctx: &egui::Context, lang: Lang) {
         self.cells.clear();
         self.log.clear();
-        match Server::start(class_config(), Some(repaint_waker(ctx))) {
-            Ok(server) => {
+        match ServerHandle::start(class_config(), Some(repaint_waker(ctx))) {
+            Ok(mut server) => {
+                for read_rate in FIRST_CLIENTS {
+                    server.send(ServerCommand::AddClient { read_rate });
+                }
                 self.server = Some(server);
                 self.error = None;
-                for rate in FIRST_CLIENTS {
-                    self.add_client(rate, lang);
-                }
             }
             Err(error) => self.error = Some(S::SrvFailed.fill(lang, &[&error])),
         }
     }
 
-    fn add_client(&mut self, rate: Rate, lang: Lang) {
+    /// Takes what the owner thread sent: events go to the log, and the
+    /// cells follow the newest snapshot's clients.
+    fn update(&mut self, lang: Lang) {
         let Some(server) = &mut self.server else {
             return;
         };
-        match server.add_client() {
-            Ok(number) => {
-                server.set_read_rate(number, rate);
-                self.cells.insert(number, Cell::new(rate));
-                if let Some(client) = server.clients().iter().find(|c| c.number == number) {
-                    self.log.push(S::SrvAccepted.fill(
-                        lang,
-                        &[&number, &client.session.info().writer_addr, &number],
-                    ));
+        let events = server.update();
+        if let Some(snapshot) = server.snapshot() {
+            let clients = &snapshot.clients;
+            self.cells
+                .retain(|number, _| clients.iter().any(|c| c.number == *number));
+            for client in clients {
+                self.cells
+                    .entry(client.number)
+                    .or_insert_with(|| Cell::new(client.read_limit));
+            }
+        }
+        for event in events {
+            match event {
+                ServerEvent::StartFailed(error) => {
+                    self.error = Some(S::SrvFailed.fill(lang, &[&error]));
+                    self.server = None;
+                }
+                ServerEvent::Accepted { number, from } => {
+                    self.log
+                        .push(S::SrvAccepted.fill(lang, &[&number, &from, &number]));
+                }
+                ServerEvent::AddFailed(error) => {
+                    self.log.push(S::SrvAddFailed.fill(lang, &[&error]));
+                }
+                ServerEvent::Left(departure) => self.log.push(departure_line(&departure, lang)),
+                ServerEvent::LeaveFailed { number, error } => {
+                    self.log
+                        .push(S::SrvLeftBadly.fill(lang, &[&number, &error]));
                 }
             }
-            Err(error) => self.log.push(S::SrvAddFailed.fill(lang, &[&error])),
-        }
-    }
-
-    /// The newest client closes; its server thread drains and ends on a
-    /// thread of its own, so the window never waits for it.
-    fn remove_last(&mut self, lang: Lang) {
-        let Some(server) = &mut self.server else {
-            return;
-        };
-        let Some(number) = server.clients().last().map(|c| c.number) else {
-            return;
-        };
-        let Some(client) = server.take_client(number) else {
-            return;
-        };
-        self.cells.remove(&number);
-        let out = self.departures.0.clone();
-        let spawned = std::thread::Builder::new()
-            .name("sockscope-leave".into())
-            .spawn(move || {
-                let _ = out.send(client.leave());
-            });
-        if let Err(error) = spawned {
-            self.log
-                .push(S::SrvLeftBadly.fill(lang, &[&number, &error]));
-        }
-    }
-
-    fn receive_departures(&mut self, lang: Lang) {
-        for departure in self.departures.1.try_iter() {
-            let report = &departure.report;
-            let line = if report.integrity_ok() && report.errors.is_empty() {
-                S::SrvLeft.fill(lang, &[&departure.number, &format_bytes(report.bytes_read)])
-            } else {
-                let why = if report.errors.is_empty() {
-                    format!(
-                        "{} of {} bytes read",
-                        report.bytes_read, report.bytes_written
-                    )
-                } else {
-                    report
-                        .errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                };
-                S::SrvLeftBadly.fill(lang, &[&departure.number, &why])
-            };
-            self.log.push(line);
         }
     }
 
     /// Stops the server and every client (closing the window does this).
+    /// Returns at once: the owner thread shuts them down by itself.
     pub fn stop(&mut self) {
         self.server = None;
         self.error = None;
-        // A client still leaving reports into the old channel, not into the
-        // next server's log.
-        self.departures = unbounded();
         self.cells.clear();
         self.last_time = None;
     }
@@ -243,15 +186,7 @@ impl ServerWindow {
         if self.server.is_none() && self.error.is_none() {
             self.start(ctx, lang);
         }
-        if let Some(server) = &mut self.server {
-            server.pump();
-            // Clients whose session ended by itself (a failed worker).
-            for departure in server.departures() {
-                self.cells.remove(&departure.number);
-                let _ = self.departures.0.send(departure);
-            }
-        }
-        self.receive_departures(lang);
+        self.update(lang);
         let now = ctx.input(|i| i.time);
         let dt = self.last_time.map_or(0.0, |t| (now - t) as f32);
         self.last_time = Some(now);
@@ -289,12 +224,20 @@ impl ServerWindow {
         lang: Lang,
     ) -> bool {
         let Some(server) = &self.server else {
+            return false;
+        };
+        let Some(snapshot) = server.snapshot() else {
             ui.label(S::SrvStarting.text(lang));
             return false;
         };
-        let config = *server.config();
-        ui.label(S::SrvIntro.fill(lang, &[&server.addr()]));
-        let size = |s: Option<Size>| s.map_or_else(|| "–".into(), |s| format_bytes(s.bytes()));
+        let config = snapshot.config;
+        ui.label(S::SrvIntro.fill(lang, &[&snapshot.addr]));
+        let size = |s: Option<Size>| {
+            s.map_or_else(
+                || S::SrvUnset.text(lang).into(),
+                |s| format_bytes(s.bytes()),
+            )
+        };
         ui.label(
             RichText::new(S::SrvEach.fill(
                 lang,
@@ -308,22 +251,31 @@ impl ServerWindow {
             .small()
             .color(palette.weak_text),
         );
-        let count = server.clients().len();
-        let mut add = false;
-        let mut remove = false;
+        let clients = &snapshot.clients;
+        let count = clients.len();
+        let mut commands = Vec::new();
         ui.horizontal(|ui| {
-            add = ui
-                .add_enabled(count < MAX_CLIENTS, egui::Button::new(S::SrvAdd.text(lang)))
-                .clicked();
-            remove = ui
+            // Clients asked for but not yet accepted count too.
+            let room = count + server.pending_adds() < MAX_CLIENTS;
+            if ui
+                .add_enabled(room, egui::Button::new(S::SrvAdd.text(lang)))
+                .clicked()
+            {
+                commands.push(ServerCommand::AddClient {
+                    read_rate: Rate::Unlimited,
+                });
+            }
+            if ui
                 .add_enabled(count > 0, egui::Button::new(S::SrvRemove.text(lang)))
-                .clicked();
+                .clicked()
+            {
+                commands.push(ServerCommand::RemoveLast);
+            }
             ui.label(S::SrvCount.fill(lang, &[&count, &MAX_CLIENTS]));
         });
         ui.separator();
 
         let mut animating = false;
-        let mut throttles = Vec::new();
         let available = ui.available_width();
         // At most four across, and no emptier than the clients need.
         let columns = ((available / 215.0).floor() as usize)
@@ -340,7 +292,7 @@ impl ServerWindow {
             .max_height(grid_height)
             .auto_shrink([false, true])
             .show(ui, |ui| {
-                for row in server.clients().chunks(columns) {
+                for row in clients.chunks(columns) {
                     ui.horizontal_top(|ui| {
                         for client in row {
                             let Some(cell) = self.cells.get_mut(&client.number) else {
@@ -354,8 +306,11 @@ impl ServerWindow {
                                     let (moving, throttle) =
                                         client_cell(ui, client, cell, palette, slots, dt, lang);
                                     animating |= moving;
-                                    if let Some(throttle) = throttle {
-                                        throttles.push((client.number, throttle));
+                                    if let Some(rate) = throttle {
+                                        commands.push(ServerCommand::SetReadRate {
+                                            number: client.number,
+                                            rate,
+                                        });
                                     }
                                 },
                             );
@@ -375,19 +330,32 @@ impl ServerWindow {
                 }
             });
 
-        for (number, rate) in throttles {
-            if let Some(server) = &mut self.server {
-                server.set_read_rate(number, rate);
+        if let Some(server) = &mut self.server {
+            for command in commands {
+                server.send(command);
             }
-        }
-        if add {
-            self.add_client(Rate::Unlimited, lang);
-        }
-        if remove {
-            self.remove_last(lang);
         }
         animating
     }
+}
+
+/// The log line for a client that left.
+fn departure_line(departure: &Departure, lang: Lang) -> String {
+    let report = &departure.report;
+    if report.integrity_ok() && report.errors.is_empty() {
+        return S::SrvLeft.fill(lang, &[&departure.number, &format_bytes(report.bytes_read)]);
+    }
+    let why = if report.errors.is_empty() {
+        S::SrvBytesRead.fill(lang, &[&report.bytes_read, &report.bytes_written])
+    } else {
+        report
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    S::SrvLeftBadly.fill(lang, &[&departure.number, &why])
 }
 
 /// One connection: its two buffers, what its writer and server thread are
@@ -395,19 +363,15 @@ impl ServerWindow {
 /// and a new read rate if the throttle changed.
 fn client_cell(
     ui: &mut egui::Ui,
-    client: &Client,
+    client: &ClientView,
     cell: &mut Cell,
     palette: &Palette,
     slots: &mut Slots,
     dt: f32,
     lang: Lang,
 ) -> (bool, Option<Rate>) {
-    let info = client.session.info();
-    let sample = client.latest().copied().unwrap_or_default();
-    let send_capacity = info.sndbuf.effective.max(1) as f32;
-    let recv_capacity = info.rcvbuf.effective.max(1) as f32;
-    let (write_rate, read_rate) = client.rates();
-
+    let info = &client.info;
+    let sample = client.latest.unwrap_or_default();
     ui.horizontal(|ui| {
         ui.label(
             RichText::new(S::SrvClient.fill(lang, &[&client.number]))
@@ -431,78 +395,78 @@ fn client_cell(
         vec2(ui.available_width(), vessel_height),
         egui::Sense::hover(),
     );
+    let (levels, moving) = cell.motion.follow(
+        &sample,
+        (info.sndbuf.effective, info.rcvbuf.effective),
+        (client.write_rate, client.read_rate),
+        dt,
+    );
     let half = rect.width() / 2.0;
     let label_height = 18.0 * palette.scale;
     let send_rect = Rect::from_min_size(rect.min, vec2(half, rect.height() - label_height));
     let recv_rect = send_rect.translate(vec2(half, 0.0));
-    let targets = [
-        sample.in_flight() as f32 / send_capacity,
-        sample.send_queue as f32 / send_capacity,
-        sample.recv_queue as f32 / recv_capacity,
-    ];
-    let levels = [
-        cell.send_in_flight.step(targets[0].min(1.0), dt),
-        cell.send_total.step(targets[1].min(1.0), dt),
-        cell.received.step(targets[2].min(1.0), dt),
-    ];
-    let moving = cell.send_in_flight.is_moving(targets[0].min(1.0))
-        || cell.send_total.is_moving(targets[1].min(1.0))
-        || cell.received.is_moving(targets[2].min(1.0));
-    let send_phase = cell.send_flow.step(write_rate as f32 / send_capacity, dt);
-    let recv_phase = cell.recv_flow.step(read_rate as f32 / recv_capacity, dt);
-    let send_look = VesselLook::send_buffer(
-        levels[0],
-        levels[1],
-        send_phase,
-        sample.writer_blocked(),
-        palette,
-    );
-    let recv_look = VesselLook::receive_buffer(levels[2], recv_phase, sample.zero_window, palette);
+    let (send_look, recv_look) = levels.looks(&sample, palette);
     vessel::paint(ui, send_rect, &send_look, slots);
     vessel::paint(ui, recv_rect, &recv_look, slots);
-    // The name under each vessel, the bytes over it on a plate that keeps
-    // them readable over any fill.
-    let painter = ui.painter();
-    let font = FontId::proportional(13.0 * palette.scale);
-    let numbers = |r: Rect, title: &str, bytes: u32, capacity: u64| {
-        painter.text(
-            pos2(r.center().x, r.bottom() + 2.0),
-            Align2::CENTER_TOP,
-            title,
-            font.clone(),
-            palette.text,
-        );
-        let galley = painter.layout_no_wrap(
-            format!(
-                "{} / {}",
-                format_bytes(u64::from(bytes)),
-                format_bytes(capacity)
-            ),
-            font.clone(),
-            palette.text,
-        );
-        let plate = Rect::from_center_size(r.center(), galley.size() + vec2(8.0, 2.0));
-        painter.rect_filled(
-            plate,
-            egui::CornerRadius::same(4),
-            palette.panel.gamma_multiply(0.8),
-        );
-        painter.galley(plate.min + vec2(4.0, 1.0), galley, palette.text);
-    };
-    numbers(
+    buffer_numbers(
+        ui,
         send_rect,
         S::SrvSendBuf.text(lang),
-        sample.send_queue,
-        info.sndbuf.effective,
+        (sample.send_queue, info.sndbuf.effective),
+        palette,
+        lang,
     );
-    numbers(
+    buffer_numbers(
+        ui,
         recv_rect,
         S::SrvRecvBuf.text(lang),
-        sample.recv_queue,
-        info.rcvbuf.effective,
+        (sample.recv_queue, info.rcvbuf.effective),
+        palette,
+        lang,
     );
+    status_line(ui, &sample, client.read_rate, palette, lang);
+    let throttle = throttle_line(ui, client.number, &mut cell.throttle, palette, lang);
+    (moving, throttle)
+}
 
-    // What is happening, in one line.
+/// The name under a vessel, and its `(bytes, capacity)` over it on a plate
+/// that keeps them readable over any fill.
+fn buffer_numbers(
+    ui: &egui::Ui,
+    vessel: Rect,
+    title: &str,
+    (bytes, capacity): (u32, u64),
+    palette: &Palette,
+    lang: Lang,
+) {
+    let painter = ui.painter();
+    let font = FontId::proportional(13.0 * palette.scale);
+    painter.text(
+        pos2(vessel.center().x, vessel.bottom() + 2.0),
+        Align2::CENTER_TOP,
+        title,
+        font.clone(),
+        palette.text,
+    );
+    let galley = painter.layout_no_wrap(
+        S::SrvFill.fill(
+            lang,
+            &[&format_bytes(u64::from(bytes)), &format_bytes(capacity)],
+        ),
+        font,
+        palette.text,
+    );
+    let plate = Rect::from_center_size(vessel.center(), galley.size() + vec2(8.0, 2.0));
+    painter.rect_filled(
+        plate,
+        egui::CornerRadius::same(4),
+        palette.panel.gamma_multiply(0.8),
+    );
+    painter.galley(plate.min + vec2(4.0, 1.0), galley, palette.text);
+}
+
+/// What is happening, in one line, and how often send() blocked.
+fn status_line(ui: &mut egui::Ui, sample: &Sample, read_rate: f64, palette: &Palette, lang: Lang) {
     let (state, color) = if sample.writer_blocked() {
         (S::SrvBlocked.text(lang).to_string(), palette.alarm)
     } else if sample.zero_window {
@@ -526,17 +490,26 @@ fn client_cell(
             .truncate(),
         );
     });
+}
 
-    // The throttle, on one line: pause, max, and the rate.
-    let before = cell.throttle;
-    let label = S::SrvReadRate.fill(lang, &[&client.number]);
+/// The throttle of server thread `number`, on one line: pause, max, and
+/// the rate. Returns the new read rate if it changed.
+fn throttle_line(
+    ui: &mut egui::Ui,
+    number: usize,
+    throttle: &mut Throttle,
+    palette: &Palette,
+    lang: Lang,
+) -> Option<Rate> {
+    let before = *throttle;
+    let label = S::SrvReadRate.fill(lang, &[&number]);
     ui.horizontal(|ui| {
-        let pause = if cell.throttle.paused {
+        let pause = if throttle.paused {
             S::SrvResume
         } else {
             S::SrvPause
         };
-        let fill = if cell.throttle.paused {
+        let fill = if throttle.paused {
             palette.paused
         } else {
             Color32::TRANSPARENT
@@ -545,24 +518,23 @@ fn client_cell(
             .add(egui::Button::new(pause.text(lang)).fill(fill))
             .clicked()
         {
-            cell.throttle.paused = !cell.throttle.paused;
+            throttle.paused = !throttle.paused;
         }
-        ui.toggle_value(&mut cell.throttle.unlimited, S::SrvMax.text(lang));
+        ui.toggle_value(&mut throttle.unlimited, S::SrvMax.text(lang));
         // What is left, less the number box beside the slider.
         ui.spacing_mut().slider_width = (ui.available_width() - 80.0 * palette.scale).max(30.0);
-        let slider = egui::Slider::new(&mut cell.throttle.kib_per_sec, 1.0..=1024.0)
+        let slider = egui::Slider::new(&mut throttle.kib_per_sec, 1.0..=1024.0)
             .logarithmic(true)
             .max_decimals(0)
-            .suffix(" KiB/s")
+            .suffix(S::SrvKibPerSec.text(lang))
             .text("");
-        let response = ui.add_enabled(!cell.throttle.unlimited, slider);
+        let response = ui.add_enabled(!throttle.unlimited, slider);
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, label.clone()));
         if response.changed() {
-            cell.throttle.paused = false;
+            throttle.paused = false;
         }
     });
-    let changed = cell.throttle != before;
-    (moving, changed.then(|| cell.throttle.rate()))
+    (*throttle != before).then(|| throttle.rate())
 }
 
 #[cfg(test)]

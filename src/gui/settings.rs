@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(config.sample_hz, default.sample_hz);
         for preset in Preset::ALL {
             let config = preset.config();
-            let stored = serde_json::to_value(&config).unwrap();
+            let stored = serde_json::to_value(config).unwrap();
             assert_eq!(repaired_config(stored), config);
         }
         // Unknown and missing fields fall back too.

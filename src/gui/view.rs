@@ -56,6 +56,24 @@ pub struct VesselMotion {
 impl VesselMotion {
     /// Steps the animation; true while it still moves.
     fn step(&mut self, now: &Now, dt: f32) -> (VesselLevels, bool) {
+        self.follow(
+            &now.sample,
+            (now.send_capacity(), now.recv_capacity()),
+            (now.write_rate, now.read_rate),
+            dt,
+        )
+    }
+
+    /// Steps the animation toward `sample`'s queues in buffers of
+    /// `(send, receive)` capacity, the waves moving at `(write, read)`
+    /// bytes per second; true while it still moves.
+    pub(super) fn follow(
+        &mut self,
+        sample: &Sample,
+        (send_capacity, recv_capacity): (u64, u64),
+        (write_rate, read_rate): (f64, f64),
+        dt: f32,
+    ) -> (VesselLevels, bool) {
         let frac = |bytes: u64, capacity: u64| {
             if capacity == 0 {
                 0.0
@@ -63,11 +81,10 @@ impl VesselMotion {
                 (bytes as f64 / capacity as f64).min(1.0) as f32
             }
         };
-        let s = &now.sample;
         let targets = [
-            frac(u64::from(s.in_flight()), now.send_capacity()),
-            frac(u64::from(s.send_queue), now.send_capacity()),
-            frac(u64::from(s.recv_queue), now.recv_capacity()),
+            frac(u64::from(sample.in_flight()), send_capacity),
+            frac(u64::from(sample.send_queue), send_capacity),
+            frac(u64::from(sample.recv_queue), recv_capacity),
         ];
         let levels = VesselLevels {
             send_in_flight: self.send_in_flight.step(targets[0], dt),
@@ -75,10 +92,10 @@ impl VesselMotion {
             received: self.received.step(targets[2], dt),
             send_phase: self
                 .send_flow
-                .step(rate_fraction(now.write_rate, now.send_capacity()), dt),
+                .step(rate_fraction(write_rate, send_capacity), dt),
             recv_phase: self
                 .recv_flow
-                .step(rate_fraction(now.read_rate, now.recv_capacity()), dt),
+                .step(rate_fraction(read_rate, recv_capacity), dt),
         };
         let moving = self.send_in_flight.is_moving(targets[0])
             || self.send_total.is_moving(targets[1])
@@ -95,13 +112,31 @@ fn rate_fraction(rate: f64, capacity: u64) -> f32 {
     }
 }
 
+/// The vessels' levels (fractions of the capacity) and wave phases to draw.
 #[derive(Debug, Clone, Copy)]
-struct VesselLevels {
+pub(super) struct VesselLevels {
     send_in_flight: f32,
     send_total: f32,
     received: f32,
     send_phase: f32,
     recv_phase: f32,
+}
+
+impl VesselLevels {
+    /// How the send and the receive buffer look: the send buffer glows
+    /// while send() is blocked, the receive buffer while the window is 0.
+    pub(super) fn looks(&self, sample: &Sample, palette: &Palette) -> (VesselLook, VesselLook) {
+        (
+            VesselLook::send_buffer(
+                self.send_in_flight,
+                self.send_total,
+                self.send_phase,
+                sample.writer_blocked(),
+                palette,
+            ),
+            VesselLook::receive_buffer(self.received, self.recv_phase, sample.zero_window, palette),
+        )
+    }
 }
 
 /// What is happening, in one or two sentences a class can read aloud.
@@ -253,23 +288,32 @@ fn setting_text(rate: Rate, lang: Lang) -> String {
     }
 }
 
-/// Where the picture's parts go in `rect`: the writer's column on the
-/// left, the reader's on the right, the link between them.
-struct Layout {
+/// Where the picture's parts go, and the painter and fonts to draw them
+/// with.
+struct Canvas<'a> {
+    painter: egui::Painter,
+    palette: &'a Palette,
+    lang: Lang,
     rect: Rect,
-    writer: Rect,
-    reader: Rect,
-    send: Rect,
-    recv: Rect,
+    big: FontId,
+    medium: FontId,
+    small: FontId,
     box_h: f32,
     call_h: f32,
     title_h: f32,
     vessel_top: f32,
     vessel_bottom: f32,
+    writer_rect: Rect,
+    reader_rect: Rect,
+    send_rect: Rect,
+    recv_rect: Rect,
 }
 
-impl Layout {
-    fn new(rect: Rect, scale: f32) -> Self {
+impl<'a> Canvas<'a> {
+    /// Columns: writer side, the link, reader side; the applications'
+    /// boxes on top, the calls, then the kernel's buffers.
+    fn new(painter: egui::Painter, rect: Rect, palette: &'a Palette, lang: Lang) -> Self {
+        let scale = palette.scale;
         let width = rect.width();
         let side = 0.02 * width;
         let column = 0.38 * width;
@@ -282,26 +326,31 @@ impl Layout {
         let box_top = rect.top();
         let vessel_top = box_top + box_h + call_h + title_h;
         let vessel_bottom = (rect.bottom() - foot_h).max(vessel_top + 60.0);
-        Layout {
+        Canvas {
+            painter,
+            palette,
+            lang,
             rect,
-            writer: Rect::from_min_size(pos2(left, box_top), vec2(column, box_h)),
-            reader: Rect::from_min_size(pos2(right, box_top), vec2(column, box_h)),
-            send: Rect::from_min_max(pos2(left, vessel_top), pos2(left + column, vessel_bottom)),
-            recv: Rect::from_min_max(pos2(right, vessel_top), pos2(right + column, vessel_bottom)),
+            big: FontId::proportional(22.0 * scale),
+            medium: FontId::proportional(15.0 * scale),
+            small: FontId::proportional(12.5 * scale),
             box_h,
             call_h,
             title_h,
             vessel_top,
             vessel_bottom,
+            writer_rect: Rect::from_min_size(pos2(left, box_top), vec2(column, box_h)),
+            reader_rect: Rect::from_min_size(pos2(right, box_top), vec2(column, box_h)),
+            send_rect: Rect::from_min_max(
+                pos2(left, vessel_top),
+                pos2(left + column, vessel_bottom),
+            ),
+            recv_rect: Rect::from_min_max(
+                pos2(right, vessel_top),
+                pos2(right + column, vessel_bottom),
+            ),
         }
     }
-}
-
-/// The fonts of the picture, at the palette's scale.
-struct Fonts {
-    big: FontId,
-    medium: FontId,
-    small: FontId,
 }
 
 /// Draws the lesson's picture into the top of `ui`: the two applications
@@ -320,66 +369,46 @@ pub fn pipeline(
     let (levels, moving) = motion.step(now, dt);
     let width = ui.available_width();
     let (rect, _) = ui.allocate_exact_size(vec2(width, height), egui::Sense::hover());
-    let painter = ui.painter_at(rect);
-    let scale = palette.scale;
-    let fonts = Fonts {
-        big: FontId::proportional(22.0 * scale),
-        medium: FontId::proportional(15.0 * scale),
-        small: FontId::proportional(12.5 * scale),
-    };
-    let layout = Layout::new(rect, scale);
-    space_boundary(&painter, &layout, &fonts, palette, lang);
-    applications(&painter, &layout, now, &fonts, palette, lang);
-    buffers(
-        ui, &painter, &layout, now, levels, slots, &fonts, palette, lang,
-    );
-    link(&painter, &layout, now, &fonts, palette, lang);
+    let canvas = Canvas::new(ui.painter_at(rect), rect, palette, lang);
+    kernel_boundary(&canvas);
+    let colors = applications(&canvas, now);
+    calls(&canvas, now, colors);
+    buffers(&canvas, ui, now, &levels, slots);
+    link(&canvas, now);
     moving || now.sample.writer_blocked()
 }
 
 /// User space above, kernel below: the line the system calls cross.
-fn space_boundary(
-    painter: &egui::Painter,
-    layout: &Layout,
-    fonts: &Fonts,
-    palette: &Palette,
-    lang: Lang,
-) {
-    let rect = layout.rect;
-    let boundary_y = rect.top() + layout.box_h + layout.call_h * 0.5;
-    painter.line_segment(
+fn kernel_boundary(c: &Canvas) {
+    let palette = c.palette;
+    let boundary_y = c.rect.top() + c.box_h + c.call_h * 0.5;
+    c.painter.line_segment(
         [
-            pos2(rect.left(), boundary_y),
-            pos2(rect.right(), boundary_y),
+            pos2(c.rect.left(), boundary_y),
+            pos2(c.rect.right(), boundary_y),
         ],
         Stroke::new(1.0, palette.weak_text.gamma_multiply(0.5)),
     );
-    painter.text(
-        pos2(rect.left() + 2.0, boundary_y - 3.0),
+    c.painter.text(
+        pos2(c.rect.left() + 2.0, boundary_y - 3.0),
         Align2::LEFT_BOTTOM,
-        S::UserSpace.text(lang),
-        fonts.small.clone(),
+        S::UserSpace.text(c.lang),
+        c.small.clone(),
         palette.weak_text,
     );
-    painter.text(
-        pos2(rect.left() + 2.0, boundary_y + 3.0),
+    c.painter.text(
+        pos2(c.rect.left() + 2.0, boundary_y + 3.0),
         Align2::LEFT_TOP,
-        S::Kernel.text(lang),
-        fonts.small.clone(),
+        S::Kernel.text(c.lang),
+        c.small.clone(),
         palette.weak_text,
     );
 }
 
-/// The writer's and reader's boxes and their calls: send() goes down into
-/// the kernel, recv() comes up.
-fn applications(
-    painter: &egui::Painter,
-    layout: &Layout,
-    now: &Now,
-    fonts: &Fonts,
-    palette: &Palette,
-    lang: Lang,
-) {
+/// The writing and the reading application, each in a box with what it
+/// is doing; returns their colours (writer, reader).
+fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
+    let (palette, lang) = (c.palette, c.lang);
     let s = &now.sample;
     let outside = now.info.is_some_and(|i| i.outside);
     let writer_color = match s.writer_state {
@@ -394,10 +423,29 @@ fn applications(
         ReaderState::PeerReset | ReaderState::Failed => palette.alarm,
         _ => palette.weak_text,
     };
-    let (writer_state, reader_state) = worker_states(now, lang);
+    let writer_state = match s.writer_state {
+        WriterState::Blocked => now.stalled_for_secs().map_or_else(
+            || S::WriterBlocked.text(lang).to_string(),
+            |secs| S::WriterBlockedFor.fill(lang, &[&format!("{secs:.1}")]),
+        ),
+        WriterState::Sending => S::WriterSending.fill(lang, &[&rate_text(now.write_rate)]),
+        WriterState::Paused => S::WriterPaused.text(lang).into(),
+        WriterState::Finished => S::WriterFinished.text(lang).into(),
+        WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
+        WriterState::Failed => S::Failed.text(lang).into(),
+    };
+    let reader_state = match s.reader_state {
+        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
+        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
+        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
+        ReaderState::Stopped => S::Stopped.text(lang).into(),
+        ReaderState::Failed => S::Failed.text(lang).into(),
+    };
     app_box(
-        painter,
-        layout.writer,
+        &c.painter,
+        c.writer_rect,
         if outside {
             S::OutsideWriterApp.text(lang)
         } else {
@@ -412,8 +460,8 @@ fn applications(
         palette,
     );
     app_box(
-        painter,
-        layout.reader,
+        &c.painter,
+        c.reader_rect,
         if outside {
             S::OutsideReaderApp.text(lang)
         } else {
@@ -424,92 +472,55 @@ fn applications(
         reader_color,
         palette,
     );
-    let call_top = layout.rect.top() + layout.box_h + 2.0;
-    let call_bottom = layout.vessel_top - layout.title_h - 2.0;
-    let send_x = layout.writer.center().x;
-    let recv_x = layout.reader.center().x;
+    (writer_color, reader_color)
+}
+
+/// The calls: send() goes down into the kernel, recv() comes up.
+fn calls(c: &Canvas, now: &Now, (writer_color, reader_color): (Color32, Color32)) {
+    let palette = c.palette;
+    let call_top = c.rect.top() + c.box_h + 2.0;
+    let call_bottom = c.vessel_top - c.title_h - 2.0;
+    let send_x = c.writer_rect.center().x;
+    let recv_x = c.reader_rect.center().x;
     arrow(
-        painter,
+        &c.painter,
         pos2(send_x, call_top),
         pos2(send_x, call_bottom),
         writer_color,
         palette,
     );
     arrow(
-        painter,
+        &c.painter,
         pos2(recv_x, call_bottom),
         pos2(recv_x, call_top),
         reader_color,
         palette,
     );
     let call_y = (call_top + call_bottom) / 2.0;
-    painter.text(
+    c.painter.text(
         pos2(send_x + 12.0, call_y),
         Align2::LEFT_CENTER,
-        S::SendCall.fill(lang, &[&format_bytes(now.config.write_chunk.bytes())]),
-        fonts.small.clone(),
+        S::SendCall.fill(c.lang, &[&format_bytes(now.config.write_chunk.bytes())]),
+        c.small.clone(),
         palette.text,
     );
-    painter.text(
+    c.painter.text(
         pos2(recv_x + 12.0, call_y),
         Align2::LEFT_CENTER,
         format!("recv({})", format_bytes(now.config.read_chunk.bytes())),
-        fonts.small.clone(),
+        c.small.clone(),
         palette.text,
     );
 }
 
-/// What the writer and the reader are doing, in words.
-fn worker_states(now: &Now, lang: Lang) -> (String, String) {
+/// The two kernel buffers, their numbers, and under them the parts and
+/// the sizes.
+fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &mut Slots) {
+    let (palette, lang) = (c.palette, c.lang);
     let s = &now.sample;
-    let writer = match s.writer_state {
-        WriterState::Blocked => now.stalled_for_secs().map_or_else(
-            || S::WriterBlocked.text(lang).to_string(),
-            |secs| S::WriterBlockedFor.fill(lang, &[&format!("{secs:.1}")]),
-        ),
-        WriterState::Sending => S::WriterSending.fill(lang, &[&rate_text(now.write_rate)]),
-        WriterState::Paused => S::WriterPaused.text(lang).into(),
-        WriterState::Finished => S::WriterFinished.text(lang).into(),
-        WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
-        WriterState::Failed => S::Failed.text(lang).into(),
-    };
-    let reader = match s.reader_state {
-        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
-        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
-        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
-        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
-        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
-        ReaderState::Stopped => S::Stopped.text(lang).into(),
-        ReaderState::Failed => S::Failed.text(lang).into(),
-    };
-    (writer, reader)
-}
-
-/// The two kernel buffers, their numbers, and under them their parts.
-#[allow(clippy::too_many_arguments)]
-fn buffers(
-    ui: &mut egui::Ui,
-    painter: &egui::Painter,
-    layout: &Layout,
-    now: &Now,
-    levels: VesselLevels,
-    slots: &mut Slots,
-    fonts: &Fonts,
-    palette: &Palette,
-    lang: Lang,
-) {
-    let s = &now.sample;
-    let send_look = VesselLook::send_buffer(
-        levels.send_in_flight,
-        levels.send_total,
-        levels.send_phase,
-        s.writer_blocked(),
-        palette,
-    );
-    let recv_look =
-        VesselLook::receive_buffer(levels.received, levels.recv_phase, s.zero_window, palette);
-    vessel::paint(ui, layout.send, &send_look, slots);
-    vessel::paint(ui, layout.recv, &recv_look, slots);
+    let (send_look, recv_look) = levels.looks(s, palette);
+    vessel::paint(ui, c.send_rect, &send_look, slots);
+    vessel::paint(ui, c.recv_rect, &recv_look, slots);
     let asked = |setting: Option<&crate::lab::BufferSetting>| match setting.map(|s| s.requested) {
         Some(Some(bytes)) => S::Asked.fill(lang, &[&format_bytes(bytes)]),
         Some(None) => S::Autotuned.text(lang).into(),
@@ -517,32 +528,32 @@ fn buffers(
     };
     fill_numbers(
         lang,
-        painter,
-        layout.send,
+        &c.painter,
+        c.send_rect,
         S::SendBuffer.text(lang),
         u64::from(s.send_queue),
         now.send_capacity(),
         &asked(now.info.map(|i| &i.sndbuf)),
-        &fonts.big,
-        &fonts.medium,
+        &c.big,
+        &c.medium,
         palette,
     );
     fill_numbers(
         lang,
-        painter,
-        layout.recv,
+        &c.painter,
+        c.recv_rect,
         S::RecvBuffer.text(lang),
         u64::from(s.recv_queue),
         now.recv_capacity(),
         &asked(now.info.map(|i| &i.rcvbuf)),
-        &fonts.big,
-        &fonts.medium,
+        &c.big,
+        &c.medium,
         palette,
     );
-    let foot = |r: Rect| pos2(r.center().x, layout.vessel_bottom + 2.0);
+    let foot = |r: Rect| pos2(r.center().x, c.vessel_bottom + 2.0);
     legend_line(
-        painter,
-        foot(layout.send),
+        &c.painter,
+        foot(c.send_rect),
         &[
             (
                 palette.in_flight,
@@ -553,38 +564,33 @@ fn buffers(
                 S::UnsentBytes.fill(lang, &[&format_bytes(u64::from(s.unsent))]),
             ),
         ],
-        &fonts.small,
+        &c.small,
         palette,
     );
     legend_line(
-        painter,
-        foot(layout.recv),
+        &c.painter,
+        foot(c.recv_rect),
         &[(
             palette.received,
             S::WaitingForRecv.fill(lang, &[&format_bytes(u64::from(s.recv_queue))]),
         )],
-        &fonts.small,
+        &c.small,
         palette,
     );
 }
 
 /// The link between the buffers: loopback, and the receiver's advertised
-/// window. With an outside peer the bytes sent go to the peer, and the
-/// bytes received come from it: two links through a peer box.
-fn link(
-    painter: &egui::Painter,
-    layout: &Layout,
-    now: &Now,
-    fonts: &Fonts,
-    palette: &Palette,
-    lang: Lang,
-) {
+/// window (cut while it is 0). With an outside peer the bytes sent go to
+/// the peer, and the bytes received come from it: two links through a
+/// peer box.
+fn link(c: &Canvas, now: &Now) {
+    let (palette, lang) = (c.palette, c.lang);
     let s = &now.sample;
     let outside = now.info.is_some_and(|i| i.outside);
     let scale = palette.scale;
-    let mid_y = (layout.vessel_top + layout.vessel_bottom) / 2.0;
-    let link_left = pos2(layout.send.right() - 4.0, mid_y);
-    let link_right = pos2(layout.recv.left() + 4.0, mid_y);
+    let mid_y = (c.vessel_top + c.vessel_bottom) / 2.0;
+    let link_left = pos2(c.send_rect.right() - 4.0, mid_y);
+    let link_right = pos2(c.recv_rect.left() + 4.0, mid_y);
     let link_x = (link_left.x + link_right.x) / 2.0;
     let peer_rect = Rect::from_center_size(
         pos2(link_x, mid_y),
@@ -604,22 +610,76 @@ fn link(
             S::WindowBytes.fill(lang, &[&format_bytes(u64::from(s.sender.snd_wnd))]),
         )
     };
-    gate(
-        painter,
-        gate_left,
-        gate_right,
-        s.zero_window,
-        link_color,
-        palette,
-    );
-    if outside {
-        peer_box(painter, peer_rect, link_right, now, fonts, palette, lang);
+    let thickness = 8.0 * scale;
+    if s.zero_window {
+        // A closed gate: the pipe is cut in the middle.
+        let gap = 10.0 * scale;
+        c.painter.line_segment(
+            [gate_left, pos2(gate_x - gap, mid_y)],
+            Stroke::new(thickness, link_color),
+        );
+        c.painter.line_segment(
+            [pos2(gate_x + gap, mid_y), gate_right],
+            Stroke::new(thickness, link_color),
+        );
+        let bar = 22.0 * scale;
+        for dx in [-gap / 2.0, gap / 2.0] {
+            c.painter.line_segment(
+                [
+                    pos2(gate_x + dx, mid_y - bar),
+                    pos2(gate_x + dx, mid_y + bar),
+                ],
+                Stroke::new(4.0 * scale, link_color),
+            );
+        }
     } else {
-        painter.text(
+        arrow(
+            &c.painter,
+            gate_left,
+            gate_right,
+            link_color.gamma_multiply(0.8),
+            palette,
+        );
+        c.painter.line_segment(
+            [gate_left, gate_right],
+            Stroke::new(thickness, link_color.gamma_multiply(0.8)),
+        );
+    }
+    if outside {
+        arrow(
+            &c.painter,
+            peer_rect.right_center(),
+            link_right,
+            palette.received,
+            palette,
+        );
+        c.painter.rect(
+            peer_rect,
+            egui::CornerRadius::same(8),
+            palette.glass,
+            Stroke::new(2.0 * scale, palette.edge),
+            egui::StrokeKind::Inside,
+        );
+        let peer = now
+            .info
+            .map_or_else(String::new, |i| i.reader_addr.to_string());
+        let peer_galley = c.painter.layout(
+            S::OutsidePeer.fill(lang, &[&peer]),
+            c.small.clone(),
+            palette.text,
+            peer_rect.width() - 8.0,
+        );
+        c.painter.galley(
+            peer_rect.center() - peer_galley.size() / 2.0,
+            peer_galley,
+            palette.text,
+        );
+    } else {
+        c.painter.text(
             pos2(link_x, mid_y - 26.0 * scale),
             Align2::CENTER_BOTTOM,
             S::Loopback.text(lang),
-            fonts.small.clone(),
+            c.small.clone(),
             palette.weak_text,
         );
     }
@@ -628,110 +688,33 @@ fn link(
     } else {
         link_right.x - link_left.x
     };
-    let link_galley = painter.layout(link_text, fonts.medium.clone(), link_color, link_width);
+    let link_galley = c
+        .painter
+        .layout(link_text, c.medium.clone(), link_color, link_width);
     let link_top = if outside {
         peer_rect.bottom() + 4.0
     } else {
         mid_y + 26.0 * scale
     };
     let link_height = link_galley.size().y;
-    painter.galley(
+    c.painter.galley(
         pos2(gate_x - link_galley.size().x / 2.0, link_top),
         link_galley,
         link_color,
     );
     if s.sender.probes > 0 {
-        let probes = painter.layout(
+        let probes = c.painter.layout(
             S::Probes.fill(lang, &[&s.sender.probes]),
-            fonts.small.clone(),
+            c.small.clone(),
             palette.weak_text,
             link_right.x - link_left.x,
         );
-        painter.galley(
+        c.painter.galley(
             pos2(gate_x - probes.size().x / 2.0, link_top + link_height + 4.0),
             probes,
             palette.weak_text,
         );
     }
-}
-
-/// The pipe from the sender: an arrow while the window is open, cut in
-/// the middle (a closed gate) at window 0.
-fn gate(
-    painter: &egui::Painter,
-    from: Pos2,
-    to: Pos2,
-    closed: bool,
-    color: Color32,
-    palette: &Palette,
-) {
-    let scale = palette.scale;
-    let thickness = 8.0 * scale;
-    let (mid_x, mid_y) = ((from.x + to.x) / 2.0, from.y);
-    if closed {
-        let gap = 10.0 * scale;
-        painter.line_segment(
-            [from, pos2(mid_x - gap, mid_y)],
-            Stroke::new(thickness, color),
-        );
-        painter.line_segment(
-            [pos2(mid_x + gap, mid_y), to],
-            Stroke::new(thickness, color),
-        );
-        let bar = 22.0 * scale;
-        for dx in [-gap / 2.0, gap / 2.0] {
-            painter.line_segment(
-                [pos2(mid_x + dx, mid_y - bar), pos2(mid_x + dx, mid_y + bar)],
-                Stroke::new(4.0 * scale, color),
-            );
-        }
-    } else {
-        arrow(painter, from, to, color.gamma_multiply(0.8), palette);
-        painter.line_segment(
-            [from, to],
-            Stroke::new(thickness, color.gamma_multiply(0.8)),
-        );
-    }
-}
-
-/// An outside peer between the buffers, and the bytes it sends back.
-fn peer_box(
-    painter: &egui::Painter,
-    peer_rect: Rect,
-    link_right: Pos2,
-    now: &Now,
-    fonts: &Fonts,
-    palette: &Palette,
-    lang: Lang,
-) {
-    arrow(
-        painter,
-        peer_rect.right_center(),
-        link_right,
-        palette.received,
-        palette,
-    );
-    painter.rect(
-        peer_rect,
-        egui::CornerRadius::same(8),
-        palette.glass,
-        Stroke::new(2.0 * palette.scale, palette.edge),
-        egui::StrokeKind::Inside,
-    );
-    let peer = now
-        .info
-        .map_or_else(String::new, |i| i.reader_addr.to_string());
-    let peer_galley = painter.layout(
-        S::OutsidePeer.fill(lang, &[&peer]),
-        fonts.small.clone(),
-        palette.text,
-        peer_rect.width() - 8.0,
-    );
-    painter.galley(
-        peer_rect.center() - peer_galley.size() / 2.0,
-        peer_galley,
-        palette.text,
-    );
 }
 
 fn app_box(

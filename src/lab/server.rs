@@ -13,6 +13,10 @@
 //! server thread on the accepted socket (it verifies every byte), and a
 //! sampler watching both, so each connection has its own buffers, its own
 //! numbers and its own throttle.
+//!
+//! `Server`'s calls block (a connect() waits for its accept(), a client
+//! leaving waits for its threads): a window drives it through
+//! `server_owner::ServerHandle`, which runs it on a thread of its own.
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
