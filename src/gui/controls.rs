@@ -4,8 +4,8 @@
 use eframe::egui::{self, RichText};
 
 use super::action::Action;
-use super::i18n::{Lang, S};
 use super::theme::Palette;
+use crate::i18n::{Lang, S};
 use crate::lab::sampler::MAX_SAMPLE_HZ;
 use crate::lab::scenario::BUILT_IN;
 use crate::lab::units::format_bytes;

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use eframe::egui;
 
-use super::i18n::{Lang, S};
 use crate::export::png::{unused_path, utc_stamp, write_png};
 use crate::export::{AtomicFile, csv::SampleCsv};
+use crate::i18n::{Lang, S};
 use crate::lab::Sample;
 
 /// Where a PNG export is.

@@ -4,7 +4,7 @@
 
 use eframe::egui::{self, RichText};
 
-use super::i18n::{Lang, S};
+use crate::i18n::{Lang, S};
 use crate::lab::reuseaddr::ReuseTrial;
 use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, SessionInfo};

@@ -4,7 +4,7 @@
 
 use eframe::egui::{self, RichText};
 
-use super::i18n::{Lang, S};
+use crate::i18n::{Lang, S};
 use crate::lab::messages::{Encoding, MessagePair, Received, hex};
 use crate::lab::units::format_bytes;
 

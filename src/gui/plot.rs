@@ -7,8 +7,8 @@
 use eframe::egui::{self, Color32, Vec2b};
 use egui_plot::{GridInput, GridMark, HLine, Line, LineStyle, Plot, PlotBounds, PlotPoints, Span};
 
-use super::i18n::{Lang, S};
 use super::theme::Palette;
+use crate::i18n::{Lang, S};
 use crate::lab::units::format_bytes;
 use crate::lab::{SessionInfo, Thinned, Timeline};
 

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 
 use eframe::egui::{self, Align2, Color32, FontId, Rect, RichText, pos2, vec2};
 
-use super::i18n::{Lang, S};
 use super::repaint_waker;
 use super::theme::Palette;
 use super::vessel::{self, Slots};
 use super::view::VesselMotion;
+use crate::i18n::{Lang, S};
 use crate::lab::server::{Departure, MAX_CLIENTS};
 use crate::lab::server_owner::{ClientView, ServerCommand, ServerEvent, ServerHandle};
 use crate::lab::units::format_bytes;

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use eframe::egui::{self, RichText};
 
-use super::i18n::{Lang, S};
 use super::theme::Palette;
+use crate::i18n::{Lang, S};
 use crate::lab::lifecycle::{Call, Lifecycle, Outcome, SocketView};
 
 pub struct StepsWindow {

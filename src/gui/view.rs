@@ -6,9 +6,9 @@
 use eframe::egui::{self, Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
 
 use super::anim::{Eased, Flow};
-use super::i18n::{Lang, S};
 use super::theme::Palette;
 use super::vessel::{self, Slots, VesselLook};
+use crate::i18n::{Lang, S};
 use crate::lab::units::format_bytes;
 use crate::lab::{LabConfig, Rate, ReaderState, Sample, SessionInfo, WriterState};
 

@@ -177,27 +177,38 @@ pub struct SampleBatch {
     pub samples: Vec<Sample>,
 }
 
+/// The span the rates on screen are measured over: long enough to smooth
+/// a paced writer's ticks, short enough to follow a slider at once.
+pub const RATE_WINDOW: Duration = Duration::from_millis(500);
+
 /// Bytes per second written and read over the last `window` of `samples`
-/// (sorted by time): from the oldest sample within `window` of the newest
-/// to the newest. (0, 0) until two samples span some time.
-pub fn rates_over(samples: &[Sample], window: Duration) -> (f64, f64) {
-    let Some(newest) = samples.last() else {
+/// (sorted by time, in a slice, a `Vec` or a `VecDeque`): from the oldest
+/// sample within `window` of the newest to the newest. (0, 0) until two
+/// samples span some time. Walks back only as far as `window`.
+pub fn rates_over<'a, I>(samples: I, window: Duration) -> (f64, f64)
+where
+    I: IntoIterator<Item = &'a Sample>,
+    I::IntoIter: DoubleEndedIterator,
+{
+    let mut newest_first = samples.into_iter().rev();
+    let Some(newest) = newest_first.next() else {
         return (0.0, 0.0);
     };
     let since = newest
         .t_ns
         .saturating_sub(window.as_nanos().try_into().unwrap_or(u64::MAX));
-    let start = samples.partition_point(|s| s.t_ns < since);
-    match samples.get(start) {
-        Some(first) if newest.t_ns > first.t_ns => {
-            let secs = (newest.t_ns - first.t_ns) as f64 / 1e9;
-            (
-                newest.written.saturating_sub(first.written) as f64 / secs,
-                newest.read.saturating_sub(first.read) as f64 / secs,
-            )
-        }
-        _ => (0.0, 0.0),
+    let first = newest_first
+        .take_while(|s| s.t_ns >= since)
+        .last()
+        .unwrap_or(newest);
+    if newest.t_ns <= first.t_ns {
+        return (0.0, 0.0);
     }
+    let secs = (newest.t_ns - first.t_ns) as f64 / 1e9;
+    (
+        newest.written.saturating_sub(first.written) as f64 / secs,
+        newest.read.saturating_sub(first.read) as f64 / secs,
+    )
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use thiserror::Error;
 
 use super::config::{Endpoint, LabConfig, LabError};
 use super::connect::{connect_client, loopback_listener, step};
-use super::sample::{Sample, rates_over};
+use super::sample::{RATE_WINDOW, Sample, rates_over};
 use super::sampler::Waker;
 use super::session::{Session, SessionReport};
 use super::units::Rate;
@@ -43,9 +43,6 @@ pub const MAX_CLIENTS: usize = 8;
 /// accepted socket. On loopback it takes microseconds; this only stops a
 /// wedged accept() thread from hanging the caller.
 const ACCEPT_WAIT: Duration = Duration::from_secs(10);
-
-/// The span the grid's rates are measured over.
-pub const RATE_WINDOW: Duration = Duration::from_millis(500);
 
 /// Why the server could not start, or take one more client.
 #[derive(Debug, Error)]

@@ -16,7 +16,7 @@ use crate::gui::plot;
 use crate::gui::theme::Palette;
 use crate::gui::view::{self, Now};
 use crate::lab::units::format_bytes;
-use crate::lab::{BufferSetting, Endpoint, EventKind, Sample};
+use crate::lab::{BufferSetting, Endpoint, EventKind, RATE_WINDOW, Sample, rates_over};
 use crate::run::ScenarioNote;
 
 impl SockscopeApp {
@@ -37,20 +37,7 @@ impl SockscopeApp {
             })
             .filter(|e| e.kind == EventKind::WriterStallStarted)
             .map(|e| e.t_ns);
-        // Rates over the last half second of samples.
-        let recent = timeline.recent();
-        let since = sample.t_ns.saturating_sub(500_000_000);
-        let start = recent.partition_point(|s| s.t_ns < since);
-        let (write_rate, read_rate) = match recent.get(start) {
-            Some(first) if sample.t_ns > first.t_ns => {
-                let secs = (sample.t_ns - first.t_ns) as f64 / 1e9;
-                (
-                    sample.written.saturating_sub(first.written) as f64 / secs,
-                    sample.read.saturating_sub(first.read) as f64 / secs,
-                )
-            }
-            _ => (0.0, 0.0),
-        };
+        let (write_rate, read_rate) = rates_over(timeline.recent(), RATE_WINDOW);
         (sample, stall_started, write_rate, read_rate)
     }
 
