@@ -12,7 +12,7 @@ SECS=${SECS:-2}
 [[ $PAIRS =~ ^[1-9][0-9]*$ ]] || { echo "sampling-cost: PAIRS must be a whole number >= 1" >&2; exit 1; }
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "sampling-cost: SECS must be a whole number >= 1" >&2; exit 1; }
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-BIN=target/release/sockscope
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/sockscope}
 [[ -x $BIN ]] || cargo build --release >&2
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sampling-cost.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

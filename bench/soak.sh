@@ -16,7 +16,7 @@ TOGGLE=${TOGGLE:-3}
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || { echo "soak: DURATION must be a whole number of seconds >= 1" >&2; exit 1; }
 [[ $TOGGLE =~ ^[1-9][0-9]*$ ]] || { echo "soak: TOGGLE must be a whole number of seconds >= 1" >&2; exit 1; }
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-BIN=target/release/sockscope
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/sockscope}
 [[ -x $BIN ]] || cargo build --release >&2
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

@@ -25,7 +25,7 @@ die() { echo "vs-iperf3: $*" >&2; exit 1; }
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || die "SECS must be a whole number of seconds >= 1, not '$SECS'"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-BIN=target/release/sockscope
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/sockscope}
 
 command -v iperf3 >/dev/null 2>&1 ||
     die "iperf3 is not installed (it is the baseline); install it, e.g. 'apt-get install iperf3'"
