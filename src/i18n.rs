@@ -79,6 +79,8 @@ table! {
     SamplesSaved => "{} samples saved to {}", "{} 个采样已保存到 {}";
     SamplesPartial => " (the full-resolution part; {} older samples are kept only as min/max)", "（全分辨率部分；更早的 {} 个采样只保留最小/最大值）";
     ExportNoThread => "Could not start the export: no thread ({}).", "无法开始导出：没有可用的线程（{}）。";
+    ExportOffScreen => "the timeline panel is not on screen; make the window larger", "时间线面板不在屏幕上；请把窗口放大";
+    ExportCannotWrite => "cannot write {}: {}", "无法写入 {}：{}";
     BufferAuto => "auto {}", "自动 {}";
     ExportCaption => "SO_SNDBUF {} · SO_RCVBUF {} · writer {} send({}) · reader {} recv({}) · {} Hz · {}", "SO_SNDBUF {} · SO_RCVBUF {} · 写入方 {} send({}) · 读取方 {} recv({}) · {} Hz · {}";
     // The run's failures.

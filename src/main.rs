@@ -14,9 +14,9 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use sockscope::gui::{self, GuiOptions, Lang, Panel};
-use sockscope::lab::sampler::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ};
+use sockscope::lab::config::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, check_chunk, check_sample_hz};
 use sockscope::lab::units::{self, ParseError};
-use sockscope::lab::{Endpoint, LabConfig, MAX_CHUNK, Preset, Rate, Size, scenario};
+use sockscope::lab::{Endpoint, LabConfig, Preset, Rate, Size, scenario};
 use sockscope::record::{RecordOptions, exit, record};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
@@ -130,17 +130,17 @@ fn parse_duration(text: &str) -> Result<Duration, ParseError> {
 /// A send(data) or recv(bufsize) size: a SIZE up to 1G.
 fn parse_chunk(text: &str) -> Result<Size, String> {
     let size = Size::parse(text).map_err(|e| e.to_string())?;
-    if size.bytes() > MAX_CHUNK {
-        return Err(format!(
-            "'{text}' is too large; a send() or recv() size goes up to 1G, e.g. 128K"
-        ));
-    }
+    // Size::parse refuses 0; the core's check is then only the ceiling.
+    check_chunk(size).map_err(|_| {
+        format!("'{text}' is too large; a send() or recv() size goes up to 1G, e.g. 128K")
+    })?;
     Ok(size)
 }
 
 fn parse_sample_hz(text: &str) -> Result<u32, String> {
-    match text.trim().parse::<u64>() {
-        Ok(hz) if (1..=u64::from(MAX_SAMPLE_HZ)).contains(&hz) => Ok(hz as u32),
+    let hz = text.trim().parse::<u32>().ok();
+    match hz.map(check_sample_hz) {
+        Some(Ok(hz)) => Ok(hz),
         _ => Err(format!(
             "'{}' is not a sample rate; use a whole number of samples per second from 1 to {MAX_SAMPLE_HZ}",
             text.escape_debug()

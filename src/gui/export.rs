@@ -110,7 +110,7 @@ impl Exports {
         let spawned = std::thread::Builder::new()
             .name("sockscope-export-csv".into())
             .spawn(move || {
-                let result = write_csv(&csv, &samples).map(|rows| {
+                let result = write_csv(&csv, &samples, lang).map(|rows| {
                     let saved = S::SamplesSaved.fill(lang, &[&rows, &csv.display()]);
                     if older > 0 {
                         saved + &S::SamplesPartial.fill(lang, &[&older])
@@ -155,7 +155,12 @@ impl Exports {
     /// Asks the renderer for this frame's pixels, cropped to `panel` (the
     /// timeline panel as laid out in this frame). Call at the end of a
     /// frame.
-    pub fn request_screenshots(&mut self, ctx: &egui::Context, panel: Option<egui::Rect>) {
+    pub fn request_screenshots(
+        &mut self,
+        ctx: &egui::Context,
+        panel: Option<egui::Rect>,
+        lang: Lang,
+    ) {
         let mut missing = Vec::new();
         for (id, job) in &mut self.jobs {
             let Job::Png { stage, .. } = job else {
@@ -176,7 +181,7 @@ impl Exports {
             });
         }
         for id in missing {
-            self.finish(id, Err(OFF_SCREEN.into()));
+            self.finish(id, Err(S::ExportOffScreen.text(lang).into()));
         }
     }
 
@@ -209,7 +214,7 @@ impl Exports {
         let spawned = std::thread::Builder::new()
             .name("sockscope-export-png".into())
             .spawn(move || {
-                let result = save_image(&image, &png, Some((rect, ppp)))
+                let result = save_image(&image, &png, Some((rect, ppp)), lang)
                     .map(|()| S::TimelineSaved.fill(lang, &[&png.display()]));
                 let _ = tx.send(Delivery::Finished(id, result));
                 repaint.request_repaint();
@@ -259,8 +264,6 @@ impl Exports {
     }
 }
 
-const OFF_SCREEN: &str = "the timeline panel is not on screen; make the window larger";
-
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -284,19 +287,16 @@ pub fn default_export_dir() -> PathBuf {
 }
 
 /// Writes the samples; returns how many rows.
-fn write_csv(path: &Path, samples: &[Sample]) -> Result<u64, String> {
-    let shown = path.display();
+fn write_csv(path: &Path, samples: &[Sample], lang: Lang) -> Result<u64, String> {
+    let failed = |e: &dyn std::fmt::Display| S::ExportCannotWrite.fill(lang, &[&path.display(), e]);
     let mut file = AtomicFile::create(path).map_err(|e| format!("{e}"))?;
     let mut csv = SampleCsv::new(file.writer());
     for sample in samples {
-        csv.write(sample)
-            .map_err(|e| format!("cannot write {shown}: {e}"))?;
+        csv.write(sample).map_err(|e| failed(&e))?;
     }
     let rows = csv.rows();
-    csv.finish()
-        .map_err(|e| format!("cannot write {shown}: {e}"))?;
-    file.commit()
-        .map_err(|e| format!("cannot write {shown}: {e}"))?;
+    csv.finish().map_err(|e| failed(&e))?;
+    file.commit().map_err(|e| failed(&e))?;
     Ok(rows)
 }
 
@@ -305,6 +305,7 @@ pub fn save_image(
     image: &egui::ColorImage,
     path: &Path,
     crop: Option<(egui::Rect, f32)>,
+    lang: Lang,
 ) -> Result<(), String> {
     let region;
     let image = match crop {
@@ -316,7 +317,7 @@ pub fn save_image(
             );
             let rect = rect.intersect(whole);
             if !rect.is_positive() {
-                return Err(OFF_SCREEN.into());
+                return Err(S::ExportOffScreen.text(lang).into());
             }
             region = image.region(&rect, Some(ppp));
             &region

@@ -49,7 +49,8 @@ impl ScriptedCapture {
         if let Ok(image) = self.rx.try_recv()
             && let Some(path) = &self.screenshot
         {
-            let result = save_image(&image, path, None).map(|()| path.clone());
+            let result =
+                save_image(&image, path, None, crate::i18n::Lang::En).map(|()| path.clone());
             self.done(ctx, result);
             return;
         }

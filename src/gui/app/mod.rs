@@ -435,7 +435,8 @@ impl eframe::App for SockscopeApp {
         actions.extend(windows);
         animating |= moving;
 
-        self.exports.request_screenshots(&ctx, self.timeline_rect);
+        self.exports
+            .request_screenshots(&ctx, self.timeline_rect, self.settings.lang);
         for action in actions {
             self.act(&ctx, action);
         }
