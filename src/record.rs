@@ -14,7 +14,7 @@ use crate::export::csv::SampleCsv;
 use crate::export::summary::{RunFigures, Summary};
 use crate::export::{AtomicFile, OutputPathError};
 use crate::i18n::Lang;
-use crate::lab::scenario::Scenario;
+use crate::lab::scenario::{Scenario, changes_text};
 use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline};
 use crate::run::{Notice, Phase, Run, RunError, ScenarioNote};
@@ -391,14 +391,11 @@ fn pause(run: &Run, deadline: Instant) -> Duration {
 /// closing or resetting.
 fn notice_line(notice: &Notice, endpoint: Endpoint) -> Option<String> {
     match notice {
-        Notice::ScenarioStep(ScenarioNote::Step { at, changes, .. }) => {
-            let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
-            Some(format!(
-                "scenario at {:.3} s: {}",
-                at.as_secs_f64(),
-                changes.join(", ")
-            ))
-        }
+        Notice::ScenarioStep(ScenarioNote::Step { at, changes, .. }) => Some(format!(
+            "scenario at {:.3} s: {}",
+            at.as_secs_f64(),
+            changes_text(changes)
+        )),
         Notice::ScenarioStep(ScenarioNote::Started(_)) => None,
         Notice::Event(event) => {
             let who = match event.kind {

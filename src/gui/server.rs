@@ -345,16 +345,9 @@ fn departure_line(departure: &Departure, lang: Lang) -> String {
     if report.integrity_ok() && report.errors.is_empty() {
         return S::SrvLeft.fill(lang, &[&departure.number, &format_bytes(report.bytes_read)]);
     }
-    let why = if report.errors.is_empty() {
+    let why = report.errors_text().unwrap_or_else(|| {
         S::SrvBytesRead.fill(lang, &[&report.bytes_read, &report.bytes_written])
-    } else {
-        report
-            .errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    });
     S::SrvLeftBadly.fill(lang, &[&departure.number, &why])
 }
 

@@ -79,6 +79,12 @@ impl fmt::Display for Change {
     }
 }
 
+/// Changes as a scenario file writes them: `read_rate = 0 (paused), ...`.
+pub fn changes_text(changes: &[Change]) -> String {
+    let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    changes.join(", ")
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     /// From the session's start.

@@ -82,6 +82,17 @@ impl SessionReport {
     pub fn integrity_ok(&self) -> bool {
         self.integrity() == Some(true)
     }
+
+    /// The workers' errors in words, joined by "; "; None without any.
+    pub fn errors_text(&self) -> Option<String> {
+        (!self.errors.is_empty()).then(|| {
+            self.errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
 }
 
 /// Two distinct CPUs this process may run on, for the writer and the

@@ -189,13 +189,9 @@ impl Run {
     /// Returns at once; `pump` takes the source when it is connected. The
     /// endpoint stays the one the run was made with.
     pub fn start(&mut self, config: LabConfig) {
-        if self.phase == Phase::Recorded {
+        if !self.stop_current() {
             return;
         }
-        self.playing = None;
-        self.scenario_note = None;
-        self.retire();
-        self.cancel();
         self.config = LabConfig {
             endpoint: self.config.endpoint,
             ..config
@@ -249,13 +245,9 @@ impl Run {
     /// another program's connection): the same pump, timeline, events and
     /// report as the lab's own connection. What was running is stopped.
     pub fn watch(&mut self, source: Box<dyn SampleSource>) {
-        if self.phase == Phase::Recorded {
+        if !self.stop_current() {
             return;
         }
-        self.playing = None;
-        self.scenario_note = None;
-        self.retire();
-        self.cancel();
         self.reset_record();
         self.info = Some(source.info().clone());
         self.source = Some(source);
@@ -454,6 +446,19 @@ impl Run {
         self.events_seen = total;
     }
 
+    /// Stops what runs or connects, and its scenario, for something new;
+    /// false for a recorded run, which nothing replaces.
+    fn stop_current(&mut self) -> bool {
+        if self.phase == Phase::Recorded {
+            return false;
+        }
+        self.playing = None;
+        self.scenario_note = None;
+        self.retire();
+        self.cancel();
+        true
+    }
+
     /// A new start's empty record.
     fn reset_record(&mut self) {
         self.timeline = Timeline::new();
@@ -552,15 +557,7 @@ impl Run {
     /// The errors of a source that ended by itself (a failed worker), in
     /// words; None if it ended well or still runs.
     pub fn ended_with(&self) -> Option<String> {
-        let report = self.report.as_ref()?;
-        (!report.errors.is_empty()).then(|| {
-            report
-                .errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+        self.report.as_ref()?.errors_text()
     }
 
     /// The running session's id.

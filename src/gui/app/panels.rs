@@ -15,6 +15,7 @@ use crate::gui::info_panel;
 use crate::gui::plot;
 use crate::gui::theme::Palette;
 use crate::gui::view::{self, Now};
+use crate::lab::scenario::changes_text;
 use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, Endpoint, EventKind, RATE_WINDOW, Sample, rates_over};
 use crate::run::ScenarioNote;
@@ -477,13 +478,12 @@ fn scenario_text(note: &ScenarioNote, lang: Lang) -> String {
                 || S::ScenarioLast.text(lang).to_string(),
                 |at| S::ScenarioNext.fill(lang, &[&format!("{:.1}", at.as_secs_f64())]),
             );
-            let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
             S::ScenarioStep.fill(
                 lang,
                 &[
                     name,
                     &format!("{:.1}", at.as_secs_f64()),
-                    &changes.join(", "),
+                    &changes_text(changes),
                     &next,
                 ],
             )
