@@ -481,7 +481,7 @@ pub fn human_summary(
     } else {
         "recorded"
     };
-    let ends = if s.integrity_ok.is_none() {
+    let ends = if s.outside_peer {
         format!("local {} <-> peer {}", s.writer, s.reader)
     } else {
         format!("writer {} -> reader {}", s.writer, s.reader)
@@ -492,8 +492,10 @@ pub fn human_summary(
         describe_buffer(sndbuf, s.final_sndbuf),
         describe_buffer(rcvbuf, s.final_rcvbuf)
     ));
-    let integrity = if s.integrity_ok.is_none() {
+    let integrity = if s.outside_peer {
         "not verified: an outside peer".to_string()
+    } else if s.integrity_ok.is_none() {
+        "not verified: the run failed".to_string()
     } else if s.integrity_ok == Some(true) {
         "every byte verified".to_string()
     } else {

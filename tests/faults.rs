@@ -11,8 +11,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{DEADLINE, collect_until, connect_when_listening, free_port};
+use sockscope::export::summary::{RunFigures, Summary};
 use sockscope::lab::probe::{self, TcpState};
 use sockscope::lab::{EventKind, Fault, LabConfig, Rate, Session, SessionReport, Size, Timeline};
+use sockscope::record::{RecordOutcome, human_summary};
 
 const KIB: u64 = 1024;
 
@@ -93,6 +95,36 @@ fn a_failing_reader_ends_the_session() {
     );
     // Not read to the end: nothing is claimed either way.
     assert_eq!(report.integrity(), None, "{report:?}");
+}
+
+#[test]
+fn a_failed_run_reads_as_not_verified_never_as_an_integrity_failure() {
+    let session = Session::start(paced()).unwrap();
+    let info = session.info().clone();
+    let mut history = Vec::new();
+    collect_until(&session, &mut history, "bytes moving", |h| {
+        h.last().is_some_and(|s| s.read > 64 * KIB)
+    });
+    session.inject_fault(Fault::ReaderPanics);
+    let mut timeline = Timeline::new();
+    timeline.extend(history);
+    until_it_ends(&session, &mut timeline);
+    let report = session.join();
+    let summary = Summary::new(&paced(), &info, &report, &timeline, RunFigures::default());
+    // The JSON: unknown is null, not false.
+    assert_eq!(summary.integrity_ok, None);
+    assert!(!summary.outside_peer);
+    let outcome = RecordOutcome {
+        summary,
+        written_files: Vec::new(),
+        replaced_files: Vec::new(),
+    };
+    let text = human_summary(&outcome, &info.sndbuf, &info.rcvbuf);
+    assert!(text.contains("not verified: the run failed"), "{text}");
+    assert!(!text.contains("INTEGRITY FAILED"), "{text}");
+    assert!(text.contains("writer 127.0.0.1"), "{text}");
+    // A failed run exits 1, not 3 (the code for a wrong byte).
+    assert_eq!(outcome.exit_code(), sockscope::record::exit::FAILED);
 }
 
 fn sockscope() -> Command {

@@ -28,7 +28,9 @@ pub struct Summary {
     pub interrupted: bool,
     pub bytes_written: u64,
     pub bytes_read: u64,
-    /// null with an outside peer: its bytes are not ours to verify.
+    /// true: every byte written arrived once, in order, unchanged; false:
+    /// one did not; null: not known (an outside peer, whose bytes are not
+    /// ours to verify, or a run that failed before the reader drained).
     pub integrity_ok: Option<bool>,
     /// Stream offset of the first wrong byte, if any.
     pub first_mismatch_offset: Option<u64>,
@@ -41,6 +43,8 @@ pub struct Summary {
     pub samples: u64,
     pub sample_hz: u32,
     pub sample_hz_achieved: f64,
+    /// The other end is an outside program (`--listen`/`--connect`).
+    pub outside_peer: bool,
     pub writer: String,
     pub reader: String,
     pub errors: Vec<String>,
@@ -90,7 +94,7 @@ impl Summary {
             interrupted: run.interrupted,
             bytes_written: report.bytes_written,
             bytes_read: report.bytes_read,
-            integrity_ok: report.verified.then(|| report.integrity_ok()),
+            integrity_ok: report.integrity(),
             first_mismatch_offset: report.first_mismatch,
             stall_count: report.stall_count,
             stall_ms: report.stall_time.as_secs_f64() * 1e3,
@@ -109,6 +113,7 @@ impl Summary {
             } else {
                 0.0
             },
+            outside_peer: info.outside,
             writer: info.writer_addr.to_string(),
             reader: info.reader_addr.to_string(),
             errors: report.errors.iter().map(ToString::to_string).collect(),

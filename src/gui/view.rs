@@ -452,10 +452,7 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
             S::WriterApp.text(lang)
         },
         &writer_state,
-        &S::WriterDetail.fill(
-            lang,
-            &[&setting_text(now.config.write_rate, lang), &s.stall_count],
-        ),
+        &writer_detail(now, lang),
         writer_color,
         palette,
     );
@@ -717,6 +714,17 @@ fn link(c: &Canvas, now: &Now) {
     }
 }
 
+/// The writer's pace and its stalls so far, a running one included.
+fn writer_detail(now: &Now, lang: Lang) -> String {
+    S::WriterDetail.fill(
+        lang,
+        &[
+            &setting_text(now.config.write_rate, lang),
+            &now.sample.stalls_so_far(),
+        ],
+    )
+}
+
 fn app_box(
     painter: &egui::Painter,
     rect: Rect,
@@ -897,6 +905,30 @@ mod tests {
             rcvbuf: setting(BufferKind::Receive),
             outside: false,
         }
+    }
+
+    #[test]
+    fn the_stall_count_beside_a_running_stall_includes_it() {
+        let info = info();
+        let config = crate::lab::Preset::PausedReader.config();
+        let mut now = Now {
+            sample: Sample::default(),
+            info: Some(&info),
+            config: &config,
+            stall_started_ns: Some(0),
+            write_rate: 0.0,
+            read_rate: 0.0,
+        };
+        // The first stall runs: the writer has not counted it yet.
+        now.sample.writer_state = WriterState::Blocked;
+        now.sample.stall_count = 0;
+        assert!(writer_detail(&now, Lang::En).ends_with("send() stalls: 1"));
+        // It ended: counted once, not twice.
+        now.sample.writer_state = WriterState::Sending;
+        now.sample.stall_count = 1;
+        assert!(writer_detail(&now, Lang::En).ends_with("send() stalls: 1"));
+        now.sample.writer_state = WriterState::Blocked;
+        assert!(writer_detail(&now, Lang::Zh).ends_with("2"));
     }
 
     #[test]

@@ -160,6 +160,12 @@ impl Sample {
         self.writer_state == WriterState::Blocked
     }
 
+    /// The writer's stalls so far, the running one included. (The writer
+    /// counts a stall in `stall_count` when it ends, with its length.)
+    pub fn stalls_so_far(&self) -> u64 {
+        self.stall_count + u64::from(self.writer_blocked())
+    }
+
     pub fn reader_paused(&self) -> bool {
         self.reader_state == ReaderState::Paused
     }
