@@ -160,7 +160,10 @@ pub fn record(
 
     let mut csv = csv_file.as_mut().map(|file| SampleCsv::new(file.writer()));
     let mut csv_error = None;
-    let started = Instant::now();
+    // The run's time counts from the session's start, as its samples do.
+    let started = Instant::now()
+        .checked_sub(run.elapsed().unwrap_or_default())
+        .unwrap_or_else(Instant::now);
     let deadline = started + options.duration;
     let mut interrupted = false;
     let mut last_progress = started;
@@ -355,12 +358,13 @@ const CONNECT_POLL: Duration = Duration::from_millis(10);
 /// Waits for the run's connection; Ctrl-C stops a wait for an outside peer.
 fn wait_until_connected(run: &mut Run, interrupt: &AtomicBool) -> Result<SessionInfo, RecordError> {
     loop {
-        run.pump();
+        // Only the start: its samples wait in their channel for the loop
+        // that streams every one of them to the CSV.
+        if let Some(info) = run.poll_start() {
+            return Ok(info.clone());
+        }
         if let Some(error) = run.take_error() {
             return Err(error.into());
-        }
-        if let Some(info) = run.info() {
-            return Ok(info.clone());
         }
         if interrupt.load(Relaxed) {
             run.cancel();

@@ -332,3 +332,40 @@ fn a_file_named_twice_is_replaced_and_the_summary_says_so() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn every_sample_of_a_busy_run_is_a_csv_row_from_the_first_one_on() {
+    // Unthrottled: batches are waiting by the time the connection is
+    // handed over; none may skip the CSV.
+    let dir = scratch("busy");
+    for round in 0..3 {
+        let csv = dir.join(format!("run-{round}.csv"));
+        let json = dir.join(format!("run-{round}.json"));
+        let out = sockscope(&[
+            "record",
+            "--duration",
+            "0.3",
+            "--sample-hz",
+            "1000",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let summary: Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            rows.len() as u64,
+            summary["samples"].as_u64().unwrap(),
+            "round {round}"
+        );
+        // The run's time counts from the session's start: it lasts what
+        // was asked, give or take the drain.
+        let elapsed = summary["elapsed_s"].as_f64().unwrap();
+        assert!(elapsed >= 0.3, "round {round}: {elapsed}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -72,20 +72,26 @@ fn a_run_connects_samples_finishes_and_reports_every_byte() {
 
 #[test]
 fn controls_given_while_connecting_reach_the_session() {
-    let mut run = Run::new(small_config(), None);
-    run.start(small_config());
+    let config = LabConfig {
+        read_rate: Rate::BytesPerSec(64 * KIB),
+        ..small_config()
+    };
+    let mut run = Run::new(config, None);
+    run.start(config);
     // Before the connection exists: the controller keeps it for the
     // session it is making.
-    run.control(Control::ReadRate(Rate::Paused));
+    run.toggle_reader_pause();
     assert!(run.config().read_rate.is_paused());
+    assert!(run.is_connecting());
     pump_until(&mut run, "a paused reader with a full receive queue", |r| {
         r.timeline()
             .last()
             .is_some_and(|s| s.reader_paused() && s.recv_queue > 0)
     });
-    // Resuming goes back to the rate before the pause.
+    // Resuming goes back to the rate before the pause, not to "max".
     run.toggle_reader_pause();
-    assert_eq!(run.config().read_rate, Rate::Unlimited);
+    assert_eq!(run.config().read_rate, Rate::BytesPerSec(64 * KIB));
+    assert_eq!(run.resume_read_rate(), Rate::BytesPerSec(64 * KIB));
     pump_until(&mut run, "the reader resumed", |r| {
         r.timeline()
             .events()
@@ -151,7 +157,11 @@ read_rate = "max"
 fn a_restart_starts_an_empty_record_and_never_mixes_sessions() {
     let mut run = Run::new(small_config(), None);
     run.start(small_config());
-    pump_until(&mut run, "samples", |r| r.timeline().total_samples() > 20);
+    // Long enough that the first session's samples are far from zero on
+    // its clock: any of them mixed into the new record would show.
+    pump_until(&mut run, "a second of samples", |r| {
+        r.timeline().last().is_some_and(|s| s.t_ns > 1_500_000_000)
+    });
     let first = run.session_id().unwrap();
     let config = LabConfig {
         rcvbuf: Some(Size(32 * KIB)),
@@ -166,31 +176,49 @@ fn a_restart_starts_an_empty_record_and_never_mixes_sessions() {
     let second = run.info().unwrap();
     assert_ne!(second.id, first);
     assert_eq!(second.rcvbuf.requested, Some(32 * KIB));
-    // Every sample is the new session's: its clock started at zero.
-    let first_sample = run.timeline().recent().front().unwrap().t_ns;
-    assert!(first_sample < 1_000_000_000, "{first_sample}");
+    // Every sample is the new session's: its clock started at zero, and
+    // the record runs forward from there.
+    let recent = run.timeline().recent();
+    assert!(recent.front().unwrap().t_ns < 1_000_000_000);
+    assert!(
+        recent
+            .iter()
+            .zip(recent.iter().skip(1))
+            .all(|(a, b)| a.t_ns <= b.t_ns)
+    );
 }
 
 #[test]
 fn a_wait_for_an_outside_client_can_be_cancelled_and_frees_its_port() {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let config = LabConfig {
-        endpoint: Endpoint::Listen(addr),
-        ..small_config()
-    };
-    let mut run = Run::new(config, None);
-    run.start(config);
-    // It listens: a client could connect now.
-    let deadline = Instant::now() + DEADLINE;
-    while TcpListener::bind(addr).is_ok() {
-        assert!(Instant::now() < deadline, "never listened on {addr}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    // A port freed a moment ago can be taken meanwhile (a parallel test's
+    // ephemeral port): then the start fails, and another port is tried.
+    let (mut run, addr) = (0..5)
+        .find_map(|_| {
+            let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            let config = LabConfig {
+                endpoint: Endpoint::Listen(addr),
+                ..small_config()
+            };
+            let mut run = Run::new(config, None);
+            run.start(config);
+            // It listens: a client could connect now.
+            let deadline = Instant::now() + DEADLINE;
+            while TcpListener::bind(addr).is_ok() {
+                run.pump();
+                if run.error().is_some() {
+                    return None;
+                }
+                assert!(Instant::now() < deadline, "never listened on {addr}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Some((run, addr))
+        })
+        .expect("a free port in five tries");
     run.cancel();
     assert_eq!(run.phase(), Phase::Idle);
     assert!(!run.is_connecting());

@@ -128,3 +128,24 @@ fn a_bad_scenario_exits_2_naming_file_and_line_and_writes_nothing() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_step_at_zero_runs_and_is_reported() {
+    let dir = std::env::temp_dir().join(format!("sockscope-scenario-zero-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("zero.toml");
+    std::fs::write(&file, "[[step]]\nat = 0\nread_rate = \"0\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["record", "--duration", "0.5", "--scenario"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("scenario at 0.000 s: read_rate = 0 (paused)"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -350,7 +350,8 @@ mod tests {
             Some((S::Exporting.text(Lang::Zh).into(), false))
         );
         exports.finish(csv, Err("cannot write a.csv: disk full".into()));
-        assert!(!exports.capturing() || exports.busy());
+        // The PNG is still to be taken: the caption stays drawn.
+        assert!(exports.capturing() && exports.busy());
         exports.finish(png, Ok("timeline saved to a.png".into()));
         assert!(!exports.busy() && !exports.capturing());
         assert_eq!(

@@ -277,6 +277,11 @@ impl Run {
     pub fn cancel(&mut self) {
         if let Some(starting) = self.starting.take() {
             starting.cancel.store(true, Relaxed);
+            // Connected meanwhile and handed over: stop it off this
+            // thread. (Until handed over, the connecting thread drops it.)
+            if let Ok(Ok(session)) = starting.result.try_recv() {
+                self.retire_source(Box::new(LabSource::new(session)));
+            }
             self.cancelled = Some(starting.thread);
             if self.phase == Phase::Connecting {
                 self.phase = Phase::Idle;
@@ -321,9 +326,13 @@ impl Run {
 
     /// Ends the run the orderly way: the writer stops, the reader reads
     /// what is left, the sampler takes a last sample. Keep pumping until
-    /// `phase()` is `Ended`. Scenario steps not yet due do not run.
+    /// `phase()` is `Ended`. Scenario steps not yet due do not run. A start
+    /// still connecting is cancelled instead (the run goes back to idle).
     pub fn finish(&mut self) {
         self.playing = None;
+        if self.phase == Phase::Connecting {
+            self.cancel();
+        }
         if let Some(source) = &self.source
             && self.phase == Phase::Running
         {
@@ -342,7 +351,6 @@ impl Run {
     pub fn pump_with(&mut self, mut sink: impl FnMut(&Sample)) -> Pumped {
         let mut pumped = Pumped::default();
         self.collect_started();
-        self.play_scenario(&mut pumped.notices);
         let Some(source) = &mut self.source else {
             return pumped;
         };
@@ -355,14 +363,27 @@ impl Run {
         }
         pumped.samples = self.batch.len();
         self.new_events(&mut pumped.notices);
-        // Every thread is done once the feed ends, so joining is immediate.
-        if feed == Feed::Ended
-            && let Some(source) = self.source.take()
-        {
-            self.report = Some(source.join());
+        if feed == Feed::Ended {
+            // Every thread is done, so joining is immediate; a step still
+            // to come has nothing left to change.
+            self.playing = None;
+            if let Some(source) = self.source.take() {
+                self.report = Some(source.join());
+            }
             self.phase = Phase::Ended;
+        } else {
+            // After the samples, so its lines follow what happened before.
+            self.play_scenario(&mut pumped.notices);
         }
         pumped
+    }
+
+    /// Takes a source that has finished connecting, without taking any of
+    /// its samples (a frontend that streams every sample waits with this).
+    /// Returns the source's info once there is one.
+    pub fn poll_start(&mut self) -> Option<&SessionInfo> {
+        self.collect_started();
+        self.info.as_ref()
     }
 
     /// Takes a source that finished connecting, and gives it the controls
@@ -471,9 +492,12 @@ impl Run {
 
     /// Stops the current source and joins it on a thread of its own.
     fn retire(&mut self) {
-        let Some(source) = self.source.take() else {
-            return;
-        };
+        if let Some(source) = self.source.take() {
+            self.retire_source(source);
+        }
+    }
+
+    fn retire_source(&mut self, source: Box<dyn SampleSource>) {
         source.abort();
         let joiner = std::thread::Builder::new()
             .name("sockscope-retire".into())
@@ -589,8 +613,9 @@ impl Run {
 }
 
 impl Drop for Run {
-    /// Stops the source and waits for its threads, so none outlives the
-    /// run. They end within a pacing tick.
+    /// Stops the source and waits for its threads (they end within a
+    /// pacing tick), and for a start being cancelled. A source retired
+    /// earlier ends on its own thread.
     fn drop(&mut self) {
         // A wait for an outside peer ends within 100 ms once cancelled; a
         // session made meanwhile is dropped (stopped) by that thread.
