@@ -161,6 +161,7 @@ table! {
     // Captions.
     CapPeerClosed => "The writer closed its side: the reader's recv() returned 0 bytes (end of stream).", "发送方关闭了它这一端：接收方的 recv() 返回 0 字节（数据流结束）。";
     CapReset => "The connection was reset: the peer is gone.", "连接被重置：对端已不在。";
+    CapOutPeerReset => "The peer has left: its kernel reset the connection (RST). A socket closed with bytes still unread sends RST instead of FIN; the lesson's one-shot server does this when it close()s after one recv(1024). Not an error.", "对端已离开：它的内核重置了连接（RST）。套接字在还有未读数据时被关闭，会发送 RST 而不是 FIN；课程中只 recv(1024) 一次就 close() 的服务器就是这样。这不是错误。";
     CapWindowDraining => "Linux reopens the window only when there is room for a whole segment ({} here), although just {} waits to be read.", "Linux 要等到能放下一个完整报文段（这里是 {}）时才重新打开窗口，尽管只有 {} 在等待读取。";
     CapWindowPaused => "its receive buffer is full and the reader makes no recv() calls.", "接收缓冲区已满，而接收方没有调用 recv()。";
     CapWindowSlow => "its receive buffer is full: the reader is slower than the writer.", "接收缓冲区已满：接收方比发送方慢。";
@@ -328,8 +329,8 @@ table! {
     EvLongReaderPaused => "reader paused: no more recv() calls", "接收方暂停：不再调用 recv()";
     EvLongReaderResumed => "reader resumed recv()", "接收方恢复调用 recv()";
     EvLongPeerClosed => "peer closed: recv() returned 0 bytes", "对端已关闭：recv() 返回 0 字节";
-    EvLongPeerReset => "peer reset the connection (ECONNRESET)", "对端重置了连接（ECONNRESET）";
-    EvLongPeerGone => "send() failed: the peer is gone", "send() 失败：对端已断开";
+    EvLongPeerReset => "peer reset the connection (ECONNRESET): its kernel sent RST instead of FIN, as a kernel does when a socket is closed with bytes still unread (or with SO_LINGER 0); the peer has left", "对端重置了连接（ECONNRESET）：它的内核发送了 RST 而不是 FIN——套接字在还有未读数据时被关闭（或设置了 SO_LINGER 0）就会这样；对端已离开";
+    EvLongPeerGone => "send() failed: the peer is gone (its kernel answered with RST, so send() gets ECONNRESET or EPIPE); the peer has left", "send() 失败：对端已不在（它的内核以 RST 回应，send() 因而得到 ECONNRESET 或 EPIPE）；对端已离开";
     EvLongWriterFailed => "the writer thread failed; the session ends", "发送线程出错；本次会话结束";
     EvLongReaderFailed => "the reader thread failed; the session ends", "接收线程出错；本次会话结束";
     SessionEnded => "The connection ended: {}. Press R for a new one.", "连接已结束：{}。按 R 建立新连接。";

@@ -168,6 +168,10 @@ pub fn record(
     let mut interrupted = false;
     let mut last_progress = started;
     let line_start = if options.progress { "\r\x1b[K" } else { "" };
+    let mut teller = Teller {
+        endpoint: config.endpoint,
+        peer_left: false,
+    };
     loop {
         // Poll a few times a second rather than wake for every batch: a
         // headless run needs no frame-rate latency, and every wake-up costs
@@ -181,7 +185,7 @@ pub fn record(
             }
         });
         for notice in &pumped.notices {
-            if let Some(line) = notice_line(notice, config.endpoint) {
+            if let Some(line) = teller.line(notice) {
                 let _ = writeln!(stdout, "{line_start}{line}");
             }
         }
@@ -390,32 +394,43 @@ fn pause(run: &Run, deadline: Instant) -> Duration {
         .clamp(Duration::from_millis(1), Duration::from_millis(50))
 }
 
-/// The log line for what happened, if `record` reports it as it goes: a
-/// scenario step, a failed worker, and (with an outside peer) the peer
-/// closing or resetting.
-fn notice_line(notice: &Notice, endpoint: Endpoint) -> Option<String> {
-    match notice {
-        Notice::ScenarioStep(ScenarioNote::Step { at, changes, .. }) => Some(format!(
-            "scenario at {:.3} s: {}",
-            at.as_secs_f64(),
-            changes_text(changes)
-        )),
-        Notice::ScenarioStep(ScenarioNote::Started(_)) => None,
-        Notice::Event(event) => {
-            let who = match event.kind {
-                EventKind::PeerClosed | EventKind::PeerReset | EventKind::WriterPeerGone
-                    if endpoint.is_outside() =>
-                {
-                    "peer"
-                }
-                EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
-                _ => return None,
-            };
-            Some(format!(
-                "{who} at {:.3} s: {}",
-                event.t_ns as f64 / 1e9,
-                event.kind.describe(Lang::En)
-            ))
+/// The log lines `record` prints as the run goes: a scenario step, a
+/// failed worker, and (with an outside peer) the peer leaving, once: its
+/// close or reset can show on both the reader's and the writer's side, and
+/// the first says what happened.
+struct Teller {
+    endpoint: Endpoint,
+    peer_left: bool,
+}
+
+impl Teller {
+    fn line(&mut self, notice: &Notice) -> Option<String> {
+        match notice {
+            Notice::ScenarioStep(ScenarioNote::Step { at, changes, .. }) => Some(format!(
+                "scenario at {:.3} s: {}",
+                at.as_secs_f64(),
+                changes_text(changes)
+            )),
+            Notice::ScenarioStep(ScenarioNote::Started(_)) => None,
+            Notice::Event(event) => {
+                let who = match event.kind {
+                    EventKind::PeerClosed | EventKind::PeerReset | EventKind::WriterPeerGone
+                        if self.endpoint.is_outside() =>
+                    {
+                        if std::mem::replace(&mut self.peer_left, true) {
+                            return None;
+                        }
+                        "peer"
+                    }
+                    EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
+                    _ => return None,
+                };
+                Some(format!(
+                    "{who} at {:.3} s: {}",
+                    event.t_ns as f64 / 1e9,
+                    event.kind.describe(Lang::En)
+                ))
+            }
         }
     }
 }

@@ -200,3 +200,102 @@ fn ctrl_c_while_waiting_for_a_client_stops_the_wait_exits_130_and_writes_nothing
     assert!(!summary.exists(), "no half-written summary");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The lesson's one-shot server, call for call: accept(), recv(1024),
+/// send() a reply, close(). sockscope sends more than 1024 bytes, so the
+/// server closes with bytes unread and its kernel answers with RST.
+fn lesson_server() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::Builder::new()
+        .name("lesson-server".into())
+        .spawn(move || {
+            let (mut client, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = client.read(&mut buf);
+            let _ = client.write_all("问题正在处理中...".as_bytes());
+            drop(client);
+        })
+        .unwrap();
+    (port, server)
+}
+
+#[test]
+fn the_lessons_one_shot_server_resetting_is_the_peer_leaving_not_a_failure() {
+    // The reset reaches the writer's send() or the reader's recv() first,
+    // by a race: every order must read the same.
+    for round in 0..5 {
+        let (port, server) = lesson_server();
+        let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+            .args(["record", "--duration", "2", "--connect", &port.to_string()])
+            .output()
+            .unwrap();
+        server.join().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "round {round}: {stdout}{stderr}"
+        );
+        assert!(!stdout.contains("error:"), "round {round}: {stdout}");
+        let peer_lines: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.starts_with("peer at"))
+            .collect();
+        assert_eq!(
+            peer_lines.len(),
+            1,
+            "round {round}: one line says it: {stdout}"
+        );
+        assert!(
+            peer_lines[0].contains("RST") || peer_lines[0].contains("recv() returned 0"),
+            "round {round}: {stdout}"
+        );
+        assert!(stdout.contains("not verified: an outside peer"), "{stdout}");
+    }
+}
+
+#[test]
+fn a_lesson_client_that_closes_with_bytes_unread_is_the_peer_leaving_too() {
+    for round in 0..3 {
+        let dir = scratch(&format!("lesson-client-{round}"));
+        let summary = dir.join("run.json");
+        let port = free_port();
+        let record = std::thread::Builder::new()
+            .name("record".into())
+            .spawn({
+                let summary = summary.clone();
+                move || {
+                    Command::new(env!("CARGO_BIN_EXE_sockscope"))
+                        .args(["record", "--duration", "2", "--listen", &port.to_string()])
+                        .arg("--json")
+                        .arg(&summary)
+                        .output()
+                        .unwrap()
+                }
+            })
+            .unwrap();
+        // The lesson's client: connect, send, recv(1024), close.
+        let mut client = connect_when_listening(port);
+        client.write_all("你好".as_bytes()).unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = client.read(&mut buf);
+        drop(client);
+        let out = record.join().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "round {round}: {stdout}{stderr}"
+        );
+        assert_eq!(
+            stdout.lines().filter(|l| l.starts_with("peer at")).count(),
+            1,
+            "round {round}: {stdout}"
+        );
+        assert_eq!(json(&summary)["errors"], serde_json::json!([]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

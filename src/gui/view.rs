@@ -225,8 +225,9 @@ fn outside_caption(now: &Now, lang: Lang) -> (String, Severity) {
         (_, ReaderState::PeerClosed) => {
             return (S::CapOutPeerClosed.text(lang).into(), Severity::Info);
         }
+        // The peer leaving is not a failure, however its kernel ended it.
         (_, ReaderState::PeerReset) | (WriterState::PeerGone, _) => {
-            return (S::CapReset.text(lang).into(), Severity::Alarm);
+            return (S::CapOutPeerReset.text(lang).into(), Severity::Info);
         }
         _ => {}
     }

@@ -14,6 +14,7 @@ use nix::poll::{PollFd, PollFlags, poll};
 use super::control::Controlled;
 use super::pacer::{Allowance, Pacer, TICK};
 use super::pattern;
+use super::probe::{self, TcpState};
 use super::sample::ReaderState;
 use super::sampler::SampleDesk;
 use super::shared::Shared;
@@ -128,7 +129,17 @@ impl Reader {
             self.shared.reader_in_call.store(false, Relaxed);
             match result {
                 Ok(0) => {
-                    self.shared.set_reader_state(ReaderState::PeerClosed);
+                    // A reset whose ECONNRESET the writer's send() took
+                    // first leaves recv() nothing but 0; the socket is
+                    // then CLOSE, where a FIN leaves it CLOSE_WAIT (or
+                    // later states of an orderly close).
+                    let reset = probe::tcp_info(&*self.stream)
+                        .is_ok_and(|info| info.state == TcpState::Close);
+                    if reset {
+                        self.shared.set_reader_state(ReaderState::PeerReset);
+                    } else {
+                        self.shared.set_reader_state(ReaderState::PeerClosed);
+                    }
                     return ReaderExit { error: None };
                 }
                 Ok(received) => {

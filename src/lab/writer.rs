@@ -89,7 +89,11 @@ impl Writer {
             let stalled = started.elapsed().as_nanos() as u64;
             self.shared.stall_ns.fetch_add(stalled, Relaxed);
             self.shared.stall_count.fetch_add(1, Relaxed);
-            self.shared.set_writer_state(WriterState::Sending);
+            // A stall that ends because the peer is gone (or the writer
+            // failed) keeps that state: it is how the run ended.
+            if self.shared.writer_state() == WriterState::Blocked {
+                self.shared.set_writer_state(WriterState::Sending);
+            }
         }
     }
 
