@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates NotoSansSC-sockscope.otf: Noto Sans CJK SC Regular (SIL OFL
 # 1.1, Debian package fonts-noto-cjk) cut down to the characters the window
-# needs: every character of the interface strings (src/gui/i18n.rs), the
+# needs: every character of the interface strings (src/i18n.rs), the
 # 3755 common characters of GB2312 level 1, CJK punctuation and full-width
 # forms, and ASCII. Needs fonts-noto-cjk and fonttools (pip install fonttools).
 set -euo pipefail
@@ -23,7 +23,7 @@ for high in range(0xB0, 0xD8):                            # GB2312 level 1
             chars.add(bytes([high, low]).decode("gb2312"))
         except UnicodeDecodeError:
             pass
-strings = pathlib.Path("../../src/gui/i18n.rs").read_text(encoding="utf-8")
+strings = pathlib.Path("../../src/i18n.rs").read_text(encoding="utf-8")
 chars |= {c for c in strings if ord(c) > 0x7F}
 
 collection = TTCollection(source)
