@@ -218,6 +218,48 @@ fn snapshot_main_view_with_the_writer_blocked() {
     harness.snapshot("main_view_blocked");
 }
 
+/// The snapshots' tolerance (kittest.toml) forgives a shade of difference
+/// on every pixel, as a renderer update may bring, and still catches a
+/// panel that moved. Compared in a folder of its own, so the stored
+/// snapshot is never rewritten here.
+#[test]
+fn the_snapshot_tolerance_forgives_a_shade_and_catches_a_moved_panel() {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        return; // comparing is the point; nothing to update
+    }
+    let dir = std::env::temp_dir().join(format!("sockscope-tolerance-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        "tests/snapshots/main_view_blocked.png",
+        dir.join("main.png"),
+    )
+    .unwrap();
+    let options = egui_kittest::SnapshotOptions::default().output_path(&dir);
+    let mut harness = fixed_app(egui::vec2(1280.0, 800.0), false);
+    let image = harness.render().unwrap();
+    egui_kittest::try_image_snapshot_options(&image, "main", &options)
+        .expect("the same view matches");
+    // A shade lighter everywhere: what a renderer update may do.
+    let mut shaded = image.clone();
+    for pixel in shaded.pixels_mut() {
+        for channel in &mut pixel.0[..3] {
+            *channel = channel.saturating_add(1);
+        }
+    }
+    egui_kittest::try_image_snapshot_options(&shaded, "main", &options)
+        .expect("a shade of difference is forgiven");
+    // The controls panel hidden: the central panel moves left.
+    harness.key_press(egui::Key::C);
+    harness.run_steps(3);
+    let moved = harness.render().unwrap();
+    assert!(
+        egui_kittest::try_image_snapshot_options(&moved, "main", &options).is_err(),
+        "a moved panel must fail the comparison"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn snapshot_projector_mode_at_1024x768() {
     let mut harness = fixed_app(egui::vec2(1024.0, 768.0), true);
