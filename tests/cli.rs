@@ -369,3 +369,63 @@ fn every_sample_of_a_busy_run_is_a_csv_row_from_the_first_one_on() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Ctrl-C (SIGINT) and SIGTERM mid-run: the run drains, the outputs are
+/// written whole with the part that ran, and the exit code is 130.
+#[test]
+fn ctrl_c_or_sigterm_mid_run_drains_writes_whole_outputs_and_exits_130() {
+    for signal in ["-INT", "-TERM"] {
+        let dir = scratch(&format!("signal{signal}"));
+        let csv = dir.join("run.csv");
+        let json = dir.join("run.json");
+        let child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+            .args([
+                "record",
+                "--duration",
+                "60",
+                "--write-rate",
+                "1M",
+                "--write-chunk",
+                "4K",
+            ])
+            .arg("--csv")
+            .arg(&csv)
+            .arg("--json")
+            .arg(&json)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Running: rows have reached the CSV's temporary file.
+        let deadline = std::time::Instant::now() + common::DEADLINE;
+        while !std::fs::read_dir(&dir).unwrap().any(|e| {
+            let e = e.unwrap();
+            e.file_name().to_string_lossy().ends_with(".tmp")
+                && e.metadata().is_ok_and(|m| m.len() > 0)
+        }) {
+            assert!(std::time::Instant::now() < deadline, "never wrote a row");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let kill = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {stdout}");
+        assert!(stdout.contains("interrupted after"), "{stdout}");
+        let summary: Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(summary["interrupted"], true);
+        assert_eq!(summary["integrity_ok"], true, "drained and verified");
+        let rows = std::fs::read_to_string(&csv).unwrap().lines().count() as u64 - 1;
+        assert_eq!(rows, summary["samples"].as_u64().unwrap());
+        assert_eq!(
+            files_in(&dir),
+            ["run.csv", "run.json"],
+            "no temporary file left"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
