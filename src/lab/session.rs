@@ -278,6 +278,32 @@ impl Session {
         Session::start_on(config, writer, reader, peer, waker)
     }
 
+    /// Starts a lab session on two connected sockets the caller made: the
+    /// tests put a relay they control between them, to corrupt the stream
+    /// for real and follow it to the verdict. Not for users.
+    #[doc(hidden)]
+    pub fn start_on_pair(
+        config: LabConfig,
+        writer: TcpStream,
+        reader: TcpStream,
+    ) -> Result<Session, LabError> {
+        for socket in [&writer, &reader] {
+            socket
+                .set_nonblocking(true)
+                .map_err(super::connect::step("make the socket non-blocking"))?;
+        }
+        Session::start_on(
+            LabConfig {
+                endpoint: super::config::Endpoint::Loopback,
+                ..config
+            },
+            writer,
+            reader,
+            None,
+            None,
+        )
+    }
+
     /// Starts the threads on a connection that is already made: `writer`
     /// is the client's socket, `reader` the one the server accepted (the
     /// same socket twice for an outside peer, whose address is `peer`).
