@@ -94,3 +94,52 @@ fn the_sampler_keeps_its_rate_busy_paused_and_after_a_live_change() {
     session.abort();
     drop(session.join());
 }
+
+/// Every TCP_INFO value a sample repeats carries its age; none is older
+/// than the ration allows (one fresh reading every `hz / BUSY_TCP_INFO_HZ`
+/// samples); the window flag is read fresh while the writer waits in
+/// poll(); and no sample shows more unsent than queued.
+#[test]
+fn tcp_info_is_rationed_with_its_age_and_the_queues_stay_consistent() {
+    use sockscope::lab::sampler::BUSY_TCP_INFO_HZ;
+    let hz = 1000;
+    // Unthrottled both ways: the writer is inside send() nearly always.
+    let session = Session::start(LabConfig {
+        sample_hz: hz,
+        ..LabConfig::default()
+    })
+    .unwrap();
+    let mut history = Vec::new();
+    collect_span(&session, &mut history, 0, Duration::from_millis(500));
+    // Then a paused reader: the writer ends up blocked in poll().
+    session.set_read_rate(Rate::Paused);
+    collect_until(&session, &mut history, "the writer blocked", |h| {
+        h.iter()
+            .rev()
+            .take(50)
+            .filter(|s| s.writer_blocked())
+            .count()
+            == 50
+    });
+    session.abort();
+    drop(session.join());
+
+    let every = (hz / BUSY_TCP_INFO_HZ) as usize;
+    for run in history.windows(every) {
+        assert!(run.iter().any(|s| s.sender_info_age_us == 0), "{run:?}");
+        assert!(run.iter().any(|s| s.receiver_info_age_us == 0), "{run:?}");
+    }
+    let repeated = history.iter().filter(|s| s.sender_info_age_us > 0).count();
+    assert!(
+        repeated > 0,
+        "a busy writer's readings are rationed, and say so"
+    );
+    for s in &history {
+        assert!(s.unsent <= s.send_queue, "{s:?}");
+    }
+    // Blocked in poll() the writer holds no lock and its window is read
+    // fresh, but for the moments it retries send() (each pacing tick).
+    let stalled = &history[history.len() - 50..];
+    let fresh = stalled.iter().filter(|s| s.sender_info_age_us == 0).count();
+    assert!(fresh >= 25, "{fresh} of 50 stalled samples read fresh");
+}

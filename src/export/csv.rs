@@ -40,6 +40,8 @@ struct Row {
     writer_tcp_state: &'static str,
     reader_tcp_state: &'static str,
     rcv_mss_bytes: u32,
+    writer_info_age_ms: f64,
+    reader_info_age_ms: f64,
 }
 
 impl From<&Sample> for Row {
@@ -74,6 +76,8 @@ impl From<&Sample> for Row {
             writer_tcp_state: s.sender.state.name(),
             reader_tcp_state: s.receiver.state.name(),
             rcv_mss_bytes: s.receiver.rcv_mss,
+            writer_info_age_ms: f64::from(s.sender_info_age_us) / 1e3,
+            reader_info_age_ms: f64::from(s.receiver_info_age_us) / 1e3,
         }
     }
 }

@@ -148,6 +148,13 @@ pub struct Sample {
     pub stall_ns: u64,
     pub sender: SenderInfo,
     pub receiver: ReceiverInfo,
+    /// How old `sender` (and the zero-window flag decided from it) is, in
+    /// µs: 0 when read for this sample. A writer inside send() holds the
+    /// socket lock that TCP_INFO takes, so then it is read at most
+    /// `BUSY_TCP_INFO_HZ` times a second and repeated in between.
+    pub sender_info_age_us: u32,
+    /// The same for `receiver`, while the reader is inside recv().
+    pub receiver_info_age_us: u32,
 }
 
 impl Sample {

@@ -78,12 +78,18 @@ pub fn take_sample(writer: &TcpStream, reader: &TcpStream, t_ns: u64) -> io::Res
     Ok(sample)
 }
 
-/// The three queue ioctls only.
+/// The three queue ioctls only. SIOCOUTQNSD is read before SIOCOUTQ: a
+/// send() between the two can only grow the send queue, so it still holds
+/// the unsent bytes; an ACK between them can shrink it below them, so the
+/// unsent count is capped at the send queue, and no sample shows more
+/// unsent than queued or a negative number in flight.
 fn take_queues(writer: &TcpStream, reader: &TcpStream, t_ns: u64) -> io::Result<Sample> {
+    let unsent = probe::unsent(writer)?;
+    let send_queue = probe::send_queue(writer)?;
     Ok(Sample {
         t_ns,
-        send_queue: probe::send_queue(writer)?,
-        unsent: probe::unsent(writer)?,
+        send_queue,
+        unsent: unsent.min(send_queue),
         recv_queue: probe::recv_queue(reader)?,
         ..Sample::default()
     })
@@ -124,12 +130,24 @@ pub(crate) struct SampleDesk {
     state: Mutex<DeskState>,
 }
 
+/// The newest TCP_INFO readings of both sockets, and when they were taken
+/// (ns on the session's clock).
+#[derive(Debug, Clone, Copy, Default)]
+struct LastInfo {
+    sender: SenderInfo,
+    /// The kernel fills tcpi_snd_wnd (Linux 5.4 and later).
+    filled: bool,
+    sender_ns: u64,
+    receiver: ReceiverInfo,
+    receiver_ns: u64,
+}
+
 struct DeskState {
     period_ns: u64,
     next_due_ns: u64,
     busy_info_every: u64,
     taken: u64,
-    last_info: Option<(SenderInfo, bool, ReceiverInfo)>,
+    last_info: Option<LastInfo>,
     pending: Vec<Sample>,
     error: Option<WorkerError>,
 }
@@ -230,11 +248,7 @@ impl SampleDesk {
 
     /// Reads one sample; `info_due` says whether a busy socket's TCP_INFO
     /// is due this time (an idle one is read every sample).
-    fn sample(
-        &self,
-        info_due: bool,
-        last: &mut Option<(SenderInfo, bool, ReceiverInfo)>,
-    ) -> io::Result<Sample> {
+    fn sample(&self, info_due: bool, last: &mut Option<LastInfo>) -> io::Result<Sample> {
         let shared = &self.shared;
         // Read the applications' counters first: a byte counted as read is
         // then surely out of the receive queue in the probe that follows.
@@ -251,21 +265,30 @@ impl SampleDesk {
         // A writer outside send() (blocked in poll, paused, pacing) holds
         // no socket lock, and that is when the window matters most: read
         // its TCP_INFO every sample then.
-        let (mut sender, mut filled, mut receiver) = last.unwrap_or_default();
-        if info_due || last.is_none() || !shared.writer_in_call.load(Relaxed) {
+        let fresh = last.is_none();
+        let mut info = last.unwrap_or_default();
+        if fresh || info_due || !shared.writer_in_call.load(Relaxed) {
             let tx = probe::tcp_info(&self.writer)?;
-            sender = sender_info(&tx, sample.unsent);
-            filled = tx.snd_wnd.is_some();
+            info.sender = sender_info(&tx, sample.unsent);
+            info.filled = tx.snd_wnd.is_some();
+            info.sender_ns = sample.t_ns;
         }
-        if info_due || last.is_none() || !shared.reader_in_call.load(Relaxed) {
-            receiver = receiver_info(&probe::tcp_info(&self.reader)?);
+        if fresh || info_due || !shared.reader_in_call.load(Relaxed) {
+            info.receiver = receiver_info(&probe::tcp_info(&self.reader)?);
+            info.receiver_ns = sample.t_ns;
         }
-        *last = Some((sender, filled, receiver));
-        sample.sender = sender;
+        *last = Some(info);
+        let age_us = |taken_ns: u64| {
+            u32::try_from(sample.t_ns.saturating_sub(taken_ns) / 1_000).unwrap_or(u32::MAX)
+        };
+        sample.sender = info.sender;
+        sample.sender_info_age_us = age_us(info.sender_ns);
         // Equal to tcpi_notsent_bytes, and fresh even when TCP_INFO is not.
         sample.sender.notsent_bytes = sample.unsent;
-        sample.zero_window = zero_window(&sender, filled);
-        sample.receiver = receiver;
+        // Decided when the writer's TCP_INFO was read, and as old as it.
+        sample.zero_window = zero_window(&info.sender, info.filled);
+        sample.receiver = info.receiver;
+        sample.receiver_info_age_us = age_us(info.receiver_ns);
         sample.written = written;
         sample.read = read;
         sample.stall_count = stall_count;
