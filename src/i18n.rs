@@ -162,7 +162,7 @@ table! {
     CapPeerClosed => "The writer closed its side: the reader's recv() returned 0 bytes (end of stream).", "发送方关闭了它这一端：接收方的 recv() 返回 0 字节（数据流结束）。";
     CapReset => "The connection was reset: the peer is gone.", "连接被重置：对端已不在。";
     CapOutPeerReset => "The peer has left: its kernel reset the connection (RST). A socket closed with bytes still unread sends RST instead of FIN; the lesson's one-shot server does this when it close()s after one recv(1024). Not an error.", "对端已离开：它的内核重置了连接（RST）。套接字在还有未读数据时被关闭，会发送 RST 而不是 FIN；课程中只 recv(1024) 一次就 close() 的服务器就是这样。这不是错误。";
-    CapWindowDraining => "Linux reopens the window only when there is room for a whole segment ({} here), although just {} waits to be read.", "Linux 要等到能放下一个完整报文段（这里是 {}）时才重新打开窗口，尽管只有 {} 在等待读取。";
+    CapWindowDraining => "Linux keeps it at 0 until the receive buffer has room for a whole segment ({} here, tcpi_rcv_mss); {} waits to be read.", "Linux 会一直保持窗口为 0，直到接收缓冲区能放下一个完整报文段（这里是 {}，tcpi_rcv_mss）；还有 {} 等待读取。";
     CapWindowPaused => "its receive buffer is full and the reader makes no recv() calls.", "接收缓冲区已满，而接收方没有调用 recv()。";
     CapWindowSlow => "its receive buffer is full: the reader is slower than the writer.", "接收缓冲区已满：接收方比发送方慢。";
     CapBecauseZero => "because the receiver's window is 0: {}", "因为接收方的窗口为 0：{}";

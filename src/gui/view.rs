@@ -159,15 +159,13 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
         }
         _ => {}
     }
-    // Why the window is 0: a full receive buffer, or (while the reader
-    // drains it) Linux waiting for room for one whole segment before it
-    // reopens: __tcp_select_window() returns 0 while free space < rcv_mss
-    // (silly-window-syndrome avoidance); loopback's segments are big.
+    // Why the window is 0, by the kernel's own rule and numbers: with the
+    // reader calling recv(), __tcp_select_window() keeps offering 0 while
+    // the free space is less than one segment, rcv_mss (silly-window-
+    // syndrome avoidance; loopback's segments are big), however much or
+    // little waits in the queue. A paused reader simply filled it.
     let recv_capacity = now.recv_capacity().max(1) as f64;
-    let draining = s.zero_window
-        && f64::from(s.recv_queue) < 0.5 * recv_capacity
-        && s.receiver.rcv_mss > 0
-        && !reader_paused;
+    let draining = s.zero_window && s.receiver.rcv_mss > 0 && !reader_paused;
     let window_reason = if draining {
         S::CapWindowDraining.fill(
             lang,
@@ -968,15 +966,23 @@ mod tests {
         now.sample.receiver.rcv_mss = 49_152;
         let text = caption(&now, Lang::En).0;
         assert!(
-            text.contains("room for a whole segment (48 KiB here)"),
+            text.contains("room for a whole segment (48 KiB here"),
             "{text}"
         );
-        assert!(text.contains("just 4 KiB waits"), "{text}");
+        assert!(text.contains("4 KiB waits to be read"), "{text}");
         // The same state in Chinese names the same numbers.
         let zh = caption(&now, Lang::Zh).0;
         assert!(
             zh.contains("48 KiB") && zh.contains("4 KiB") && zh.contains("窗口为 0"),
             "{zh}"
         );
+        // Nearly full, the reader reading: the same rule, not a 50 % line.
+        now.sample.recv_queue = 60_000;
+        let text = caption(&now, Lang::En).0;
+        assert!(
+            text.contains("room for a whole segment (48 KiB here"),
+            "{text}"
+        );
+        assert!(text.contains("58.6 KiB waits to be read"), "{text}");
     }
 }
