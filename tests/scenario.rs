@@ -50,11 +50,14 @@ fn record_runs_the_steps_on_time_and_flags_win_over_the_file() {
     )
     .unwrap();
     let json = dir.join("run.json");
+    let csv = dir.join("run.csv");
     let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
         .args(["record", "--duration", "2", "--rcvbuf", "64K", "--scenario"])
         .arg(&file)
         .arg("--json")
         .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -77,6 +80,38 @@ fn record_runs_the_steps_on_time_and_flags_win_over_the_file() {
     // A second of paused reader at 2 MiB/s fills both buffers: send() stalled.
     assert!(summary["stall_count"].as_u64().unwrap() >= 1, "{summary}");
     assert_eq!(summary["integrity_ok"], true);
+    // On time in the samples, not just in the printed line (which names
+    // the step's scheduled time however late it ran): the reader is first
+    // seen paused after 0.2 s and running again after 1.2 s, each before
+    // the next step was due.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<(f64, bool)> = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            (cells[0].parse().unwrap(), cells[9] == "1")
+        })
+        .collect();
+    let paused_at = rows
+        .iter()
+        .find(|(_, paused)| *paused)
+        .expect("a paused row")
+        .0;
+    assert!(
+        (200.0..1200.0).contains(&paused_at),
+        "paused at {paused_at} ms"
+    );
+    let resumed_at = rows
+        .iter()
+        .find(|(t, paused)| *t > paused_at && !paused)
+        .expect("a resumed row")
+        .0;
+    assert!(resumed_at >= 1200.0, "resumed at {resumed_at} ms");
+    assert!(
+        rows.iter()
+            .all(|(t, paused)| !paused || (200.0..resumed_at).contains(t))
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -50,6 +50,18 @@ fn scripted_capture_of_a_paused_reader_shows_the_alarm() {
         red > 2_000,
         "only {red} alarm-red pixels: is send() shown blocked?"
     );
+    // Not the cut link alone: the applications' row (above the kernel
+    // line, where the link is not) has the writer's box in red.
+    let top_red = image
+        .enumerate_pixels()
+        .filter(|(_, y, p)| {
+            *y < 100 && p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2])
+        })
+        .count();
+    assert!(
+        top_red > 300,
+        "only {top_red} alarm-red pixels in the writer's box: is send() shown blocked?"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -146,6 +146,12 @@ impl SockscopeApp {
         self.run.info()
     }
 
+    /// The running connection's endpoints and buffer sizes (tests).
+    #[doc(hidden)]
+    pub fn info_for_tests(&self) -> Option<&SessionInfo> {
+        self.info()
+    }
+
     /// The live session's id (None for a recorded timeline or a failed
     /// start).
     pub fn session_id(&self) -> Option<u64> {
