@@ -47,9 +47,8 @@ pub struct LabConfig {
     pub read_chunk: Size,
     pub sample_hz: u32,
     /// Keep the writer and the reader each on its own CPU (when the process
-    /// may use two or more). Measured here: unpinned, the scheduler moves
-    /// them about whenever the sampler wakes, and 1 kHz sampling cost ~9%
-    /// of the throughput; pinned, a few percent.
+    /// may use two or more): unpinned, the scheduler moves them about
+    /// whenever the sampler wakes.
     pub pin_workers: bool,
     /// Where the connection comes from: sockscope's own loopback pair, or
     /// one socket to an outside peer.

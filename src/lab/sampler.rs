@@ -112,8 +112,7 @@ fn period_ns(hz: u32) -> u64 {
 /// reader thread.
 ///
 /// Why the reader helps: a timer wake-up is expensive on the machines we
-/// measured (a process doing nothing but waking 1000 times a second cost an
-/// unthrottled transfer 5-13%). The reader wakes thousands of times a second
+/// use. The reader wakes thousands of times a second
 /// anyway, so while it runs it takes each sample that is due, and the
 /// sampler thread wakes only to send batches and to cover for it (when it
 /// is late, has ended, or the rate is above `READER_HELPS_UP_TO_HZ`). The
