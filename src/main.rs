@@ -300,6 +300,10 @@ fn install_panic_hook() {
 
 fn main() -> ExitCode {
     install_panic_hook();
+    // For the test of the hook itself (tests/cli.rs): a bug, on purpose.
+    if std::env::var_os("SOCKSCOPE_TEST_PANIC").is_some() {
+        panic!("a panic asked for by SOCKSCOPE_TEST_PANIC");
+    }
     // The matches are kept to tell a flag given from its default: a
     // scenario's settings give way only to flags on the command line.
     let parsed = Cli::command()

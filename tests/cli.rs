@@ -429,3 +429,23 @@ fn ctrl_c_or_sigterm_mid_run_drains_writes_whole_outputs_and_exits_130() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// A panic is a bug, and reaches the user as one line and exit 101, not a
+/// backtrace (unless RUST_BACKTRACE asks for one).
+#[test]
+fn a_panic_is_one_line_naming_the_thread_and_exits_101() {
+    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["record", "--duration", "1"])
+        .env("SOCKSCOPE_TEST_PANIC", "1")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("sockscope: internal error in the main thread: a panic asked for")
+            && stderr.trim_end().ends_with("please report it."),
+        "{stderr}"
+    );
+}
