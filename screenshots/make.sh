@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release
-bin=target/release/sockscope
+bin=${CARGO_TARGET_DIR:-target}/release/sockscope
 shot() { # size name args...
     local size=$1 name=$2
     shift 2
