@@ -3,6 +3,8 @@
 //! for the kernel with a generous deadline; snapshot tests show a synthetic
 //! timeline so the picture does not depend on timing.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -634,12 +636,10 @@ fn the_server_window_serves_up_to_eight_clients_each_throttled_on_its_own() {
 #[test]
 fn an_outside_client_on_listen_is_shown_and_its_close_reported() {
     use std::io::{Read, Write};
-    use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-    // A port that was free a moment ago.
-    let addr: SocketAddr = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+    // Free, and outside the range ephemeral ports come from, so no
+    // parallel test's connection takes it before sockscope binds it.
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, common::free_port()));
     let mut harness = listen_app(addr);
     step_until(&mut harness, "the wait for a client", |h| {
         h.query_by_label_contains("waiting for one outside client")

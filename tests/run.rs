@@ -190,16 +190,12 @@ fn a_restart_starts_an_empty_record_and_never_mixes_sessions() {
 
 #[test]
 fn a_wait_for_an_outside_client_can_be_cancelled_and_frees_its_port() {
-    // A port freed a moment ago can be taken meanwhile (a parallel test's
-    // ephemeral port): then the start fails, and another port is tried.
+    // The probe below binds the port for a moment, which can make
+    // sockscope's own bind fail: then the start fails, and another port is
+    // tried.
     let (mut run, addr) = (0..5)
         .find_map(|_| {
-            let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, common::free_port()));
             let config = LabConfig {
                 endpoint: Endpoint::Listen(addr),
                 ..small_config()

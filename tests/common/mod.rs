@@ -60,13 +60,31 @@ pub fn core_sysctl(name: &str) -> u64 {
         .unwrap()
 }
 
-/// A loopback port that was free a moment ago.
+/// A loopback port that is free now and that no connection of a parallel
+/// test can take before the caller binds it: the kernel hands out
+/// ephemeral ports (to `connect()` and to binds of port 0) only from
+/// `ip_local_port_range`, so this picks from below it. Each call in a
+/// process tries a different one, starting at an offset from the process
+/// id, so two tests (or two test binaries) do not pick the same.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768)
+        .clamp(2048, 65535);
+    // The 8192 ports below the ephemeral range (never the privileged ones).
+    let base = low.saturating_sub(8192).max(1024);
+    let span = low - base;
+    let start = std::process::id() * 97;
+    for _ in 0..span {
+        let port = (base + (start + NEXT.fetch_add(1, Relaxed)) % span) as u16;
+        if std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below the ephemeral range {low}..");
 }
 
 /// Connects to a sockscope that is about to listen on `port`.
