@@ -161,9 +161,9 @@ fn a_bad_peer_address_exits_2_and_a_refused_connect_exits_1() {
 fn ctrl_c_while_waiting_for_a_client_stops_the_wait_exits_130_and_writes_nothing() {
     let dir = scratch("interrupt");
     let summary = dir.join("run.json");
-    // A port freed a moment ago can be taken meanwhile (a parallel test's
-    // connection gets it as its ephemeral port): then sockscope says so
-    // and exits, and another port is tried.
+    // The probe below binds the port for a moment, which can make
+    // sockscope's own bind fail: then it says so and exits, and another
+    // port is tried.
     let child = (0..5)
         .find_map(|_| {
             let port = free_port();
