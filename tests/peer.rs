@@ -24,33 +24,35 @@ fn json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// `sockscope record --duration 2 --listen PORT --json SUMMARY ARGS…` on a
+/// thread of its own; join it for the output once the client is done.
+fn record_listening(
+    port: u16,
+    summary: &std::path::Path,
+    args: &[&str],
+) -> std::thread::JoinHandle<std::process::Output> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sockscope"));
+    command
+        .args(["record", "--duration", "2", "--listen", &port.to_string()])
+        .args(args)
+        .arg("--json")
+        .arg(summary);
+    std::thread::Builder::new()
+        .name("record".into())
+        .spawn(move || command.output().unwrap())
+        .unwrap()
+}
+
 #[test]
 fn listen_records_an_outside_client_and_reports_its_close() {
     let dir = scratch("listen");
     let summary = dir.join("run.json");
     let port = free_port();
-    let record = std::thread::Builder::new()
-        .name("record".into())
-        .spawn({
-            let summary = summary.clone();
-            move || {
-                Command::new(env!("CARGO_BIN_EXE_sockscope"))
-                    .args([
-                        "record",
-                        "--duration",
-                        "2",
-                        "--write-rate",
-                        "64K",
-                        "--write-chunk",
-                        "1K",
-                    ])
-                    .args(["--listen", &port.to_string(), "--json"])
-                    .arg(&summary)
-                    .output()
-                    .unwrap()
-            }
-        })
-        .unwrap();
+    let record = record_listening(
+        port,
+        &summary,
+        &["--write-rate", "64K", "--write-chunk", "1K"],
+    );
     // The outside client: connect once sockscope listens, send 你好 a
     // hundred times (6 bytes in UTF-8 each), read a little, close.
     let mut client = connect_when_listening(port);
@@ -262,20 +264,7 @@ fn a_lesson_client_that_closes_with_bytes_unread_is_the_peer_leaving_too() {
         let dir = scratch(&format!("lesson-client-{round}"));
         let summary = dir.join("run.json");
         let port = free_port();
-        let record = std::thread::Builder::new()
-            .name("record".into())
-            .spawn({
-                let summary = summary.clone();
-                move || {
-                    Command::new(env!("CARGO_BIN_EXE_sockscope"))
-                        .args(["record", "--duration", "2", "--listen", &port.to_string()])
-                        .arg("--json")
-                        .arg(&summary)
-                        .output()
-                        .unwrap()
-                }
-            })
-            .unwrap();
+        let record = record_listening(port, &summary, &[]);
         // The lesson's client: connect, send, recv(1024), close.
         let mut client = connect_when_listening(port);
         client.write_all("你好".as_bytes()).unwrap();

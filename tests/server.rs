@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{DEADLINE, fd_count, thread_names, threads_named, wait_for};
 use sockscope::lab::server::{MAX_CLIENTS, Server, ServerError};
-use sockscope::lab::{Fault, LabConfig, Rate, Size};
+use sockscope::lab::{Fault, Rate};
 
 const KIB: u64 = 1024;
 
@@ -40,16 +40,7 @@ fn read_by(server: &Server, number: usize) -> u64 {
 fn every_client_has_its_own_server_thread_and_its_own_throttle() {
     let threads_before = thread_names().len();
     let fds_before = fd_count();
-    let config = LabConfig {
-        sndbuf: Some(Size(16 * KIB)),
-        rcvbuf: Some(Size(16 * KIB)),
-        write_rate: Rate::BytesPerSec(1 << 20),
-        write_chunk: Size(4 * KIB),
-        read_rate: Rate::Unlimited,
-        read_chunk: Size(4 * KIB),
-        sample_hz: 200,
-        ..LabConfig::default()
-    };
+    let config = common::small_paced_config();
     let mut server = Server::start(config, None).unwrap();
     assert!(server.addr().ip().is_loopback());
     // A new thread names itself once it runs: wait for the names.

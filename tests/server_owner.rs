@@ -14,21 +14,10 @@ use sockscope::lab::server::{Departure, MAX_CLIENTS, ServerError};
 use sockscope::lab::server_owner::{
     ClientView, ServerCommand, ServerEvent, ServerHandle, ServerSnapshot,
 };
-use sockscope::lab::{LabConfig, Rate, Size};
-
-const KIB: u64 = 1024;
+use sockscope::lab::{LabConfig, Rate};
 
 fn config() -> LabConfig {
-    LabConfig {
-        sndbuf: Some(Size(16 * KIB)),
-        rcvbuf: Some(Size(16 * KIB)),
-        write_rate: Rate::BytesPerSec(1 << 20),
-        write_chunk: Size(4 * KIB),
-        read_rate: Rate::Unlimited,
-        read_chunk: Size(4 * KIB),
-        sample_hz: 200,
-        ..LabConfig::default()
-    }
+    common::small_paced_config()
 }
 
 /// Takes the handle's updates until `done` holds for the newest snapshot

@@ -135,3 +135,19 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 pub fn fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
+
+/// Small buffers and a paced 1 MiB/s writer in 4 KiB calls: the server
+/// tests' clients, quick to fill and easy on two cores.
+pub fn small_paced_config() -> sockscope::lab::LabConfig {
+    use sockscope::lab::{LabConfig, Rate, Size};
+    LabConfig {
+        sndbuf: Some(Size(16 * 1024)),
+        rcvbuf: Some(Size(16 * 1024)),
+        write_rate: Rate::BytesPerSec(1 << 20),
+        write_chunk: Size(4 * 1024),
+        read_rate: Rate::Unlimited,
+        read_chunk: Size(4 * 1024),
+        sample_hz: 200,
+        ..LabConfig::default()
+    }
+}
