@@ -87,9 +87,22 @@ fn the_owner_thread_runs_the_server_from_commands_alone() {
         });
     }
     assert_eq!(handle.pending_adds(), 3);
-    update_until(&mut handle, &mut events, "three clients", |s, e| {
-        s.clients.len() == 3 && accepted(e).len() == 3
-    });
+    // At every update a client is either in the grid or pending, never
+    // both (a window would grey its "+ client" button out) nor neither.
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        events.extend(handle.update());
+        let shown = handle.snapshot().map_or(0, |s| s.clients.len());
+        assert_eq!(shown + handle.pending_adds(), 3, "{events:?}");
+        if shown == 3 && accepted(&events).len() == 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for three clients"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     assert_eq!(accepted(&events), [1, 2, 3]);
     assert_eq!(handle.pending_adds(), 0);
     let snapshot = handle.snapshot().unwrap().clone();

@@ -69,6 +69,9 @@ pub struct ServerSnapshot {
     pub config: LabConfig,
     /// In the order the server accepted them.
     pub clients: Vec<ClientView>,
+    /// AddClient commands answered so far (accepted or refused), counted
+    /// with `clients`, so the two always agree.
+    pub adds_answered: u64,
 }
 
 /// What happened, for a log.
@@ -96,7 +99,8 @@ pub struct ServerHandle {
     events: Receiver<ServerEvent>,
     snapshots: Receiver<ServerSnapshot>,
     snapshot: Option<ServerSnapshot>,
-    pending_adds: usize,
+    /// AddClient commands sent.
+    adds_sent: u64,
     owner: Option<JoinHandle<Vec<Departure>>>,
 }
 
@@ -120,6 +124,7 @@ impl ServerHandle {
             stale: snapshots.clone(),
             waker,
             leaving: Vec::new(),
+            adds_answered: 0,
         };
         let thread = std::thread::Builder::new()
             .name("sockscope-server".into())
@@ -130,7 +135,7 @@ impl ServerHandle {
             events,
             snapshots,
             snapshot: None,
-            pending_adds: 0,
+            adds_sent: 0,
             owner: Some(thread),
         })
     }
@@ -138,7 +143,7 @@ impl ServerHandle {
     /// Sends a command; the owner carries it out in order.
     pub fn send(&mut self, command: ServerCommand) {
         if matches!(command, ServerCommand::AddClient { .. }) {
-            self.pending_adds += 1;
+            self.adds_sent += 1;
         }
         let _ = self.commands.send(command);
     }
@@ -147,17 +152,7 @@ impl ServerHandle {
     /// in order, and keeps the newest snapshot (see `snapshot`). A snapshot
     /// taken after an `Accepted` event shows that client.
     pub fn update(&mut self) -> Vec<ServerEvent> {
-        // Events first: the owner publishes a snapshot with a new client
-        // before it says the client was accepted.
         let events: Vec<ServerEvent> = self.events.try_iter().collect();
-        for event in &events {
-            if matches!(
-                event,
-                ServerEvent::Accepted { .. } | ServerEvent::AddFailed(_)
-            ) {
-                self.pending_adds = self.pending_adds.saturating_sub(1);
-            }
-        }
         if let Some(snapshot) = self.snapshots.try_iter().last() {
             self.snapshot = Some(snapshot);
         }
@@ -172,7 +167,10 @@ impl ServerHandle {
     /// Clients asked for and not yet accepted or refused: a frontend adds
     /// them to the snapshot's count before it offers one more.
     pub fn pending_adds(&self) -> usize {
-        self.pending_adds
+        // Both counts come from one snapshot, so a client is never counted
+        // twice (in the grid and as pending) or not at all.
+        let answered = self.snapshot.as_ref().map_or(0, |s| s.adds_answered);
+        self.adds_sent.saturating_sub(answered) as usize
     }
 
     /// Shuts the server down and waits for the owner thread: returns how
@@ -218,6 +216,8 @@ struct Owner {
     waker: Option<Waker>,
     /// Clients leaving on threads of their own.
     leaving: Vec<JoinHandle<()>>,
+    /// AddClient commands carried out (see `ServerSnapshot::adds_answered`).
+    adds_answered: u64,
 }
 
 impl Owner {
@@ -272,22 +272,22 @@ impl Owner {
     fn apply(&mut self, server: &mut Server, command: ServerCommand) -> bool {
         match command {
             ServerCommand::AddClient { read_rate } => {
-                match server.add_client_reading_at(read_rate) {
+                let added = server.add_client_reading_at(read_rate);
+                self.adds_answered += 1;
+                // The snapshot with the client (and the answered count)
+                // goes first, so a log line never names a client the grid
+                // does not show yet.
+                self.publish(server);
+                match added {
                     Ok(number) => {
-                        // The snapshot with the client goes first (see
-                        // `ServerHandle::update`), so it is published here.
-                        self.publish(server);
                         if let Some(client) = server.clients().iter().find(|c| c.number == number) {
                             let from = client.session.info().writer_addr;
                             self.emit(ServerEvent::Accepted { number, from });
                         }
-                        false
                     }
-                    Err(error) => {
-                        self.emit(ServerEvent::AddFailed(error));
-                        false
-                    }
+                    Err(error) => self.emit(ServerEvent::AddFailed(error)),
                 }
+                false
             }
             ServerCommand::RemoveLast => {
                 let newest = server.clients().last().map(|c| c.number);
@@ -352,6 +352,7 @@ impl Owner {
             addr: server.addr(),
             config: *server.config(),
             clients: server.clients().iter().map(ClientView::of).collect(),
+            adds_answered: self.adds_answered,
         };
         let _ = self.stale.try_recv();
         let _ = self.snapshots.try_send(snapshot);
