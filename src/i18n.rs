@@ -162,12 +162,14 @@ table! {
     CapPeerClosed => "The writer closed its side: the reader's recv() returned 0 bytes (end of stream).", "发送方关闭了它这一端：接收方的 recv() 返回 0 字节（数据流结束）。";
     CapReset => "The connection was reset: the peer is gone.", "连接被重置：对端已不在。";
     CapOutPeerReset => "The peer has left: its kernel reset the connection (RST). A socket closed with bytes still unread sends RST instead of FIN; the lesson's one-shot server does this when it close()s after one recv(1024). Not an error.", "对端已离开：它的内核重置了连接（RST）。套接字在还有未读数据时被关闭，会发送 RST 而不是 FIN；课程中只 recv(1024) 一次就 close() 的服务器就是这样。这不是错误。";
-    CapWindowDraining => "Linux keeps it at 0 until the receive buffer has room for a whole segment ({} here, tcpi_rcv_mss); {} waits to be read.", "Linux 会一直保持窗口为 0，直到接收缓冲区能放下一个完整报文段（这里是 {}，tcpi_rcv_mss）；还有 {} 等待读取。";
+    CapWindowDraining => "Linux keeps it at 0 until the free space reaches one segment or 1/16 of the buffer ({} here); about {} is free and {} waits to be read.", "Linux 会一直保持窗口为 0，直到空闲空间达到一个报文段或缓冲区的 1/16（这里是 {}）；现在约有 {} 空闲，还有 {} 等待读取。";
+    CapWindowReopening => "the reader has made room (about {} free, {} needed), so its next ACK reopens the window.", "接收方已经读出数据，空出了空间（约 {} 空闲，需要 {}），它的下一个 ACK 就会重新打开窗口。";
+    CapWindowSegment => "Linux keeps it at 0 until the free space reaches one segment ({} here, tcpi_rcv_mss) or 1/16 of the buffer.", "Linux 会一直保持窗口为 0，直到空闲空间达到一个报文段（这里是 {}，tcpi_rcv_mss）或缓冲区的 1/16。";
     CapWindowPaused => "its receive buffer is full and the reader makes no recv() calls.", "接收缓冲区已满，而接收方没有调用 recv()。";
     CapWindowSlow => "its receive buffer is full: the reader is slower than the writer.", "接收缓冲区已满：接收方比发送方慢。";
     CapBecauseZero => "because the receiver's window is 0: {}", "因为接收方的窗口为 0：{}";
     CapChunkTooBig => "one send() of this size is larger than the whole send buffer, so it waits for room in pieces.", "一次 send() 的数据比整个发送缓冲区还大，只能分批等待空间。";
-    CapClosing => "the receive buffer is nearly full, so the window is closing and bytes wait in the send buffer for room.", "接收缓冲区快满了，窗口正在关闭，数据只能在发送缓冲区里等待空间。";
+    CapClosing => "less than half of the receive buffer is free, so the window is closing and bytes wait in the send buffer for room.", "接收缓冲区的空闲空间已不到一半，窗口正在关闭，数据只能在发送缓冲区里等待空间。";
     CapWriterFaster => "the writer hands bytes over faster than the kernel sends them on.", "发送方交给内核的速度比内核发出去的速度快。";
     CapBlockedFor => " (for {} s)", "（已 {} 秒）";
     CapBlocked => "send() is blocked{}: the send buffer is full, {}", "send() 阻塞{}：发送缓冲区已满，{}";

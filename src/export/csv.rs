@@ -42,10 +42,16 @@ struct Row {
     rcv_mss_bytes: u32,
     writer_info_age_ms: f64,
     reader_info_age_ms: f64,
+    rmem_alloc_bytes: u32,
+    rcvbuf_now_bytes: u32,
+    rcv_backlog_bytes: u32,
+    rcv_free_bytes: Option<u32>,
+    rcv_needed_bytes: Option<u32>,
 }
 
 impl From<&Sample> for Row {
     fn from(s: &Sample) -> Self {
+        let room = s.window_room();
         Row {
             // Microsecond resolution is plenty for a millisecond column.
             t_ms: (s.t_ns / 1_000) as f64 / 1e3,
@@ -78,6 +84,11 @@ impl From<&Sample> for Row {
             rcv_mss_bytes: s.receiver.rcv_mss,
             writer_info_age_ms: f64::from(s.sender_info_age_us) / 1e3,
             reader_info_age_ms: f64::from(s.receiver_info_age_us) / 1e3,
+            rmem_alloc_bytes: s.receiver_memory.rmem_alloc,
+            rcvbuf_now_bytes: s.receiver_memory.rcvbuf,
+            rcv_backlog_bytes: s.receiver_memory.backlog,
+            rcv_free_bytes: room.map(|r| r.free),
+            rcv_needed_bytes: room.map(|r| r.needed),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::theme::Palette;
 use super::vessel::{self, Slots, VesselLook};
 use crate::i18n::{Lang, S};
 use crate::lab::units::format_bytes;
-use crate::lab::{LabConfig, Rate, ReaderState, Sample, SessionInfo, WriterState};
+use crate::lab::{LabConfig, Rate, ReaderState, Sample, SessionInfo, WindowRoom, WriterState};
 
 /// Everything the picture shows, read from the newest sample.
 #[derive(Debug, Clone, Copy)]
@@ -159,32 +159,14 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
         }
         _ => {}
     }
-    // Why the window is 0, by the kernel's own rule and numbers: with the
-    // reader calling recv(), __tcp_select_window() keeps offering 0 while
-    // the free space is less than one segment, rcv_mss (silly-window-
-    // syndrome avoidance; loopback's segments are big), however much or
-    // little waits in the queue. A paused reader simply filled it.
-    let recv_capacity = now.recv_capacity().max(1) as f64;
-    let draining = s.zero_window && s.receiver.rcv_mss > 0 && !reader_paused;
-    let window_reason = if draining {
-        S::CapWindowDraining.fill(
-            lang,
-            &[
-                &format_bytes(u64::from(s.receiver.rcv_mss)),
-                &format_bytes(u64::from(s.recv_queue)),
-            ],
-        )
-    } else if reader_paused {
-        S::CapWindowPaused.text(lang).to_string()
-    } else {
-        S::CapWindowSlow.text(lang).to_string()
-    };
+    let room = s.window_room();
+    let window_reason = window_reason(s, room, lang);
     if s.writer_blocked() {
         let why = if s.zero_window {
             S::CapBecauseZero.fill(lang, &[&window_reason])
         } else if now.config.write_chunk.bytes() > now.send_capacity() {
             S::CapChunkTooBig.text(lang).to_string()
-        } else if f64::from(s.recv_queue) > 0.5 * recv_capacity {
+        } else if room.is_some_and(|room| room.closing()) {
             S::CapClosing.text(lang).to_string()
         } else {
             S::CapWriterFaster.text(lang).to_string()
@@ -207,11 +189,37 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
     if s.writer_state == WriterState::Paused {
         return (S::CapWriterPaused.text(lang).into(), Severity::Info);
     }
-    let recv_fill = f64::from(s.recv_queue) / recv_capacity;
+    let recv_fill = f64::from(s.recv_queue) / now.recv_capacity().max(1) as f64;
     if recv_fill > 0.25 && now.recv_capacity() > 0 {
         return (S::CapFilling.text(lang).into(), Severity::Caution);
     }
     (S::CapNormal.text(lang).into(), Severity::Ok)
+}
+
+/// Why the window is 0, by the kernel's own rule and numbers: while less
+/// than half the buffer is free, __tcp_select_window() offers 0 until the
+/// free space reaches one segment (rcv_mss) or 1/16 of the buffer
+/// (silly-window-syndrome avoidance; loopback's segments are big),
+/// however much or little waits in the queue. A paused reader simply
+/// filled it; a reader that has made that room gets the window back with
+/// its next ACK.
+fn window_reason(s: &Sample, room: Option<WindowRoom>, lang: Lang) -> String {
+    if s.reader_paused() {
+        return S::CapWindowPaused.text(lang).to_string();
+    }
+    let bytes = |n: u32| format_bytes(u64::from(n));
+    match room {
+        Some(room) if room.too_little() => S::CapWindowDraining.fill(
+            lang,
+            &[&bytes(room.needed), &bytes(room.free), &bytes(s.recv_queue)],
+        ),
+        Some(room) => S::CapWindowReopening.fill(lang, &[&bytes(room.free), &bytes(room.needed)]),
+        // Nothing queued, or no SO_MEMINFO (Linux < 4.12): the rule alone.
+        None if s.receiver.rcv_mss > 0 => {
+            S::CapWindowSegment.fill(lang, &[&bytes(s.receiver.rcv_mss)])
+        }
+        None => S::CapWindowSlow.text(lang).to_string(),
+    }
 }
 
 /// The caption with an outside peer: the send side and the receive side
@@ -887,7 +895,7 @@ fn legend_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{BufferKind, BufferSetting};
+    use crate::lab::{BufferKind, BufferSetting, ReceiverMemory};
 
     fn info() -> SessionInfo {
         let setting = |kind| BufferSetting {
@@ -960,29 +968,57 @@ mod tests {
                 .0
                 .contains("window is 0: its receive buffer is full")
         );
-        // Draining but still closed: the segment-size rule, with numbers.
+        // The reader reads again, the window still reads 0: the kernel's
+        // rule decides, from its own numbers (SO_MEMINFO). Here a quarter
+        // of the memory is payload, so 128 KiB of buffer hold 32 KiB of
+        // window, and one segment (48 KiB) is more than the whole: the
+        // kernel wants all 32 KiB free; 2.7 KiB are.
         now.sample.reader_state = ReaderState::Reading;
-        now.sample.recv_queue = 4096;
+        now.sample.recv_queue = 30_000;
         now.sample.receiver.rcv_mss = 49_152;
+        now.sample.receiver_memory = ReceiverMemory {
+            rmem_alloc: 120_000,
+            rcvbuf: 131_072,
+            backlog: 0,
+        };
         let text = caption(&now, Lang::En).0;
-        assert!(
-            text.contains("room for a whole segment (48 KiB here"),
-            "{text}"
-        );
-        assert!(text.contains("4 KiB waits to be read"), "{text}");
+        assert!(text.contains("1/16 of the buffer (32 KiB here)"), "{text}");
+        assert!(text.contains("about 2.7 KiB is free"), "{text}");
+        assert!(text.contains("29.3 KiB waits to be read"), "{text}");
         // The same state in Chinese names the same numbers.
         let zh = caption(&now, Lang::Zh).0;
         assert!(
-            zh.contains("48 KiB") && zh.contains("4 KiB") && zh.contains("窗口为 0"),
+            zh.contains("32 KiB") && zh.contains("2.7 KiB") && zh.contains("窗口为 0"),
             "{zh}"
         );
-        // Nearly full, the reader reading: the same rule, not a 50 % line.
-        now.sample.recv_queue = 60_000;
+        // Enough room made, the zero still on the writer's side: the next
+        // ACK reopens it; no claim that Linux keeps it closed.
+        now.sample.recv_queue = 4_096;
+        now.sample.receiver_memory.rmem_alloc = 8_192;
+        let text = caption(&now, Lang::En).0;
+        assert!(text.contains("about 60 KiB free, 48 KiB needed"), "{text}");
+        assert!(!text.contains("keeps it at 0"), "{text}");
+        // No SO_MEMINFO (Linux < 4.12): the rule, without numbers it lacks.
+        now.sample.receiver_memory = ReceiverMemory::default();
+        let text = caption(&now, Lang::En).0;
+        assert!(text.contains("one segment (48 KiB here"), "{text}");
+        // Blocked with the window open: "closing" only when the kernel's
+        // free space is under half the buffer, not by a line of our own.
+        now.sample.zero_window = false;
+        now.sample.recv_queue = 30_000;
+        now.sample.receiver_memory = ReceiverMemory {
+            rmem_alloc: 120_000,
+            rcvbuf: 131_072,
+            backlog: 0,
+        };
         let text = caption(&now, Lang::En).0;
         assert!(
-            text.contains("room for a whole segment (48 KiB here"),
+            text.contains("less than half of the receive buffer is free"),
             "{text}"
         );
-        assert!(text.contains("58.6 KiB waits to be read"), "{text}");
+        now.sample.receiver_memory.rmem_alloc = 40_000;
+        now.sample.recv_queue = 10_000;
+        let text = caption(&now, Lang::En).0;
+        assert!(!text.contains("window is closing"), "{text}");
     }
 }

@@ -31,7 +31,10 @@ pub use config::{
     check_sample_hz,
 };
 pub use preset::Preset;
-pub use sample::{RATE_WINDOW, ReaderState, Sample, SampleBatch, WriterState, rates_over};
+pub use sample::{
+    RATE_WINDOW, ReaderState, ReceiverMemory, Sample, SampleBatch, WindowRoom, WriterState,
+    rates_over,
+};
 pub use session::{Fault, Session, SessionInfo, SessionReport};
 pub use timeline::{Event, EventKind, SampleSpan, Thinned, Timeline};
 pub use units::{Rate, Size};

@@ -1,5 +1,6 @@
 //! The one seam to the kernel's view of a TCP socket, and the only `unsafe`
-//! code in sockscope: three queue ioctls and getsockopt(TCP_INFO).
+//! code in sockscope: three queue ioctls, getsockopt(TCP_INFO) and
+//! getsockopt(SO_MEMINFO).
 
 #![allow(unsafe_code)]
 
@@ -180,6 +181,63 @@ pub fn tcp_info(fd: impl AsFd) -> io::Result<TcpInfo> {
     })
 }
 
+/// A socket's memory as the kernel accounts it (getsockopt SO_MEMINFO,
+/// Linux >= 4.12): bytes of memory, which include each segment's overhead,
+/// not bytes of payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemInfo {
+    /// Memory the receive queue's segments take (sk_rmem_alloc).
+    pub rmem_alloc: u32,
+    /// The receive buffer's limit now (sk_rcvbuf; autotuning moves it).
+    pub rcvbuf: u32,
+    /// Memory the send queue's segments take (sk_wmem_queued).
+    pub wmem_queued: u32,
+    /// The send buffer's limit now (sk_sndbuf).
+    pub sndbuf: u32,
+    /// Segments that arrived while the application held the socket lock,
+    /// waiting to be processed (sk_backlog.len).
+    pub backlog: u32,
+    /// Packets the socket dropped (sk_drops).
+    pub drops: u32,
+}
+
+/// getsockopt(SOL_SOCKET, SO_MEMINFO). Takes no socket lock, so it is
+/// cheap to read while another thread is inside send() or recv().
+pub fn meminfo(fd: impl AsFd) -> io::Result<MemInfo> {
+    let mut raw = [0u32; libc::SK_MEMINFO_DROPS as usize + 1];
+    let mut len = size_of_val(&raw) as libc::socklen_t;
+    // SAFETY: `raw` is valid for `len` bytes and outlives the call; the
+    // kernel writes at most `len` bytes and stores the count in `len`.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_fd().as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_MEMINFO,
+            raw.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let at = |index: libc::c_int| raw[index as usize];
+    Ok(MemInfo {
+        rmem_alloc: at(libc::SK_MEMINFO_RMEM_ALLOC),
+        rcvbuf: at(libc::SK_MEMINFO_RCVBUF),
+        wmem_queued: at(libc::SK_MEMINFO_WMEM_QUEUED),
+        sndbuf: at(libc::SK_MEMINFO_SNDBUF),
+        backlog: at(libc::SK_MEMINFO_BACKLOG),
+        drops: at(libc::SK_MEMINFO_DROPS),
+    })
+}
+
+// SO_MEMINFO, from the kernel's asm/socket.h (libc's Linux module does not
+// export it): 55 everywhere but SPARC.
+#[cfg(not(target_arch = "sparc64"))]
+const SO_MEMINFO: libc::c_int = 55;
+#[cfg(target_arch = "sparc64")]
+const SO_MEMINFO: libc::c_int = 0x39;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +266,16 @@ mod tests {
         assert!(info.filled_len > offset_of!(libc::tcp_info, tcpi_total_retrans));
         assert!(info.snd_wnd.unwrap_or(1) > 0);
         assert_eq!(tcp_info(&listener).unwrap().state, TcpState::Listen);
+        // The 1000 queued bytes take memory, with overhead: more than their
+        // payload, and within the buffer's limit.
+        let memory = meminfo(&server).unwrap();
+        assert!(memory.rmem_alloc > 1000, "{memory:?}");
+        assert!(memory.rmem_alloc <= memory.rcvbuf, "{memory:?}");
+        assert_eq!(
+            memory.rcvbuf as usize,
+            socket2::SockRef::from(&server).recv_buffer_size().unwrap()
+        );
+        assert_eq!(memory.backlog, 0);
         // Queue ioctls on a listening socket fail with EINVAL.
         assert_eq!(
             recv_queue(&listener).unwrap_err().raw_os_error(),

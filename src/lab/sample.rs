@@ -125,6 +125,48 @@ pub struct ReceiverInfo {
     pub rcv_wnd: u32,
 }
 
+/// The reading socket's memory (SO_MEMINFO), read every sample (it takes
+/// no lock). All zero on kernels before 4.12.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReceiverMemory {
+    /// Memory the receive queue takes, overhead included (sk_rmem_alloc).
+    pub rmem_alloc: u32,
+    /// The receive buffer's limit at this moment (sk_rcvbuf).
+    pub rcvbuf: u32,
+    /// Segments waiting for the socket lock (sk_backlog.len).
+    pub backlog: u32,
+}
+
+/// The receiver's room by the kernel's own numbers, in bytes of payload,
+/// and what the window needs before it reopens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowRoom {
+    /// Free space: SO_RCVBUF now, less the queue's memory and the backlog,
+    /// scaled to payload.
+    pub free: u32,
+    /// The whole buffer, scaled to payload (the kernel's full space).
+    pub full: u32,
+    /// The free space the kernel wants before it offers a window again:
+    /// one segment (tcpi_rcv_mss, at most the full space) or 1/16 of the
+    /// full space, whichever is larger.
+    pub needed: u32,
+}
+
+impl WindowRoom {
+    /// The kernel offers a zero window now (while the free space is less
+    /// than half the buffer, it keeps the window at 0 until the free space
+    /// reaches `needed`).
+    pub fn too_little(&self) -> bool {
+        self.free < self.full / 2 && self.free < self.needed
+    }
+
+    /// Less than half the buffer is free: the kernel stops growing the
+    /// window and offers what is free.
+    pub fn closing(&self) -> bool {
+        self.free < self.full / 2
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sample {
     /// Nanoseconds since the session started (monotonic clock).
@@ -155,6 +197,8 @@ pub struct Sample {
     pub sender_info_age_us: u32,
     /// The same for `receiver`, while the reader is inside recv().
     pub receiver_info_age_us: u32,
+    /// The reading socket's memory, fresh every sample.
+    pub receiver_memory: ReceiverMemory,
 }
 
 impl Sample {
@@ -171,6 +215,33 @@ impl Sample {
     /// counts a stall in `stall_count` when it ends, with its length.)
     pub fn stalls_so_far(&self) -> u64 {
         self.stall_count + u64::from(self.writer_blocked())
+    }
+
+    /// The reader's free space and the room a window needs, by the rule of
+    /// the kernel's __tcp_select_window() (Linux 6.x). Free space counts
+    /// memory (SO_MEMINFO) and the window counts payload; the kernel
+    /// converts one to the other by its measured payload share of memory
+    /// (scaling_ratio, not exported), estimated here by the queue's own
+    /// share: FIONREAD / rmem_alloc. None when that cannot be estimated
+    /// (nothing queued) or the kernel lacks SO_MEMINFO.
+    pub fn window_room(&self) -> Option<WindowRoom> {
+        let memory = self.receiver_memory;
+        if memory.rmem_alloc == 0 || self.recv_queue == 0 || memory.rcvbuf == 0 {
+            return None;
+        }
+        let share = f64::from(self.recv_queue) / f64::from(memory.rmem_alloc);
+        let payload = |bytes: u32| (f64::from(bytes) * share.min(1.0)) as u32;
+        let free_memory = memory
+            .rcvbuf
+            .saturating_sub(memory.rmem_alloc)
+            .saturating_sub(memory.backlog);
+        let full = payload(memory.rcvbuf);
+        let segment = self.receiver.rcv_mss.min(full);
+        Some(WindowRoom {
+            free: payload(free_memory),
+            full,
+            needed: segment.max(full / 16),
+        })
     }
 
     pub fn reader_paused(&self) -> bool {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::probe;
-use super::sample::{ReceiverInfo, Sample, SampleBatch, SenderInfo};
+use super::sample::{ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SenderInfo};
 use super::shared::Shared;
 use super::worker_error::{IoFailure, WorkerError};
 
@@ -67,8 +67,8 @@ fn zero_window(sender: &SenderInfo, filled: bool) -> bool {
     filled && sender.snd_wnd == 0
 }
 
-/// One full sample of both sockets: the three queue ioctls and both
-/// TCP_INFO calls. The unit the probe benchmark times.
+/// One full sample of both sockets: the three queue ioctls, the reader's
+/// SO_MEMINFO and both TCP_INFO calls. The unit the probe benchmark times.
 pub fn take_sample(writer: &TcpStream, reader: &TcpStream, t_ns: u64) -> io::Result<Sample> {
     let mut sample = take_queues(writer, reader, t_ns)?;
     let tx = probe::tcp_info(writer)?;
@@ -78,21 +78,37 @@ pub fn take_sample(writer: &TcpStream, reader: &TcpStream, t_ns: u64) -> io::Res
     Ok(sample)
 }
 
-/// The three queue ioctls only. SIOCOUTQNSD is read before SIOCOUTQ: a
+/// The three queue ioctls and SO_MEMINFO. SIOCOUTQNSD is read before SIOCOUTQ: a
 /// send() between the two can only grow the send queue, so it still holds
 /// the unsent bytes; an ACK between them can shrink it below them, so the
 /// unsent count is capped at the send queue, and no sample shows more
 /// unsent than queued or a negative number in flight.
+/// The reader's SO_MEMINFO (lock-free too) follows FIONREAD, so the queue
+/// and the memory it takes are read as close together as they can be.
 fn take_queues(writer: &TcpStream, reader: &TcpStream, t_ns: u64) -> io::Result<Sample> {
     let unsent = probe::unsent(writer)?;
     let send_queue = probe::send_queue(writer)?;
+    let recv_queue = probe::recv_queue(reader)?;
     Ok(Sample {
         t_ns,
         send_queue,
         unsent: unsent.min(send_queue),
-        recv_queue: probe::recv_queue(reader)?,
+        recv_queue,
+        receiver_memory: receiver_memory(reader),
         ..Sample::default()
     })
+}
+
+/// All zero where the kernel has no SO_MEMINFO (before 4.12).
+fn receiver_memory(reader: &TcpStream) -> ReceiverMemory {
+    probe::meminfo(reader).map_or_else(
+        |_| ReceiverMemory::default(),
+        |memory| ReceiverMemory {
+            rmem_alloc: memory.rmem_alloc,
+            rcvbuf: memory.rcvbuf,
+            backlog: memory.backlog,
+        },
+    )
 }
 
 /// The reader takes samples itself (see `SampleDesk`) up to this rate; above
