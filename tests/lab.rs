@@ -105,6 +105,58 @@ fn paused_reader_fills_the_buffers_and_blocks_the_writer_then_resume_drains() {
     assert_eq!((last.unsent, last.recv_queue), (0, 0));
 }
 
+/// The order the captions tell, where they tell it. With a send buffer far
+/// bigger than the receive buffer, the zero-window caption says "send()
+/// still copies into the send buffer until that fills" and the draining
+/// caption that "Linux keeps it at 0" while the free space is under a
+/// segment: both checked here against what the kernel did.
+#[test]
+fn with_room_in_the_send_buffer_the_window_closes_first_and_send_keeps_copying() {
+    let session = Session::start(LabConfig {
+        sndbuf: Some(Size(256 * KIB)),
+        rcvbuf: Some(Size(16 * KIB)),
+        ..paused_reader_config()
+    })
+    .unwrap();
+    let mut history = Vec::new();
+    collect_until(&session, &mut history, "send() blocks", |h| {
+        h.last().is_some_and(|s| s.writer_blocked())
+    });
+    // A zero window from a fresh TCP_INFO reading (a stale one may lag).
+    let first_zero = history
+        .iter()
+        .position(|s| s.zero_window && s.sender_info_age_us == 0)
+        .expect("the window closed before send() blocked");
+    let closed = history[first_zero];
+    let blocked = *history.last().unwrap();
+    assert!(
+        !closed.writer_blocked(),
+        "send() blocked before the window closed: {closed:?}"
+    );
+    assert!(closed.t_ns < blocked.t_ns);
+    // After the window closed, send() went on copying into the send
+    // buffer, which grew, with nothing more reaching the receiver.
+    assert!(
+        blocked.written >= closed.written + 64 * KIB,
+        "send() copied only {} bytes after the window closed",
+        blocked.written - closed.written
+    );
+    assert!(blocked.send_queue >= closed.send_queue + 64 * KIB as u32);
+    // While the window read 0 the kernel's free space was under what it
+    // needs to reopen: the rule the draining caption states.
+    for s in history[first_zero..].iter().filter(|s| s.zero_window) {
+        if let Some(room) = s.window_room() {
+            assert!(
+                room.too_little(),
+                "window 0 with room to reopen: {room:?} in {s:?}"
+            );
+        }
+    }
+    session.finish();
+    drain(&session);
+    assert!(session.join().errors.is_empty());
+}
+
 #[test]
 fn effective_buffers_are_twice_the_request_below_the_caps() {
     let wmem_max = core_sysctl("wmem_max");
