@@ -1,6 +1,7 @@
-//! What one sample costs: `take_sample` (three queue ioctls and two
-//! getsockopt(TCP_INFO) calls on a real loopback connection), and each of
-//! the five calls on its own, timed call by call. Prints figures; asserts
+//! What one sample costs: `take_sample` (three queue ioctls, the reader's
+//! getsockopt(SO_MEMINFO) and two getsockopt(TCP_INFO) calls on a real
+//! loopback connection), and each of the six calls on its own, timed call
+//! by call. Prints figures; asserts
 //! nothing about time.
 //!
 //! States: an idle connection; a paused reader (both queues full); and a
@@ -105,20 +106,22 @@ fn time_calls<T>(calls: usize, mut f: impl FnMut() -> io::Result<T>) -> Stats {
     Stats::of((0..calls).map(|_| time_one(&mut f)).collect())
 }
 
-const PART_NAMES: [&str; 5] = [
-    "SIOCOUTQ    writer",
+const PART_NAMES: [&str; 6] = [
     "SIOCOUTQNSD writer",
+    "SIOCOUTQ    writer",
     "FIONREAD    reader",
+    "SO_MEMINFO  reader",
     "TCP_INFO    writer",
     "TCP_INFO    reader",
 ];
 
-/// The five calls of take_sample, in its order, each timed.
-fn time_parts(writer: &TcpStream, reader: &TcpStream) -> [u64; 5] {
+/// The six calls of take_sample, in its order, each timed.
+fn time_parts(writer: &TcpStream, reader: &TcpStream) -> [u64; 6] {
     [
-        time_one(|| probe::send_queue(writer)),
         time_one(|| probe::unsent(writer)),
+        time_one(|| probe::send_queue(writer)),
         time_one(|| probe::recv_queue(reader)),
+        time_one(|| probe::meminfo(reader)),
         time_one(|| probe::tcp_info(writer)),
         time_one(|| probe::tcp_info(reader)),
     ]
@@ -132,7 +135,7 @@ fn describe(state: &str, writer: &TcpStream, reader: &TcpStream) {
     );
 }
 
-/// Times take_sample and each of its five calls back to back on this
+/// Times take_sample and each of its six calls back to back on this
 /// connection. Returns take_sample's median.
 fn measure(writer: &TcpStream, reader: &TcpStream, calls: usize) -> u64 {
     header();
@@ -140,11 +143,12 @@ fn measure(writer: &TcpStream, reader: &TcpStream, calls: usize) -> u64 {
     let whole = time_calls(calls, || {
         take_sample(writer, reader, epoch.elapsed().as_nanos() as u64)
     });
-    row("take_sample (all five)", &whole);
+    row("take_sample (all six)", &whole);
     let parts = [
-        time_calls(calls, || probe::send_queue(writer)),
         time_calls(calls, || probe::unsent(writer)),
+        time_calls(calls, || probe::send_queue(writer)),
         time_calls(calls, || probe::recv_queue(reader)),
+        time_calls(calls, || probe::meminfo(reader)),
         time_calls(calls, || probe::tcp_info(writer)),
         time_calls(calls, || probe::tcp_info(reader)),
     ];
@@ -154,7 +158,7 @@ fn measure(writer: &TcpStream, reader: &TcpStream, calls: usize) -> u64 {
     let sum: u64 = parts.iter().map(|s| s.median).sum();
     println!(
         "  {:<26} {:>9}",
-        "sum of the five medians",
+        "sum of the six medians",
         fmt_ns(sum as f64)
     );
     whole.median
@@ -177,7 +181,7 @@ fn context_switches() -> (u64, u64) {
 }
 
 /// Probes at 1 kHz for `secs`, the way the sampler does (sleep to the next
-/// tick, timer slack 1 µs). Even ticks time take_sample, odd ticks its five
+/// tick, timer slack 1 µs). Even ticks time take_sample, odd ticks its six
 /// calls one by one. Returns take_sample's median.
 fn measure_paced(writer: &TcpStream, reader: &TcpStream, secs: f64) -> u64 {
     let _ = nix::sys::prctl::set_timerslack(1_000);
@@ -186,7 +190,7 @@ fn measure_paced(writer: &TcpStream, reader: &TcpStream, secs: f64) -> u64 {
     let end = epoch + Duration::from_secs_f64(secs);
     let (vol0, invol0) = context_switches();
     let mut whole = Vec::new();
-    let mut parts: [Vec<u64>; 5] = Default::default();
+    let mut parts: [Vec<u64>; 6] = Default::default();
     let mut next = epoch;
     let mut ticks = 0u64;
     while Instant::now() < end {
@@ -218,7 +222,7 @@ fn measure_paced(writer: &TcpStream, reader: &TcpStream, secs: f64) -> u64 {
     );
     header();
     let whole = Stats::of(whole);
-    row("take_sample (all five)", &whole);
+    row("take_sample (all six)", &whole);
     for (name, ns) in PART_NAMES.iter().zip(parts) {
         row(name, &Stats::of(ns));
     }

@@ -187,11 +187,12 @@ const FLOWING_WAIT: Duration = Duration::from_millis(5);
 impl Reader {
     /// Waits in poll() for bytes to read. While it helps sampling, the wait
     /// ends when the next sample is due, except while bytes are flowing:
-    /// then a poll returns within microseconds anyway, and arming a timer
-    /// that close for every one of tens of thousands of polls a second
-    /// (each reprograms the CPU's clock, a VM exit on virtual machines) was
-    /// most of what 1 kHz sampling cost (bench/sampling-cost.sh: +12 % CPU
-    /// per GiB). When the flow stops, the one poll that waits longer may
+    /// then a poll returns within microseconds anyway, and a timeout that
+    /// short on every one of tens of thousands of polls a second was most
+    /// of what 1 kHz sampling cost (bench/sampling-cost.sh: +12 % CPU per
+    /// GiB; most likely each such timer, set before the next tick,
+    /// reprograms the CPU's clock, a VM exit on virtual machines). When the
+    /// flow stops, the one poll that waits longer may
     /// leave a gap of up to FLOWING_WAIT in the samples; the next waits
     /// are cut to the schedule again.
     fn wait_for_data(&mut self) {
