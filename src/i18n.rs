@@ -162,8 +162,8 @@ table! {
     CapPeerClosed => "The writer closed its side: the reader's recv() returned 0 bytes (end of stream).", "发送方关闭了它这一端：接收方的 recv() 返回 0 字节（数据流结束）。";
     CapReset => "The connection was reset: the peer is gone.", "连接被重置：对端已不在。";
     CapOutPeerReset => "The peer has left: its kernel reset the connection (RST). A socket closed with bytes still unread sends RST instead of FIN; the lesson's one-shot server does this when it close()s after one recv(1024). Not an error.", "对端已离开：它的内核重置了连接（RST）。套接字在还有未读数据时被关闭，会发送 RST 而不是 FIN；课程中只 recv(1024) 一次就 close() 的服务器就是这样。这不是错误。";
-    CapWindowDraining => "Linux keeps it at 0 until the free space reaches one segment or 1/16 of the buffer ({} here); about {} is free and {} waits to be read.", "Linux 会一直保持窗口为 0，直到空闲空间达到一个报文段或缓冲区的 1/16（这里是 {}）；现在约有 {} 空闲，还有 {} 等待读取。";
-    CapWindowReopening => "the reader has made room (about {} free, {} needed), so its next ACK reopens the window.", "接收方已经读出数据，空出了空间（约 {} 空闲，需要 {}），它的下一个 ACK 就会重新打开窗口。";
+    CapWindowDraining => "Linux keeps it at 0 until the free space is worth one segment ({}, tcpi_rcv_mss; at least 1/16 and at most half of the buffer): {} of the buffer's {} is free (a segment's memory is freed only once it has been read to its end), and {} waits to be read.", "Linux 会一直保持窗口为 0，直到空闲空间够放一个报文段（{}，tcpi_rcv_mss；至少为缓冲区的 1/16，至多为一半）：现在有 {} 空闲（缓冲区共 {}；一个报文段要整个读完，它占的内存才会释放），还有 {} 等待读取。";
+    CapWindowReopening => "the reader has made room ({} free, {} needed), so its next ACK reopens the window.", "接收方已经读出数据，空出了空间（{} 空闲，需要 {}），它的下一个 ACK 就会重新打开窗口。";
     CapWindowSegment => "Linux keeps it at 0 until the free space reaches one segment ({} here, tcpi_rcv_mss) or 1/16 of the buffer.", "Linux 会一直保持窗口为 0，直到空闲空间达到一个报文段（这里是 {}，tcpi_rcv_mss）或缓冲区的 1/16。";
     CapWindowPaused => "its receive buffer is full and the reader makes no recv() calls.", "接收缓冲区已满，而接收方没有调用 recv()。";
     CapWindowSlow => "its receive buffer is full: the reader is slower than the writer.", "接收缓冲区已满：接收方比发送方慢。";

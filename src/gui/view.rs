@@ -211,7 +211,12 @@ fn window_reason(s: &Sample, room: Option<WindowRoom>, lang: Lang) -> String {
     match room {
         Some(room) if room.too_little() => S::CapWindowDraining.fill(
             lang,
-            &[&bytes(room.needed), &bytes(room.free), &bytes(s.recv_queue)],
+            &[
+                &bytes(s.receiver.rcv_mss),
+                &bytes(room.free),
+                &bytes(room.buffer),
+                &bytes(s.recv_queue),
+            ],
         ),
         Some(room) => S::CapWindowReopening.fill(lang, &[&bytes(room.free), &bytes(room.needed)]),
         // Nothing queued, or no SO_MEMINFO (Linux < 4.12): the rule alone.
@@ -969,10 +974,10 @@ mod tests {
                 .contains("window is 0: its receive buffer is full")
         );
         // The reader reads again, the window still reads 0: the kernel's
-        // rule decides, from its own numbers (SO_MEMINFO). Here a quarter
-        // of the memory is payload, so 128 KiB of buffer hold 32 KiB of
-        // window, and one segment (48 KiB) is more than the whole: the
-        // kernel wants all 32 KiB free; 2.7 KiB are.
+        // rule decides, from its own numbers (SO_MEMINFO). 128 KiB of
+        // buffer, 117 KiB of it taken: 11 KiB free, less than one 48 KiB
+        // segment's worth (at a quarter payload share, more than half the
+        // buffer, so the window waits for half of it, 64 KiB).
         now.sample.reader_state = ReaderState::Reading;
         now.sample.recv_queue = 30_000;
         now.sample.receiver.rcv_mss = 49_152;
@@ -982,13 +987,19 @@ mod tests {
             backlog: 0,
         };
         let text = caption(&now, Lang::En).0;
-        assert!(text.contains("1/16 of the buffer (32 KiB here)"), "{text}");
-        assert!(text.contains("about 2.7 KiB is free"), "{text}");
+        assert!(
+            text.contains("worth one segment (48 KiB, tcpi_rcv_mss"),
+            "{text}"
+        );
+        assert!(
+            text.contains("10.8 KiB of the buffer's 128 KiB is free"),
+            "{text}"
+        );
         assert!(text.contains("29.3 KiB waits to be read"), "{text}");
         // The same state in Chinese names the same numbers.
         let zh = caption(&now, Lang::Zh).0;
         assert!(
-            zh.contains("32 KiB") && zh.contains("2.7 KiB") && zh.contains("窗口为 0"),
+            zh.contains("48 KiB") && zh.contains("10.8 KiB") && zh.contains("窗口为 0"),
             "{zh}"
         );
         // Enough room made, the zero still on the writer's side: the next
@@ -996,7 +1007,7 @@ mod tests {
         now.sample.recv_queue = 4_096;
         now.sample.receiver_memory.rmem_alloc = 8_192;
         let text = caption(&now, Lang::En).0;
-        assert!(text.contains("about 60 KiB free, 48 KiB needed"), "{text}");
+        assert!(text.contains("(120 KiB free, 64 KiB needed)"), "{text}");
         assert!(!text.contains("keeps it at 0"), "{text}");
         // No SO_MEMINFO (Linux < 4.12): the rule, without numbers it lacks.
         now.sample.receiver_memory = ReceiverMemory::default();

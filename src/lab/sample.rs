@@ -137,33 +137,30 @@ pub struct ReceiverMemory {
     pub backlog: u32,
 }
 
-/// The receiver's room by the kernel's own numbers, in bytes of payload,
-/// and what the window needs before it reopens.
+/// The receiver's room by the kernel's own numbers, in bytes of memory (as
+/// SO_MEMINFO and SO_RCVBUF count), and the room its window needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowRoom {
-    /// Free space: SO_RCVBUF now, less the queue's memory and the backlog,
-    /// scaled to payload.
+    /// Free memory: SO_RCVBUF now, less the queue's memory and the backlog.
     pub free: u32,
-    /// The whole buffer, scaled to payload (the kernel's full space).
-    pub full: u32,
-    /// The free space the kernel wants before it offers a window again:
-    /// one segment (tcpi_rcv_mss, at most the full space) or 1/16 of the
-    /// full space, whichever is larger.
+    /// The buffer's limit now (sk_rcvbuf).
+    pub buffer: u32,
+    /// The free memory the kernel wants before it offers a window again:
+    /// one segment's worth, but at least 1/16 of the buffer and at most
+    /// half of it.
     pub needed: u32,
 }
 
 impl WindowRoom {
-    /// The kernel offers a zero window now (while the free space is less
-    /// than half the buffer, it keeps the window at 0 until the free space
-    /// reaches `needed`).
+    /// The kernel offers a zero window now.
     pub fn too_little(&self) -> bool {
-        self.free < self.full / 2 && self.free < self.needed
+        self.free < self.needed
     }
 
     /// Less than half the buffer is free: the kernel stops growing the
-    /// window and offers what is free.
+    /// window and offers only what is free, then 0.
     pub fn closing(&self) -> bool {
-        self.free < self.full / 2
+        self.free < self.buffer / 2
     }
 }
 
@@ -217,30 +214,32 @@ impl Sample {
         self.stall_count + u64::from(self.writer_blocked())
     }
 
-    /// The reader's free space and the room a window needs, by the rule of
-    /// the kernel's __tcp_select_window() (Linux 6.x). Free space counts
-    /// memory (SO_MEMINFO) and the window counts payload; the kernel
-    /// converts one to the other by its measured payload share of memory
-    /// (scaling_ratio, not exported), estimated here by the queue's own
-    /// share: FIONREAD / rmem_alloc. None when that cannot be estimated
-    /// (nothing queued) or the kernel lacks SO_MEMINFO.
+    /// The reader's free memory and the room its window needs, by the rule
+    /// of the kernel's __tcp_select_window() (Linux 6.x): while less than
+    /// half the buffer is free, the window is 0 until the free space
+    /// reaches one segment (tcpi_rcv_mss) or 1/16 of the buffer, whichever
+    /// is more. Comparing with half and 1/16 needs no conversion; the
+    /// segment counts payload, which the kernel turns into memory by its
+    /// measured payload share (scaling_ratio, not exported). That share is
+    /// estimated by the queue's own, FIONREAD / rmem_alloc, which reads low
+    /// while a segment is partly read (its memory is freed only once it
+    /// has been read to its end), so the segment's memory reads high: the
+    /// rule errs towards "0", the side the kernel has shown. None while
+    /// nothing is queued, or where the kernel has no SO_MEMINFO.
     pub fn window_room(&self) -> Option<WindowRoom> {
         let memory = self.receiver_memory;
         if memory.rmem_alloc == 0 || self.recv_queue == 0 || memory.rcvbuf == 0 {
             return None;
         }
-        let share = f64::from(self.recv_queue) / f64::from(memory.rmem_alloc);
-        let payload = |bytes: u32| (f64::from(bytes) * share.min(1.0)) as u32;
-        let free_memory = memory
-            .rcvbuf
-            .saturating_sub(memory.rmem_alloc)
-            .saturating_sub(memory.backlog);
-        let full = payload(memory.rcvbuf);
-        let segment = self.receiver.rcv_mss.min(full);
+        let share = (f64::from(self.recv_queue) / f64::from(memory.rmem_alloc)).min(1.0);
+        let segment = (f64::from(self.receiver.rcv_mss) / share).min(f64::from(u32::MAX)) as u32;
+        let buffer = memory.rcvbuf;
         Some(WindowRoom {
-            free: payload(free_memory),
-            full,
-            needed: segment.max(full / 16),
+            free: buffer
+                .saturating_sub(memory.rmem_alloc)
+                .saturating_sub(memory.backlog),
+            buffer,
+            needed: segment.clamp(buffer / 16, buffer / 2),
         })
     }
 
