@@ -15,6 +15,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 
 use sockscope::gui::{self, GuiOptions, Lang, Panel};
 use sockscope::lab::config::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, check_chunk, check_sample_hz};
+use sockscope::lab::link::{self, LinkSpec};
 use sockscope::lab::units::{self, ParseError};
 use sockscope::lab::{Endpoint, LabConfig, Preset, Rate, Size, scenario};
 use sockscope::record::{RecordOptions, exit, record};
@@ -79,6 +80,14 @@ struct PeerArgs {
     /// and watch that connection, as with --listen.
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint)]
     connect: Option<SocketAddr>,
+    /// Run sockscope's own writer and reader over a private link (the
+    /// loopback of a network namespace of their own, no root needed where
+    /// the system allows unprivileged user namespaces), MTU 1500.
+    #[arg(long, conflicts_with_all = ["listen", "connect"])]
+    link: bool,
+    /// The private link's MTU in bytes, 576 to 65536 (implies --link).
+    #[arg(long, value_name = "BYTES", value_parser = parse_mtu, conflicts_with_all = ["listen", "connect"])]
+    mtu: Option<u32>,
 }
 
 impl PeerArgs {
@@ -86,8 +95,23 @@ impl PeerArgs {
         match (self.listen, self.connect) {
             (Some(addr), _) => Endpoint::Listen(addr),
             (None, Some(addr)) => Endpoint::Connect(addr),
+            (None, None) if self.link || self.mtu.is_some() => Endpoint::Link(LinkSpec {
+                mtu: self.mtu.unwrap_or(link::DEFAULT_MTU),
+            }),
             (None, None) => Endpoint::Loopback,
         }
+    }
+}
+
+fn parse_mtu(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>().ok().map(link::check_mtu) {
+        Some(Ok(mtu)) => Ok(mtu),
+        _ => Err(format!(
+            "'{}' is not an MTU; use a whole number of bytes from {} to {}, e.g. 1500",
+            text.escape_debug(),
+            link::MIN_MTU,
+            link::MAX_MTU
+        )),
     }
 }
 
@@ -299,6 +323,11 @@ fn install_panic_hook() {
 }
 
 fn main() -> ExitCode {
+    // The private link's helper: first, while this process has no thread.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|arg| arg == link::HELPER_ARG) {
+        return ExitCode::from(link::helper_main(&args[2..]) as u8);
+    }
     install_panic_hook();
     // For the test of the hook itself (tests/cli.rs): a bug, on purpose.
     if std::env::var_os("SOCKSCOPE_TEST_PANIC").is_some() {

@@ -352,6 +352,13 @@ fn announce(endpoint: Endpoint, notes: &mut dyn Write) {
         Endpoint::Connect(addr) => {
             let _ = writeln!(notes, "sockscope: connecting to {addr}...");
         }
+        Endpoint::Link(spec) => {
+            let _ = writeln!(
+                notes,
+                "sockscope: on a private link (a network namespace of its own, MTU {}).",
+                spec.mtu
+            );
+        }
         Endpoint::Loopback => {}
     }
 }

@@ -47,6 +47,9 @@ struct Row {
     rcv_backlog_bytes: u32,
     rcv_free_bytes: Option<u32>,
     rcv_needed_bytes: Option<u32>,
+    total_retrans: u32,
+    rto_us: u32,
+    snd_ssthresh_segments: u32,
 }
 
 impl From<&Sample> for Row {
@@ -89,6 +92,9 @@ impl From<&Sample> for Row {
             rcv_backlog_bytes: s.receiver_memory.backlog,
             rcv_free_bytes: room.map(|r| r.free),
             rcv_needed_bytes: room.map(|r| r.needed),
+            total_retrans: s.sender.total_retrans,
+            rto_us: s.sender.rto_us,
+            snd_ssthresh_segments: s.sender.snd_ssthresh,
         }
     }
 }

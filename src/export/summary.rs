@@ -37,6 +37,8 @@ pub struct Summary {
     pub stall_count: u64,
     pub stall_ms: f64,
     pub zero_window_ms: f64,
+    /// Segments the writer retransmitted (tcpi_total_retrans at the end).
+    pub retransmits: u32,
     pub peak_sendq_bytes: u32,
     pub peak_recvq_bytes: u32,
     pub throughput_bytes_per_s: f64,
@@ -45,9 +47,21 @@ pub struct Summary {
     pub sample_hz_achieved: f64,
     /// The other end is an outside program (`--listen`/`--connect`).
     pub outside_peer: bool,
+    /// The private link's settings at the start; null on plain loopback.
+    pub link: Option<LinkSummary>,
     pub writer: String,
     pub reader: String,
     pub errors: Vec<String>,
+}
+
+/// The link in force at the start. Shaping (rate, delay, loss) is not
+/// there yet: null.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkSummary {
+    pub rate: Option<String>,
+    pub delay_ms: Option<f64>,
+    pub loss_percent: Option<f64>,
+    pub mtu: u32,
 }
 
 /// What the recorder measured besides the session report.
@@ -99,6 +113,7 @@ impl Summary {
             stall_count: report.stall_count,
             stall_ms: report.stall_time.as_secs_f64() * 1e3,
             zero_window_ms: run.zero_window_ns as f64 / 1e6,
+            retransmits: timeline.last().map_or(0, |s| s.sender.total_retrans),
             peak_sendq_bytes: timeline.peak_send_queue(),
             peak_recvq_bytes: timeline.peak_recv_queue(),
             throughput_bytes_per_s: if elapsed_s > 0.0 {
@@ -114,6 +129,12 @@ impl Summary {
                 0.0
             },
             outside_peer: info.outside,
+            link: info.link.map(|spec| LinkSummary {
+                rate: None,
+                delay_ms: None,
+                loss_percent: None,
+                mtu: spec.mtu,
+            }),
             writer: info.writer_addr.to_string(),
             reader: info.reader_addr.to_string(),
             errors: report.errors.iter().map(ToString::to_string).collect(),

@@ -32,6 +32,7 @@ pub fn info() -> SessionInfo {
         sndbuf: setting(BufferKind::Send),
         rcvbuf: setting(BufferKind::Receive),
         outside: false,
+        link: None,
     }
 }
 

@@ -916,6 +916,7 @@ mod tests {
             sndbuf: setting(BufferKind::Send),
             rcvbuf: setting(BufferKind::Receive),
             outside: false,
+            link: None,
         }
     }
 

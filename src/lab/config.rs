@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::link::{LinkError, LinkSpec};
 use super::units::{Rate, Size};
 
 /// The sample rate a session starts with unless told otherwise.
@@ -67,13 +68,16 @@ pub enum Endpoint {
     Listen(SocketAddr),
     /// Connect to an outside server; the one socket sends and receives.
     Connect(SocketAddr),
+    /// sockscope's own pair, over the loopback of a private network
+    /// namespace: a link that can be shaped and unplugged.
+    Link(LinkSpec),
 }
 
 impl Endpoint {
     /// An outside program is at the other end: its bytes are not ours to
     /// verify, and it need not ever close.
     pub fn is_outside(self) -> bool {
-        self != Endpoint::Loopback
+        matches!(self, Endpoint::Listen(_) | Endpoint::Connect(_))
     }
 }
 
@@ -112,6 +116,8 @@ pub enum LabError {
     BufferTooLarge(Size),
     #[error("the wait for a client was cancelled")]
     Cancelled,
+    #[error(transparent)]
+    Link(#[from] LinkError),
 }
 
 /// A send(data) or recv(bufsize) size: 1 byte to `MAX_CHUNK`. Returns it

@@ -157,6 +157,16 @@ pub(crate) fn loopback_listener(
 ) -> Result<(Socket, SocketAddr), LabError> {
     let listener = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
         .map_err(step("create the server socket"))?;
+    listen_on_loopback(config, listener, backlog)
+}
+
+/// `listener` (a fresh IPv4 TCP socket, from this process's network
+/// namespace or a private link's) made a loopback server socket.
+fn listen_on_loopback(
+    config: &LabConfig,
+    listener: Socket,
+    backlog: i32,
+) -> Result<(Socket, SocketAddr), LabError> {
     listener
         .set_reuse_address(true)
         .map_err(step("set SO_REUSEADDR"))?;
@@ -192,6 +202,15 @@ pub(crate) fn connect_client(config: &LabConfig, server: SocketAddr) -> Result<S
         Some(Protocol::TCP),
     )
     .map_err(step("create the client socket"))?;
+    connect_socket(config, client, server)
+}
+
+/// Sizes `client`'s send buffer and connects it to `server`.
+fn connect_socket(
+    config: &LabConfig,
+    client: Socket,
+    server: SocketAddr,
+) -> Result<Socket, LabError> {
     if let Some(size) = config.sndbuf {
         client
             .set_send_buffer_size(as_sockopt(size))
@@ -203,11 +222,25 @@ pub(crate) fn connect_client(config: &LabConfig, server: SocketAddr) -> Result<S
     Ok(client)
 }
 
+/// Two fresh IPv4 TCP sockets in this process's network namespace: the
+/// lab pair's listener and client on the machine's loopback.
+pub(crate) fn fresh_sockets() -> Result<(Socket, Socket), LabError> {
+    let new = || Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP));
+    Ok((
+        new().map_err(step("create the server socket"))?,
+        new().map_err(step("create the client socket"))?,
+    ))
+}
+
 /// The listening socket, the client socket and the accepted socket, with
-/// the requested buffers set before listen()/connect().
-pub(crate) fn connect_pair(config: &LabConfig) -> Result<(TcpStream, TcpStream), LabError> {
-    let (listener, server_addr) = loopback_listener(config, 1)?;
-    let client = connect_client(config, server_addr)?;
+/// the requested buffers set before listen()/connect(). The two sockets
+/// come fresh from the network namespace the pair runs in.
+pub(crate) fn connect_pair(
+    config: &LabConfig,
+    (listener, client): (Socket, Socket),
+) -> Result<(TcpStream, TcpStream), LabError> {
+    let (listener, server_addr) = listen_on_loopback(config, listener, 1)?;
+    let client = connect_socket(config, client, server_addr)?;
     let (accepted, _) = listener.accept().map_err(step("accept"))?;
     let writer: TcpStream = client.into();
     let reader: TcpStream = accepted.into();

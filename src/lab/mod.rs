@@ -6,6 +6,7 @@ pub mod config;
 mod connect;
 mod control;
 pub mod lifecycle;
+pub mod link;
 pub mod messages;
 mod pacer;
 pub mod pattern;

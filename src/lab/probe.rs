@@ -132,6 +132,13 @@ pub struct TcpInfo {
     pub snd_wnd: Option<u32>,
     /// The window this socket advertises, Linux >= 6.2.
     pub rcv_wnd: Option<u32>,
+    /// Segments retransmitted over the connection's life.
+    pub total_retrans: u32,
+    /// The retransmission timeout now, in microseconds.
+    pub rto_us: u32,
+    /// Slow-start threshold in segments (a huge number until the first
+    /// loss ends slow start).
+    pub snd_ssthresh: u32,
     /// How many bytes of `struct tcp_info` the kernel filled.
     pub filled_len: usize,
 }
@@ -177,6 +184,9 @@ pub fn tcp_info(fd: impl AsFd) -> io::Result<TcpInfo> {
         sndbuf_limited_us: field!(tcpi_sndbuf_limited),
         snd_wnd: field!(tcpi_snd_wnd),
         rcv_wnd: field!(tcpi_rcv_wnd),
+        total_retrans: field!(tcpi_total_retrans).unwrap_or(0),
+        rto_us: raw.tcpi_rto,
+        snd_ssthresh: field!(tcpi_snd_ssthresh).unwrap_or(0),
         filled_len: filled,
     })
 }

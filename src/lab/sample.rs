@@ -111,6 +111,12 @@ pub struct SenderInfo {
     pub busy_us: u64,
     pub rwnd_limited_us: u64,
     pub sndbuf_limited_us: u64,
+    /// Segments retransmitted so far (tcpi_total_retrans).
+    pub total_retrans: u32,
+    /// The retransmission timeout now, µs (tcpi_rto).
+    pub rto_us: u32,
+    /// Slow-start threshold in segments (tcpi_snd_ssthresh).
+    pub snd_ssthresh: u32,
 }
 
 /// TCP_INFO of the reading socket.

@@ -49,6 +49,9 @@ fn sender_info(tx: &probe::TcpInfo, unsent: u32) -> SenderInfo {
         busy_us: tx.busy_us.unwrap_or(0),
         rwnd_limited_us: tx.rwnd_limited_us.unwrap_or(0),
         sndbuf_limited_us: tx.sndbuf_limited_us.unwrap_or(0),
+        total_retrans: tx.total_retrans,
+        rto_us: tx.rto_us,
+        snd_ssthresh: tx.snd_ssthresh,
     }
 }
 

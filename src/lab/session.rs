@@ -2,6 +2,7 @@
 //! the client socket, a reader thread on the accepted socket, and a sampler
 //! thread watching both. Start, steer, finish, join.
 
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -14,7 +15,8 @@ use nix::unistd::Pid;
 
 use super::buffers::{BufferKind, BufferSetting};
 use super::config::{Endpoint, LabConfig, LabError, check_chunk, check_sample_hz};
-use super::connect::{accept_one, connect_one, connect_pair, split, step};
+use super::connect::{accept_one, connect_one, connect_pair, fresh_sockets, split, step};
+use super::link::{Link, LinkSpec};
 use super::reader::{Reader, ReaderControl, ReaderExit};
 use super::sample::{ReaderState, SampleBatch, WriterState};
 use super::sampler::{SampleDesk, Sampler, SamplerControl, SamplerExit, Waker};
@@ -34,6 +36,8 @@ pub struct SessionInfo {
     /// An outside peer: writer_addr is the local end, reader_addr the
     /// peer's, and the bytes read are not verified.
     pub outside: bool,
+    /// The private link the pair runs on; None on the machine's loopback.
+    pub link: Option<LinkSpec>,
 }
 
 /// How a session ended.
@@ -223,6 +227,10 @@ fn session_info(
         sndbuf,
         rcvbuf,
         outside: config.endpoint.is_outside(),
+        link: match config.endpoint {
+            Endpoint::Link(spec) => Some(spec),
+            _ => None,
+        },
     })
 }
 
@@ -238,6 +246,8 @@ pub struct Session {
     sampler_ctl: Sender<SamplerControl>,
     samples: Receiver<SampleBatch>,
     threads: Option<Threads>,
+    /// Holds the private namespace's control socket (see `set_cable`).
+    link: Option<Link>,
 }
 
 struct Threads {
@@ -267,15 +277,36 @@ impl Session {
         cancel: Option<&AtomicBool>,
     ) -> Result<Session, LabError> {
         config.check()?;
+        let mut link = None;
         let (writer, reader, peer) = match config.endpoint {
             Endpoint::Loopback => {
-                let (writer, reader) = connect_pair(&config)?;
+                let (writer, reader) = connect_pair(&config, fresh_sockets()?)?;
+                (writer, reader, None)
+            }
+            Endpoint::Link(spec) => {
+                let made = Link::open(spec)?;
+                link = Some(made.link);
+                let (writer, reader) = connect_pair(&config, (made.listener, made.client))?;
                 (writer, reader, None)
             }
             Endpoint::Listen(addr) => split(accept_one(&config, addr, cancel)?)?,
             Endpoint::Connect(addr) => split(connect_one(&config, addr, cancel)?)?,
         };
-        Session::start_on(config, writer, reader, peer, waker)
+        let mut session = Session::start_on(config, writer, reader, peer, waker)?;
+        session.link = link;
+        Ok(session)
+    }
+
+    /// Unplugs or plugs the private link's cable; an error on the
+    /// machine's own loopback, which is not sockscope's to unplug.
+    pub fn set_cable(&self, plugged: bool) -> io::Result<()> {
+        match &self.link {
+            Some(link) => link.set_cable(plugged),
+            None => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "only a private link (--link) has a cable to unplug",
+            )),
+        }
     }
 
     /// Starts a lab session on two connected sockets the caller made: the
@@ -445,6 +476,7 @@ impl Session {
                 reader: reader_thread,
                 sampler: sampler_thread,
             }),
+            link: None,
         })
     }
 

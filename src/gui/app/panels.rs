@@ -70,7 +70,7 @@ impl SockscopeApp {
         if self.run.is_connecting() {
             let endpoint = self.run.endpoint();
             let text = match endpoint {
-                Endpoint::Loopback => S::Connecting.text(lang).to_string(),
+                Endpoint::Loopback | Endpoint::Link(_) => S::Connecting.text(lang).to_string(),
                 Endpoint::Listen(addr) => {
                     S::WaitingForPeer.fill(lang, &[&addr, &addr.ip(), &addr.port()])
                 }

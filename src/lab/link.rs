@@ -1,0 +1,378 @@
+//! A private link between the lab's writer and reader: the loopback of a
+//! network namespace of their own, where the link can be shaped and
+//! unplugged without touching the machine's network.
+//!
+//! A process with threads cannot make a user namespace (`unshare` fails
+//! with EINVAL), so a small helper does it: sockscope runs itself again
+//! with a hidden first argument (`HELPER_ARG`), before that process starts
+//! any thread. The helper makes a private user and network namespace,
+//! brings its `lo` up with the asked MTU, makes the sockets the session
+//! needs there, hands them back over a Unix socket (SCM_RIGHTS) and exits.
+//! A socket keeps the namespace it was made in, and the namespace lives as
+//! long as one of its sockets does: nothing is left behind when the session
+//! ends or sockscope is killed. The control socket it hands back (a UDP
+//! socket made inside) takes the interface ioctls that unplug and plug the
+//! cable: the kernel grants them because sockscope's user owns the
+//! namespace.
+
+#![allow(unsafe_code)]
+
+use std::ffi::OsString;
+use std::io::{self, IoSlice, IoSliceMut, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use nix::sys::socket::{
+    ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg, sendmsg, socketpair,
+};
+use serde::{Deserialize, Serialize};
+use socket2::Socket;
+
+/// The first argument that makes sockscope the link helper.
+pub const HELPER_ARG: &str = "__link-helper";
+/// Like Ethernet's; TBF (the rate limit to come) drops larger packets.
+pub const DEFAULT_MTU: u32 = 1500;
+/// IPv4's minimum datagram every host must take, and loopback's maximum.
+pub const MIN_MTU: u32 = 576;
+pub const MAX_MTU: u32 = 65536;
+/// How long the helper may take to hand the sockets over.
+const HELPER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The descriptor the helper finds its end of the Unix socket on.
+const HELPER_FD: RawFd = 3;
+/// Sockets the helper makes: the control socket, the lab's listener and
+/// its client.
+const SOCKETS: usize = 3;
+
+/// The link's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkSpec {
+    /// The namespace loopback's MTU, in bytes.
+    pub mtu: u32,
+}
+
+impl Default for LinkSpec {
+    fn default() -> Self {
+        LinkSpec { mtu: DEFAULT_MTU }
+    }
+}
+
+/// Why a link could not be made, in one sentence for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("the MTU must be {MIN_MTU} to {MAX_MTU} bytes, not {0}")]
+    Mtu(u32),
+    /// The system refused the namespace: the helper's sentence says how to
+    /// allow it.
+    #[error("{0}")]
+    Namespace(String),
+    #[error("could not start the link helper ({program}): {source}")]
+    Helper {
+        program: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the link helper did not hand over its sockets: {0}")]
+    Handover(String),
+}
+
+/// Checks an MTU against the accepted range.
+pub fn check_mtu(mtu: u32) -> Result<u32, LinkError> {
+    if (MIN_MTU..=MAX_MTU).contains(&mtu) {
+        Ok(mtu)
+    } else {
+        Err(LinkError::Mtu(mtu))
+    }
+}
+
+static HELPER_PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+
+/// The program run as the helper: the running sockscope by default. Tests
+/// of the library, which run in a test binary, point it at sockscope's.
+pub fn set_helper_program(program: impl Into<PathBuf>) {
+    let _ = HELPER_PROGRAM.set(program.into());
+}
+
+fn helper_program() -> io::Result<PathBuf> {
+    match HELPER_PROGRAM.get() {
+        Some(program) => Ok(program.clone()),
+        None => std::env::current_exe(),
+    }
+}
+
+/// An open private link: the namespace's control socket. Dropping it (and
+/// the connection's sockets) frees the namespace.
+#[derive(Debug)]
+pub struct Link {
+    control: OwnedFd,
+    spec: LinkSpec,
+}
+
+/// What `Link::open` hands back: the link, and two fresh TCP sockets inside
+/// it for the lab's listener and client.
+#[derive(Debug)]
+pub struct LinkSockets {
+    pub link: Link,
+    pub listener: Socket,
+    pub client: Socket,
+}
+
+impl Link {
+    /// Makes a private namespace with `spec`'s loopback through the helper.
+    pub fn open(spec: LinkSpec) -> Result<LinkSockets, LinkError> {
+        check_mtu(spec.mtu)?;
+        let program = helper_program().map_err(|source| LinkError::Helper {
+            program: "sockscope".into(),
+            source,
+        })?;
+        let (ours, theirs) = socketpair(
+            nix::sys::socket::AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| LinkError::Handover(e.to_string()))?;
+        let theirs_fd = theirs.as_raw_fd();
+        let mut command = Command::new(&program);
+        command
+            .arg(HELPER_ARG)
+            .arg(spec.mtu.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: between fork and exec the closure makes only
+        // async-signal-safe calls (dup2, fcntl) on descriptors it owns.
+        unsafe {
+            command.pre_exec(move || {
+                if theirs_fd == HELPER_FD {
+                    // dup2 onto itself keeps FD_CLOEXEC: clear it instead.
+                    if libc::fcntl(HELPER_FD, libc::F_SETFD, 0) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                } else if libc::dup2(theirs_fd, HELPER_FD) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().map_err(|source| LinkError::Helper {
+            program: program.display().to_string(),
+            source,
+        })?;
+        drop(theirs);
+        let received = receive(&ours);
+        // The helper exits once it has answered (or failed): reap it.
+        let _ = child.wait();
+        let (message, mut fds) = received.map_err(|e| LinkError::Handover(e.to_string()))?;
+        if let Some(sentence) = message.strip_prefix("err:") {
+            return Err(LinkError::Namespace(sentence.to_string()));
+        }
+        if message != "ok" || fds.len() != SOCKETS {
+            return Err(LinkError::Handover(format!(
+                "it answered {message:?} with {} sockets",
+                fds.len()
+            )));
+        }
+        let client = Socket::from(fds.pop().expect("three sockets"));
+        let listener = Socket::from(fds.pop().expect("three sockets"));
+        let control = fds.pop().expect("three sockets");
+        Ok(LinkSockets {
+            link: Link { control, spec },
+            listener,
+            client,
+        })
+    }
+
+    pub fn spec(&self) -> LinkSpec {
+        self.spec
+    }
+
+    /// Plugs (lo up) or unplugs (lo down) the link's cable. Connections on
+    /// it stay open; while unplugged their segments are lost and the
+    /// sender retransmits on timeout.
+    pub fn set_cable(&self, plugged: bool) -> io::Result<()> {
+        set_lo_up(self.control.as_fd(), plugged)
+    }
+
+    /// Whether the cable is plugged in (lo is up).
+    pub fn cable_plugged(&self) -> io::Result<bool> {
+        let flags = lo_flags(self.control.as_fd())?;
+        Ok(flags & libc::IFF_UP as libc::c_short != 0)
+    }
+}
+
+/// Receives the helper's answer: a short text and any descriptors.
+fn receive(socket: &OwnedFd) -> io::Result<(String, Vec<OwnedFd>)> {
+    let timeout = libc::timeval {
+        tv_sec: HELPER_TIMEOUT.as_secs() as libc::time_t,
+        tv_usec: 0,
+    };
+    nix::sys::socket::setsockopt(
+        socket,
+        nix::sys::socket::sockopt::ReceiveTimeout,
+        &timeout.into(),
+    )
+    .map_err(io::Error::from)?;
+    let mut text = [0u8; 1024];
+    let mut iov = [IoSliceMut::new(&mut text)];
+    let mut space = nix::cmsg_space!([RawFd; SOCKETS]);
+    let message = recvmsg::<()>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .map_err(io::Error::from)?;
+    let mut fds = Vec::new();
+    for cmsg in message.cmsgs().map_err(io::Error::from)? {
+        if let ControlMessageOwned::ScmRights(received) = cmsg {
+            // SAFETY: SCM_RIGHTS just installed these descriptors in this
+            // process; nothing else owns them.
+            fds.extend(
+                received
+                    .into_iter()
+                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+            );
+        }
+    }
+    let len = message.bytes;
+    if len == 0 && fds.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "it exited without an answer",
+        ));
+    }
+    Ok((String::from_utf8_lossy(&text[..len]).into_owned(), fds))
+}
+
+/// The helper's whole life (sockscope's `main` calls this first thing when
+/// its first argument is `HELPER_ARG`, before any thread starts). Returns
+/// the exit code.
+pub fn helper_main(args: &[OsString]) -> i32 {
+    // SAFETY: descriptor 3 was set up for this process by `Link::open`.
+    let answer = unsafe { OwnedFd::from_raw_fd(HELPER_FD) };
+    let mtu = args
+        .first()
+        .and_then(|a| a.to_str())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(DEFAULT_MTU);
+    match make_namespace(mtu) {
+        Ok(sockets) => {
+            let fds: Vec<RawFd> = sockets.iter().map(AsRawFd::as_raw_fd).collect();
+            let sent = sendmsg::<()>(
+                answer.as_raw_fd(),
+                &[IoSlice::new(b"ok")],
+                &[ControlMessage::ScmRights(&fds)],
+                MsgFlags::empty(),
+                None,
+            );
+            i32::from(sent.is_err())
+        }
+        Err(sentence) => {
+            let text = format!("err:{sentence}");
+            let _ = sendmsg::<()>(
+                answer.as_raw_fd(),
+                &[IoSlice::new(text.as_bytes())],
+                &[],
+                MsgFlags::empty(),
+                None,
+            );
+            1
+        }
+    }
+}
+
+/// In the helper: the namespace, its lo, and the sockets made in it.
+fn make_namespace(mtu: u32) -> Result<[OwnedFd; SOCKETS], String> {
+    use nix::sched::{CloneFlags, unshare};
+    // SAFETY: getuid and getgid cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET).map_err(|errno| {
+        format!(
+            "this system does not let sockscope make a private network namespace \
+             (unshare: {}); allow unprivileged user namespaces (Ubuntu: sysctl \
+             kernel.apparmor_restrict_unprivileged_userns=0; Debian before 11: sysctl \
+             kernel.unprivileged_userns_clone=1) or run as root, or leave out --link",
+            io::Error::from(errno)
+        )
+    })?;
+    // Map our user to root inside, so the namespace's lo is ours to set.
+    let write = |path: &str, text: String| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .map_err(|e| format!("could not write {path} for the private namespace: {e}"))
+    };
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+    let control = new_socket(libc::SOCK_DGRAM)
+        .map_err(|e| format!("could not make the link's control socket: {e}"))?;
+    set_lo_mtu(control.as_fd(), mtu)
+        .map_err(|e| format!("could not set the private link's MTU to {mtu}: {e}"))?;
+    set_lo_up(control.as_fd(), true)
+        .map_err(|e| format!("could not bring the private link up: {e}"))?;
+    let listener = new_socket(libc::SOCK_STREAM).map_err(|e| format!("socket(): {e}"))?;
+    let client = new_socket(libc::SOCK_STREAM).map_err(|e| format!("socket(): {e}"))?;
+    Ok([control, listener, client])
+}
+
+/// An IPv4 socket of `kind` in this process's network namespace.
+fn new_socket(kind: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: plain socket(2); the descriptor is owned at once.
+    let fd = unsafe { libc::socket(libc::AF_INET, kind | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd was just returned by socket(2) and is owned by no one else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// An `ifreq` naming the namespace's loopback.
+fn lo_request() -> libc::ifreq {
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
+        *slot = *byte as libc::c_char;
+    }
+    request
+}
+
+fn interface_ioctl(fd: impl AsFd, call: libc::Ioctl, request: &mut libc::ifreq) -> io::Result<()> {
+    // SAFETY: `request` is a valid ifreq for this interface ioctl, which
+    // reads and writes only within it.
+    let rc = unsafe { libc::ioctl(fd.as_fd().as_raw_fd(), call, request as *mut libc::ifreq) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn lo_flags(fd: impl AsFd) -> io::Result<libc::c_short> {
+    let mut request = lo_request();
+    interface_ioctl(fd, libc::SIOCGIFFLAGS, &mut request)?;
+    // SAFETY: SIOCGIFFLAGS filled the flags member of the union.
+    Ok(unsafe { request.ifr_ifru.ifru_flags })
+}
+
+fn set_lo_up(fd: impl AsFd, up: bool) -> io::Result<()> {
+    let flags = lo_flags(fd.as_fd())?;
+    let up_flag = libc::IFF_UP as libc::c_short;
+    let mut request = lo_request();
+    request.ifr_ifru.ifru_flags = if up {
+        flags | up_flag
+    } else {
+        flags & !up_flag
+    };
+    interface_ioctl(fd, libc::SIOCSIFFLAGS, &mut request)
+}
+
+fn set_lo_mtu(fd: impl AsFd, mtu: u32) -> io::Result<()> {
+    let mut request = lo_request();
+    request.ifr_ifru.ifru_mtu = mtu as libc::c_int;
+    interface_ioctl(fd, libc::SIOCSIFMTU, &mut request)
+}

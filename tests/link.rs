@@ -1,0 +1,205 @@
+//! The private link on real namespaces (this machine allows unprivileged
+//! user namespaces): the lab's pair on a namespace's own loopback, its
+//! MTU, its cable, and a helper that leaves nothing behind.
+
+mod common;
+
+use std::process::Command;
+
+use common::{DEADLINE, collect_until, drain};
+use sockscope::lab::link::{self, LinkSpec};
+use sockscope::lab::{Endpoint, LabConfig, Rate, Session, Size};
+
+const KIB: u64 = 1024;
+
+fn sockscope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sockscope"))
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sockscope-link-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn use_sockscope_as_helper() {
+    link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+}
+
+#[test]
+fn record_on_a_link_verifies_every_byte_with_the_links_mtu() {
+    let dir = scratch("mtu");
+    let json = dir.join("run.json");
+    let csv = dir.join("run.csv");
+    let out = sockscope()
+        .args(["record", "--link", "--duration", "1", "--write-rate", "20M"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["integrity_ok"], true, "{summary}");
+    assert!(summary["bytes_read"].as_u64().unwrap() > 0);
+    assert_eq!(summary["link"]["mtu"], 1500, "{summary}");
+    assert!(summary["retransmits"].is_u64());
+    // The segments are the link's (MTU 1500 less the IP and TCP headers),
+    // not the machine's loopback ones (MTU 65536).
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let mss_at = header.iter().position(|c| *c == "snd_mss_bytes").unwrap();
+    let last: Vec<&str> = text.lines().last().unwrap().split(',').collect();
+    let mss: u32 = last[mss_at].parse().unwrap();
+    assert!((1000..=1460).contains(&mss), "snd_mss {mss}");
+    for column in ["total_retrans", "rto_us", "snd_ssthresh_segments"] {
+        assert!(header.contains(&column), "no {column} column");
+    }
+}
+
+#[test]
+fn plain_loopback_has_no_link_in_the_summary() {
+    let dir = scratch("plain");
+    let json = dir.join("run.json");
+    let out = sockscope()
+        .args(["record", "--duration", "0.2", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(summary["link"].is_null(), "{summary}");
+}
+
+#[test]
+fn a_bad_mtu_is_one_sentence_and_exit_2() {
+    for bad in ["100", "70000", "fast"] {
+        let out = sockscope()
+            .args(["record", "--duration", "1", "--mtu", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--mtu {bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("is not an MTU") && stderr.contains("576 to 65536"),
+            "{stderr}"
+        );
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}
+
+/// Unplugged, the writer's kernel retransmits on timeout and doubles the
+/// timeout each time; plugged in again, every byte still arrives.
+#[test]
+fn an_unplugged_cable_doubles_the_retransmission_timeout_and_loses_nothing() {
+    use_sockscope_as_helper();
+    let session = Session::start(LabConfig {
+        sndbuf: Some(Size(64 * KIB)),
+        write_rate: Rate::BytesPerSec(256 * KIB),
+        write_chunk: Size(4 * KIB),
+        sample_hz: 200,
+        endpoint: Endpoint::Link(LinkSpec::default()),
+        ..LabConfig::default()
+    })
+    .unwrap();
+    assert_eq!(session.info().link, Some(LinkSpec::default()));
+    let mut history = Vec::new();
+    collect_until(&session, &mut history, "bytes flow", |h| {
+        h.last().is_some_and(|s| s.read > 64 * KIB)
+    });
+    let before = *history.last().unwrap();
+    session.set_cable(false).unwrap();
+    // Three timeouts in a row: the RTO has doubled twice.
+    collect_until(&session, &mut history, "the RTO doubles twice", |h| {
+        h.last()
+            .is_some_and(|s| s.sender.rto_us >= 4 * before.sender.rto_us.max(200_000))
+    });
+    let unplugged = history.last().copied().unwrap();
+    assert!(
+        unplugged.sender.total_retrans >= before.sender.total_retrans + 2,
+        "{before:?} -> {unplugged:?}"
+    );
+    // Each new RTO is twice the one before (the kernel's own doubling).
+    let mut rtos: Vec<u32> = history
+        .iter()
+        .filter(|s| s.t_ns >= before.t_ns)
+        .map(|s| s.sender.rto_us)
+        .collect();
+    rtos.dedup();
+    let doublings = rtos.windows(2).filter(|w| w[1] == 2 * w[0]).count();
+    assert!(doublings >= 2, "RTOs seen: {rtos:?}");
+    assert!(unplugged.read <= unplugged.written);
+
+    session.set_cable(true).unwrap();
+    let stuck_at = unplugged.read;
+    collect_until(&session, &mut history, "bytes flow again", |h| {
+        h.last().is_some_and(|s| s.read > stuck_at + 16 * KIB)
+    });
+    session.finish();
+    drain(&session);
+    let report = session.join();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.integrity(), Some(true), "{report:?}");
+    assert_eq!(report.bytes_read, report.bytes_written);
+}
+
+/// The helper exits once it has handed over the sockets, and a closed link
+/// frees its namespace: after many links, no child process and no
+/// descriptor is left.
+#[test]
+fn links_leave_no_process_and_no_descriptor_behind() {
+    use_sockscope_as_helper();
+    let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    // Helpers among this process's children (other tests here run
+    // sockscope as a child too).
+    let helpers = || {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flat_map(|task| {
+                let path = task.unwrap().path().join("children");
+                let pids = std::fs::read_to_string(path).unwrap_or_default();
+                pids.split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|pid| {
+                // A helper, running or exited and never reaped (a zombie
+                // has no command line left).
+                let helper = std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|cmd| String::from_utf8_lossy(&cmd).contains(link::HELPER_ARG));
+                let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|stat| stat.rsplit(") ").next().is_some_and(|s| s.starts_with('Z')));
+                helper || zombie
+            })
+            .count()
+    };
+    let open_before = fds();
+    let started = std::time::Instant::now();
+    for _ in 0..100 {
+        let made = link::Link::open(LinkSpec::default()).unwrap();
+        assert!(made.link.cable_plugged().unwrap());
+        drop(made);
+        assert!(started.elapsed() < DEADLINE, "100 links took too long");
+    }
+    // A test running beside this one may be starting a link of its own
+    // right now: wait for none to be left, within the deadline.
+    while helpers() > 0 {
+        assert!(started.elapsed() < DEADLINE, "a helper process is left");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Other tests run in parallel threads of this process and open their
+    // own descriptors; the links' would be hundreds.
+    let open_after = fds();
+    assert!(
+        open_after < open_before + 30,
+        "descriptors: {open_before} before, {open_after} after"
+    );
+}
