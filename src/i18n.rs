@@ -143,6 +143,7 @@ table! {
     UnsentBytes => "unsent {}", "未发送 {}";
     WaitingForRecv => "waiting for recv() {}", "等待 recv() {}";
     Loopback => "loopback", "回环";
+    PrivateLink => "private link · {} · MTU {}", "私有链路 · {} · MTU {}";
     OutsideWriterApp => "sockscope send()s to the peer", "sockscope 向对端 send()";
     OutsideReaderApp => "sockscope recv()s from the peer (same socket)", "sockscope 从对端 recv()（同一个套接字）";
     OutsidePeer => "outside peer\n{}", "外部对端\n{}";

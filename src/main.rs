@@ -40,7 +40,7 @@ struct Cli {
 /// With no subcommand, sockscope opens its window.
 #[derive(Args, Debug)]
 struct WindowArgs {
-    /// Start from a preset: balanced, slow-reader or paused-reader.
+    /// Start from a preset: balanced, slow-reader, paused-reader or slow-link (a private link of 256 KiB/s).
     #[arg(long, value_name = "NAME", value_parser = parse_preset)]
     preset: Option<Preset>,
     /// Interface language: en or zh (default: the saved choice, else the system locale).
@@ -88,6 +88,10 @@ struct PeerArgs {
     /// The private link's MTU in bytes, 576 to 65536 (implies --link).
     #[arg(long, value_name = "BYTES", value_parser = parse_mtu, conflicts_with_all = ["listen", "connect"])]
     mtu: Option<u32>,
+    /// The private link's rate, 8K/s to max (a token bucket at the
+    /// bottleneck; implies --link).
+    #[arg(long, value_name = "RATE", value_parser = parse_link_rate, conflicts_with_all = ["listen", "connect"])]
+    link_rate: Option<Rate>,
 }
 
 impl PeerArgs {
@@ -95,12 +99,20 @@ impl PeerArgs {
         match (self.listen, self.connect) {
             (Some(addr), _) => Endpoint::Listen(addr),
             (None, Some(addr)) => Endpoint::Connect(addr),
-            (None, None) if self.link || self.mtu.is_some() => Endpoint::Link(LinkSpec {
-                mtu: self.mtu.unwrap_or(link::DEFAULT_MTU),
-            }),
+            (None, None) if self.link || self.mtu.is_some() || self.link_rate.is_some() => {
+                Endpoint::Link(LinkSpec {
+                    mtu: self.mtu.unwrap_or(link::DEFAULT_MTU),
+                    rate: self.link_rate.unwrap_or(Rate::Unlimited),
+                })
+            }
             (None, None) => Endpoint::Loopback,
         }
     }
+}
+
+fn parse_link_rate(text: &str) -> Result<Rate, String> {
+    let rate = Rate::parse(text).map_err(|e| e.to_string())?;
+    link::check_link_rate(rate).map_err(|e| format!("{e}, e.g. 1M/s"))
 }
 
 fn parse_mtu(text: &str) -> Result<u32, String> {
@@ -385,7 +397,11 @@ fn run_window(args: WindowArgs) -> ExitCode {
         projector: args.projector,
         persist: !scripted,
         open: args.open,
-        endpoint: args.peer.endpoint(),
+        // A preset on a private link (slow-link) brings its link along.
+        endpoint: match (args.peer.endpoint(), args.preset) {
+            (Endpoint::Loopback, Some(preset)) => preset.config().endpoint,
+            (endpoint, _) => endpoint,
+        },
         ..GuiOptions::default()
     };
     if let Some(addr) = args.peer.listen
@@ -471,6 +487,24 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
                 config.read_chunk = pick(flag("read_chunk"), config.read_chunk, file.read_chunk);
                 config.write_rate = pick(flag("write_rate"), config.write_rate, file.write_rate);
                 config.read_rate = pick(flag("read_rate"), config.read_rate, file.read_rate);
+                if scenario.needs_link() {
+                    if config.endpoint.is_outside() {
+                        eprintln!(
+                            "sockscope: --scenario: {name} changes the link (link_rate or cable), which needs sockscope's own pair (--link), not --listen or --connect."
+                        );
+                        return ExitCode::from(exit::USAGE as u8);
+                    }
+                    // The file's link, with its rate unless --link-rate was given.
+                    config.endpoint = match (config.endpoint, file.endpoint) {
+                        (Endpoint::Link(flags), Endpoint::Link(from_file)) => {
+                            Endpoint::Link(LinkSpec {
+                                rate: pick(flag("link_rate"), flags.rate, from_file.rate),
+                                ..flags
+                            })
+                        }
+                        (_, from_file) => from_file,
+                    };
+                }
                 Some(scenario)
             }
             Err(err) => {

@@ -203,3 +203,176 @@ fn links_leave_no_process_and_no_descriptor_behind() {
         "descriptors: {open_before} before, {open_after} after"
     );
 }
+
+/// Reads a CSV file's column as numbers.
+fn column(text: &str, name: &str) -> Vec<f64> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|c| *c == name).unwrap();
+    lines
+        .map(|line| line.split(',').nth(at).unwrap().parse().unwrap_or(f64::NAN))
+        .collect()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Records `secs` seconds with `args`; returns the CSV text and the summary.
+fn record(name: &str, secs: &str, args: &[&str]) -> (String, serde_json::Value) {
+    let dir = scratch(name);
+    let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
+    let out = sockscope()
+        .args(["record", "--duration", secs])
+        .args(args)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    (std::fs::read_to_string(&csv).unwrap(), summary)
+}
+
+#[test]
+fn a_slow_link_holds_bytes_in_flight_with_an_rtt_far_above_the_unshaped_one() {
+    let common = ["--sndbuf", "128K", "--write-chunk", "16K"];
+    let (slow_csv, slow) = record(
+        "slow",
+        "2",
+        &[&common[..], &["--link-rate", "256K"]].concat(),
+    );
+    let (fast_csv, fast) = record("fast", "1", &[&common[..], &["--link"]].concat());
+    assert_eq!(slow["link"]["rate"], "256 KiB/s", "{slow}");
+    assert_eq!(fast["link"]["rate"], "max", "{fast}");
+    assert_eq!(slow["integrity_ok"], true);
+    // The bottleneck sets the pace: about 256 KiB/s, far below unshaped.
+    let slow_rate = slow["throughput_bytes_per_s"].as_f64().unwrap();
+    assert!(
+        (100.0 * 1024.0..300.0 * 1024.0).contains(&slow_rate),
+        "{slow_rate} B/s on a 256 KiB/s link"
+    );
+    assert!(fast["throughput_bytes_per_s"].as_f64().unwrap() > 10.0 * slow_rate);
+    // Sent, not yet acknowledged: bytes wait in flight for their ACK, and
+    // the round trip grows with the queue at the bottleneck.
+    let slow_flight = median(column(&slow_csv, "inflight_bytes"));
+    assert!(
+        slow_flight >= 8.0 * 1024.0,
+        "median in flight {slow_flight} B"
+    );
+    let slow_rtt = median(column(&slow_csv, "rtt_us"));
+    let fast_rtt = median(column(&fast_csv, "rtt_us"));
+    assert!(
+        slow_rtt > 10.0 * fast_rtt.max(100.0),
+        "RTT {slow_rtt} µs on the slow link, {fast_rtt} µs unshaped"
+    );
+}
+
+#[test]
+fn the_link_rate_changes_live_without_reconnecting() {
+    use_sockscope_as_helper();
+    let session = Session::start(LabConfig {
+        sndbuf: Some(Size(128 * KIB)),
+        write_chunk: Size(16 * KIB),
+        sample_hz: 100,
+        endpoint: Endpoint::Link(LinkSpec::default()),
+        ..LabConfig::default()
+    })
+    .unwrap();
+    let mut history = Vec::new();
+    collect_until(&session, &mut history, "bytes flow", |h| {
+        h.last().is_some_and(|s| s.read > 1 << 20)
+    });
+    session.set_link_rate(Rate::BytesPerSec(128 * KIB)).unwrap();
+    assert_eq!(
+        session.link_spec().map(|spec| spec.rate),
+        Some(Rate::BytesPerSec(128 * KIB))
+    );
+    // Bytes already past the bottleneck arrive first; then the pace is
+    // the link's: over a later second, well under 256 KiB.
+    let changed_at = history.last().unwrap().t_ns;
+    collect_until(&session, &mut history, "two seconds at the new rate", |h| {
+        h.last().unwrap().t_ns > changed_at + 2_000_000_000
+    });
+    let end = *history.last().unwrap();
+    let second_before = history
+        .iter()
+        .rev()
+        .find(|s| s.t_ns + 1_000_000_000 <= end.t_ns)
+        .unwrap();
+    let per_second = end.read - second_before.read;
+    assert!(
+        per_second < 256 * KIB,
+        "{per_second} bytes in the last second"
+    );
+    assert!(
+        per_second > 32 * KIB,
+        "{per_second} bytes in the last second"
+    );
+    assert!(session.set_link_rate(Rate::BytesPerSec(KIB)).is_err());
+    session.finish();
+    drain(&session);
+    assert_eq!(session.join().integrity(), Some(true));
+}
+
+#[test]
+fn the_unplug_the_cable_scenario_doubles_the_timeout_and_loses_nothing() {
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/unplug-the-cable.toml"
+    );
+    let (csv, summary) = record("cable", "4.5", &["--scenario", scenario]);
+    assert_eq!(summary["integrity_ok"], true, "{summary}");
+    assert_eq!(summary["link"]["rate"], "1 MiB/s");
+    assert!(summary["retransmits"].as_u64().unwrap() >= 3, "{summary}");
+    // Unplugged from 1 s to 2.5 s: the timeouts seen there double.
+    let t = column(&csv, "t_ms");
+    let rto = column(&csv, "rto_us");
+    let mut unplugged: Vec<f64> = t
+        .iter()
+        .zip(&rto)
+        .filter(|(t, _)| (1000.0..2500.0).contains(*t))
+        .map(|(_, rto)| *rto)
+        .collect();
+    unplugged.dedup();
+    let doublings = unplugged.windows(2).filter(|w| w[1] == 2.0 * w[0]).count();
+    assert!(doublings >= 2, "RTOs while unplugged: {unplugged:?}");
+}
+
+#[test]
+fn bad_link_settings_are_one_sentence_and_exit_2() {
+    let out = sockscope()
+        .args(["record", "--duration", "1", "--link-rate", "1K"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a link rate is 8K/s to max"), "{stderr}");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/unplug-the-cable.toml"
+    );
+    let out = sockscope()
+        .args([
+            "record",
+            "--duration",
+            "1",
+            "--connect",
+            "127.0.0.1:9",
+            "--scenario",
+            scenario,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs sockscope's own pair"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

@@ -34,7 +34,8 @@ fn every_shipped_scenario_parses_and_says_what_it_shows() {
             "many-small-writes",
             "pause-and-resume",
             "slow-reader",
-            "tiny-buffers"
+            "tiny-buffers",
+            "unplug-the-cable"
         ]
     );
 }

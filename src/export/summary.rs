@@ -54,11 +54,12 @@ pub struct Summary {
     pub errors: Vec<String>,
 }
 
-/// The link in force at the start. Shaping (rate, delay, loss) is not
-/// there yet: null.
+/// The link in force at the start. Delay and loss are not there yet:
+/// null.
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkSummary {
-    pub rate: Option<String>,
+    /// The bottleneck's rate, as the other rates: "max" when unlimited.
+    pub rate: String,
     pub delay_ms: Option<f64>,
     pub loss_percent: Option<f64>,
     pub mtu: u32,
@@ -130,7 +131,7 @@ impl Summary {
             },
             outside_peer: info.outside,
             link: info.link.map(|spec| LinkSummary {
-                rate: None,
+                rate: spec.rate.to_string(),
                 delay_ms: None,
                 loss_percent: None,
                 mtu: spec.mtu,

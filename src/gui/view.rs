@@ -10,7 +10,9 @@ use super::theme::Palette;
 use super::vessel::{self, Slots, VesselLook};
 use crate::i18n::{Lang, S};
 use crate::lab::units::format_bytes;
-use crate::lab::{LabConfig, Rate, ReaderState, Sample, SessionInfo, WindowRoom, WriterState};
+use crate::lab::{
+    Endpoint, LabConfig, Rate, ReaderState, Sample, SessionInfo, WindowRoom, WriterState,
+};
 
 /// Everything the picture shows, read from the newest sample.
 #[derive(Debug, Clone, Copy)]
@@ -684,10 +686,17 @@ fn link(c: &Canvas, now: &Now) {
             palette.text,
         );
     } else {
+        // The link as it is now: the config follows live changes.
+        let label = match now.config.endpoint {
+            Endpoint::Link(spec) => {
+                S::PrivateLink.fill(lang, &[&setting_text(spec.rate, lang), &spec.mtu])
+            }
+            _ => S::Loopback.text(lang).to_string(),
+        };
         c.painter.text(
             pos2(link_x, mid_y - 26.0 * scale),
             Align2::CENTER_BOTTOM,
-            S::Loopback.text(lang),
+            label,
             c.small.clone(),
             palette.weak_text,
         );

@@ -1,7 +1,8 @@
 //! Named starting points for a lesson: each shows one part of the story
 //! within seconds on loopback.
 
-use super::config::LabConfig;
+use super::config::{Endpoint, LabConfig};
+use super::link::LinkSpec;
 use super::units::{Rate, Size};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,16 +15,25 @@ pub enum Preset {
     /// The reader makes no recv() calls at all: the receive buffer fills,
     /// the window closes, the send buffer fills, send() blocks.
     PausedReader,
+    /// A private link of 256 KiB/s between a fast writer and reader: bytes
+    /// sent but not yet acknowledged fill the send buffer at once.
+    SlowLink,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 3] = [Preset::Balanced, Preset::SlowReader, Preset::PausedReader];
+    pub const ALL: [Preset; 4] = [
+        Preset::Balanced,
+        Preset::SlowReader,
+        Preset::PausedReader,
+        Preset::SlowLink,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Preset::Balanced => "balanced",
             Preset::SlowReader => "slow-reader",
             Preset::PausedReader => "paused-reader",
+            Preset::SlowLink => "slow-link",
         }
     }
 
@@ -58,6 +68,17 @@ impl Preset {
                 read_rate: Rate::Paused,
                 ..base
             },
+            Preset::SlowLink => LabConfig {
+                sndbuf: Some(Size(128 * 1024)),
+                rcvbuf: Some(Size(128 * 1024)),
+                write_rate: Rate::Unlimited,
+                write_chunk: Size(16 * 1024),
+                endpoint: Endpoint::Link(LinkSpec {
+                    rate: Rate::BytesPerSec(256 * 1024),
+                    ..LinkSpec::default()
+                }),
+                ..base
+            },
         }
     }
 }
@@ -72,8 +93,15 @@ mod tests {
             assert_eq!(Preset::parse(preset.name()), Some(preset));
         }
         assert_eq!(Preset::parse("fast"), None);
-        let rates: Vec<_> = Preset::ALL.map(|p| p.config().read_rate).to_vec();
-        assert_eq!(rates.len(), 3);
+        let rates: Vec<_> = Preset::ALL[..3]
+            .iter()
+            .map(|p| p.config().read_rate)
+            .collect();
         assert!(rates[0] != rates[1] && rates[1] != rates[2] && rates[0] != rates[2]);
+        // Only the slow link leaves the machine's loopback.
+        for preset in Preset::ALL {
+            let on_link = matches!(preset.config().endpoint, Endpoint::Link(_));
+            assert_eq!(on_link, preset == Preset::SlowLink, "{preset:?}");
+        }
     }
 }

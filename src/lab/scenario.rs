@@ -9,7 +9,8 @@
 //!
 //! [[step]]
 //! at = 1                  # seconds from the start
-//! read_rate = "0"         # read_rate, read_chunk, write_rate, write_chunk
+//! read_rate = "0"         # read_rate, read_chunk, write_rate, write_chunk,
+//!                         # link_rate, cable = "unplugged" / "plugged"
 //!
 //! [[step]]
 //! at = 3
@@ -26,12 +27,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::config::{LabConfig, MAX_BUFFER, MAX_CHUNK};
+use super::config::{Endpoint, LabConfig, MAX_BUFFER, MAX_CHUNK};
+use super::link::{LinkSpec, check_link_rate};
 use super::units::{Rate, Size};
 
 /// The scenarios in `scenarios/`, built in so the window offers them from
 /// any folder: (name, TOML).
-pub const BUILT_IN: [(&str, &str); 5] = [
+pub const BUILT_IN: [(&str, &str); 6] = [
     (
         "pause-and-resume",
         include_str!("../../scenarios/pause-and-resume.toml"),
@@ -52,6 +54,10 @@ pub const BUILT_IN: [(&str, &str); 5] = [
         "many-small-writes",
         include_str!("../../scenarios/many-small-writes.toml"),
     ),
+    (
+        "unplug-the-cable",
+        include_str!("../../scenarios/unplug-the-cable.toml"),
+    ),
 ];
 
 /// Larger files are refused unread: a scenario is a few dozen lines.
@@ -66,6 +72,17 @@ pub enum Change {
     ReadChunk(Size),
     WriteRate(Rate),
     WriteChunk(Size),
+    /// The private link's rate.
+    LinkRate(Rate),
+    /// The private link's cable: plugged in (true) or unplugged.
+    Cable(bool),
+}
+
+impl Change {
+    /// A change only a private link can take.
+    pub fn needs_link(self) -> bool {
+        matches!(self, Change::LinkRate(_) | Change::Cable(_))
+    }
 }
 
 impl fmt::Display for Change {
@@ -75,6 +92,9 @@ impl fmt::Display for Change {
             Change::ReadChunk(size) => write!(f, "read_chunk = {}", size.bytes()),
             Change::WriteRate(rate) => write!(f, "write_rate = {rate}"),
             Change::WriteChunk(size) => write!(f, "write_chunk = {}", size.bytes()),
+            Change::LinkRate(rate) => write!(f, "link_rate = {rate}"),
+            Change::Cable(true) => write!(f, "cable = plugged"),
+            Change::Cable(false) => write!(f, "cable = unplugged"),
         }
     }
 }
@@ -101,6 +121,8 @@ pub struct Setup {
     pub write_chunk: Option<Size>,
     pub read_rate: Option<Rate>,
     pub read_chunk: Option<Size>,
+    /// The private link's rate; a scenario that sets it runs on the link.
+    pub link_rate: Option<Rate>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +153,7 @@ struct RawFile {
     write_chunk: Option<Spanned<toml::Value>>,
     read_rate: Option<Spanned<toml::Value>>,
     read_chunk: Option<Spanned<toml::Value>>,
+    link_rate: Option<Spanned<toml::Value>>,
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
 }
@@ -143,6 +166,8 @@ struct RawStep {
     read_chunk: Option<Spanned<toml::Value>>,
     write_rate: Option<Spanned<toml::Value>>,
     write_chunk: Option<Spanned<toml::Value>>,
+    link_rate: Option<Spanned<toml::Value>>,
+    cable: Option<Spanned<toml::Value>>,
 }
 
 struct Parser<'a> {
@@ -181,6 +206,21 @@ impl Parser<'_> {
     fn rate(&self, key: &str, value: &Spanned<toml::Value>) -> Result<Rate, ScenarioError> {
         let text = self.text_of(key, value)?;
         Rate::parse(&text).map_err(|e| self.error(Some(value.span()), format!("{key}: {e}")))
+    }
+
+    /// A link rate: a rate of 8K/s or more, or max.
+    fn link_rate(&self, value: &Spanned<toml::Value>) -> Result<Rate, ScenarioError> {
+        let rate = self.rate("link_rate", value)?;
+        check_link_rate(rate).map_err(|e| self.error(Some(value.span()), format!("link_rate: {e}")))
+    }
+
+    /// "plugged" (true) or "unplugged" (false).
+    fn cable(&self, value: &Spanned<toml::Value>) -> Result<bool, ScenarioError> {
+        match value.get_ref().as_str() {
+            Some("plugged") => Ok(true),
+            Some("unplugged") => Ok(false),
+            _ => Err(self.error(Some(value.span()), "cable is \"plugged\" or \"unplugged\"")),
+        }
     }
 
     fn size(
@@ -238,6 +278,11 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         write_chunk: opt_size("write_chunk", &raw.write_chunk, MAX_CHUNK)?,
         read_rate: opt_rate("read_rate", &raw.read_rate)?,
         read_chunk: opt_size("read_chunk", &raw.read_chunk, MAX_CHUNK)?,
+        link_rate: raw
+            .link_rate
+            .as_ref()
+            .map(|v| parser.link_rate(v))
+            .transpose()?,
     };
     if raw.step.len() > MAX_STEPS {
         return Err(parser.error(
@@ -285,10 +330,16 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
                 MAX_CHUNK,
             )?));
         }
+        if let Some(v) = &raw_step.link_rate {
+            changes.push(Change::LinkRate(parser.link_rate(v)?));
+        }
+        if let Some(v) = &raw_step.cable {
+            changes.push(Change::Cable(parser.cable(v)?));
+        }
         if changes.is_empty() {
             return Err(parser.error(
                 Some(spanned.span()),
-                "this step changes nothing; give at least one of read_rate, read_chunk, write_rate, write_chunk",
+                "this step changes nothing; give at least one of read_rate, read_chunk, write_rate, write_chunk, link_rate, cable",
             ));
         }
         steps.push(Step { at, changes });
@@ -331,7 +382,24 @@ impl Scenario {
         config.write_chunk = s.write_chunk.unwrap_or(config.write_chunk);
         config.read_rate = s.read_rate.unwrap_or(config.read_rate);
         config.read_chunk = s.read_chunk.unwrap_or(config.read_chunk);
+        // Changes to the link need one: the lab's own pair moves onto it.
+        if self.needs_link() && config.endpoint == Endpoint::Loopback {
+            config.endpoint = Endpoint::Link(LinkSpec::default());
+        }
+        if let Endpoint::Link(spec) = &mut config.endpoint {
+            spec.rate = s.link_rate.unwrap_or(spec.rate);
+        }
         config
+    }
+
+    /// The scenario sets the link's rate or moves its cable, so it runs on
+    /// a private link.
+    pub fn needs_link(&self) -> bool {
+        self.setup.link_rate.is_some()
+            || self
+                .steps
+                .iter()
+                .any(|step| step.changes.iter().any(|c| c.needs_link()))
     }
 }
 
@@ -410,6 +478,33 @@ read_chunk = "4K"
     }
 
     #[test]
+    fn link_changes_move_the_lab_onto_a_private_link() {
+        let text = "link_rate = \"1M\"\n[[step]]\nat = 1\ncable = \"unplugged\"\n[[step]]\nat = 2\ncable = \"plugged\"\nlink_rate = \"max\"\n";
+        let scenario = parse(text, "cable.toml").unwrap();
+        assert!(scenario.needs_link());
+        assert_eq!(scenario.steps[0].changes, vec![Change::Cable(false)]);
+        assert_eq!(
+            scenario.steps[1].changes,
+            vec![Change::LinkRate(Rate::Unlimited), Change::Cable(true)]
+        );
+        let config = scenario.apply_setup(LabConfig::default());
+        assert_eq!(
+            config.endpoint,
+            Endpoint::Link(LinkSpec {
+                rate: Rate::BytesPerSec(1 << 20),
+                ..LinkSpec::default()
+            })
+        );
+        // A scenario without link keys leaves the machine's loopback.
+        let plain = parse("[[step]]\nat = 1\nread_rate = 0\n", "p.toml").unwrap();
+        assert!(!plain.needs_link());
+        assert_eq!(
+            plain.apply_setup(LabConfig::default()).endpoint,
+            Endpoint::Loopback
+        );
+    }
+
+    #[test]
     fn mistakes_name_the_file_and_the_line() {
         let cases: &[(&str, usize, &str)] = &[
             ("[[step]]\nat = 1\nread_rate = \"fast\"\n", 3, "read_rate"),
@@ -426,6 +521,9 @@ read_chunk = "4K"
             ("[[step]\nat = 1\n", 1, ""),
             ("\n\nread_chunk = \"0\"\n", 3, "read_chunk"),
             ("[[step]]\nread_rate = \"0\"\n", 1, "at"),
+            ("link_rate = \"1K\"\n", 1, "8K/s to max"),
+            ("[[step]]\nat = 1\ncable = \"cut\"\n", 3, "plugged"),
+            ("[[step]]\nat = 1\ncable = false\n", 3, "unplugged"),
         ];
         for (text, line, words) in cases {
             let error = parse(text, "bad.toml").expect_err(text);

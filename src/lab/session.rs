@@ -297,6 +297,25 @@ impl Session {
         Ok(session)
     }
 
+    /// Sets the private link's rate; an error on the machine's loopback.
+    pub fn set_link_rate(&self, rate: Rate) -> Result<(), LabError> {
+        match &self.link {
+            Some(link) => Ok(link.set_rate(rate)?),
+            None => Err(LabError::Socket {
+                step: "set the link rate",
+                source: io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "only a private link (--link) has a rate to set",
+                ),
+            }),
+        }
+    }
+
+    /// The private link's settings in force; None on the machine's loopback.
+    pub fn link_spec(&self) -> Option<LinkSpec> {
+        self.link.as_ref().map(Link::spec)
+    }
+
     /// Unplugs or plugs the private link's cable; an error on the
     /// machine's own loopback, which is not sockscope's to unplug.
     pub fn set_cable(&self, plugged: bool) -> io::Result<()> {

@@ -1,7 +1,7 @@
 //! The live changes a run takes.
 
 use crate::lab::scenario::Change;
-use crate::lab::{LabConfig, Rate, Size};
+use crate::lab::{Endpoint, LabConfig, Rate, Size};
 
 /// A live change to a running source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +13,10 @@ pub enum Control {
     /// Bytes per send(data).
     WriteChunk(Size),
     SampleHz(u32),
+    /// The private link's rate.
+    LinkRate(Rate),
+    /// The private link's cable: plugged in (true) or unplugged.
+    Cable(bool),
 }
 
 impl From<Change> for Control {
@@ -22,6 +26,8 @@ impl From<Change> for Control {
             Change::WriteRate(rate) => Control::WriteRate(rate),
             Change::ReadChunk(size) => Control::ReadChunk(size),
             Change::WriteChunk(size) => Control::WriteChunk(size),
+            Change::LinkRate(rate) => Control::LinkRate(rate),
+            Change::Cable(plugged) => Control::Cable(plugged),
         }
     }
 }
@@ -35,6 +41,13 @@ impl Control {
             Control::ReadChunk(size) => config.read_chunk = size,
             Control::WriteChunk(size) => config.write_chunk = size,
             Control::SampleHz(hz) => config.sample_hz = hz,
+            Control::LinkRate(rate) => {
+                if let Endpoint::Link(spec) = &mut config.endpoint {
+                    spec.rate = rate;
+                }
+            }
+            // The cable is the link's state, not a setting a restart keeps.
+            Control::Cable(_) => {}
         }
     }
 
@@ -56,6 +69,11 @@ impl Control {
         }
         if from.sample_hz != to.sample_hz {
             controls.push(Control::SampleHz(to.sample_hz));
+        }
+        if let (Endpoint::Link(from), Endpoint::Link(to)) = (from.endpoint, to.endpoint)
+            && from.rate != to.rate
+        {
+            controls.push(Control::LinkRate(to.rate));
         }
         controls
     }

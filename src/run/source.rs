@@ -92,6 +92,19 @@ impl SampleSource for LabSource {
             Control::ReadChunk(size) => session.set_read_chunk(size)?,
             Control::WriteChunk(size) => session.set_write_chunk(size)?,
             Control::SampleHz(hz) => session.set_sample_hz(hz)?,
+            Control::LinkRate(rate) => session.set_link_rate(rate)?,
+            Control::Cable(plugged) => {
+                session
+                    .set_cable(plugged)
+                    .map_err(|source| LabError::Socket {
+                        step: if plugged {
+                            "plug the cable in"
+                        } else {
+                            "unplug the cable"
+                        },
+                        source,
+                    })?
+            }
         }
         Ok(())
     }

@@ -17,13 +17,15 @@
 
 #![allow(unsafe_code)]
 
+mod tc;
+
 use std::ffi::OsString;
 use std::io::{self, IoSlice, IoSliceMut, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use nix::sys::socket::{
@@ -31,6 +33,8 @@ use nix::sys::socket::{
 };
 use serde::{Deserialize, Serialize};
 use socket2::Socket;
+
+use super::units::Rate;
 
 /// The first argument that makes sockscope the link helper.
 pub const HELPER_ARG: &str = "__link-helper";
@@ -43,20 +47,27 @@ pub const MAX_MTU: u32 = 65536;
 const HELPER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The descriptor the helper finds its end of the Unix socket on.
 const HELPER_FD: RawFd = 3;
-/// Sockets the helper makes: the control socket, the lab's listener and
-/// its client.
-const SOCKETS: usize = 3;
+/// Sockets the helper makes: the control socket, a netlink socket, the
+/// lab's listener and its client.
+const SOCKETS: usize = 4;
+/// The slowest link rate: below it a test run would move next to nothing.
+pub const MIN_LINK_RATE: u64 = 8 * 1024;
 
 /// The link's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkSpec {
     /// The namespace loopback's MTU, in bytes.
     pub mtu: u32,
+    /// The bottleneck's rate (a token bucket filter on lo), or unlimited.
+    pub rate: Rate,
 }
 
 impl Default for LinkSpec {
     fn default() -> Self {
-        LinkSpec { mtu: DEFAULT_MTU }
+        LinkSpec {
+            mtu: DEFAULT_MTU,
+            rate: Rate::Unlimited,
+        }
     }
 }
 
@@ -77,6 +88,23 @@ pub enum LinkError {
     },
     #[error("the link helper did not hand over its sockets: {0}")]
     Handover(String),
+    #[error("a link rate is 8K/s to max (unlimited), not {0}")]
+    Rate(Rate),
+    #[error("could not set the link's rate to {rate}: {source}")]
+    Shaping {
+        rate: Rate,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Checks a link rate: at least `MIN_LINK_RATE`, or unlimited.
+pub fn check_link_rate(rate: Rate) -> Result<Rate, LinkError> {
+    match rate {
+        Rate::Unlimited => Ok(rate),
+        Rate::BytesPerSec(n) if n >= MIN_LINK_RATE => Ok(rate),
+        _ => Err(LinkError::Rate(rate)),
+    }
 }
 
 /// Checks an MTU against the accepted range.
@@ -108,7 +136,11 @@ fn helper_program() -> io::Result<PathBuf> {
 #[derive(Debug)]
 pub struct Link {
     control: OwnedFd,
-    spec: LinkSpec,
+    netlink: OwnedFd,
+    /// The settings in force (changed live by `set_rate`).
+    spec: Mutex<LinkSpec>,
+    /// The kernel has netem (delay and loss); this one does not.
+    netem: bool,
 }
 
 /// What `Link::open` hands back: the link, and two fresh TCP sockets inside
@@ -124,6 +156,7 @@ impl Link {
     /// Makes a private namespace with `spec`'s loopback through the helper.
     pub fn open(spec: LinkSpec) -> Result<LinkSockets, LinkError> {
         check_mtu(spec.mtu)?;
+        check_link_rate(spec.rate)?;
         let program = helper_program().map_err(|source| LinkError::Helper {
             program: "sockscope".into(),
             source,
@@ -176,18 +209,56 @@ impl Link {
                 fds.len()
             )));
         }
-        let client = Socket::from(fds.pop().expect("three sockets"));
-        let listener = Socket::from(fds.pop().expect("three sockets"));
-        let control = fds.pop().expect("three sockets");
+        let client = Socket::from(fds.pop().expect("four sockets"));
+        let listener = Socket::from(fds.pop().expect("four sockets"));
+        let netlink = fds.pop().expect("four sockets");
+        let control = fds.pop().expect("four sockets");
+        // Asked before any qdisc is on lo, so the probe changes nothing.
+        let netem = tc::has_qdisc(&netlink, "netem").unwrap_or(false);
+        // lo starts unshaped; set_rate shapes it if asked.
+        let link = Link {
+            control,
+            netlink,
+            spec: Mutex::new(LinkSpec {
+                rate: Rate::Unlimited,
+                ..spec
+            }),
+            netem,
+        };
+        link.set_rate(spec.rate)?;
         Ok(LinkSockets {
-            link: Link { control, spec },
+            link,
             listener,
             client,
         })
     }
 
+    /// The settings in force.
     pub fn spec(&self) -> LinkSpec {
-        self.spec
+        *self.spec.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this kernel has netem, which delay and loss need.
+    pub fn has_netem(&self) -> bool {
+        self.netem
+    }
+
+    /// Sets the bottleneck's rate: a token bucket filter on the link's lo,
+    /// or none for unlimited. Bytes already queued at the bottleneck when
+    /// it changes are dropped, and TCP sends them again.
+    pub fn set_rate(&self, rate: Rate) -> Result<(), LinkError> {
+        check_link_rate(rate)?;
+        // One change at a time: the netlink socket answers in order.
+        let mut spec = self.spec.lock().unwrap_or_else(|p| p.into_inner());
+        let applied = match (rate, spec.rate) {
+            (Rate::BytesPerSec(n), _) => tc::set_rate(&self.netlink, n, spec.mtu),
+            // Unshaped already: lo has no qdisc to take off.
+            (_, Rate::Unlimited) => Ok(()),
+            _ => tc::clear(&self.netlink),
+        };
+        applied.map_err(|source| LinkError::Shaping { rate, source })?;
+        spec.rate = rate;
+        Ok(())
     }
 
     /// Plugs (lo up) or unplugs (lo down) the link's cable. Connections on
@@ -259,6 +330,9 @@ pub fn helper_main(args: &[OsString]) -> i32 {
         .and_then(|a| a.to_str())
         .and_then(|a| a.parse().ok())
         .unwrap_or(DEFAULT_MTU);
+    // A helper whose parent died mid-handover does not linger.
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number only.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
     match make_namespace(mtu) {
         Ok(sockets) => {
             let fds: Vec<RawFd> = sockets.iter().map(AsRawFd::as_raw_fd).collect();
@@ -310,21 +384,27 @@ fn make_namespace(mtu: u32) -> Result<[OwnedFd; SOCKETS], String> {
     write("/proc/self/setgroups", "deny".into())?;
     write("/proc/self/uid_map", format!("0 {uid} 1"))?;
     write("/proc/self/gid_map", format!("0 {gid} 1"))?;
-    let control = new_socket(libc::SOCK_DGRAM)
+    let control = new_socket(libc::AF_INET, libc::SOCK_DGRAM, 0)
         .map_err(|e| format!("could not make the link's control socket: {e}"))?;
     set_lo_mtu(control.as_fd(), mtu)
         .map_err(|e| format!("could not set the private link's MTU to {mtu}: {e}"))?;
     set_lo_up(control.as_fd(), true)
         .map_err(|e| format!("could not bring the private link up: {e}"))?;
-    let listener = new_socket(libc::SOCK_STREAM).map_err(|e| format!("socket(): {e}"))?;
-    let client = new_socket(libc::SOCK_STREAM).map_err(|e| format!("socket(): {e}"))?;
-    Ok([control, listener, client])
+    let netlink = new_socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE)
+        .map_err(|e| format!("could not make the link's netlink socket: {e}"))?;
+    let tcp =
+        || new_socket(libc::AF_INET, libc::SOCK_STREAM, 0).map_err(|e| format!("socket(): {e}"));
+    Ok([control, netlink, tcp()?, tcp()?])
 }
 
-/// An IPv4 socket of `kind` in this process's network namespace.
-fn new_socket(kind: libc::c_int) -> io::Result<OwnedFd> {
+/// A socket in this process's network namespace.
+fn new_socket(
+    family: libc::c_int,
+    kind: libc::c_int,
+    protocol: libc::c_int,
+) -> io::Result<OwnedFd> {
     // SAFETY: plain socket(2); the descriptor is owned at once.
-    let fd = unsafe { libc::socket(libc::AF_INET, kind | libc::SOCK_CLOEXEC, 0) };
+    let fd = unsafe { libc::socket(family, kind | libc::SOCK_CLOEXEC, protocol) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
