@@ -144,6 +144,15 @@ table! {
     WaitingForRecv => "waiting for recv() {}", "等待 recv() {}";
     Loopback => "loopback", "回环";
     PrivateLink => "private link · {} · MTU {}", "私有链路 · {} · MTU {}";
+    LinkHeading => "Link", "链路";
+    UseLink => "Private link (its own network)", "私有链路（独立的网络）";
+    UseLinkHint => "Run the writer and reader over the loopback of a network namespace of their own, with an MTU of 1500, whose rate and cable you control. Changing it makes a new connection.", "让发送方和接收方通过一个独立网络命名空间的回环接口通信（MTU 1500），可以控制它的速率和网线。切换会建立新连接。";
+    LinkNotWithPeer => "A private link is for sockscope's own writer and reader, not an outside peer.", "私有链路只用于 sockscope 自己的发送方和接收方，不能用于外部对端。";
+    LinkRate => "Link rate", "链路速率";
+    UnplugCable => "Unplug the cable (U)", "拔掉网线 (U)";
+    PlugCable => "Plug the cable in (U)", "插回网线 (U)";
+    CableUnplugged => "cable unplugged", "网线已拔掉";
+    CapUnplugged => "The cable is unplugged: no segment gets through and no ACK comes back. The writer's kernel keeps the bytes in the send buffer and, each time its timeout runs out, sends the oldest segment again and doubles the timeout (now {} ms).", "网线已拔掉：没有任何报文段能通过，也没有 ACK 回来。发送方的内核把数据留在发送缓冲区里，每次超时都会重传最早的报文段，并把超时时间加倍（现在是 {} 毫秒）。";
     OutsideWriterApp => "sockscope send()s to the peer", "sockscope 向对端 send()";
     OutsideReaderApp => "sockscope recv()s from the peer (same socket)", "sockscope 从对端 recv()（同一个套接字）";
     OutsidePeer => "outside peer\n{}", "外部对端\n{}";
@@ -317,6 +326,9 @@ table! {
     EvStallEnded => "send() resumed ({} ms)", "send() 恢复（{} 毫秒）";
     EvWindowClosed => "window = 0", "窗口 = 0";
     EvWindowReopened => "window open", "窗口重新打开";
+    EvCableUnplugged => "cable unplugged", "网线已拔掉";
+    EvCablePlugged => "cable plugged in", "网线已插上";
+    EvRetransmitTimeout => "timeout: sent again, RTO {} ms", "超时重传，RTO {} 毫秒";
     EvReaderPaused => "reader paused", "接收方暂停";
     EvReaderResumed => "reader resumed", "接收方恢复";
     EvPeerClosed => "recv() returned 0", "recv() 返回 0";
@@ -329,6 +341,9 @@ table! {
     EvLongStallEnded => "writer resumed after a {} ms stall", "发送方在停顿 {} 毫秒后恢复";
     EvLongWindowClosed => "window = 0: the reader advertises no room, the writer may send no data", "窗口 = 0：接收方通告没有空间，发送方不能再发送数据";
     EvLongWindowReopened => "window open again: the reader made room", "窗口重新打开：接收方腾出了空间";
+    EvLongCableUnplugged => "the link's cable is unplugged: no segment gets through", "链路的网线已拔掉：没有任何报文段能通过";
+    EvLongCablePlugged => "the link's cable is plugged in again", "链路的网线已重新插上";
+    EvLongRetransmitTimeout => "no ACK within the timeout: the kernel sent the segment again and doubled its timeout to {} ms", "超时仍未收到 ACK：内核重传了报文段，并把超时时间加倍到 {} 毫秒";
     EvLongReaderPaused => "reader paused: no more recv() calls", "接收方暂停：不再调用 recv()";
     EvLongReaderResumed => "reader resumed recv()", "接收方恢复调用 recv()";
     EvLongPeerClosed => "peer closed: recv() returned 0 bytes", "对端已关闭：recv() 返回 0 字节";

@@ -397,11 +397,7 @@ fn run_window(args: WindowArgs) -> ExitCode {
         projector: args.projector,
         persist: !scripted,
         open: args.open,
-        // A preset on a private link (slow-link) brings its link along.
-        endpoint: match (args.peer.endpoint(), args.preset) {
-            (Endpoint::Loopback, Some(preset)) => preset.config().endpoint,
-            (endpoint, _) => endpoint,
-        },
+        endpoint: args.peer.endpoint(),
         ..GuiOptions::default()
     };
     if let Some(addr) = args.peer.listen

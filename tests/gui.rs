@@ -783,3 +783,47 @@ fn listening_on_a_port_in_use_says_so_and_r_tries_again() {
                 .is_none()
     });
 }
+
+#[test]
+fn the_cable_unplugs_with_u_and_plugs_back_with_its_button() {
+    sockscope::lab::link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+    let mut harness = live_app_sized(Preset::SlowLink, None, egui::vec2(1280.0, 1400.0));
+    step_until(&mut harness, "samples from the private link", |h| {
+        h.state()
+            .timeline()
+            .last()
+            .is_some_and(|s| s.cable == sockscope::lab::Cable::Plugged && s.read > 0)
+    });
+    assert!(matches!(
+        harness.state().config().endpoint,
+        sockscope::lab::Endpoint::Link(_)
+    ));
+    harness.key_press(egui::Key::U);
+    step_until(&mut harness, "the unplugged caption", |h| {
+        h.query_by_label_contains("The cable is unplugged")
+            .is_some()
+    });
+    let last = *harness.state().timeline().last().unwrap();
+    assert_eq!(last.cable, sockscope::lab::Cable::Unplugged);
+    assert!(harness.query_by_label_contains("cable unplugged").is_some());
+    harness.get_by_label("Plug the cable in (U)").click();
+    step_until(&mut harness, "the cable plugged in again", |h| {
+        h.state()
+            .timeline()
+            .last()
+            .is_some_and(|s| s.cable == sockscope::lab::Cable::Plugged)
+            && h.query_by_label_contains("The cable is unplugged")
+                .is_none()
+    });
+    // Back on the machine's loopback with the box: a new connection.
+    harness
+        .get_by_label("Private link (its own network)")
+        .click();
+    step_until(&mut harness, "a loopback connection", |h| {
+        h.state().config().endpoint == sockscope::lab::Endpoint::Loopback
+            && h.state()
+                .timeline()
+                .last()
+                .is_some_and(|s| s.cable == sockscope::lab::Cable::NoLink && s.read > 0)
+    });
+}

@@ -50,6 +50,7 @@ struct Row {
     total_retrans: u32,
     rto_us: u32,
     snd_ssthresh_segments: u32,
+    cable: &'static str,
 }
 
 impl From<&Sample> for Row {
@@ -95,6 +96,7 @@ impl From<&Sample> for Row {
             total_retrans: s.sender.total_retrans,
             rto_us: s.sender.rto_us,
             snd_ssthresh_segments: s.sender.snd_ssthresh,
+            cable: s.cable.name(),
         }
     }
 }

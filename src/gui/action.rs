@@ -46,6 +46,11 @@ pub enum Action {
     RunReuseExperiment,
     /// A new connection for the Messages window.
     ConnectMessages,
+    /// Run the lab's pair on a private link (true) or on the machine's
+    /// loopback: a new connection.
+    UseLink(bool),
+    /// Unplug the private link's cable, or plug it back in.
+    ToggleCable,
 }
 
 /// The keyboard shortcuts pressed this frame, unless a text field has the
@@ -89,6 +94,7 @@ pub fn shortcuts(ctx: &egui::Context, projector: bool) -> Vec<Action> {
         (Key::M, Action::ToggleMessages),
         (Key::G, Action::ToggleServer),
         (Key::C, Action::ToggleControls),
+        (Key::U, Action::ToggleCable),
         (Key::Escape, Action::Escape),
     ];
     for (key, action) in keys {

@@ -6,10 +6,11 @@ use eframe::egui::{self, RichText};
 use super::action::Action;
 use super::theme::Palette;
 use crate::i18n::{Lang, S};
+use crate::lab::link::MIN_LINK_RATE;
 use crate::lab::sampler::MAX_SAMPLE_HZ;
 use crate::lab::scenario::BUILT_IN;
 use crate::lab::units::format_bytes;
-use crate::lab::{LabConfig, Preset, Rate, SessionInfo, Size};
+use crate::lab::{Cable, Endpoint, LabConfig, Preset, Rate, SessionInfo, Size};
 use crate::run::Control;
 
 /// What the panel edits between frames.
@@ -145,15 +146,28 @@ fn buffer_request(ui: &mut egui::Ui, label: &str, size: &mut Option<Size>, lang:
 }
 
 /// The whole panel. `pending` holds buffer sizes not yet applied.
+/// What the controls panel shows of the run: its settings, its connection,
+/// the scenario playing and the link's cable.
+pub struct Shown<'a> {
+    pub config: &'a LabConfig,
+    pub info: Option<&'a SessionInfo>,
+    pub scenario_note: Option<&'a str>,
+    pub cable: Cable,
+}
+
 pub fn panel(
     ui: &mut egui::Ui,
-    config: &LabConfig,
-    info: Option<&SessionInfo>,
+    shown: Shown<'_>,
     edits: &mut Edits,
-    scenario_note: Option<&str>,
     palette: &Palette,
     lang: Lang,
 ) -> Vec<Action> {
+    let Shown {
+        config,
+        info,
+        scenario_note,
+        cable,
+    } = shown;
     let Edits { pending, scenario } = edits;
     let mut actions = Vec::new();
     reader_section(ui, config, palette, lang, &mut actions);
@@ -161,6 +175,8 @@ pub fn panel(
     writer_section(ui, config, lang, &mut actions);
     ui.separator();
     buffers_section(ui, config, info, pending, palette, lang, &mut actions);
+    ui.separator();
+    link_section(ui, config, cable, lang, &mut actions);
     ui.separator();
     sampling_section(ui, config, lang, &mut actions);
     ui.separator();
@@ -244,6 +260,56 @@ fn writer_section(ui: &mut egui::Ui, config: &LabConfig, lang: Lang, actions: &m
         SLIDER_MAX_CHUNK,
     ) {
         actions.push(Action::Control(Control::WriteChunk(size)));
+    }
+}
+
+/// The private link: on or off (a new connection), its rate at the
+/// bottleneck and its cable, live.
+fn link_section(
+    ui: &mut egui::Ui,
+    config: &LabConfig,
+    cable: Cable,
+    lang: Lang,
+    actions: &mut Vec<Action>,
+) {
+    ui.heading(S::LinkHeading.text(lang));
+    if config.endpoint.is_outside() {
+        ui.label(S::LinkNotWithPeer.text(lang));
+        return;
+    }
+    let spec = match config.endpoint {
+        Endpoint::Link(spec) => Some(spec),
+        _ => None,
+    };
+    let mut on = spec.is_some();
+    if ui
+        .checkbox(&mut on, S::UseLink.text(lang))
+        .on_hover_text(S::UseLinkHint.text(lang))
+        .changed()
+    {
+        actions.push(Action::UseLink(on));
+    }
+    let Some(spec) = spec else {
+        return;
+    };
+    if let Some(rate) = rate_control(ui, S::LinkRate.text(lang), spec.rate, "link", lang) {
+        // The slider reaches 0; a link is never slower than its minimum.
+        let rate = match rate {
+            Rate::Unlimited => Rate::Unlimited,
+            other => {
+                let bytes = other.kib_per_sec().unwrap_or(0.0) * KIB;
+                Rate::BytesPerSec((bytes as u64).max(MIN_LINK_RATE))
+            }
+        };
+        actions.push(Action::Control(Control::LinkRate(rate)));
+    }
+    let text = if cable == Cable::Unplugged {
+        S::PlugCable.text(lang)
+    } else {
+        S::UnplugCable.text(lang)
+    };
+    if ui.button(text).clicked() {
+        actions.push(Action::ToggleCable);
     }
 }
 

@@ -11,7 +11,7 @@ use super::vessel::{self, Slots, VesselLook};
 use crate::i18n::{Lang, S};
 use crate::lab::units::format_bytes;
 use crate::lab::{
-    Endpoint, LabConfig, Rate, ReaderState, Sample, SessionInfo, WindowRoom, WriterState,
+    Cable, Endpoint, LabConfig, Rate, ReaderState, Sample, SessionInfo, WindowRoom, WriterState,
 };
 
 /// Everything the picture shows, read from the newest sample.
@@ -160,6 +160,10 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
             return (S::CapReset.text(lang).into(), Severity::Alarm);
         }
         _ => {}
+    }
+    if s.cable == Cable::Unplugged {
+        let rto = format!("{:.0}", f64::from(s.sender.rto_us) / 1e3);
+        return (S::CapUnplugged.fill(lang, &[&rto]), Severity::Alarm);
     }
     let room = s.window_room();
     let window_reason = window_reason(s, room, lang);
@@ -613,7 +617,10 @@ fn link(c: &Canvas, now: &Now) {
         (link_left, link_right)
     };
     let gate_x = (gate_left.x + gate_right.x) / 2.0;
-    let (link_color, link_text) = if s.zero_window {
+    let unplugged = s.cable == Cable::Unplugged;
+    let (link_color, link_text) = if unplugged {
+        (palette.alarm, S::CableUnplugged.text(lang).to_string())
+    } else if s.zero_window {
         (palette.alarm, S::WindowZero.text(lang).to_string())
     } else {
         (
@@ -622,7 +629,18 @@ fn link(c: &Canvas, now: &Now) {
         )
     };
     let thickness = 8.0 * scale;
-    if s.zero_window {
+    if unplugged {
+        // The cable pulled apart: two loose ends with a wide gap.
+        let gap = 28.0 * scale;
+        for (from, to) in [
+            (gate_left, pos2(gate_x - gap, mid_y + 10.0 * scale)),
+            (gate_right, pos2(gate_x + gap, mid_y - 10.0 * scale)),
+        ] {
+            c.painter
+                .line_segment([from, to], Stroke::new(thickness, link_color));
+            c.painter.circle_filled(to, thickness * 0.9, link_color);
+        }
+    } else if s.zero_window {
         // A closed gate: the pipe is cut in the middle.
         let gap = 10.0 * scale;
         c.painter.line_segment(

@@ -33,7 +33,7 @@ pub use config::{
 };
 pub use preset::Preset;
 pub use sample::{
-    RATE_WINDOW, ReaderState, ReceiverMemory, Sample, SampleBatch, WindowRoom, WriterState,
+    Cable, RATE_WINDOW, ReaderState, ReceiverMemory, Sample, SampleBatch, WindowRoom, WriterState,
     rates_over,
 };
 pub use session::{Fault, Session, SessionInfo, SessionReport};

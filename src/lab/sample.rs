@@ -131,6 +131,27 @@ pub struct ReceiverInfo {
     pub rcv_wnd: u32,
 }
 
+/// The private link's cable, as the sampler read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cable {
+    /// The machine's loopback or an outside peer: no cable of ours.
+    #[default]
+    NoLink,
+    Plugged,
+    Unplugged,
+}
+
+impl Cable {
+    /// The word the CSV writes: empty without a link.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cable::NoLink => "",
+            Cable::Plugged => "plugged",
+            Cable::Unplugged => "unplugged",
+        }
+    }
+}
+
 /// The reading socket's memory (SO_MEMINFO), read every sample (it takes
 /// no lock). All zero on kernels before 4.12.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -202,6 +223,8 @@ pub struct Sample {
     pub receiver_info_age_us: u32,
     /// The reading socket's memory, fresh every sample.
     pub receiver_memory: ReceiverMemory,
+    /// The private link's cable, fresh every sample.
+    pub cable: Cable,
 }
 
 impl Sample {

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use super::link::CableProbe;
 use super::probe;
-use super::sample::{ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SenderInfo};
+use super::sample::{Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SenderInfo};
 use super::shared::Shared;
 use super::worker_error::{IoFailure, WorkerError};
 
@@ -142,6 +143,8 @@ pub(crate) struct SampleDesk {
     writer: Arc<TcpStream>,
     reader: Arc<TcpStream>,
     shared: Arc<Shared>,
+    /// The private link's cable, read every sample; None without a link.
+    cable: Option<CableProbe>,
     /// Mirror of `state.next_due_ns`, so the reader can check without locking.
     next_due_ns: AtomicU64,
     reader_helps: AtomicBool,
@@ -176,11 +179,13 @@ impl SampleDesk {
         reader: Arc<TcpStream>,
         shared: Arc<Shared>,
         hz: u32,
+        cable: Option<CableProbe>,
     ) -> Self {
         let desk = SampleDesk {
             writer,
             reader,
             shared,
+            cable,
             next_due_ns: AtomicU64::new(0),
             reader_helps: AtomicBool::new(false),
             state: Mutex::new(DeskState {
@@ -280,6 +285,12 @@ impl SampleDesk {
         let writer_state = shared.writer_state();
         let reader_state = shared.reader_state();
         let mut sample = take_queues(&self.writer, &self.reader, shared.now_ns())?;
+        sample.cable = match &self.cable {
+            None => Cable::NoLink,
+            // One ioctl, no lock; an unreadable state reads as plugged.
+            Some(probe) if probe.plugged().unwrap_or(true) => Cable::Plugged,
+            Some(_) => Cable::Unplugged,
+        };
         // A writer outside send() (blocked in poll, paused, pacing) holds
         // no socket lock, and that is when the window matters most: read
         // its TCP_INFO every sample then.

@@ -229,7 +229,7 @@ impl Server {
             read_rate,
             ..self.config
         };
-        let session = Session::start_on(config, writer, accepted, None, self.waker.clone())?;
+        let session = Session::start_on(config, writer, accepted, None, self.waker.clone(), None)?;
         let number = self.next_number;
         self.next_number += 1;
         self.clients.push(Client {

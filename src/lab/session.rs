@@ -292,9 +292,7 @@ impl Session {
             Endpoint::Listen(addr) => split(accept_one(&config, addr, cancel)?)?,
             Endpoint::Connect(addr) => split(connect_one(&config, addr, cancel)?)?,
         };
-        let mut session = Session::start_on(config, writer, reader, peer, waker)?;
-        session.link = link;
-        Ok(session)
+        Session::start_on(config, writer, reader, peer, waker, link)
     }
 
     /// Sets the private link's rate; an error on the machine's loopback.
@@ -351,6 +349,7 @@ impl Session {
             reader,
             None,
             None,
+            None,
         )
     }
 
@@ -364,6 +363,7 @@ impl Session {
         reader: TcpStream,
         peer: Option<SocketAddr>,
         waker: Option<Waker>,
+        link: Option<Link>,
     ) -> Result<Session, LabError> {
         let (write_chunk, read_chunk) = config.call_sizes()?;
         let info = session_info(&config, &writer, &reader, peer)?;
@@ -416,6 +416,10 @@ impl Session {
             Arc::clone(&reader),
             Arc::clone(&shared),
             config.sample_hz,
+            link.as_ref()
+                .map(Link::cable_probe)
+                .transpose()
+                .map_err(step("watch the link's cable"))?,
         ));
         let worker = Reader::new(
             Arc::clone(&reader),
@@ -495,7 +499,7 @@ impl Session {
                 reader: reader_thread,
                 sampler: sampler_thread,
             }),
-            link: None,
+            link,
         })
     }
 

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::sample::{ReaderState, Sample, WriterState};
+use super::sample::{Cable, ReaderState, Sample, WriterState};
 use crate::i18n::{Lang, S};
 
 /// Full-resolution samples kept: 8.7 minutes at 1 kHz, 44 minutes at the
@@ -47,6 +47,15 @@ pub enum EventKind {
     WriterFailed,
     /// The reader thread failed; the session ends.
     ReaderFailed,
+    /// The private link's cable was unplugged.
+    CableUnplugged,
+    /// The private link's cable was plugged in again.
+    CablePlugged,
+    /// The writer's retransmission timer ran out: the kernel sent the
+    /// oldest unacknowledged segment again and doubled its timeout to `rto`.
+    RetransmitTimeout {
+        rto: Duration,
+    },
 }
 
 impl EventKind {
@@ -66,6 +75,11 @@ impl EventKind {
             EventKind::WriterPeerGone => S::EvPeerGone.text(lang).into(),
             EventKind::WriterFailed => S::EvWriterFailed.text(lang).into(),
             EventKind::ReaderFailed => S::EvReaderFailed.text(lang).into(),
+            EventKind::CableUnplugged => S::EvCableUnplugged.text(lang).into(),
+            EventKind::CablePlugged => S::EvCablePlugged.text(lang).into(),
+            EventKind::RetransmitTimeout { rto } => {
+                S::EvRetransmitTimeout.fill(lang, &[&millis(*rto, 0)])
+            }
         }
     }
 
@@ -85,8 +99,23 @@ impl EventKind {
             EventKind::WriterPeerGone => S::EvLongPeerGone.text(lang).into(),
             EventKind::WriterFailed => S::EvLongWriterFailed.text(lang).into(),
             EventKind::ReaderFailed => S::EvLongReaderFailed.text(lang).into(),
+            EventKind::CableUnplugged => S::EvLongCableUnplugged.text(lang).into(),
+            EventKind::CablePlugged => S::EvLongCablePlugged.text(lang).into(),
+            EventKind::RetransmitTimeout { rto } => {
+                S::EvLongRetransmitTimeout.fill(lang, &[&millis(*rto, 0)])
+            }
         }
     }
+}
+
+/// The writer's retransmission timer ran out between two samples: the
+/// kernel resent a segment and doubled the timeout (tcp_retransmit_timer's
+/// backoff). A timeout that grows with the measured round trip, or a fast
+/// retransmit that leaves it alone, is not this.
+fn timeout_backoff(before: &Sample, now: &Sample) -> Option<Duration> {
+    let (was, is) = (before.sender.rto_us, now.sender.rto_us);
+    let resent = now.sender.total_retrans > before.sender.total_retrans;
+    (resent && was > 0 && is >= 2 * was).then(|| Duration::from_micros(u64::from(is)))
 }
 
 /// A duration in milliseconds with `decimals` places.
@@ -579,6 +608,14 @@ impl Timeline {
         if now.writer_state == WriterState::Failed && before.writer_state != WriterState::Failed {
             events.push(EventKind::WriterFailed);
         }
+        match (before.cable, now.cable) {
+            (Cable::Plugged, Cable::Unplugged) => events.push(EventKind::CableUnplugged),
+            (Cable::Unplugged, Cable::Plugged) => events.push(EventKind::CablePlugged),
+            _ => {}
+        }
+        if let Some(rto) = timeout_backoff(before, now) {
+            events.push(EventKind::RetransmitTimeout { rto });
+        }
         for kind in events {
             if self.events.len() >= EVENT_CAPACITY {
                 self.events.pop_front();
@@ -655,6 +692,11 @@ mod tests {
             EventKind::WriterPeerGone,
             EventKind::WriterFailed,
             EventKind::ReaderFailed,
+            EventKind::CableUnplugged,
+            EventKind::CablePlugged,
+            EventKind::RetransmitTimeout {
+                rto: Duration::from_millis(408),
+            },
         ];
         for kind in kinds {
             for lang in [Lang::En, Lang::Zh] {
@@ -678,6 +720,46 @@ mod tests {
             t_ns: t_ms * 1_000_000,
             ..Sample::default()
         }
+    }
+
+    #[test]
+    fn an_unplugged_cable_and_each_timeout_are_events_and_rtt_growth_is_not() {
+        let with = |t_ms, cable, retrans, rto_ms: u32| {
+            let mut s = sample(t_ms);
+            s.cable = cable;
+            s.sender.total_retrans = retrans;
+            s.sender.rto_us = rto_ms * 1000;
+            s
+        };
+        let mut timeline = Timeline::new();
+        for s in [
+            with(0, Cable::Plugged, 0, 204),
+            with(10, Cable::Unplugged, 0, 204),
+            with(220, Cable::Unplugged, 1, 408),
+            // The timeout grows with a longer round trip, no resend: no event.
+            with(230, Cable::Unplugged, 1, 420),
+            // A fast retransmit leaves the timeout alone: no event.
+            with(240, Cable::Unplugged, 2, 420),
+            with(650, Cable::Unplugged, 3, 840),
+            with(700, Cable::Plugged, 3, 840),
+        ] {
+            timeline.push(s);
+        }
+        let kinds: Vec<EventKind> = timeline.events().iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::CableUnplugged,
+                EventKind::RetransmitTimeout {
+                    rto: Duration::from_millis(408)
+                },
+                EventKind::RetransmitTimeout {
+                    rto: Duration::from_millis(840)
+                },
+                EventKind::CablePlugged,
+            ]
+        );
+        assert_eq!(kinds[1].short(Lang::En), "timeout: sent again, RTO 408 ms");
     }
 
     #[test]

@@ -186,16 +186,22 @@ impl Run {
 
     /// Starts (or restarts) the lab's connection with `config`: new
     /// sockets, so new buffer sizes take effect, and an empty timeline.
-    /// Returns at once; `pump` takes the source when it is connected. The
-    /// endpoint stays the one the run was made with.
+    /// Returns at once; `pump` takes the source when it is connected. An
+    /// outside peer stays the one the run was made with (the command line
+    /// chose it); the lab's own pair moves between the machine's loopback
+    /// and a private link as `config` says.
     pub fn start(&mut self, config: LabConfig) {
         if !self.stop_current() {
             return;
         }
-        self.config = LabConfig {
-            endpoint: self.config.endpoint,
-            ..config
+        let endpoint = if self.config.endpoint.is_outside() {
+            self.config.endpoint
+        } else if config.endpoint.is_outside() {
+            Endpoint::Loopback
+        } else {
+            config.endpoint
         };
+        self.config = LabConfig { endpoint, ..config };
         self.reset_record();
         let config = self.config;
         let previous = self.cancelled.take();

@@ -25,11 +25,12 @@ use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
 use super::view::VesselMotion;
 use crate::i18n::{Lang, S};
+use crate::lab::link::LinkSpec;
 use crate::lab::messages::MessagePair;
 use crate::lab::reuseaddr::ReuseTrial;
 use crate::lab::scenario::{self, Scenario, ScenarioError};
-use crate::lab::{LabConfig, Sample, SessionInfo, Timeline};
-use crate::run::Run;
+use crate::lab::{Cable, Endpoint, LabConfig, Sample, SessionInfo, Timeline};
+use crate::run::{Control, Run};
 
 /// The windows over the main view, and the info panel's experiment.
 #[derive(Default)]
@@ -79,7 +80,11 @@ impl SockscopeApp {
         let mut settings = stored.unwrap_or_default();
         settings.take_options(options);
         let config = LabConfig {
-            endpoint: options.endpoint,
+            // A preset on a private link (slow-link) brings its link along.
+            endpoint: match (options.endpoint, options.preset) {
+                (Endpoint::Loopback, Some(preset)) => preset.config().endpoint,
+                (endpoint, _) => endpoint,
+            },
             ..settings.lab
         };
         install_fonts(&cc.egui_ctx);
@@ -202,6 +207,22 @@ impl SockscopeApp {
                 ..self.config()
             }),
             Action::Restart => self.restart(self.config()),
+            Action::UseLink(on) => self.restart(LabConfig {
+                endpoint: if on {
+                    Endpoint::Link(LinkSpec::default())
+                } else {
+                    Endpoint::Loopback
+                },
+                ..self.config()
+            }),
+            Action::ToggleCable => {
+                // Only a private link has a cable; elsewhere U does nothing.
+                if let Some(cable) = self.run.timeline().last().map(|s| s.cable)
+                    && cable != Cable::NoLink
+                {
+                    self.run.control(Control::Cable(cable == Cable::Unplugged));
+                }
+            }
             Action::LoadPreset(preset) => {
                 let config = preset.config();
                 self.edits.pending = PendingBuffers::of(&config);

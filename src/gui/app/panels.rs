@@ -196,20 +196,24 @@ impl SockscopeApp {
         } else {
             250.0
         };
+        let cable = self
+            .run
+            .timeline()
+            .last()
+            .map(|s| s.cable)
+            .unwrap_or_default();
         egui::Panel::left("controls")
             .resizable(true)
             .default_size(width)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    actions.extend(controls::panel(
-                        ui,
-                        &config,
-                        info.as_ref(),
-                        &mut self.edits,
-                        scenario_note.as_deref(),
-                        palette,
-                        lang,
-                    ));
+                    let shown = controls::Shown {
+                        config: &config,
+                        info: info.as_ref(),
+                        scenario_note: scenario_note.as_deref(),
+                        cable,
+                    };
+                    actions.extend(controls::panel(ui, shown, &mut self.edits, palette, lang));
                     ui.separator();
                     actions.extend(export_folder(ui, dir, palette, lang));
                 });
@@ -455,11 +459,15 @@ fn event_color(kind: EventKind, palette: &Palette) -> egui::Color32 {
         | EventKind::PeerReset
         | EventKind::WriterPeerGone
         | EventKind::WriterFailed
-        | EventKind::ReaderFailed => palette.alarm,
-        EventKind::WindowClosed | EventKind::ReaderPaused => palette.caution,
+        | EventKind::ReaderFailed
+        | EventKind::CableUnplugged => palette.alarm,
+        EventKind::WindowClosed | EventKind::ReaderPaused | EventKind::RetransmitTimeout { .. } => {
+            palette.caution
+        }
         EventKind::WriterStallEnded { .. }
         | EventKind::WindowReopened
-        | EventKind::ReaderResumed => palette.ok,
+        | EventKind::ReaderResumed
+        | EventKind::CablePlugged => palette.ok,
         EventKind::PeerClosed => palette.text,
     }
 }

@@ -270,8 +270,22 @@ impl Link {
 
     /// Whether the cable is plugged in (lo is up).
     pub fn cable_plugged(&self) -> io::Result<bool> {
-        let flags = lo_flags(self.control.as_fd())?;
-        Ok(flags & libc::IFF_UP as libc::c_short != 0)
+        lo_is_up(self.control.as_fd())
+    }
+
+    /// A handle the sampler reads the cable's state through.
+    pub fn cable_probe(&self) -> io::Result<CableProbe> {
+        Ok(CableProbe(self.control.try_clone()?))
+    }
+}
+
+/// Reads whether a link's cable is plugged in (one SIOCGIFFLAGS ioctl).
+#[derive(Debug)]
+pub struct CableProbe(OwnedFd);
+
+impl CableProbe {
+    pub fn plugged(&self) -> io::Result<bool> {
+        lo_is_up(self.0.as_fd())
     }
 }
 
@@ -437,6 +451,10 @@ fn lo_flags(fd: impl AsFd) -> io::Result<libc::c_short> {
     interface_ioctl(fd, libc::SIOCGIFFLAGS, &mut request)?;
     // SAFETY: SIOCGIFFLAGS filled the flags member of the union.
     Ok(unsafe { request.ifr_ifru.ifru_flags })
+}
+
+fn lo_is_up(fd: impl AsFd) -> io::Result<bool> {
+    Ok(lo_flags(fd)? & libc::IFF_UP as libc::c_short != 0)
 }
 
 fn set_lo_up(fd: impl AsFd, up: bool) -> io::Result<()> {
