@@ -204,27 +204,32 @@ fn requests_above_the_cap_are_clamped_and_below_the_minimum_raised() {
     assert!(info.rcvbuf.effective > 2, "the kernel has a minimum");
 }
 
-/// tx_queue and rx_queue of the socket with this local address, from
-/// /proc/net/tcp: the kernel's other view of the same queues.
-fn proc_net_tcp_queues(local: SocketAddr) -> Option<(u32, u32)> {
-    let SocketAddr::V4(v4) = local else {
-        return None;
+/// tx_queue and rx_queue of the connection from `local` to `remote`, from
+/// /proc/net/tcp: the kernel's other view of the same queues. (Matching the
+/// local address alone could find another test's old connection in
+/// TIME_WAIT on the same port.)
+fn proc_net_tcp_queues(local: SocketAddr, remote: SocketAddr) -> Option<(u32, u32)> {
+    let hex = |addr: SocketAddr| match addr {
+        SocketAddr::V4(v4) => Some(format!(
+            "{:08X}:{:04X}",
+            u32::from_le_bytes(v4.ip().octets()),
+            v4.port()
+        )),
+        SocketAddr::V6(_) => None,
     };
-    let want = format!(
-        "{:08X}:{:04X}",
-        u32::from_le_bytes(v4.ip().octets()),
-        v4.port()
-    );
+    let (local, remote) = (hex(local)?, hex(remote)?);
     let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
     table.lines().skip(1).find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields.get(1) == Some(&want.as_str())).then(|| {
-            let (tx, rx) = fields[4].split_once(':').unwrap();
-            (
-                u32::from_str_radix(tx, 16).unwrap(),
-                u32::from_str_radix(rx, 16).unwrap(),
-            )
-        })
+        (fields.get(1) == Some(&local.as_str()) && fields.get(2) == Some(&remote.as_str())).then(
+            || {
+                let (tx, rx) = fields[4].split_once(':').unwrap();
+                (
+                    u32::from_str_radix(tx, 16).unwrap(),
+                    u32::from_str_radix(rx, 16).unwrap(),
+                )
+            },
+        )
     })
 }
 
@@ -245,8 +250,10 @@ fn sampled_queues_are_the_kernels_own_numbers() {
     );
     let plateau = *history.last().unwrap();
     let info = session.info().clone();
-    let (tx_queue, _) = proc_net_tcp_queues(info.writer_addr).expect("writer in /proc/net/tcp");
-    let (_, rx_queue) = proc_net_tcp_queues(info.reader_addr).expect("reader in /proc/net/tcp");
+    let (tx_queue, _) =
+        proc_net_tcp_queues(info.writer_addr, info.reader_addr).expect("writer in /proc/net/tcp");
+    let (_, rx_queue) =
+        proc_net_tcp_queues(info.reader_addr, info.writer_addr).expect("reader in /proc/net/tcp");
     // A sample taken after /proc was read shows the same plateau, so the
     // numbers compared are current.
     let read_at = session.elapsed().as_nanos() as u64;
