@@ -15,6 +15,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 
 use sockscope::gui::{self, GuiOptions, Lang, Panel};
 use sockscope::lab::config::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, check_chunk, check_sample_hz};
+use sockscope::lab::congestion::Congestion;
 use sockscope::lab::link::{self, LinkSpec};
 use sockscope::lab::units::{self, ParseError};
 use sockscope::lab::{Endpoint, LabConfig, Preset, Rate, Size, scenario};
@@ -108,6 +109,10 @@ impl PeerArgs {
             (None, None) => Endpoint::Loopback,
         }
     }
+}
+
+fn parse_congestion(text: &str) -> Result<Congestion, String> {
+    Congestion::parse(text).map_err(|e| e.to_string())
 }
 
 fn parse_link_rate(text: &str) -> Result<Rate, String> {
@@ -246,6 +251,11 @@ struct RecordArgs {
     /// starting settings apply unless the same flag is given.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
+    /// The writer's congestion control (TCP_CONGESTION), one of
+    /// /proc/sys/net/ipv4/tcp_available_congestion_control. Default: the
+    /// kernel's.
+    #[arg(long, value_name = "NAME", value_parser = parse_congestion)]
+    congestion: Option<Congestion>,
     #[command(flatten)]
     peer: PeerArgs,
 }
@@ -459,6 +469,7 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         sample_hz: args.sample_hz,
         pin_workers: !args.no_pin,
         endpoint: args.peer.endpoint(),
+        congestion: args.congestion,
     };
     let mut buffer_sources = ["--sndbuf".to_string(), "--rcvbuf".to_string()];
     let scenario = match &args.scenario {

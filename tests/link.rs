@@ -376,3 +376,25 @@ fn bad_link_settings_are_one_sentence_and_exit_2() {
     assert!(stderr.contains("needs sockscope's own pair"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_chosen_congestion_control_is_used_and_reported() {
+    let default = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control").unwrap();
+    let (_, summary) = record("cc-default", "0.3", &["--link"]);
+    assert_eq!(summary["congestion_control"], default.trim(), "{summary}");
+    // On a link of its own an unprivileged user may pick any the kernel
+    // offers; reno is always built in.
+    let (_, summary) = record("cc-reno", "0.3", &["--link", "--congestion", "reno"]);
+    assert_eq!(summary["congestion_control"], "reno", "{summary}");
+    assert_eq!(summary["integrity_ok"], true);
+    let out = sockscope()
+        .args(["record", "--duration", "1", "--congestion", "warp-drive"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'warp-drive' is not a congestion control this kernel offers"),
+        "{stderr}"
+    );
+}

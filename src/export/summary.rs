@@ -49,6 +49,9 @@ pub struct Summary {
     pub outside_peer: bool,
     /// The private link's settings at the start; null on plain loopback.
     pub link: Option<LinkSummary>,
+    /// The writer's congestion control (TCP_CONGESTION), as set or the
+    /// kernel's default.
+    pub congestion_control: String,
     pub writer: String,
     pub reader: String,
     pub errors: Vec<String>,
@@ -130,6 +133,7 @@ impl Summary {
                 0.0
             },
             outside_peer: info.outside,
+            congestion_control: info.congestion.clone(),
             link: info.link.map(|spec| LinkSummary {
                 rate: spec.rate.to_string(),
                 delay_ms: None,

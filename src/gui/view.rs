@@ -944,6 +944,7 @@ mod tests {
             rcvbuf: setting(BufferKind::Receive),
             outside: false,
             link: None,
+            congestion: "cubic".into(),
         }
     }
 

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::congestion::Congestion;
 use super::link::{LinkError, LinkSpec};
 use super::units::{Rate, Size};
 
@@ -54,6 +55,9 @@ pub struct LabConfig {
     /// Where the connection comes from: sockscope's own loopback pair, or
     /// one socket to an outside peer.
     pub endpoint: Endpoint,
+    /// The sender's congestion control (TCP_CONGESTION); None leaves the
+    /// kernel's default.
+    pub congestion: Option<Congestion>,
 }
 
 /// The connection a session watches.
@@ -93,6 +97,7 @@ impl Default for LabConfig {
             sample_hz: DEFAULT_SAMPLE_HZ,
             pin_workers: true,
             endpoint: Endpoint::Loopback,
+            congestion: None,
         }
     }
 }
@@ -250,6 +255,7 @@ mod tests {
             sample_hz: MAX_SAMPLE_HZ + 1,
             pin_workers: false,
             endpoint: Endpoint::Loopback,
+            congestion: None,
         };
         assert_eq!(
             broken.sanitized_against(&fallback),

@@ -39,7 +39,18 @@ fn sized_socket(config: &LabConfig, addr: SocketAddr) -> Result<Socket, LabError
             .set_recv_buffer_size(as_sockopt(size))
             .map_err(step("set SO_RCVBUF"))?;
     }
+    set_congestion(config, &socket)?;
     Ok(socket)
+}
+
+/// The requested congestion control, before connect() or listen().
+fn set_congestion(config: &LabConfig, socket: &Socket) -> Result<(), LabError> {
+    match config.congestion {
+        Some(congestion) => {
+            super::congestion::set(socket, congestion).map_err(step("set TCP_CONGESTION"))
+        }
+        None => Ok(()),
+    }
 }
 
 /// How often a waiting accept() looks at its cancel flag.
@@ -167,6 +178,8 @@ fn listen_on_loopback(
     listener: Socket,
     backlog: i32,
 ) -> Result<(Socket, SocketAddr), LabError> {
+    // Accepted sockets inherit it, so both ends use the same.
+    set_congestion(config, &listener)?;
     listener
         .set_reuse_address(true)
         .map_err(step("set SO_REUSEADDR"))?;
@@ -211,6 +224,7 @@ fn connect_socket(
     client: Socket,
     server: SocketAddr,
 ) -> Result<Socket, LabError> {
+    set_congestion(config, &client)?;
     if let Some(size) = config.sndbuf {
         client
             .set_send_buffer_size(as_sockopt(size))

@@ -3,6 +3,7 @@
 
 pub mod buffers;
 pub mod config;
+pub mod congestion;
 mod connect;
 mod control;
 pub mod lifecycle;

@@ -38,6 +38,8 @@ pub struct SessionInfo {
     pub outside: bool,
     /// The private link the pair runs on; None on the machine's loopback.
     pub link: Option<LinkSpec>,
+    /// The writer's congestion control, as the kernel reports it.
+    pub congestion: String,
 }
 
 /// How a session ended.
@@ -231,6 +233,7 @@ fn session_info(
             Endpoint::Link(spec) => Some(spec),
             _ => None,
         },
+        congestion: super::congestion::get(writer).unwrap_or_default(),
     })
 }
 
