@@ -181,6 +181,8 @@ table! {
     CapChunkTooBig => "one send() of this size is larger than the whole send buffer, so it waits for room in pieces.", "一次 send() 的数据比整个发送缓冲区还大，只能分批等待空间。";
     CapClosing => "less than half of the receive buffer is free, so the window is closing and bytes wait in the send buffer for room.", "接收缓冲区的空闲空间已不到一半，窗口正在关闭，数据只能在发送缓冲区里等待空间。";
     CapWriterFaster => "the writer hands bytes over faster than the kernel sends them on.", "发送方交给内核的速度比内核发出去的速度快。";
+    CapInFlightTail => " {} of it is in flight: sent, and kept in the send buffer until its ACK comes back (round trip {} ms).", "其中 {} 正在传输中：已经发出，但要等 ACK 回来才能从发送缓冲区删除（往返时间 {} 毫秒）。";
+    CapInFlight => "Sent but not yet acknowledged: {} is in flight. These bytes stay in the send buffer until their ACK comes back (round trip {} ms), so the kernel can send them again if one is lost.", "已发送但尚未确认：{} 正在传输中。这些数据要等 ACK 回来才会从发送缓冲区删除（往返时间 {} 毫秒），这样万一丢失，内核可以重传。";
     CapBlockedFor => " (for {} s)", "（已 {} 秒）";
     CapBlocked => "send() is blocked{}: the send buffer is full, {}", "send() 阻塞{}：发送缓冲区已满，{}";
     CapZeroWindow => "The receiver's window is 0, so the sender may not transmit: {} send() still copies into the send buffer until that fills.", "接收方的窗口为 0，发送方的内核不能再发出数据：{} 在发送缓冲区填满之前，send() 仍然可以把数据复制进去。";

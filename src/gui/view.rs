@@ -175,7 +175,7 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
         } else if room.is_some_and(|room| room.closing()) {
             S::CapClosing.text(lang).to_string()
         } else {
-            S::CapWriterFaster.text(lang).to_string()
+            S::CapWriterFaster.text(lang).to_string() + &in_flight_tail(s, lang)
         };
         let timer = now
             .stalled_for_secs()
@@ -199,7 +199,32 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
     if recv_fill > 0.25 && now.recv_capacity() > 0 {
         return (S::CapFilling.text(lang).into(), Severity::Caution);
     }
+    if in_flight_notable(s) {
+        let text =
+            S::CapInFlight.fill(lang, &[&format_bytes(u64::from(s.in_flight())), &rtt_ms(s)]);
+        return (text, Severity::Info);
+    }
     (S::CapNormal.text(lang).into(), Severity::Ok)
+}
+
+/// At least a full segment sent and not yet acknowledged: on loopback an
+/// ACK comes back within microseconds and this is rare; on a slow or
+/// distant link it is the normal state.
+fn in_flight_notable(s: &Sample) -> bool {
+    s.sender.snd_mss > 0 && s.in_flight() >= s.sender.snd_mss
+}
+
+fn rtt_ms(s: &Sample) -> String {
+    format!("{:.1}", f64::from(s.sender.rtt_us) / 1e3)
+}
+
+/// " 25 KiB of it is in flight: ..." after "the writer is faster", when
+/// bytes wait for their ACK.
+fn in_flight_tail(s: &Sample, lang: Lang) -> String {
+    if !in_flight_notable(s) {
+        return String::new();
+    }
+    S::CapInFlightTail.fill(lang, &[&format_bytes(u64::from(s.in_flight())), &rtt_ms(s)])
 }
 
 /// Why the window is 0, by the kernel's own rule and numbers: while less
@@ -929,6 +954,18 @@ mod tests {
     use super::*;
     use crate::lab::{BufferKind, BufferSetting, ReceiverMemory};
 
+    /// A moment of the run with an all-zero sample, to set fields on.
+    fn idle<'a>(info: &'a SessionInfo, config: &'a LabConfig) -> Now<'a> {
+        Now {
+            sample: Sample::default(),
+            info: Some(info),
+            config,
+            stall_started_ns: None,
+            write_rate: 0.0,
+            read_rate: 0.0,
+        }
+    }
+
     fn info() -> SessionInfo {
         let setting = |kind| BufferSetting {
             kind,
@@ -953,12 +990,8 @@ mod tests {
         let info = info();
         let config = crate::lab::Preset::PausedReader.config();
         let mut now = Now {
-            sample: Sample::default(),
-            info: Some(&info),
-            config: &config,
             stall_started_ns: Some(0),
-            write_rate: 0.0,
-            read_rate: 0.0,
+            ..idle(&info, &config)
         };
         // The first stall runs: the writer has not counted it yet.
         now.sample.writer_state = WriterState::Blocked;
@@ -973,17 +1006,40 @@ mod tests {
     }
 
     #[test]
+    fn bytes_in_flight_are_named_once_a_segment_waits_for_its_ack() {
+        let info = info();
+        let config = crate::lab::Preset::Balanced.config();
+        let mut now = idle(&info, &config);
+        now.sample.sender.snd_mss = 1448;
+        now.sample.sender.rtt_us = 225_000;
+        now.sample.send_queue = 30_000;
+        now.sample.unsent = 29_000;
+        // Less than a segment in flight: nothing to say.
+        assert_eq!(caption(&now, Lang::En).1, Severity::Ok);
+        now.sample.unsent = 4_000;
+        let (text, severity) = caption(&now, Lang::En);
+        assert_eq!(severity, Severity::Info);
+        assert!(
+            text.contains("Sent but not yet acknowledged: 25.4 KiB is in flight"),
+            "{text}"
+        );
+        assert!(text.contains("round trip 225.0 ms"), "{text}");
+        assert!(caption(&now, Lang::Zh).0.contains("25.4 KiB"));
+        // A writer faster than the link: blocked, and why the bytes wait.
+        now.sample.writer_state = WriterState::Blocked;
+        let text = caption(&now, Lang::En).0;
+        assert!(
+            text.contains("faster than the kernel sends them on"),
+            "{text}"
+        );
+        assert!(text.contains("25.4 KiB of it is in flight"), "{text}");
+    }
+
+    #[test]
     fn captions_name_the_cause_without_overclaiming() {
         let info = info();
         let config = crate::lab::Preset::Balanced.config();
-        let mut now = Now {
-            sample: Sample::default(),
-            info: Some(&info),
-            config: &config,
-            stall_started_ns: None,
-            write_rate: 0.0,
-            read_rate: 0.0,
-        };
+        let mut now = idle(&info, &config);
         assert_eq!(caption(&now, Lang::En).1, Severity::Ok);
         now.sample.reader_state = ReaderState::Paused;
         assert!(caption(&now, Lang::En).0.contains("recv()"));
