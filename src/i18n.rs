@@ -149,6 +149,7 @@ table! {
     UseLinkHint => "Run the writer and reader over the loopback of a network namespace of their own, with an MTU of 1500, whose rate and cable you control. Changing it makes a new connection.", "让发送方和接收方通过一个独立网络命名空间的回环接口通信（MTU 1500），可以控制它的速率和网线。切换会建立新连接。";
     LinkNotWithPeer => "A private link is for sockscope's own writer and reader, not an outside peer.", "私有链路只用于 sockscope 自己的发送方和接收方，不能用于外部对端。";
     LinkRate => "Link rate", "链路速率";
+    CongestionControl => "Congestion control", "拥塞控制算法";
     UnplugCable => "Unplug the cable (U)", "拔掉网线 (U)";
     PlugCable => "Plug the cable in (U)", "插回网线 (U)";
     CableUnplugged => "cable unplugged", "网线已拔掉";

@@ -826,4 +826,13 @@ fn the_cable_unplugs_with_u_and_plugs_back_with_its_button() {
                 .last()
                 .is_some_and(|s| s.cable == sockscope::lab::Cable::NoLink && s.read > 0)
     });
+    // Another congestion control: a new connection that reports it.
+    harness.get_by_label("Congestion control").click();
+    harness.run_steps(2);
+    harness.get_by_label("reno").click();
+    step_until(&mut harness, "a connection with reno", |h| {
+        h.state()
+            .info_for_tests()
+            .is_some_and(|info| info.congestion == "reno")
+    });
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, Key, Modifiers};
 
+use crate::lab::congestion::Congestion;
 use crate::lab::{Preset, Size};
 use crate::run::Control;
 
@@ -51,6 +52,8 @@ pub enum Action {
     UseLink(bool),
     /// Unplug the private link's cable, or plug it back in.
     ToggleCable,
+    /// The writer's congestion control (a new connection).
+    SetCongestion(Congestion),
 }
 
 /// The keyboard shortcuts pressed this frame, unless a text field has the

@@ -6,6 +6,7 @@ use eframe::egui::{self, RichText};
 use super::action::Action;
 use super::theme::Palette;
 use crate::i18n::{Lang, S};
+use crate::lab::congestion::Congestion;
 use crate::lab::link::MIN_LINK_RATE;
 use crate::lab::sampler::MAX_SAMPLE_HZ;
 use crate::lab::scenario::BUILT_IN;
@@ -176,7 +177,7 @@ pub fn panel(
     ui.separator();
     buffers_section(ui, config, info, pending, palette, lang, &mut actions);
     ui.separator();
-    link_section(ui, config, cable, lang, &mut actions);
+    link_section(ui, config, info, cable, lang, &mut actions);
     ui.separator();
     sampling_section(ui, config, lang, &mut actions);
     ui.separator();
@@ -268,10 +269,12 @@ fn writer_section(ui: &mut egui::Ui, config: &LabConfig, lang: Lang, actions: &m
 fn link_section(
     ui: &mut egui::Ui,
     config: &LabConfig,
+    info: Option<&SessionInfo>,
     cable: Cable,
     lang: Lang,
     actions: &mut Vec<Action>,
 ) {
+    let running_congestion = info.map_or("", |info| info.congestion.as_str());
     ui.heading(S::LinkHeading.text(lang));
     if config.endpoint.is_outside() {
         ui.label(S::LinkNotWithPeer.text(lang));
@@ -281,6 +284,7 @@ fn link_section(
         Endpoint::Link(spec) => Some(spec),
         _ => None,
     };
+    congestion_choice(ui, running_congestion, lang, actions);
     let mut on = spec.is_some();
     if ui
         .checkbox(&mut on, S::UseLink.text(lang))
@@ -311,6 +315,23 @@ fn link_section(
     if ui.button(text).clicked() {
         actions.push(Action::ToggleCable);
     }
+}
+
+/// The writer's congestion control: the one running, and the others the
+/// kernel offers (choosing one makes a new connection).
+fn congestion_choice(ui: &mut egui::Ui, running: &str, lang: Lang, actions: &mut Vec<Action>) {
+    egui::ComboBox::from_label(S::CongestionControl.text(lang))
+        .selected_text(running)
+        .show_ui(ui, |ui| {
+            for name in crate::lab::congestion::available() {
+                if ui.selectable_label(name == running, &name).clicked()
+                    && name != running
+                    && let Ok(congestion) = Congestion::parse(&name)
+                {
+                    actions.push(Action::SetCongestion(congestion));
+                }
+            }
+        });
 }
 
 /// SO_SNDBUF and SO_RCVBUF as asked and as the kernel set them; new sizes

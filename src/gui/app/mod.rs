@@ -215,6 +215,10 @@ impl SockscopeApp {
                 },
                 ..self.config()
             }),
+            Action::SetCongestion(congestion) => self.restart(LabConfig {
+                congestion: Some(congestion),
+                ..self.config()
+            }),
             Action::ToggleCable => {
                 // Only a private link has a cable; elsewhere U does nothing.
                 if let Some(cable) = self.run.timeline().last().map(|s| s.cable)
