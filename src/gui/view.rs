@@ -1066,11 +1066,12 @@ mod tests {
         now.sample.reader_state = ReaderState::Reading;
         now.sample.recv_queue = 30_000;
         now.sample.receiver.rcv_mss = 49_152;
-        now.sample.receiver_memory = ReceiverMemory {
+        let nearly_full = ReceiverMemory {
             rmem_alloc: 120_000,
             rcvbuf: 131_072,
             backlog: 0,
         };
+        now.sample.receiver_memory = nearly_full;
         let text = caption(&now, Lang::En).0;
         assert!(
             text.contains("worth one segment (48 KiB, tcpi_rcv_mss"),
@@ -1102,11 +1103,7 @@ mod tests {
         // free space is under half the buffer, not by a line of our own.
         now.sample.zero_window = false;
         now.sample.recv_queue = 30_000;
-        now.sample.receiver_memory = ReceiverMemory {
-            rmem_alloc: 120_000,
-            rcvbuf: 131_072,
-            backlog: 0,
-        };
+        now.sample.receiver_memory = nearly_full;
         let text = caption(&now, Lang::En).0;
         assert!(
             text.contains("less than half of the receive buffer is free"),
