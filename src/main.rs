@@ -16,7 +16,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand}
 use sockscope::gui::{self, GuiOptions, Lang, Panel};
 use sockscope::lab::config::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, check_chunk, check_sample_hz};
 use sockscope::lab::congestion::Congestion;
-use sockscope::lab::link::{self, LinkSpec};
+use sockscope::lab::link::{self, LinkSpec, Loss};
 use sockscope::lab::units::{self, ParseError};
 use sockscope::lab::{Endpoint, LabConfig, Preset, Rate, Size, scenario};
 use sockscope::record::{RecordOptions, exit, record};
@@ -93,6 +93,14 @@ struct PeerArgs {
     /// bottleneck; implies --link).
     #[arg(long, value_name = "RATE", value_parser = parse_link_rate, conflicts_with_all = ["listen", "connect"])]
     link_rate: Option<Rate>,
+    /// Every packet's one-way delay on the private link in ms, 0 to 5000
+    /// (netem, where the kernel has it; implies --link).
+    #[arg(long, value_name = "MS", value_parser = parse_delay, allow_hyphen_values = true, conflicts_with_all = ["listen", "connect"])]
+    link_delay: Option<u32>,
+    /// The share of packets the private link drops at random, in percent,
+    /// 0 to 100 (nf_tables; implies --link).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_loss, allow_hyphen_values = true, conflicts_with_all = ["listen", "connect"])]
+    link_loss: Option<Loss>,
 }
 
 impl PeerArgs {
@@ -100,10 +108,18 @@ impl PeerArgs {
         match (self.listen, self.connect) {
             (Some(addr), _) => Endpoint::Listen(addr),
             (None, Some(addr)) => Endpoint::Connect(addr),
-            (None, None) if self.link || self.mtu.is_some() || self.link_rate.is_some() => {
+            (None, None)
+                if self.link
+                    || self.mtu.is_some()
+                    || self.link_rate.is_some()
+                    || self.link_delay.is_some()
+                    || self.link_loss.is_some() =>
+            {
                 Endpoint::Link(LinkSpec {
                     mtu: self.mtu.unwrap_or(link::DEFAULT_MTU),
                     rate: self.link_rate.unwrap_or(Rate::Unlimited),
+                    delay_ms: self.link_delay.unwrap_or(0),
+                    loss: self.link_loss.unwrap_or(Loss::NONE),
                 })
             }
             (None, None) => Endpoint::Loopback,
@@ -118,6 +134,23 @@ fn parse_congestion(text: &str) -> Result<Congestion, String> {
 fn parse_link_rate(text: &str) -> Result<Rate, String> {
     let rate = Rate::parse(text).map_err(|e| e.to_string())?;
     link::check_link_rate(rate).map_err(|e| format!("{e}, e.g. 1M/s"))
+}
+
+fn parse_delay(text: &str) -> Result<u32, String> {
+    let number = text.trim();
+    let number = number.strip_suffix("ms").unwrap_or(number).trim();
+    match number.parse::<u32>().ok().map(link::check_delay) {
+        Some(Ok(ms)) => Ok(ms),
+        _ => Err(format!(
+            "'{}' is not a delay; use a whole number of milliseconds from 0 to {}, e.g. 50",
+            text.escape_debug(),
+            link::MAX_DELAY_MS
+        )),
+    }
+}
+
+fn parse_loss(text: &str) -> Result<Loss, String> {
+    Loss::parse(text).map_err(|e| e.to_string())
 }
 
 fn parse_mtu(text: &str) -> Result<u32, String> {
@@ -497,7 +530,7 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
                 if scenario.needs_link() {
                     if config.endpoint.is_outside() {
                         eprintln!(
-                            "sockscope: --scenario: {name} changes the link (link_rate or cable), which needs sockscope's own pair (--link), not --listen or --connect."
+                            "sockscope: --scenario: {name} changes the link (link_rate, link_delay, link_loss or cable), which needs sockscope's own pair (--link), not --listen or --connect."
                         );
                         return ExitCode::from(exit::USAGE as u8);
                     }
@@ -506,6 +539,12 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
                         (Endpoint::Link(flags), Endpoint::Link(from_file)) => {
                             Endpoint::Link(LinkSpec {
                                 rate: pick(flag("link_rate"), flags.rate, from_file.rate),
+                                delay_ms: pick(
+                                    flag("link_delay"),
+                                    flags.delay_ms,
+                                    from_file.delay_ms,
+                                ),
+                                loss: pick(flag("link_loss"), flags.loss, from_file.loss),
                                 ..flags
                             })
                         }

@@ -14,7 +14,8 @@ use crate::export::csv::SampleCsv;
 use crate::export::summary::{RunFigures, Summary};
 use crate::export::{AtomicFile, OutputPathError};
 use crate::i18n::Lang;
-use crate::lab::scenario::{Scenario, changes_text};
+use crate::lab::link::{LinkError, LinkLacks, Loss};
+use crate::lab::scenario::{Change, Scenario, changes_text};
 use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline};
 use crate::run::{Notice, Phase, Run, RunError, ScenarioNote};
@@ -76,6 +77,9 @@ impl RecordError {
         match self {
             RecordError::Output { .. } | RecordError::SameOutput(_) => exit::USAGE,
             RecordError::Lab(LabError::SampleRate(_) | LabError::ChunkTooLarge(_)) => exit::USAGE,
+            // A delay the kernel cannot apply is a bad value, like an MTU
+            // out of range.
+            RecordError::Lab(LabError::Link(link)) if link.is_bad_input() => exit::USAGE,
             RecordError::Interrupted => exit::INTERRUPTED,
             RecordError::Lab(_) | RecordError::Run(_) | RecordError::Write { .. } => exit::FAILED,
         }
@@ -149,13 +153,22 @@ pub fn record(
         replaced_files,
     } = Outputs::claim(options)?;
     let config = options.config;
-    announce(config.endpoint, notes);
+    // A link is named once it is made, with what it could apply.
+    if !matches!(config.endpoint, Endpoint::Link(_)) {
+        announce(config.endpoint, notes);
+    }
     let mut run = Run::new(config, None);
     run.start(config);
     if let Some(scenario) = &options.scenario {
         run.play_steps("scenario", scenario);
     }
     let info = wait_until_connected(&mut run, interrupt)?;
+    if let Some(scenario) = &options.scenario {
+        scenario_fits(scenario, &info.link_lacks)?;
+    }
+    if let Some(spec) = info.link {
+        announce(Endpoint::Link(spec), notes);
+    }
     say_adjustments(options, &info, notes);
 
     let mut csv = csv_file.as_mut().map(|file| SampleCsv::new(file.writer()));
@@ -353,9 +366,19 @@ fn announce(endpoint: Endpoint, notes: &mut dyn Write) {
             let _ = writeln!(notes, "sockscope: connecting to {addr}...");
         }
         Endpoint::Link(spec) => {
+            let mut shaping = String::new();
+            if spec.rate != crate::lab::Rate::Unlimited {
+                shaping += &format!(", {}", spec.rate);
+            }
+            if spec.delay_ms > 0 {
+                shaping += &format!(", {} ms delay", spec.delay_ms);
+            }
+            if spec.loss != Loss::NONE {
+                shaping += &format!(", {} loss", spec.loss);
+            }
             let _ = writeln!(
                 notes,
-                "sockscope: on a private link (a network namespace of its own, MTU {}).",
+                "sockscope: on a private link (a network namespace of its own, MTU {}{shaping}).",
                 spec.mtu
             );
         }
@@ -367,6 +390,29 @@ fn announce(endpoint: Endpoint, notes: &mut dyn Write) {
 const CONNECT_POLL: Duration = Duration::from_millis(10);
 
 /// Waits for the run's connection; Ctrl-C stops a wait for an outside peer.
+/// Refuses, before a sample is kept, a scenario whose steps change what
+/// this kernel cannot (a delay without netem): exit 2, as for the flag.
+fn scenario_fits(scenario: &Scenario, lacks: &LinkLacks) -> Result<(), RecordError> {
+    let wants = |pick: fn(&Change) -> bool| {
+        scenario
+            .steps
+            .iter()
+            .flat_map(|step| &step.changes)
+            .any(pick)
+    };
+    let delay = wants(|c| matches!(c, Change::LinkDelay(ms) if *ms > 0));
+    let loss = wants(|c| matches!(c, Change::LinkLoss(loss) if *loss != Loss::NONE));
+    let lacking = [(delay, &lacks.delay), (loss, &lacks.loss)]
+        .into_iter()
+        .find_map(|(wanted, sentence)| sentence.as_ref().filter(|_| wanted));
+    match lacking {
+        Some(sentence) => Err(RecordError::Lab(LabError::Link(LinkError::Unavailable(
+            format!("--scenario: {sentence}"),
+        )))),
+        None => Ok(()),
+    }
+}
+
 fn wait_until_connected(run: &mut Run, interrupt: &AtomicBool) -> Result<SessionInfo, RecordError> {
     loop {
         // Only the start: its samples wait in their channel for the loop

@@ -238,6 +238,18 @@ fn a_slow_link_holds_bytes_in_flight_with_an_rtt_far_above_the_unshaped_one() {
         slow_flight >= 8.0 * 1024.0,
         "median in flight {slow_flight} B"
     );
+    // They wait in the bottleneck's queue (TBF's backlog, read from the
+    // kernel); an unshaped link has no queue.
+    let slow_queue = column(&slow_csv, "link_queue_bytes");
+    assert!(
+        slow_queue.iter().any(|&q| q >= 4.0 * 1024.0),
+        "the bottleneck's queue never held 4 KiB"
+    );
+    assert!(
+        column(&fast_csv, "link_queue_bytes")
+            .iter()
+            .all(|&q| q == 0.0)
+    );
     let slow_rtt = median(column(&slow_csv, "rtt_us"));
     let fast_rtt = median(column(&fast_csv, "rtt_us"));
     assert!(
@@ -368,4 +380,111 @@ fn a_chosen_congestion_control_is_used_and_reported() {
         stderr.contains("'warp-drive' is not a congestion control this kernel offers"),
         "{stderr}"
     );
+}
+
+/// Loss: the writer's kernel finds the dropped segments missing from the
+/// ACKs and sends them again; the reader still gets every byte in order.
+/// Loss set live by a scenario step starts the retransmissions then.
+#[test]
+fn loss_on_the_link_makes_the_writer_retransmit_and_loses_nothing() {
+    let dir = scratch("loss-scenario");
+    let scenario = dir.join("loss.toml");
+    std::fs::write(
+        &scenario,
+        "write_rate = \"2M\"\nlink_loss = 0\n[[step]]\nat = 1\nlink_loss = 5\n",
+    )
+    .unwrap();
+    let (csv, summary) = record(
+        "loss",
+        "3",
+        &[
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--sample-hz",
+            "100",
+        ],
+    );
+    assert_eq!(summary["integrity_ok"], true, "{summary}");
+    assert_eq!(summary["link"]["loss_percent"], 0.0, "{summary}");
+    let t = column(&csv, "t_ms");
+    let retrans = column(&csv, "total_retrans");
+    let at = |ms: f64| {
+        t.iter()
+            .zip(&retrans)
+            .take_while(|(t, _)| **t <= ms)
+            .last()
+            .map_or(0.0, |(_, r)| *r)
+    };
+    let before = at(900.0);
+    let after = *retrans.last().unwrap() - at(1100.0);
+    // About 2 MiB/s for 1.9 s in 1448-byte segments is some 2,700 of them;
+    // 5 % lost is some 140 resent. Far from both ends, so that timing
+    // cannot flip it.
+    assert!(before <= 5.0, "{before} retransmissions before any loss");
+    assert!(
+        (20.0..=1000.0).contains(&after),
+        "{after} retransmissions at 5 % loss"
+    );
+    assert_eq!(
+        summary["retransmits"].as_f64().unwrap(),
+        *retrans.last().unwrap()
+    );
+}
+
+#[test]
+fn the_link_loss_flag_is_reported_and_checked() {
+    let (_, summary) = record("loss-flag", "0.5", &["--link-loss", "2.5"]);
+    assert_eq!(summary["link"]["loss_percent"], 2.5, "{summary}");
+    assert_eq!(summary["link"]["delay_ms"], 0, "{summary}");
+    for bad in ["101", "-1", "lots"] {
+        let out = sockscope()
+            .args(["record", "--duration", "1", "--link-loss", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--link-loss {bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("a percentage from 0 to 100"), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}
+
+/// Delay needs netem. Where the kernel has it, every packet waits the
+/// delay on its way, so the round trip is at least twice it; where it has
+/// not (this machine's kernel), the flag is refused in one sentence, exit
+/// 2, with nothing written.
+#[test]
+fn a_link_delay_is_applied_with_netem_and_refused_in_one_sentence_without() {
+    let dir = scratch("delay");
+    let csv = dir.join("run.csv");
+    let out = sockscope()
+        .args(["record", "--duration", "1", "--link-delay", "40", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => {
+            let rtt = median(column(&std::fs::read_to_string(&csv).unwrap(), "rtt_us"));
+            assert!(rtt >= 80_000.0, "RTT {rtt} µs with 40 ms each way");
+        }
+        Some(2) => {
+            assert_eq!(
+                stderr.trim(),
+                format!("sockscope: {}.", link::NO_NETEM),
+                "{stderr}"
+            );
+            assert!(!csv.exists(), "a refused run wrote its CSV");
+        }
+        other => panic!("exit {other:?}: {stderr}"),
+    }
+    for bad in ["-5", "6000", "soon"] {
+        let out = sockscope()
+            .args(["record", "--duration", "1", "--link-delay", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--link-delay {bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("is not a delay"), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
 }

@@ -51,6 +51,8 @@ struct Row {
     rto_us: u32,
     snd_ssthresh_segments: u32,
     cable: &'static str,
+    link_queue_bytes: u32,
+    link_drops: u32,
 }
 
 impl From<&Sample> for Row {
@@ -97,6 +99,8 @@ impl From<&Sample> for Row {
             rto_us: s.sender.rto_us,
             snd_ssthresh_segments: s.sender.snd_ssthresh,
             cable: s.cable.name(),
+            link_queue_bytes: s.bottleneck.backlog_bytes,
+            link_drops: s.bottleneck.drops,
         }
     }
 }

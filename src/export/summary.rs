@@ -57,14 +57,13 @@ pub struct Summary {
     pub errors: Vec<String>,
 }
 
-/// The link in force at the start. Delay and loss are not there yet:
-/// null.
+/// The link in force at the start.
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkSummary {
     /// The bottleneck's rate, as the other rates: "max" when unlimited.
     pub rate: String,
-    pub delay_ms: Option<f64>,
-    pub loss_percent: Option<f64>,
+    pub delay_ms: u32,
+    pub loss_percent: f64,
     pub mtu: u32,
 }
 
@@ -136,8 +135,8 @@ impl Summary {
             congestion_control: info.congestion.clone(),
             link: info.link.map(|spec| LinkSummary {
                 rate: spec.rate.to_string(),
-                delay_ms: None,
-                loss_percent: None,
+                delay_ms: spec.delay_ms,
+                loss_percent: spec.loss.percent(),
                 mtu: spec.mtu,
             }),
             writer: info.writer_addr.to_string(),

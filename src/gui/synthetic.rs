@@ -33,6 +33,7 @@ pub fn info() -> SessionInfo {
         rcvbuf: setting(BufferKind::Receive),
         outside: false,
         link: None,
+        link_lacks: Default::default(),
         congestion: "cubic".into(),
     }
 }

@@ -981,6 +981,7 @@ mod tests {
             rcvbuf: setting(BufferKind::Receive),
             outside: false,
             link: None,
+            link_lacks: Default::default(),
             congestion: "cubic".into(),
         }
     }

@@ -152,6 +152,17 @@ impl Cable {
     }
 }
 
+/// What waits at the private link's bottleneck: its qdisc's queue
+/// (`tc -s qdisc`'s backlog) and what the qdisc dropped (a queue over its
+/// limit, or a packet larger than a token bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bottleneck {
+    pub backlog_bytes: u32,
+    pub backlog_packets: u32,
+    /// Since the qdisc was put on lo (a new rate puts a new one).
+    pub drops: u32,
+}
+
 /// The reading socket's memory (SO_MEMINFO), read every sample (it takes
 /// no lock). All zero on kernels before 4.12.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -225,6 +236,9 @@ pub struct Sample {
     pub receiver_memory: ReceiverMemory,
     /// The private link's cable, fresh every sample.
     pub cable: Cable,
+    /// What waits at the private link's bottleneck (lo's qdisc), as fresh
+    /// as the writer's TCP_INFO; all zero without a link or a qdisc.
+    pub bottleneck: Bottleneck,
 }
 
 impl Sample {

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::link::CableProbe;
+use super::link::LinkProbe;
 use super::probe;
-use super::sample::{Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SenderInfo};
+use super::sample::{
+    Bottleneck, Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SenderInfo,
+};
 use super::shared::Shared;
 use super::worker_error::{IoFailure, WorkerError};
 
@@ -143,8 +145,9 @@ pub(crate) struct SampleDesk {
     writer: Arc<TcpStream>,
     reader: Arc<TcpStream>,
     shared: Arc<Shared>,
-    /// The private link's cable, read every sample; None without a link.
-    cable: Option<CableProbe>,
+    /// The private link's cable (read every sample) and bottleneck queue
+    /// (read with a busy socket's TCP_INFO); None without a link.
+    link: Option<LinkProbe>,
     /// Mirror of `state.next_due_ns`, so the reader can check without locking.
     next_due_ns: AtomicU64,
     reader_helps: AtomicBool,
@@ -161,6 +164,7 @@ struct LastInfo {
     sender_ns: u64,
     receiver: ReceiverInfo,
     receiver_ns: u64,
+    bottleneck: Bottleneck,
 }
 
 struct DeskState {
@@ -179,13 +183,13 @@ impl SampleDesk {
         reader: Arc<TcpStream>,
         shared: Arc<Shared>,
         hz: u32,
-        cable: Option<CableProbe>,
+        link: Option<LinkProbe>,
     ) -> Self {
         let desk = SampleDesk {
             writer,
             reader,
             shared,
-            cable,
+            link,
             next_due_ns: AtomicU64::new(0),
             reader_helps: AtomicBool::new(false),
             state: Mutex::new(DeskState {
@@ -285,7 +289,7 @@ impl SampleDesk {
         let writer_state = shared.writer_state();
         let reader_state = shared.reader_state();
         let mut sample = take_queues(&self.writer, &self.reader, shared.now_ns())?;
-        sample.cable = match &self.cable {
+        sample.cable = match &self.link {
             None => Cable::NoLink,
             // One ioctl, no lock; an unreadable state reads as plugged.
             Some(probe) if probe.plugged().unwrap_or(true) => Cable::Plugged,
@@ -306,6 +310,11 @@ impl SampleDesk {
             info.receiver = receiver_info(&probe::tcp_info(&self.reader)?);
             info.receiver_ns = sample.t_ns;
         }
+        if (fresh || info_due)
+            && let Some(queue) = self.link.as_ref().and_then(LinkProbe::queue)
+        {
+            info.bottleneck = queue;
+        }
         *last = Some(info);
         let age_us = |taken_ns: u64| {
             u32::try_from(sample.t_ns.saturating_sub(taken_ns) / 1_000).unwrap_or(u32::MAX)
@@ -318,6 +327,7 @@ impl SampleDesk {
         sample.zero_window = zero_window(&info.sender, info.filled);
         sample.receiver = info.receiver;
         sample.receiver_info_age_us = age_us(info.receiver_ns);
+        sample.bottleneck = info.bottleneck;
         sample.written = written;
         sample.read = read;
         sample.stall_count = stall_count;

@@ -10,7 +10,8 @@
 //! [[step]]
 //! at = 1                  # seconds from the start
 //! read_rate = "0"         # read_rate, read_chunk, write_rate, write_chunk,
-//!                         # link_rate, cable = "unplugged" / "plugged"
+//!                         # link_rate, link_delay (ms), link_loss (%),
+//!                         # cable = "unplugged" / "plugged"
 //!
 //! [[step]]
 //! at = 3
@@ -28,7 +29,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::config::{Endpoint, LabConfig, MAX_BUFFER, MAX_CHUNK};
-use super::link::{LinkSpec, check_link_rate};
+use super::link::{LinkSpec, Loss, MAX_DELAY_MS, check_delay, check_link_rate};
 use super::units::{Rate, Size};
 
 /// The scenarios in `scenarios/`, built in so the window offers them from
@@ -74,6 +75,10 @@ pub enum Change {
     WriteChunk(Size),
     /// The private link's rate.
     LinkRate(Rate),
+    /// The private link's one-way delay, in ms.
+    LinkDelay(u32),
+    /// The share of packets the private link drops.
+    LinkLoss(Loss),
     /// The private link's cable: plugged in (true) or unplugged.
     Cable(bool),
 }
@@ -81,7 +86,10 @@ pub enum Change {
 impl Change {
     /// A change only a private link can take.
     pub fn needs_link(self) -> bool {
-        matches!(self, Change::LinkRate(_) | Change::Cable(_))
+        matches!(
+            self,
+            Change::LinkRate(_) | Change::LinkDelay(_) | Change::LinkLoss(_) | Change::Cable(_)
+        )
     }
 }
 
@@ -93,6 +101,8 @@ impl fmt::Display for Change {
             Change::WriteRate(rate) => write!(f, "write_rate = {rate}"),
             Change::WriteChunk(size) => write!(f, "write_chunk = {}", size.bytes()),
             Change::LinkRate(rate) => write!(f, "link_rate = {rate}"),
+            Change::LinkDelay(ms) => write!(f, "link_delay = {ms}"),
+            Change::LinkLoss(loss) => write!(f, "link_loss = {}", loss.percent()),
             Change::Cable(true) => write!(f, "cable = plugged"),
             Change::Cable(false) => write!(f, "cable = unplugged"),
         }
@@ -121,8 +131,11 @@ pub struct Setup {
     pub write_chunk: Option<Size>,
     pub read_rate: Option<Rate>,
     pub read_chunk: Option<Size>,
-    /// The private link's rate; a scenario that sets it runs on the link.
+    /// The private link's rate; a scenario that sets it runs on the link,
+    /// as one that sets its delay or loss does.
     pub link_rate: Option<Rate>,
+    pub link_delay: Option<u32>,
+    pub link_loss: Option<Loss>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +167,8 @@ struct RawFile {
     read_rate: Option<Spanned<toml::Value>>,
     read_chunk: Option<Spanned<toml::Value>>,
     link_rate: Option<Spanned<toml::Value>>,
+    link_delay: Option<Spanned<toml::Value>>,
+    link_loss: Option<Spanned<toml::Value>>,
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
 }
@@ -167,6 +182,8 @@ struct RawStep {
     write_rate: Option<Spanned<toml::Value>>,
     write_chunk: Option<Spanned<toml::Value>>,
     link_rate: Option<Spanned<toml::Value>>,
+    link_delay: Option<Spanned<toml::Value>>,
+    link_loss: Option<Spanned<toml::Value>>,
     cable: Option<Spanned<toml::Value>>,
 }
 
@@ -212,6 +229,29 @@ impl Parser<'_> {
     fn link_rate(&self, value: &Spanned<toml::Value>) -> Result<Rate, ScenarioError> {
         let rate = self.rate("link_rate", value)?;
         check_link_rate(rate).map_err(|e| self.error(Some(value.span()), format!("link_rate: {e}")))
+    }
+
+    /// A delay in whole ms, 0 to MAX_DELAY_MS.
+    fn link_delay(&self, value: &Spanned<toml::Value>) -> Result<u32, ScenarioError> {
+        value
+            .get_ref()
+            .as_integer()
+            .and_then(|ms| u32::try_from(ms).ok())
+            .and_then(|ms| check_delay(ms).ok())
+            .ok_or_else(|| {
+                self.error(
+                    Some(value.span()),
+                    format!(
+                        "link_delay is whole milliseconds from 0 to {MAX_DELAY_MS}, such as link_delay = 50"
+                    ),
+                )
+            })
+    }
+
+    /// A loss in percent, 0 to 100.
+    fn link_loss(&self, value: &Spanned<toml::Value>) -> Result<Loss, ScenarioError> {
+        let text = self.text_of("link_loss", value)?;
+        Loss::parse(&text).map_err(|e| self.error(Some(value.span()), format!("link_loss: {e}")))
     }
 
     /// "plugged" (true) or "unplugged" (false).
@@ -283,6 +323,16 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
             .as_ref()
             .map(|v| parser.link_rate(v))
             .transpose()?,
+        link_delay: raw
+            .link_delay
+            .as_ref()
+            .map(|v| parser.link_delay(v))
+            .transpose()?,
+        link_loss: raw
+            .link_loss
+            .as_ref()
+            .map(|v| parser.link_loss(v))
+            .transpose()?,
     };
     if raw.step.len() > MAX_STEPS {
         return Err(parser.error(
@@ -333,13 +383,19 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         if let Some(v) = &raw_step.link_rate {
             changes.push(Change::LinkRate(parser.link_rate(v)?));
         }
+        if let Some(v) = &raw_step.link_delay {
+            changes.push(Change::LinkDelay(parser.link_delay(v)?));
+        }
+        if let Some(v) = &raw_step.link_loss {
+            changes.push(Change::LinkLoss(parser.link_loss(v)?));
+        }
         if let Some(v) = &raw_step.cable {
             changes.push(Change::Cable(parser.cable(v)?));
         }
         if changes.is_empty() {
             return Err(parser.error(
                 Some(spanned.span()),
-                "this step changes nothing; give at least one of read_rate, read_chunk, write_rate, write_chunk, link_rate, cable",
+                "this step changes nothing; give at least one of read_rate, read_chunk, write_rate, write_chunk, link_rate, link_delay, link_loss, cable",
             ));
         }
         steps.push(Step { at, changes });
@@ -388,6 +444,8 @@ impl Scenario {
         }
         if let Endpoint::Link(spec) = &mut config.endpoint {
             spec.rate = s.link_rate.unwrap_or(spec.rate);
+            spec.delay_ms = s.link_delay.unwrap_or(spec.delay_ms);
+            spec.loss = s.link_loss.unwrap_or(spec.loss);
         }
         config
     }
@@ -396,6 +454,8 @@ impl Scenario {
     /// a private link.
     pub fn needs_link(&self) -> bool {
         self.setup.link_rate.is_some()
+            || self.setup.link_delay.is_some()
+            || self.setup.link_loss.is_some()
             || self
                 .steps
                 .iter()

@@ -16,7 +16,7 @@ use nix::unistd::Pid;
 use super::buffers::{BufferKind, BufferSetting};
 use super::config::{Endpoint, LabConfig, LabError, check_chunk, check_sample_hz};
 use super::connect::{accept_one, connect_one, connect_pair, fresh_sockets, split, step};
-use super::link::{Link, LinkSpec};
+use super::link::{Link, LinkLacks, LinkSpec, Loss};
 use super::reader::{Reader, ReaderControl, ReaderExit};
 use super::sample::{ReaderState, SampleBatch, WriterState};
 use super::sampler::{SampleDesk, Sampler, SamplerControl, SamplerExit, Waker};
@@ -38,6 +38,9 @@ pub struct SessionInfo {
     pub outside: bool,
     /// The private link the pair runs on; None on the machine's loopback.
     pub link: Option<LinkSpec>,
+    /// The link controls the kernel cannot apply (delay without netem,
+    /// loss without nf_tables); none without a link.
+    pub link_lacks: LinkLacks,
     /// The writer's congestion control, as the kernel reports it.
     pub congestion: String,
 }
@@ -233,6 +236,7 @@ fn session_info(
             Endpoint::Link(spec) => Some(spec),
             _ => None,
         },
+        link_lacks: LinkLacks::default(),
         congestion: super::congestion::get(writer).unwrap_or_default(),
     })
 }
@@ -300,16 +304,27 @@ impl Session {
 
     /// Sets the private link's rate; an error on the machine's loopback.
     pub fn set_link_rate(&self, rate: Rate) -> Result<(), LabError> {
-        match &self.link {
-            Some(link) => Ok(link.set_rate(rate)?),
-            None => Err(LabError::Socket {
-                step: "set the link rate",
-                source: io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "only a private link (--link) has a rate to set",
-                ),
-            }),
-        }
+        Ok(self.link("set the link rate")?.set_rate(rate)?)
+    }
+
+    /// Sets the private link's one-way delay (where the kernel has netem).
+    pub fn set_link_delay(&self, delay_ms: u32) -> Result<(), LabError> {
+        Ok(self.link("set the link delay")?.set_delay(delay_ms)?)
+    }
+
+    /// Sets the share of packets the private link drops.
+    pub fn set_link_loss(&self, loss: Loss) -> Result<(), LabError> {
+        Ok(self.link("set the link loss")?.set_loss(loss)?)
+    }
+
+    fn link(&self, step: &'static str) -> Result<&Link, LabError> {
+        self.link.as_ref().ok_or_else(|| LabError::Socket {
+            step,
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "only a private link (--link) has a rate, a delay and a loss to set",
+            ),
+        })
     }
 
     /// The private link's settings in force; None on the machine's loopback.
@@ -369,7 +384,8 @@ impl Session {
         link: Option<Link>,
     ) -> Result<Session, LabError> {
         let (write_chunk, read_chunk) = config.call_sizes()?;
-        let info = session_info(&config, &writer, &reader, peer)?;
+        let mut info = session_info(&config, &writer, &reader, peer)?;
+        info.link_lacks = link.as_ref().map(Link::lacks).unwrap_or_default();
         let outside = info.outside;
         let writer = Arc::new(writer);
         let reader = Arc::new(reader);
@@ -420,9 +436,9 @@ impl Session {
             Arc::clone(&shared),
             config.sample_hz,
             link.as_ref()
-                .map(Link::cable_probe)
+                .map(Link::probe)
                 .transpose()
-                .map_err(step("watch the link's cable"))?,
+                .map_err(step("watch the link"))?,
         ));
         let worker = Reader::new(
             Arc::clone(&reader),

@@ -1,5 +1,6 @@
 //! The live changes a run takes.
 
+use crate::lab::link::Loss;
 use crate::lab::scenario::Change;
 use crate::lab::{Endpoint, LabConfig, Rate, Size};
 
@@ -15,6 +16,10 @@ pub enum Control {
     SampleHz(u32),
     /// The private link's rate.
     LinkRate(Rate),
+    /// The private link's one-way delay, in ms.
+    LinkDelay(u32),
+    /// The share of packets the private link drops.
+    LinkLoss(Loss),
     /// The private link's cable: plugged in (true) or unplugged.
     Cable(bool),
 }
@@ -27,6 +32,8 @@ impl From<Change> for Control {
             Change::ReadChunk(size) => Control::ReadChunk(size),
             Change::WriteChunk(size) => Control::WriteChunk(size),
             Change::LinkRate(rate) => Control::LinkRate(rate),
+            Change::LinkDelay(ms) => Control::LinkDelay(ms),
+            Change::LinkLoss(loss) => Control::LinkLoss(loss),
             Change::Cable(plugged) => Control::Cable(plugged),
         }
     }
@@ -44,6 +51,16 @@ impl Control {
             Control::LinkRate(rate) => {
                 if let Endpoint::Link(spec) = &mut config.endpoint {
                     spec.rate = rate;
+                }
+            }
+            Control::LinkDelay(ms) => {
+                if let Endpoint::Link(spec) = &mut config.endpoint {
+                    spec.delay_ms = ms;
+                }
+            }
+            Control::LinkLoss(loss) => {
+                if let Endpoint::Link(spec) = &mut config.endpoint {
+                    spec.loss = loss;
                 }
             }
             // The cable is the link's state, not a setting a restart keeps.
@@ -70,10 +87,16 @@ impl Control {
         if from.sample_hz != to.sample_hz {
             controls.push(Control::SampleHz(to.sample_hz));
         }
-        if let (Endpoint::Link(from), Endpoint::Link(to)) = (from.endpoint, to.endpoint)
-            && from.rate != to.rate
-        {
-            controls.push(Control::LinkRate(to.rate));
+        if let (Endpoint::Link(from), Endpoint::Link(to)) = (from.endpoint, to.endpoint) {
+            if from.rate != to.rate {
+                controls.push(Control::LinkRate(to.rate));
+            }
+            if from.delay_ms != to.delay_ms {
+                controls.push(Control::LinkDelay(to.delay_ms));
+            }
+            if from.loss != to.loss {
+                controls.push(Control::LinkLoss(to.loss));
+            }
         }
         controls
     }

@@ -93,6 +93,8 @@ impl SampleSource for LabSource {
             Control::WriteChunk(size) => session.set_write_chunk(size)?,
             Control::SampleHz(hz) => session.set_sample_hz(hz)?,
             Control::LinkRate(rate) => session.set_link_rate(rate)?,
+            Control::LinkDelay(ms) => session.set_link_delay(ms)?,
+            Control::LinkLoss(loss) => session.set_link_loss(loss)?,
             Control::Cable(plugged) => {
                 session
                     .set_cable(plugged)

@@ -17,6 +17,8 @@
 
 #![allow(unsafe_code)]
 
+mod netlink;
+mod nft;
 mod tc;
 
 use std::ffi::OsString;
@@ -47,11 +49,73 @@ pub const MAX_MTU: u32 = 65536;
 const HELPER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The descriptor the helper finds its end of the Unix socket on.
 const HELPER_FD: RawFd = 3;
-/// Sockets the helper makes: the control socket, a netlink socket, the
+/// Sockets the helper makes: the control socket, two rtnetlink sockets
+/// (changes; the sampler's queue readings), a netfilter netlink socket, the
 /// lab's listener and its client.
-const SOCKETS: usize = 4;
+const SOCKETS: usize = 6;
 /// The slowest link rate: below it a test run would move next to nothing.
 pub const MIN_LINK_RATE: u64 = 8 * 1024;
+/// The longest one-way delay, in ms: beyond it a handshake's timeouts
+/// (1 s and more) are what the class would watch.
+pub const MAX_DELAY_MS: u32 = 5_000;
+/// What the window says where the kernel has no netem.
+pub const NO_NETEM: &str =
+    "this kernel has no netem: delay is unavailable; the rate, loss and the cable work";
+
+/// The share of packets the link drops at random, in hundredths of a
+/// percent (0 to 10 000).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loss(u32);
+
+impl Loss {
+    pub const NONE: Loss = Loss(0);
+
+    /// From a percentage, rounded to a hundredth; None outside 0 to 100.
+    pub fn from_percent(percent: f64) -> Option<Loss> {
+        (0.0..=100.0)
+            .contains(&percent)
+            .then(|| Loss((percent * 100.0).round() as u32))
+    }
+
+    /// "2", "0.5", "2.5%": a percentage from 0 to 100.
+    pub fn parse(text: &str) -> Result<Loss, LinkError> {
+        let trimmed = text.trim();
+        let number = trimmed.strip_suffix('%').unwrap_or(trimmed).trim();
+        number
+            .parse::<f64>()
+            .ok()
+            .filter(|p| p.is_finite())
+            .and_then(Loss::from_percent)
+            .ok_or_else(|| LinkError::Loss(text.to_string()))
+    }
+
+    pub fn percent(self) -> f64 {
+        f64::from(self.0) / 100.0
+    }
+
+    fn in_steps(self) -> u32 {
+        self.0 * nft::LOSS_STEPS / 10_000
+    }
+}
+
+impl std::fmt::Display for Loss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}%", self.percent())
+    }
+}
+
+impl Serialize for Loss {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.percent())
+    }
+}
+
+impl<'de> Deserialize<'de> for Loss {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let percent = f64::deserialize(deserializer)?;
+        Loss::from_percent(percent).ok_or_else(|| serde::de::Error::custom("a loss is 0 to 100 %"))
+    }
+}
 
 /// The link's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +124,12 @@ pub struct LinkSpec {
     pub mtu: u32,
     /// The bottleneck's rate (a token bucket filter on lo), or unlimited.
     pub rate: Rate,
+    /// Every packet's one-way delay, in ms (netem; 0 for none).
+    #[serde(default)]
+    pub delay_ms: u32,
+    /// The share of packets dropped at random (nf_tables).
+    #[serde(default)]
+    pub loss: Loss,
 }
 
 impl Default for LinkSpec {
@@ -67,6 +137,8 @@ impl Default for LinkSpec {
         LinkSpec {
             mtu: DEFAULT_MTU,
             rate: Rate::Unlimited,
+            delay_ms: 0,
+            loss: Loss::NONE,
         }
     }
 }
@@ -90,12 +162,43 @@ pub enum LinkError {
     Handover(String),
     #[error("a link rate is 8K/s to max (unlimited), not {0}")]
     Rate(Rate),
-    #[error("could not set the link's rate to {rate}: {source}")]
+    #[error("a link delay is 0 to {MAX_DELAY_MS} ms, not {0}")]
+    Delay(String),
+    #[error("a link loss is a percentage from 0 to 100, like 2 or 0.5, not '{0}'")]
+    Loss(String),
+    /// The kernel lacks what a setting needs: the sentence says which.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("could not set the link's {what}: {source}")]
     Shaping {
-        rate: Rate,
+        what: String,
         #[source]
         source: io::Error,
     },
+}
+
+impl LinkError {
+    /// Whether the error is in what was asked (exit 2 for `record`) rather
+    /// than in the system.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            LinkError::Mtu(_)
+                | LinkError::Rate(_)
+                | LinkError::Delay(_)
+                | LinkError::Loss(_)
+                | LinkError::Unavailable(_)
+        )
+    }
+}
+
+/// Checks a one-way delay in ms.
+pub fn check_delay(delay_ms: u32) -> Result<u32, LinkError> {
+    if delay_ms <= MAX_DELAY_MS {
+        Ok(delay_ms)
+    } else {
+        Err(LinkError::Delay(delay_ms.to_string()))
+    }
 }
 
 /// Checks a link rate: at least `MIN_LINK_RATE`, or unlimited.
@@ -131,16 +234,33 @@ fn helper_program() -> io::Result<PathBuf> {
     }
 }
 
-/// An open private link: the namespace's control socket. Dropping it (and
+/// An open private link: the namespace's control sockets. Dropping it (and
 /// the connection's sockets) frees the namespace.
 #[derive(Debug)]
 pub struct Link {
     control: OwnedFd,
+    /// rtnetlink, for the qdisc that shapes lo.
     netlink: OwnedFd,
-    /// The settings in force (changed live by `set_rate`).
+    /// rtnetlink, lent to the sampler for the bottleneck's queue.
+    stats: Mutex<Option<OwnedFd>>,
+    /// Netfilter's netlink, for the loss rule.
+    netfilter: OwnedFd,
+    /// The settings in force (changed live).
     spec: Mutex<LinkSpec>,
-    /// The kernel has netem (delay and loss); this one does not.
+    /// The kernel has netem (delay); this one does not.
     netem: bool,
+    /// Why loss is unavailable, if it is (no nf_tables).
+    no_loss: Option<String>,
+}
+
+/// The link controls this kernel cannot apply, each with the one sentence
+/// that says so.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkLacks {
+    /// No netem: no delay.
+    pub delay: Option<String>,
+    /// No nf_tables: no loss.
+    pub loss: Option<String>,
 }
 
 /// What `Link::open` hands back: the link, and two fresh TCP sockets inside
@@ -157,6 +277,7 @@ impl Link {
     pub fn open(spec: LinkSpec) -> Result<LinkSockets, LinkError> {
         check_mtu(spec.mtu)?;
         check_link_rate(spec.rate)?;
+        check_delay(spec.delay_ms)?;
         let program = helper_program().map_err(|source| LinkError::Helper {
             program: "sockscope".into(),
             source,
@@ -199,65 +320,139 @@ impl Link {
         let received = receive(&ours);
         // The helper exits once it has answered (or failed): reap it.
         let _ = child.wait();
-        let (message, mut fds) = received.map_err(|e| LinkError::Handover(e.to_string()))?;
+        let (message, fds) = received.map_err(|e| LinkError::Handover(e.to_string()))?;
         if let Some(sentence) = message.strip_prefix("err:") {
             return Err(LinkError::Namespace(sentence.to_string()));
         }
-        if message != "ok" || fds.len() != SOCKETS {
+        let Ok([control, netlink, stats, netfilter, listener, client]) =
+            <[OwnedFd; SOCKETS]>::try_from(fds).map_err(|fds| fds.len())
+        else {
             return Err(LinkError::Handover(format!(
-                "it answered {message:?} with {} sockets",
-                fds.len()
+                "it answered {message:?} without its {SOCKETS} sockets"
             )));
+        };
+        if message != "ok" {
+            return Err(LinkError::Handover(format!("it answered {message:?}")));
         }
-        let client = Socket::from(fds.pop().expect("four sockets"));
-        let listener = Socket::from(fds.pop().expect("four sockets"));
-        let netlink = fds.pop().expect("four sockets");
-        let control = fds.pop().expect("four sockets");
         // Asked before any qdisc is on lo, so the probe changes nothing.
         let netem = tc::has_qdisc(&netlink, "netem").unwrap_or(false);
-        // lo starts unshaped; set_rate shapes it if asked.
+        // Making the (empty) loss chain is the test that nf_tables is there.
+        let no_loss = nft::set_loss(&netfilter, 0).err().map(|e| {
+            format!(
+                "this kernel has no nf_tables for sockscope's private link ({e}): loss is \
+                 unavailable; the rate and the cable work"
+            )
+        });
+        // lo starts as it is made: unshaped and lossless.
         let link = Link {
             control,
             netlink,
+            stats: Mutex::new(Some(stats)),
+            netfilter,
             spec: Mutex::new(LinkSpec {
                 rate: Rate::Unlimited,
+                delay_ms: 0,
+                loss: Loss::NONE,
                 ..spec
             }),
             netem,
+            no_loss,
         };
-        link.set_rate(spec.rate)?;
+        link.shape(spec.rate, spec.delay_ms)?;
+        link.set_loss(spec.loss)?;
         Ok(LinkSockets {
             link,
-            listener,
-            client,
+            listener: Socket::from(listener),
+            client: Socket::from(client),
         })
     }
 
     /// The settings in force.
     pub fn spec(&self) -> LinkSpec {
-        *self.spec.lock().unwrap_or_else(|p| p.into_inner())
+        *self.lock_spec()
     }
 
-    /// Whether this kernel has netem, which delay and loss need.
+    fn lock_spec(&self) -> std::sync::MutexGuard<'_, LinkSpec> {
+        self.spec.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this kernel has netem, which delay needs.
     pub fn has_netem(&self) -> bool {
         self.netem
+    }
+
+    /// What the kernel lacks for the link's controls.
+    pub fn lacks(&self) -> LinkLacks {
+        LinkLacks {
+            delay: (!self.netem).then(|| NO_NETEM.to_string()),
+            loss: self.no_loss.clone(),
+        }
     }
 
     /// Sets the bottleneck's rate: a token bucket filter on the link's lo,
     /// or none for unlimited. Bytes already queued at the bottleneck when
     /// it changes are dropped, and TCP sends them again.
     pub fn set_rate(&self, rate: Rate) -> Result<(), LinkError> {
+        let delay = self.spec().delay_ms;
+        self.shape(rate, delay)
+    }
+
+    /// Sets every packet's one-way delay (netem, with the rate).
+    pub fn set_delay(&self, delay_ms: u32) -> Result<(), LinkError> {
+        let rate = self.spec().rate;
+        self.shape(rate, delay_ms)
+    }
+
+    /// Puts the qdisc for `rate` and `delay_ms` on lo: netem for a delay
+    /// (pacing to the rate as well), a token bucket for a rate alone,
+    /// nothing for neither.
+    fn shape(&self, rate: Rate, delay_ms: u32) -> Result<(), LinkError> {
         check_link_rate(rate)?;
+        check_delay(delay_ms)?;
+        if delay_ms > 0 && !self.netem {
+            return Err(LinkError::Unavailable(NO_NETEM.to_string()));
+        }
         // One change at a time: the netlink socket answers in order.
-        let mut spec = self.spec.lock().unwrap_or_else(|p| p.into_inner());
-        let applied = match (rate, spec.rate) {
-            (Rate::BytesPerSec(n), _) => tc::set_rate(&self.netlink, n, spec.mtu),
-            // Unshaped already: lo has no qdisc to take off.
-            (_, Rate::Unlimited) => Ok(()),
-            _ => tc::clear(&self.netlink),
+        let mut spec = self.lock_spec();
+        let shaped = spec.rate != Rate::Unlimited || spec.delay_ms > 0;
+        let paced = match rate {
+            Rate::BytesPerSec(n) => Some(n),
+            _ => None,
         };
-        applied.map_err(|source| LinkError::Shaping { rate, source })?;
+        let applied = match paced {
+            _ if delay_ms > 0 => tc::set_netem(&self.netlink, delay_ms, paced),
+            Some(n) => tc::set_rate(&self.netlink, n, spec.mtu),
+            // Unshaped already: lo has no qdisc to take off.
+            None if !shaped => Ok(()),
+            None => tc::clear(&self.netlink),
+        };
+        applied.map_err(|source| LinkError::Shaping {
+            what: if delay_ms > 0 {
+                format!("delay to {delay_ms} ms at {rate}")
+            } else {
+                format!("rate to {rate}")
+            },
+            source,
+        })?;
         spec.rate = rate;
+        spec.delay_ms = delay_ms;
+        Ok(())
+    }
+
+    /// Sets the share of packets the link drops at random.
+    pub fn set_loss(&self, loss: Loss) -> Result<(), LinkError> {
+        let mut spec = self.lock_spec();
+        if spec.loss == loss {
+            return Ok(());
+        }
+        if let Some(sentence) = &self.no_loss {
+            return Err(LinkError::Unavailable(sentence.clone()));
+        }
+        nft::set_loss(&self.netfilter, loss.in_steps()).map_err(|source| LinkError::Shaping {
+            what: format!("loss to {loss}"),
+            source,
+        })?;
+        spec.loss = loss;
         Ok(())
     }
 
@@ -273,19 +468,32 @@ impl Link {
         lo_is_up(self.control.as_fd())
     }
 
-    /// A handle the sampler reads the cable's state through.
-    pub fn cable_probe(&self) -> io::Result<CableProbe> {
-        Ok(CableProbe(self.control.try_clone()?))
+    /// A handle the sampler reads the cable's state and the bottleneck's
+    /// queue through (the queue only for the first one taken).
+    pub fn probe(&self) -> io::Result<LinkProbe> {
+        Ok(LinkProbe {
+            control: self.control.try_clone()?,
+            stats: self.stats.lock().unwrap_or_else(|p| p.into_inner()).take(),
+        })
     }
 }
 
-/// Reads whether a link's cable is plugged in (one SIOCGIFFLAGS ioctl).
+/// Reads a link's cable (one SIOCGIFFLAGS ioctl) and its bottleneck's
+/// queue (one rtnetlink dump).
 #[derive(Debug)]
-pub struct CableProbe(OwnedFd);
+pub struct LinkProbe {
+    control: OwnedFd,
+    stats: Option<OwnedFd>,
+}
 
-impl CableProbe {
+impl LinkProbe {
     pub fn plugged(&self) -> io::Result<bool> {
-        lo_is_up(self.0.as_fd())
+        lo_is_up(self.control.as_fd())
+    }
+
+    /// What waits at the bottleneck now; None without a queue to read.
+    pub fn queue(&self) -> Option<crate::lab::sample::Bottleneck> {
+        tc::queue_stats(self.stats.as_ref()?).ok()
     }
 }
 
@@ -404,11 +612,20 @@ fn make_namespace(mtu: u32) -> Result<[OwnedFd; SOCKETS], String> {
         .map_err(|e| format!("could not set the private link's MTU to {mtu}: {e}"))?;
     set_lo_up(control.as_fd(), true)
         .map_err(|e| format!("could not bring the private link up: {e}"))?;
-    let netlink = new_socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE)
-        .map_err(|e| format!("could not make the link's netlink socket: {e}"))?;
+    let netlink = |protocol| {
+        new_socket(libc::AF_NETLINK, libc::SOCK_RAW, protocol)
+            .map_err(|e| format!("could not make the link's netlink socket: {e}"))
+    };
     let tcp =
         || new_socket(libc::AF_INET, libc::SOCK_STREAM, 0).map_err(|e| format!("socket(): {e}"));
-    Ok([control, netlink, tcp()?, tcp()?])
+    Ok([
+        control,
+        netlink(libc::NETLINK_ROUTE)?,
+        netlink(libc::NETLINK_ROUTE)?,
+        netlink(libc::NETLINK_NETFILTER)?,
+        tcp()?,
+        tcp()?,
+    ])
 }
 
 /// A socket in this process's network namespace.

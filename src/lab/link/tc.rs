@@ -1,29 +1,40 @@
 //! Traffic control on the private link's loopback over rtnetlink: the
-//! messages `tc qdisc replace dev lo root tbf ...` and `tc qdisc del dev lo
-//! root` send, built by hand (a few structs from the kernel's uapi headers)
-//! so that no program and no crate is needed. The netlink socket was made
-//! inside the namespace by the helper and keeps its rights there.
+//! messages `tc qdisc replace dev lo root tbf ...`, `... root netem ...`,
+//! `tc qdisc del dev lo root` and `tc -s qdisc show dev lo` send, built by
+//! hand from the kernel's uapi structs (pkt_sched.h, gen_stats.h).
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
-// From include/uapi/linux/netlink.h, rtnetlink.h and pkt_sched.h.
-const NLMSG_ERROR: u16 = 2;
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_ACK: u16 = 0x4;
+use crate::lab::sample::Bottleneck;
+
+use super::netlink::{Message, NLM_F_ACK, attribute, attributes, dump, string, transact};
+
+// From include/uapi/linux/rtnetlink.h, pkt_sched.h and gen_stats.h.
 const NLM_F_REPLACE: u16 = 0x100;
 const NLM_F_CREATE: u16 = 0x400;
 const RTM_NEWQDISC: u16 = 36;
 const RTM_DELQDISC: u16 = 37;
+const RTM_GETQDISC: u16 = 38;
 const TCA_KIND: u16 = 1;
 const TCA_OPTIONS: u16 = 2;
+const TCA_STATS2: u16 = 7;
+const TCA_STATS_QUEUE: u16 = 3;
 const TCA_TBF_PARMS: u16 = 1;
 const TCA_TBF_RATE64: u16 = 4;
 const TCA_TBF_BURST: u16 = 6;
+const TCA_NETEM_RATE: u16 = 6;
+const TCA_NETEM_RATE64: u16 = 8;
+const TCA_NETEM_LATENCY64: u16 = 10;
 const TC_H_ROOT: u32 = 0xFFFF_FFFF;
 const TC_LINKLAYER_ETHERNET: u8 = 1;
 /// A new network namespace's loopback is always interface 1.
 const LO_INDEX: i32 = 1;
+/// The root qdisc's handle, 1:.
+const ROOT_HANDLE: u32 = 1 << 16;
+/// How many packets netem holds while they wait out the delay: enough for
+/// a second of a fast link's full-sized packets.
+const NETEM_LIMIT: u32 = 100_000;
 
 /// The token bucket: how many bytes may pass at once (at least two full
 /// packets, since TBF drops a packet larger than its bucket, else 10 ms
@@ -36,19 +47,24 @@ fn tbf_sizes(rate: u64, mtu: u32) -> (u32, u32) {
     (burst as u32, limit as u32)
 }
 
+/// struct tc_tbf_qopt's (and netem's) struct tc_ratespec for `rate`.
+fn ratespec(rate: u64) -> Vec<u8> {
+    // cell_log, linklayer, overhead, cell_align, mpu, rate.
+    let mut spec = vec![0, TC_LINKLAYER_ETHERNET];
+    spec.extend_from_slice(&0u16.to_ne_bytes());
+    spec.extend_from_slice(&0i16.to_ne_bytes());
+    spec.extend_from_slice(&0u16.to_ne_bytes());
+    spec.extend_from_slice(&(rate.min(u64::from(u32::MAX)) as u32).to_ne_bytes());
+    spec
+}
+
 /// Puts a token bucket of `rate` bytes a second on lo (replacing any).
 pub(super) fn set_rate(netlink: &OwnedFd, rate: u64, mtu: u32) -> io::Result<()> {
     let (burst, limit) = tbf_sizes(rate, mtu);
     // struct tc_tbf_qopt: rate and peakrate (struct tc_ratespec, 12 bytes
-    // each: cell_log, linklayer, overhead, cell_align, mpu, rate), limit,
-    // buffer, mtu. The bucket is given in bytes by TCA_TBF_BURST, which
-    // the kernel prefers to `buffer`'s time.
-    let mut qopt = Vec::with_capacity(36);
-    qopt.extend_from_slice(&[0, TC_LINKLAYER_ETHERNET]);
-    qopt.extend_from_slice(&0u16.to_ne_bytes()); // overhead
-    qopt.extend_from_slice(&0i16.to_ne_bytes()); // cell_align
-    qopt.extend_from_slice(&0u16.to_ne_bytes()); // mpu
-    qopt.extend_from_slice(&(rate.min(u64::from(u32::MAX)) as u32).to_ne_bytes());
+    // each), limit, buffer, mtu. The bucket is given in bytes by
+    // TCA_TBF_BURST, which the kernel prefers to `buffer`'s time.
+    let mut qopt = ratespec(rate);
     qopt.extend_from_slice(&[0u8; 12]); // no peak rate
     qopt.extend_from_slice(&limit.to_ne_bytes());
     qopt.extend_from_slice(&0u32.to_ne_bytes()); // buffer: see TCA_TBF_BURST
@@ -58,8 +74,39 @@ pub(super) fn set_rate(netlink: &OwnedFd, rate: u64, mtu: u32) -> io::Result<()>
         options.extend(attribute(TCA_TBF_RATE64, &rate.to_ne_bytes()));
     }
     options.extend(attribute(TCA_TBF_BURST, &burst.to_ne_bytes()));
-    let mut attributes = attribute(TCA_KIND, b"tbf\0");
-    attributes.extend(attribute(TCA_OPTIONS, &options));
+    replace_root("tbf", &options, netlink)
+}
+
+/// Puts netem on lo (replacing any qdisc): every packet waits `delay_ms`,
+/// and with a rate, netem also paces them to it.
+pub(super) fn set_netem(netlink: &OwnedFd, delay_ms: u32, rate: Option<u64>) -> io::Result<()> {
+    // struct tc_netem_qopt: latency (in the old ticks; LATENCY64 below
+    // gives it in ns and wins), limit, loss, gap, duplicate, jitter; then
+    // netem's own attributes, not nested.
+    let mut options = Vec::with_capacity(64);
+    options.extend_from_slice(&0u32.to_ne_bytes());
+    options.extend_from_slice(&NETEM_LIMIT.to_ne_bytes());
+    options.extend_from_slice(&[0u8; 16]);
+    let ns = i64::from(delay_ms) * 1_000_000;
+    options.extend(attribute(TCA_NETEM_LATENCY64, &ns.to_ne_bytes()));
+    if let Some(rate) = rate {
+        // struct tc_netem_rate: rate, packet_overhead, cell_size,
+        // cell_overhead; RATE64 carries rates that do not fit.
+        let mut spec = (rate.min(u64::from(u32::MAX)) as u32)
+            .to_ne_bytes()
+            .to_vec();
+        spec.extend_from_slice(&[0u8; 12]);
+        options.extend(attribute(TCA_NETEM_RATE, &spec));
+        if rate >= u64::from(u32::MAX) {
+            options.extend(attribute(TCA_NETEM_RATE64, &rate.to_ne_bytes()));
+        }
+    }
+    replace_root("netem", &options, netlink)
+}
+
+fn replace_root(kind: &str, options: &[u8], netlink: &OwnedFd) -> io::Result<()> {
+    let mut attributes = string(TCA_KIND, kind);
+    attributes.extend(attribute(TCA_OPTIONS, options));
     request(
         netlink,
         RTM_NEWQDISC,
@@ -81,16 +128,9 @@ pub(super) fn clear(netlink: &OwnedFd) -> io::Result<()> {
 /// cannot even be asked for (ENOENT), one that is there answers a request
 /// without options with EINVAL. Changes nothing either way.
 pub(super) fn has_qdisc(netlink: &OwnedFd, kind: &str) -> io::Result<bool> {
-    let mut name = kind.as_bytes().to_vec();
-    name.push(0);
     // A request the kernel turns down before it touches lo: "create" with
-    // no options, on a parent that does not exist.
-    match request(
-        netlink,
-        RTM_NEWQDISC,
-        NLM_F_CREATE,
-        &attribute(TCA_KIND, &name),
-    ) {
+    // no options.
+    match request(netlink, RTM_NEWQDISC, NLM_F_CREATE, &string(TCA_KIND, kind)) {
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
         Err(_) => Ok(true),
         Ok(()) => {
@@ -100,91 +140,77 @@ pub(super) fn has_qdisc(netlink: &OwnedFd, kind: &str) -> io::Result<bool> {
     }
 }
 
-/// One netlink attribute (struct rtattr), padded to 4 bytes.
-fn attribute(kind: u16, payload: &[u8]) -> Vec<u8> {
-    let len = 4 + payload.len();
-    let mut out = Vec::with_capacity(len.next_multiple_of(4));
-    out.extend_from_slice(&(len as u16).to_ne_bytes());
-    out.extend_from_slice(&kind.to_ne_bytes());
-    out.extend_from_slice(payload);
-    out.resize(len.next_multiple_of(4), 0);
-    out
+/// Reads lo's root qdisc's queue (one netlink dump, like `tc -s qdisc`).
+pub(super) fn queue_stats(netlink: &OwnedFd) -> io::Result<Bottleneck> {
+    let mut found = Bottleneck::default();
+    dump(
+        netlink,
+        Message {
+            kind: RTM_GETQDISC,
+            flags: 0,
+            body: tcmsg(0, 0),
+        },
+        |body| {
+            if body.len() < 20 {
+                return;
+            }
+            let ifindex = i32::from_ne_bytes([body[4], body[5], body[6], body[7]]);
+            let parent = u32::from_ne_bytes([body[12], body[13], body[14], body[15]]);
+            if ifindex != LO_INDEX || parent != TC_H_ROOT {
+                return;
+            }
+            for (kind, payload) in attributes(&body[20..]) {
+                if kind != TCA_STATS2 {
+                    continue;
+                }
+                for (kind, queue) in attributes(payload) {
+                    // struct gnet_stats_queue: qlen, backlog, drops,
+                    // requeues, overlimits.
+                    if kind == TCA_STATS_QUEUE && queue.len() >= 12 {
+                        let word = |i: usize| {
+                            u32::from_ne_bytes([queue[i], queue[i + 1], queue[i + 2], queue[i + 3]])
+                        };
+                        found = Bottleneck {
+                            backlog_packets: word(0),
+                            backlog_bytes: word(4),
+                            drops: word(8),
+                        };
+                    }
+                }
+            }
+        },
+    )?;
+    Ok(found)
 }
 
-/// Sends one qdisc request for lo's root and waits for the kernel's
-/// acknowledgement.
-fn request(netlink: &OwnedFd, kind: u16, flags: u16, attributes: &[u8]) -> io::Result<()> {
-    // struct tcmsg: family, 3 bytes of padding, ifindex, handle, parent,
-    // info.
+/// struct tcmsg: family, 3 bytes of padding, ifindex, handle, parent, info.
+fn tcmsg(handle: u32, parent: u32) -> Vec<u8> {
     let mut tcmsg = vec![0u8; 4];
     tcmsg.extend_from_slice(&LO_INDEX.to_ne_bytes());
-    tcmsg.extend_from_slice(&(1u32 << 16).to_ne_bytes()); // handle 1:
-    tcmsg.extend_from_slice(&TC_H_ROOT.to_ne_bytes());
+    tcmsg.extend_from_slice(&handle.to_ne_bytes());
+    tcmsg.extend_from_slice(&parent.to_ne_bytes());
     tcmsg.extend_from_slice(&0u32.to_ne_bytes());
-    let len = 16 + tcmsg.len() + attributes.len();
-    let mut message = Vec::with_capacity(len);
-    message.extend_from_slice(&(len as u32).to_ne_bytes());
-    message.extend_from_slice(&kind.to_ne_bytes());
-    message.extend_from_slice(&(NLM_F_REQUEST | NLM_F_ACK | flags).to_ne_bytes());
-    message.extend_from_slice(&1u32.to_ne_bytes()); // sequence number
-    message.extend_from_slice(&0u32.to_ne_bytes()); // port: the kernel's
-    message.extend_from_slice(&tcmsg);
-    message.extend_from_slice(attributes);
-    // SAFETY: `message` is valid for its length for the duration of send.
-    let sent = unsafe {
-        libc::send(
-            netlink.as_raw_fd(),
-            message.as_ptr().cast(),
-            message.len(),
-            0,
-        )
-    };
-    if sent < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let mut answer = [0u8; 4096];
-    // SAFETY: `answer` is valid for its length for the duration of recv.
-    let got = unsafe {
-        libc::recv(
-            netlink.as_raw_fd(),
-            answer.as_mut_ptr().cast(),
-            answer.len(),
-            0,
-        )
-    };
-    if got < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let got = got as usize;
-    // struct nlmsghdr, then for NLMSG_ERROR an int: 0 acknowledges, a
-    // negative errno refuses.
-    if got < 20 || u16::from_ne_bytes([answer[4], answer[5]]) != NLMSG_ERROR {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "the kernel's answer to a qdisc request was not an acknowledgement",
-        ));
-    }
-    let code = i32::from_ne_bytes([answer[16], answer[17], answer[18], answer[19]]);
-    if code == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(-code))
-    }
+    tcmsg
+}
+
+/// Sends one request for lo's root qdisc and waits for the kernel's
+/// acknowledgement.
+fn request(netlink: &OwnedFd, kind: u16, flags: u16, attributes: &[u8]) -> io::Result<()> {
+    let mut body = tcmsg(ROOT_HANDLE, TC_H_ROOT);
+    body.extend_from_slice(attributes);
+    transact(
+        netlink,
+        &[Message {
+            kind,
+            flags: NLM_F_ACK | flags,
+            body,
+        }],
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn attributes_are_padded_to_four_bytes() {
-        let kind = attribute(TCA_KIND, b"tbf\0");
-        assert_eq!(kind.len(), 8);
-        assert_eq!(u16::from_ne_bytes([kind[0], kind[1]]), 8);
-        let odd = attribute(TCA_KIND, b"netem\0");
-        assert_eq!(odd.len(), 12);
-        assert_eq!(u16::from_ne_bytes([odd[0], odd[1]]), 10);
-    }
 
     #[test]
     fn the_bucket_holds_two_packets_at_the_slowest_rate() {
@@ -193,5 +219,17 @@ mod tests {
         assert!(limit > burst);
         let (burst, _) = tbf_sizes(100 << 20, 1500);
         assert_eq!(burst as u64, (100 << 20) / 100);
+    }
+
+    #[test]
+    fn a_ratespec_is_twelve_bytes_with_the_rate_last() {
+        let spec = ratespec(65_536);
+        assert_eq!(spec.len(), 12);
+        assert_eq!(u32::from_ne_bytes(spec[8..12].try_into().unwrap()), 65_536);
+        let capped = ratespec(u64::MAX);
+        assert_eq!(
+            u32::from_ne_bytes(capped[8..12].try_into().unwrap()),
+            u32::MAX
+        );
     }
 }
