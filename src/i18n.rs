@@ -145,10 +145,21 @@ table! {
     Loopback => "loopback", "回环";
     PrivateLink => "private link · {} · MTU {}", "私有链路 · {} · MTU {}";
     LinkHeading => "Link", "链路";
+    SeriesCwnd => "congestion window", "拥塞窗口";
+    SeriesSsthresh => "slow-start threshold", "慢启动阈值";
+    LegendCwnd => "congestion window (dotted: slow-start threshold)", "拥塞窗口（点线：慢启动阈值）";
+    LinkDelayShort => " · {} ms", " · {} 毫秒";
+    LinkLossShort => " · {} loss", " · 丢包 {}";
+    BottleneckQueue => "queue {}", "排队 {}";
+    BottleneckDrops => " · {} dropped", " · 丢弃 {}";
     UseLink => "Private link (its own network)", "私有链路（独立的网络）";
     UseLinkHint => "Run the writer and reader over the loopback of a network namespace of their own, with an MTU of 1500, whose rate and cable you control. Changing it makes a new connection.", "让发送方和接收方通过一个独立网络命名空间的回环接口通信（MTU 1500），可以控制它的速率和网线。切换会建立新连接。";
     LinkNotWithPeer => "A private link is for sockscope's own writer and reader, not an outside peer.", "私有链路只用于 sockscope 自己的发送方和接收方，不能用于外部对端。";
     LinkRate => "Link rate", "链路速率";
+    LinkDelay => "Link delay, each way", "链路延迟（单程）";
+    LinkLoss => "Link loss", "链路丢包率";
+    NoNetem => "this kernel has no netem: delay is unavailable; the rate, loss and the cable work", "此内核没有 netem：无法设置延迟；速率、丢包和网线可用";
+    NoNfTables => "this kernel has no nf_tables: loss is unavailable; the rate and the cable work", "此内核没有 nf_tables：无法设置丢包；速率和网线可用";
     CongestionControl => "Congestion control", "拥塞控制算法";
     UnplugCable => "Unplug the cable (U)", "拔掉网线 (U)";
     PlugCable => "Plug the cable in (U)", "插回网线 (U)";
@@ -190,6 +201,8 @@ table! {
     CapReaderPaused => "The reader is paused: nothing calls recv(), so the bytes pile up in the receive buffer.", "接收方已暂停：没有人调用 recv()，数据在接收缓冲区里越积越多。";
     CapWriterPaused => "The writer is paused: no send() calls, so there is nothing to move.", "发送方已暂停：没有 send() 调用，也就没有数据流动。";
     CapFilling => "The reader is slower than the writer: the receive buffer is filling.", "接收方比发送方慢：接收缓冲区正在变满。";
+    CapNormalLink => "send() only copies bytes into the kernel's send buffer; the kernel sends them over the link, and recv() takes them from the receive buffer. The reader keeps up, so both buffers stay nearly empty.", "send() 只是把数据复制到内核的发送缓冲区；内核通过链路把它们发出，recv() 再从接收缓冲区取走。接收方跟得上，所以两个缓冲区几乎都是空的。";
+    CapLossy => "The link drops {} of the packets. The writer's kernel learns of each lost segment from the ACKs that come back (or, failing that, from a timeout) and sends it again from the send buffer ({} resent so far); the reader still gets every byte, in order.", "链路会丢掉 {} 的数据包。发送方的内核从返回的 ACK 得知哪个报文段丢了（否则靠超时），再从发送缓冲区重传它（到目前为止重传了 {} 个）；接收方仍然按顺序收到每一个字节。";
     CapNormal => "send() only copies bytes into the kernel's send buffer; the kernel sends them over loopback at once, and recv() takes them from the receive buffer. The reader keeps up, so both buffers stay nearly empty.", "send() 只是把数据复制到内核的发送缓冲区；内核立刻通过回环发出，recv() 再从接收缓冲区取走。接收方跟得上，所以两个缓冲区几乎都是空的。";
     // Controls.
     Reader => "Reader", "接收方";
@@ -384,6 +397,11 @@ impl S {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_windows_no_netem_sentence_is_the_one_record_prints() {
+        assert_eq!(S::NoNetem.text(Lang::En), crate::lab::link::NO_NETEM);
+    }
 
     #[test]
     fn every_string_exists_in_both_languages_with_the_same_placeholders() {

@@ -836,3 +836,62 @@ fn the_cable_unplugs_with_u_and_plugs_back_with_its_button() {
             .is_some_and(|info| info.congestion == "reno")
     });
 }
+
+/// The link's delay and loss sliders: one the kernel cannot apply (netem's
+/// delay on this machine's kernel) is disabled with its sentence beside
+/// it; a loss set on its slider reaches the link, and the writer resends.
+#[test]
+fn link_delay_and_loss_sliders_reach_the_link_or_say_why_not() {
+    use egui_kittest::kittest::NodeT;
+    sockscope::lab::link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+    // Balanced paces the writer, so an unshaped link drops nothing: the
+    // segments resent later are the loss's.
+    let mut harness = live_app_sized(Preset::Balanced, None, egui::vec2(1280.0, 1400.0));
+    harness
+        .get_by_label("Private link (its own network)")
+        .click();
+    step_until(&mut harness, "samples from the private link", |h| {
+        h.state()
+            .timeline()
+            .last()
+            .is_some_and(|s| s.cable == sockscope::lab::Cable::Plugged && s.read > 0)
+    });
+    let lacks_delay = harness
+        .state()
+        .info_for_tests()
+        .unwrap()
+        .link_lacks
+        .delay
+        .is_some();
+    let delay = harness.get_by_label("Link delay, each way (ms)");
+    if lacks_delay {
+        assert!(delay.accesskit_node().is_disabled());
+        assert!(
+            harness
+                .query_by_label_contains("this kernel has no netem")
+                .is_some()
+        );
+    } else {
+        delay.set_value_accesskit(20.0);
+        step_until(&mut harness, "a 20 ms delay", |h| {
+            h.state().info_for_tests().is_some() && link_spec(h).delay_ms == 20
+        });
+    }
+    let resent = |h: &Harness<'static, SockscopeApp>| {
+        h.state().timeline().last().unwrap().sender.total_retrans
+    };
+    let before = resent(&harness);
+    harness
+        .get_by_label("Link loss (%)")
+        .set_value_accesskit(5.0);
+    step_until(&mut harness, "5 % loss and segments resent", |h| {
+        link_spec(h).loss.percent() == 5.0 && resent(h) >= before + 3
+    });
+}
+
+fn link_spec(harness: &Harness<'static, SockscopeApp>) -> sockscope::lab::link::LinkSpec {
+    match harness.state().config().endpoint {
+        sockscope::lab::Endpoint::Link(spec) => spec,
+        other => panic!("not on a link: {other:?}"),
+    }
+}

@@ -7,7 +7,7 @@ use super::action::Action;
 use super::theme::Palette;
 use crate::i18n::{Lang, S};
 use crate::lab::congestion::Congestion;
-use crate::lab::link::MIN_LINK_RATE;
+use crate::lab::link::{Loss, MAX_DELAY_MS, MIN_LINK_RATE};
 use crate::lab::sampler::MAX_SAMPLE_HZ;
 use crate::lab::scenario::BUILT_IN;
 use crate::lab::units::format_bytes;
@@ -307,6 +307,36 @@ fn link_section(
         };
         actions.push(Action::Control(Control::LinkRate(rate)));
     }
+    let lacks = info.map(|info| &info.link_lacks);
+    let no_delay = lacks.is_some_and(|l| l.delay.is_some());
+    if let Some(ms) = link_slider(
+        ui,
+        S::LinkDelay.text(lang),
+        f64::from(spec.delay_ms),
+        0.0..=f64::from(MAX_DELAY_MS),
+        (" ms", 0),
+        !no_delay,
+    ) {
+        actions.push(Action::Control(Control::LinkDelay(ms.round() as u32)));
+    }
+    if no_delay {
+        ui.label(RichText::new(S::NoNetem.text(lang)).small().weak());
+    }
+    let no_loss = lacks.is_some_and(|l| l.loss.is_some());
+    if let Some(percent) = link_slider(
+        ui,
+        S::LinkLoss.text(lang),
+        spec.loss.percent(),
+        0.0..=100.0,
+        (" %", 2),
+        !no_loss,
+    ) && let Some(loss) = Loss::from_percent(percent)
+    {
+        actions.push(Action::Control(Control::LinkLoss(loss)));
+    }
+    if no_loss {
+        ui.label(RichText::new(S::NoNfTables.text(lang)).small().weak());
+    }
     let text = if cable == Cable::Unplugged {
         S::PlugCable.text(lang)
     } else {
@@ -315,6 +345,35 @@ fn link_section(
     if ui.button(text).clicked() {
         actions.push(Action::ToggleCable);
     }
+}
+
+/// A link setting: a log slider with a typed value, disabled where the
+/// kernel cannot apply it. `unit` is the suffix and the decimals shown.
+fn link_slider(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: f64,
+    range: std::ops::RangeInclusive<f64>,
+    unit: (&str, usize),
+    enabled: bool,
+) -> Option<f64> {
+    let mut value = value;
+    ui.label(RichText::new(label).strong());
+    let slider = egui::Slider::new(&mut value, range)
+        .logarithmic(true)
+        .smallest_positive(10f64.powi(-(unit.1 as i32)).max(0.01))
+        .max_decimals(unit.1)
+        .suffix(unit.0)
+        .text("");
+    let response = ui.add_enabled(enabled, slider);
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Slider,
+            enabled,
+            format!("{label} ({})", unit.0.trim()),
+        )
+    });
+    response.changed().then_some(value)
 }
 
 /// The writer's congestion control: the one running, and the others the

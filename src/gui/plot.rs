@@ -369,6 +369,40 @@ fn buffer_series(
                 .width(palette.line_width),
         );
     }
+    if info.is_some_and(|i| i.link.is_some()) {
+        congestion_series(plot_ui, thinned, palette, lang);
+    }
+}
+
+/// On a private link, where segments wait for their ACKs: the congestion
+/// window (what the writer may have in flight) and, once a loss has set
+/// one, the slow-start threshold, so slow start and its cut show.
+fn congestion_series(
+    plot_ui: &mut egui_plot::PlotUi<'_>,
+    thinned: &Thinned,
+    palette: &Palette,
+    lang: Lang,
+) {
+    let cwnd = min_max_points(thinned, |c| (c.cwnd.min, c.cwnd.max));
+    plot_ui.line(
+        Line::new(S::SeriesCwnd.text(lang), PlotPoints::from(cwnd))
+            .color(palette.cwnd)
+            .style(LineStyle::dashed_dense())
+            .width(palette.line_width),
+    );
+    // Columns without a threshold (0) draw nothing rather than a drop to 0.
+    let ssthresh: Vec<[f64; 2]> = min_max_points(thinned, |c| (c.ssthresh.min, c.ssthresh.max))
+        .into_iter()
+        .filter(|p| p[1] > 0.0)
+        .collect();
+    if !ssthresh.is_empty() {
+        plot_ui.line(
+            Line::new(S::SeriesSsthresh.text(lang), PlotPoints::from(ssthresh))
+                .color(palette.cwnd.gamma_multiply(0.7))
+                .style(LineStyle::dotted_dense())
+                .width(palette.line_width),
+        );
+    }
 }
 
 /// The reader's throughput under the buffers; returns whether the user
@@ -446,14 +480,18 @@ pub fn binary_marks(input: GridInput) -> Vec<GridMark> {
 }
 
 /// The legend, as a row above the plots so it never hides data.
-pub fn legend(ui: &mut egui::Ui, palette: &Palette, lang: Lang) {
-    let items: [(Color32, &str, bool); 5] = [
+/// On a private link it names the congestion window and threshold too.
+pub fn legend(ui: &mut egui::Ui, palette: &Palette, lang: Lang, link: bool) {
+    let mut items: Vec<(Color32, &str, bool)> = vec![
         (palette.unsent, S::LegendSendQueue.text(lang), false),
         (palette.in_flight, S::LegendInFlight.text(lang), false),
         (palette.received, S::LegendRecvQueue.text(lang), false),
         (palette.alarm, S::LegendBlocked.text(lang), true),
         (palette.caution, S::LegendZeroWindow.text(lang), true),
     ];
+    if link {
+        items.push((palette.cwnd, S::LegendCwnd.text(lang), false));
+    }
     ui.horizontal_wrapped(|ui| {
         for (color, label, shaded) in items {
             let size = egui::vec2(18.0, 12.0) * palette.scale;

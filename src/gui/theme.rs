@@ -23,6 +23,8 @@ pub struct Palette {
     /// Zero window shading and caution.
     pub caution: Color32,
     pub ok: Color32,
+    /// The congestion window and slow-start threshold in the timeline.
+    pub cwnd: Color32,
     pub paused: Color32,
     /// Plot and diagram line width, points.
     pub line_width: f32,
@@ -46,6 +48,7 @@ impl Palette {
                 alarm: Color32::from_rgb(200, 0, 0),
                 caution: Color32::from_rgb(215, 120, 0),
                 ok: Color32::from_rgb(0, 120, 40),
+                cwnd: Color32::from_rgb(180, 60, 120),
                 paused: Color32::from_rgb(150, 100, 0),
                 line_width: 3.0,
                 scale: 1.3,
@@ -64,6 +67,7 @@ impl Palette {
                 alarm: Color32::from_rgb(255, 80, 70),
                 caution: Color32::from_rgb(255, 170, 40),
                 ok: Color32::from_rgb(90, 210, 120),
+                cwnd: Color32::from_rgb(255, 120, 190),
                 paused: Color32::from_rgb(240, 200, 60),
                 line_width: 1.8,
                 scale: 1.0,

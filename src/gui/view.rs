@@ -9,6 +9,7 @@ use super::anim::{Eased, Flow};
 use super::theme::Palette;
 use super::vessel::{self, Slots, VesselLook};
 use crate::i18n::{Lang, S};
+use crate::lab::link::{self, LinkSpec, Loss};
 use crate::lab::units::format_bytes;
 use crate::lab::{
     Cable, Endpoint, LabConfig, Rate, ReaderState, Sample, SessionInfo, WindowRoom, WriterState,
@@ -195,6 +196,17 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
     if s.writer_state == WriterState::Paused {
         return (S::CapWriterPaused.text(lang).into(), Severity::Info);
     }
+    let link = match now.config.endpoint {
+        Endpoint::Link(spec) => Some(spec),
+        _ => None,
+    };
+    if let Some(spec) = link
+        && spec.loss != Loss::NONE
+        && s.sender.total_retrans > 0
+    {
+        let text = S::CapLossy.fill(lang, &[&spec.loss, &s.sender.total_retrans]);
+        return (text, Severity::Caution);
+    }
     let recv_fill = f64::from(s.recv_queue) / now.recv_capacity().max(1) as f64;
     if recv_fill > 0.25 && now.recv_capacity() > 0 {
         return (S::CapFilling.text(lang).into(), Severity::Caution);
@@ -204,7 +216,12 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
             S::CapInFlight.fill(lang, &[&format_bytes(u64::from(s.in_flight())), &rtt_ms(s)]);
         return (text, Severity::Info);
     }
-    (S::CapNormal.text(lang).into(), Severity::Ok)
+    let normal = if link.is_some() {
+        S::CapNormalLink
+    } else {
+        S::CapNormal
+    };
+    (normal.text(lang).into(), Severity::Ok)
 }
 
 /// At least a full segment sent and not yet acknowledged: on loopback an
@@ -698,6 +715,9 @@ fn link(c: &Canvas, now: &Now) {
             [gate_left, gate_right],
             Stroke::new(thickness, link_color.gamma_multiply(0.8)),
         );
+        if let Endpoint::Link(spec) = now.config.endpoint {
+            link_traffic(c, now, spec, gate_left, gate_right);
+        }
     }
     if outside {
         arrow(
@@ -731,9 +751,7 @@ fn link(c: &Canvas, now: &Now) {
     } else {
         // The link as it is now: the config follows live changes.
         let label = match now.config.endpoint {
-            Endpoint::Link(spec) => {
-                S::PrivateLink.fill(lang, &[&setting_text(spec.rate, lang), &spec.mtu])
-            }
+            Endpoint::Link(spec) => link_label(spec, lang),
             _ => S::Loopback.text(lang).to_string(),
         };
         c.painter.text(
@@ -777,6 +795,89 @@ fn link(c: &Canvas, now: &Now) {
         );
     }
 }
+
+/// The private link's settings in force: "private link · 256 KiB/s ·
+/// 50 ms · 2% loss · MTU 1500", leaving out a delay or loss of 0.
+fn link_label(spec: LinkSpec, lang: Lang) -> String {
+    let mut shaping = setting_text(spec.rate, lang);
+    if spec.delay_ms > 0 {
+        shaping += &S::LinkDelayShort.fill(lang, &[&spec.delay_ms]);
+    }
+    if spec.loss != Loss::NONE {
+        shaping += &S::LinkLossShort.fill(lang, &[&spec.loss]);
+    }
+    S::PrivateLink.fill(lang, &[&shaping, &spec.mtu])
+}
+
+/// On a private link: the segments travelling on it (one mark for each
+/// full segment in flight, up to a dozen, moving with the sample clock so
+/// a recorded timeline draws the same picture), and the queue at the
+/// bottleneck where they wait for the link, with what it dropped.
+fn link_traffic(c: &Canvas, now: &Now, spec: LinkSpec, from: Pos2, to: Pos2) {
+    let (palette, lang) = (c.palette, c.lang);
+    let s = &now.sample;
+    let scale = palette.scale;
+    let length = to.x - from.x;
+    // The queue sits where the link begins: bytes leave it at the link's
+    // rate.
+    let queue_rect = Rect::from_min_size(
+        pos2(from.x + 6.0 * scale, from.y - 9.0 * scale),
+        vec2((length * 0.28).max(24.0), 18.0 * scale),
+    );
+    let segments = s
+        .in_flight()
+        .checked_div(s.sender.snd_mss)
+        .unwrap_or(0)
+        .min(MAX_SEGMENTS_DRAWN);
+    let lane_from = queue_rect.right() + 6.0 * scale;
+    let lane = (to.x - 12.0 * scale - lane_from).max(1.0);
+    // Two lane lengths a second at most; the phase comes from the sample.
+    let phase = (s.t_ns % 2_000_000_000) as f32 / 2e9;
+    let size = vec2(10.0 * scale, 10.0 * scale);
+    for i in 0..segments {
+        let along = (phase + i as f32 / segments as f32).fract();
+        let center = pos2(lane_from + along * lane, from.y);
+        c.painter.rect(
+            Rect::from_center_size(center, size),
+            egui::CornerRadius::same(2),
+            palette.in_flight,
+            Stroke::new(1.0, palette.text.gamma_multiply(0.6)),
+            egui::StrokeKind::Inside,
+        );
+    }
+    let limit = link::queue_limit(spec).max(1);
+    let queued = u64::from(s.bottleneck.backlog_bytes);
+    let shaped = spec.rate != Rate::Unlimited || spec.delay_ms > 0;
+    if !shaped {
+        return;
+    }
+    c.painter.rect(
+        queue_rect,
+        egui::CornerRadius::same(3),
+        palette.glass,
+        Stroke::new(1.5 * scale, palette.edge),
+        egui::StrokeKind::Inside,
+    );
+    let full = (queued as f32 / limit as f32).clamp(0.0, 1.0);
+    let mut level = queue_rect.shrink(2.0);
+    level.set_width(level.width() * full);
+    c.painter
+        .rect_filled(level, egui::CornerRadius::same(2), palette.in_flight);
+    let mut text = S::BottleneckQueue.fill(lang, &[&format_bytes(queued)]);
+    if s.bottleneck.drops > 0 {
+        text += &S::BottleneckDrops.fill(lang, &[&s.bottleneck.drops]);
+    }
+    c.painter.text(
+        pos2(queue_rect.left(), queue_rect.top() - 2.0 * scale),
+        Align2::LEFT_BOTTOM,
+        text,
+        c.small.clone(),
+        palette.weak_text,
+    );
+}
+
+/// More marks than this would blur into a bar at projector size.
+const MAX_SEGMENTS_DRAWN: u32 = 12;
 
 /// The writer's pace and its stalls so far, a running one included.
 fn writer_detail(now: &Now, lang: Lang) -> String {
@@ -1004,6 +1105,54 @@ mod tests {
         assert!(writer_detail(&now, Lang::En).ends_with("send() stalls: 1"));
         now.sample.writer_state = WriterState::Blocked;
         assert!(writer_detail(&now, Lang::Zh).ends_with("2"));
+    }
+
+    #[test]
+    fn a_lossy_link_names_its_loss_and_the_segments_resent() {
+        let info = info();
+        let plain = crate::lab::Preset::Balanced.config();
+        assert!(
+            caption(&idle(&info, &plain), Lang::En)
+                .0
+                .contains("over loopback")
+        );
+        let config = LabConfig {
+            endpoint: Endpoint::Link(LinkSpec {
+                loss: Loss::from_percent(2.0).unwrap(),
+                ..LinkSpec::default()
+            }),
+            ..plain
+        };
+        let mut now = idle(&info, &config);
+        // Nothing resent yet: the flow as on any link, not "loopback".
+        let (text, severity) = caption(&now, Lang::En);
+        assert_eq!(severity, Severity::Ok);
+        assert!(text.contains("over the link"), "{text}");
+        now.sample.sender.total_retrans = 17;
+        let (text, severity) = caption(&now, Lang::En);
+        assert_eq!(severity, Severity::Caution);
+        assert!(text.contains("drops 2% of the packets"), "{text}");
+        assert!(text.contains("17 resent so far"), "{text}");
+        assert!(caption(&now, Lang::Zh).0.contains("17"));
+    }
+
+    #[test]
+    fn the_link_label_names_only_the_shaping_in_force() {
+        let plain = link_label(LinkSpec::default(), Lang::En);
+        assert!(!plain.contains("ms") && !plain.contains("loss"), "{plain}");
+        let shaped = link_label(
+            LinkSpec {
+                rate: Rate::BytesPerSec(256 * 1024),
+                delay_ms: 50,
+                loss: Loss::from_percent(0.5).unwrap(),
+                mtu: 1500,
+            },
+            Lang::En,
+        );
+        assert!(shaped.contains("256 KiB/s"), "{shaped}");
+        assert!(shaped.contains("50 ms"), "{shaped}");
+        assert!(shaped.contains("0.5% loss"), "{shaped}");
+        assert!(shaped.contains("MTU 1500"), "{shaped}");
     }
 
     #[test]

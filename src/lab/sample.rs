@@ -247,6 +247,21 @@ impl Sample {
         self.send_queue.saturating_sub(self.unsent)
     }
 
+    /// The congestion window in bytes (tcpi_snd_cwnd segments of
+    /// tcpi_snd_mss bytes): how much the writer may have in flight.
+    pub fn cwnd_bytes(&self) -> u32 {
+        self.sender.snd_cwnd.saturating_mul(self.sender.snd_mss)
+    }
+
+    /// The slow-start threshold in bytes; None until the first loss sets
+    /// one (the kernel starts it at "infinite", TCP_INFINITE_SSTHRESH).
+    pub fn ssthresh_bytes(&self) -> Option<u32> {
+        const TCP_INFINITE_SSTHRESH: u32 = 0x7fff_ffff;
+        let segments = self.sender.snd_ssthresh;
+        (segments > 0 && segments < TCP_INFINITE_SSTHRESH)
+            .then(|| segments.saturating_mul(self.sender.snd_mss))
+    }
+
     pub fn writer_blocked(&self) -> bool {
         self.writer_state == WriterState::Blocked
     }

@@ -198,6 +198,10 @@ pub struct SampleSpan {
     pub unsent: MinMax,
     pub in_flight: MinMax,
     pub recv_queue: MinMax,
+    /// The congestion window in bytes.
+    pub cwnd: MinMax,
+    /// The slow-start threshold in bytes; 0 while there is none.
+    pub ssthresh: MinMax,
     /// Counters at the span's last sample.
     pub written: u64,
     pub read: u64,
@@ -215,6 +219,8 @@ impl SampleSpan {
             unsent: MinMax::of(sample.unsent),
             in_flight: MinMax::of(sample.in_flight()),
             recv_queue: MinMax::of(sample.recv_queue),
+            cwnd: MinMax::of(sample.cwnd_bytes()),
+            ssthresh: MinMax::of(sample.ssthresh_bytes().unwrap_or(0)),
             written: sample.written,
             read: sample.read,
             any_writer_blocked: sample.writer_blocked(),
@@ -234,6 +240,8 @@ impl SampleSpan {
         self.unsent.merge(later.unsent);
         self.in_flight.merge(later.in_flight);
         self.recv_queue.merge(later.recv_queue);
+        self.cwnd.merge(later.cwnd);
+        self.ssthresh.merge(later.ssthresh);
         self.written = later.written;
         self.read = later.read;
         self.any_writer_blocked |= later.any_writer_blocked;

@@ -309,7 +309,8 @@ impl SockscopeApp {
         if capturing {
             ui.add(egui::Label::new(RichText::new(self.export_caption()).small().strong()).wrap());
         }
-        plot::legend(ui, palette, lang);
+        let link = self.run.info().is_some_and(|i| i.link.is_some());
+        plot::legend(ui, palette, lang, link);
         // The view controls stay out of an exported picture.
         if !capturing {
             ui.horizontal(|ui| {

@@ -192,6 +192,17 @@ impl LinkError {
     }
 }
 
+/// How many bytes may wait at the bottleneck before it drops: the token
+/// bucket's limit, or netem's packet limit in full-sized packets; 0 when
+/// lo is unshaped (it has no queue).
+pub fn queue_limit(spec: LinkSpec) -> u64 {
+    match spec.rate {
+        _ if spec.delay_ms > 0 => tc::netem_limit_bytes(spec.mtu),
+        Rate::BytesPerSec(rate) => u64::from(tc::tbf_sizes(rate, spec.mtu).1),
+        _ => 0,
+    }
+}
+
 /// Checks a one-way delay in ms.
 pub fn check_delay(delay_ms: u32) -> Result<u32, LinkError> {
     if delay_ms <= MAX_DELAY_MS {

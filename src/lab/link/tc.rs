@@ -40,11 +40,16 @@ const NETEM_LIMIT: u32 = 100_000;
 /// packets, since TBF drops a packet larger than its bucket, else 10 ms
 /// at the rate) and how many may wait (200 ms at the rate, like `tc ...
 /// latency 200ms`).
-fn tbf_sizes(rate: u64, mtu: u32) -> (u32, u32) {
+pub(super) fn tbf_sizes(rate: u64, mtu: u32) -> (u32, u32) {
     let packet = u64::from(mtu) + 14; // loopback's frames carry an Ethernet header
     let burst = (2 * packet).max(rate / 100).min(u64::from(u32::MAX));
     let limit = (rate / 5 + burst).min(u64::from(u32::MAX));
     (burst as u32, limit as u32)
+}
+
+/// netem's queue limit in bytes of full-sized packets.
+pub(super) fn netem_limit_bytes(mtu: u32) -> u64 {
+    u64::from(NETEM_LIMIT) * (u64::from(mtu) + 14)
 }
 
 /// struct tc_tbf_qopt's (and netem's) struct tc_ratespec for `rate`.
