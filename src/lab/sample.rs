@@ -158,7 +158,6 @@ impl Cable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Bottleneck {
     pub backlog_bytes: u32,
-    pub backlog_packets: u32,
     /// Since the qdisc was put on lo (a new rate puts a new one).
     pub drops: u32,
 }

@@ -9,7 +9,7 @@ use super::sample::{Cable, ReaderState, Sample, WriterState};
 use crate::i18n::{Lang, S};
 
 /// Full-resolution samples kept: 8.7 minutes at 1 kHz, 44 minutes at the
-/// default 200 Hz (about 67 MB). One less than a power of two, because the
+/// default 200 Hz (about 88 MB of 168-byte samples). One less than a power of two, because the
 /// deque's storage grows by doubling and must hold one extra while pushing.
 pub const DEFAULT_RECENT_CAPACITY: usize = (1 << 19) - 1;
 /// Spans kept before neighbours are merged (halving the resolution again).

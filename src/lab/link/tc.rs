@@ -176,7 +176,6 @@ pub(super) fn queue_stats(netlink: &OwnedFd) -> io::Result<Bottleneck> {
                             u32::from_ne_bytes([queue[i], queue[i + 1], queue[i + 2], queue[i + 3]])
                         };
                         found = Bottleneck {
-                            backlog_packets: word(0),
                             backlog_bytes: word(4),
                             drops: word(8),
                         };
