@@ -203,6 +203,7 @@ table! {
     CapFilling => "The reader is slower than the writer: the receive buffer is filling.", "接收方比发送方慢：接收缓冲区正在变满。";
     CapNormalLink => "send() only copies bytes into the kernel's send buffer; the kernel sends them over the link, and recv() takes them from the receive buffer. The reader keeps up, so both buffers stay nearly empty.", "send() 只是把数据复制到内核的发送缓冲区；内核通过链路把它们发出，recv() 再从接收缓冲区取走。接收方跟得上，所以两个缓冲区几乎都是空的。";
     CapLossy => "The link drops {} of the packets. The writer's kernel learns of each lost segment from the ACKs that come back (or, failing that, from a timeout) and sends it again from the send buffer ({} resent so far); the reader still gets every byte, in order.", "链路会丢掉 {} 的数据包。发送方的内核从返回的 ACK 得知哪个报文段丢了（否则靠超时），再从发送缓冲区重传它（到目前为止重传了 {} 个）；接收方仍然按顺序收到每一个字节。";
+    CapLossTail => " The link drops {} of the packets: {} segments resent so far.", "链路会丢掉 {} 的数据包：到目前为止重传了 {} 个报文段。";
     CapNormal => "send() only copies bytes into the kernel's send buffer; the kernel sends them over loopback at once, and recv() takes them from the receive buffer. The reader keeps up, so both buffers stay nearly empty.", "send() 只是把数据复制到内核的发送缓冲区；内核立刻通过回环发出，recv() 再从接收缓冲区取走。接收方跟得上，所以两个缓冲区几乎都是空的。";
     // Controls.
     Reader => "Reader", "接收方";

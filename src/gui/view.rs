@@ -176,7 +176,9 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
         } else if room.is_some_and(|room| room.closing()) {
             S::CapClosing.text(lang).to_string()
         } else {
-            S::CapWriterFaster.text(lang).to_string() + &in_flight_tail(s, lang)
+            S::CapWriterFaster.text(lang).to_string()
+                + &in_flight_tail(s, lang)
+                + &loss_tail(now, lang)
         };
         let timer = now
             .stalled_for_secs()
@@ -242,6 +244,17 @@ fn in_flight_tail(s: &Sample, lang: Lang) -> String {
         return String::new();
     }
     S::CapInFlightTail.fill(lang, &[&format_bytes(u64::from(s.in_flight())), &rtt_ms(s)])
+}
+
+/// " The link drops 2% of the packets: 17 segments resent so far." on a
+/// lossy link once something was resent.
+fn loss_tail(now: &Now, lang: Lang) -> String {
+    match now.config.endpoint {
+        Endpoint::Link(spec) if spec.loss != Loss::NONE && now.sample.sender.total_retrans > 0 => {
+            S::CapLossTail.fill(lang, &[&spec.loss, &now.sample.sender.total_retrans])
+        }
+        _ => String::new(),
+    }
 }
 
 /// Why the window is 0, by the kernel's own rule and numbers: while less
@@ -754,11 +767,19 @@ fn link(c: &Canvas, now: &Now) {
             Endpoint::Link(spec) => link_label(spec, lang),
             _ => S::Loopback.text(lang).to_string(),
         };
-        c.painter.text(
-            pos2(link_x, mid_y - 26.0 * scale),
-            Align2::CENTER_BOTTOM,
+        // Wrapped to the gap between the vessels (a projector's is narrow).
+        let galley = c.painter.layout(
             label,
             c.small.clone(),
+            palette.weak_text,
+            (link_right.x - link_left.x - 8.0).max(40.0),
+        );
+        c.painter.galley(
+            pos2(
+                link_x - galley.size().x / 2.0,
+                mid_y - 26.0 * scale - galley.size().y,
+            ),
+            galley,
             palette.weak_text,
         );
     }
@@ -867,11 +888,15 @@ fn link_traffic(c: &Canvas, now: &Now, spec: LinkSpec, from: Pos2, to: Pos2) {
     if s.bottleneck.drops > 0 {
         text += &S::BottleneckDrops.fill(lang, &[&s.bottleneck.drops]);
     }
-    c.painter.text(
-        pos2(queue_rect.left(), queue_rect.top() - 2.0 * scale),
-        Align2::LEFT_BOTTOM,
-        text,
-        c.small.clone(),
+    let galley = c
+        .painter
+        .layout(text, c.small.clone(), palette.weak_text, length.max(40.0));
+    c.painter.galley(
+        pos2(
+            queue_rect.left(),
+            queue_rect.top() - 2.0 * scale - galley.size().y,
+        ),
+        galley,
         palette.weak_text,
     );
 }
@@ -1134,6 +1159,14 @@ mod tests {
         assert!(text.contains("drops 2% of the packets"), "{text}");
         assert!(text.contains("17 resent so far"), "{text}");
         assert!(caption(&now, Lang::Zh).0.contains("17"));
+        // A writer faster than the lossy link: blocked, and the loss named.
+        now.sample.writer_state = WriterState::Blocked;
+        let text = caption(&now, Lang::En).0;
+        assert!(text.contains("faster than the kernel"), "{text}");
+        assert!(
+            text.contains("drops 2% of the packets: 17 segments resent"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -80,9 +80,21 @@ impl SockscopeApp {
         let mut settings = stored.unwrap_or_default();
         settings.take_options(options);
         let config = LabConfig {
-            // A preset on a private link (slow-link) brings its link along.
-            endpoint: match (options.endpoint, options.preset) {
-                (Endpoint::Loopback, Some(preset)) => preset.config().endpoint,
+            // A preset on a private link (slow-link) brings its link along;
+            // link flags change it (its rate stays unless one is given).
+            endpoint: match (
+                options.endpoint,
+                options.preset.map(|p| p.config().endpoint),
+            ) {
+                (Endpoint::Loopback, Some(preset)) => preset,
+                (Endpoint::Link(flags), Some(Endpoint::Link(preset)))
+                    if flags.rate == crate::lab::Rate::Unlimited =>
+                {
+                    Endpoint::Link(LinkSpec {
+                        rate: preset.rate,
+                        ..flags
+                    })
+                }
                 (endpoint, _) => endpoint,
             },
             ..settings.lab
