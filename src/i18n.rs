@@ -145,6 +145,7 @@ table! {
     Loopback => "loopback", "回环";
     PrivateLink => "private link · {} · MTU {}", "私有链路 · {} · MTU {}";
     LinkHeading => "Link", "链路";
+    LinkFellBack => "No private link, so this connection runs on the machine's loopback: {}", "无法建立私有链路，这个连接改用本机回环：{}";
     SeriesCwnd => "congestion window", "拥塞窗口";
     SeriesSsthresh => "slow-start threshold", "慢启动阈值";
     LegendCwnd => "congestion window (dotted: slow-start threshold)", "拥塞窗口（点线：慢启动阈值）";

@@ -3,6 +3,7 @@
 //! for the kernel with a generous deadline; snapshot tests show a synthetic
 //! timeline so the picture does not depend on timing.
 
+mod app;
 mod common;
 
 use std::path::PathBuf;
@@ -15,29 +16,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use sockscope::gui::{GuiOptions, Lang, SockscopeApp, synthetic};
 use sockscope::lab::Preset;
 
-const DEADLINE: Duration = Duration::from_secs(30);
-
-fn live_app(preset: Preset, export_dir: Option<PathBuf>) -> Harness<'static, SockscopeApp> {
-    live_app_sized(preset, export_dir, egui::vec2(1280.0, 800.0))
-}
-
-/// Tall enough for the whole controls panel when a test needs its bottom.
-fn live_app_sized(
-    preset: Preset,
-    export_dir: Option<PathBuf>,
-    size: egui::Vec2,
-) -> Harness<'static, SockscopeApp> {
-    let options = GuiOptions {
-        preset: Some(preset),
-        export_dir,
-        lang: Some(Lang::En),
-        ..GuiOptions::default()
-    };
-    Harness::builder()
-        .with_size(size)
-        .wgpu()
-        .build_eframe(move |cc| SockscopeApp::new(cc, &options))
-}
+use app::{DEADLINE, live_app, live_app_sized, step_until};
 
 /// The app waiting for one outside client on `addr` (`--listen`).
 fn listen_app(addr: std::net::SocketAddr) -> Harness<'static, SockscopeApp> {
@@ -51,23 +30,6 @@ fn listen_app(addr: std::net::SocketAddr) -> Harness<'static, SockscopeApp> {
         .with_size(egui::vec2(1280.0, 800.0))
         .wgpu()
         .build_eframe(move |cc| SockscopeApp::new(cc, &options))
-}
-
-/// Steps frames (letting the lab's threads run between them) until `done`.
-fn step_until(
-    harness: &mut Harness<'static, SockscopeApp>,
-    what: &str,
-    mut done: impl FnMut(&mut Harness<'static, SockscopeApp>) -> bool,
-) {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -154,6 +154,8 @@ pub struct Shown<'a> {
     pub info: Option<&'a SessionInfo>,
     pub scenario_note: Option<&'a str>,
     pub cable: Cable,
+    /// Why the private link or one of its settings could not be had.
+    pub link_refused: Option<String>,
 }
 
 pub fn panel(
@@ -168,6 +170,7 @@ pub fn panel(
         info,
         scenario_note,
         cable,
+        ..
     } = shown;
     let Edits { pending, scenario } = edits;
     let mut actions = Vec::new();
@@ -178,6 +181,9 @@ pub fn panel(
     buffers_section(ui, config, info, pending, palette, lang, &mut actions);
     ui.separator();
     link_section(ui, config, info, cable, lang, &mut actions);
+    if let Some(sentence) = &shown.link_refused {
+        ui.label(RichText::new(sentence).small().color(palette.caution));
+    }
     ui.separator();
     sampling_section(ui, config, lang, &mut actions);
     ui.separator();

@@ -65,6 +65,31 @@ pub struct SockscopeApp {
     pub frame_cpu: Duration,
     /// How old the newest sample was when this frame drew it (live only).
     pub sample_lag: Option<Duration>,
+    /// Why the private link (or one of its settings) could not be had, once
+    /// the run went on without it.
+    link_refused: Option<LinkRefusal>,
+}
+
+/// What the window went on without, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// The system refused the private link (the sentence says how to
+    /// allow it): the run is on the machine's loopback.
+    NoLink(String),
+    /// The kernel has no netem: the link runs without its delay.
+    NoDelay,
+    /// The kernel has no nf_tables: the link runs without its loss.
+    NoLoss,
+}
+
+impl LinkRefusal {
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            LinkRefusal::NoLink(sentence) => S::LinkFellBack.fill(lang, &[sentence]),
+            LinkRefusal::NoDelay => S::NoNetem.text(lang).into(),
+            LinkRefusal::NoLoss => S::NoNfTables.text(lang).into(),
+        }
+    }
 }
 
 impl SockscopeApp {
@@ -143,6 +168,7 @@ impl SockscopeApp {
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
+            link_refused: None,
         }
     }
 
@@ -219,14 +245,18 @@ impl SockscopeApp {
                 ..self.config()
             }),
             Action::Restart => self.restart(self.config()),
-            Action::UseLink(on) => self.restart(LabConfig {
-                endpoint: if on {
-                    Endpoint::Link(LinkSpec::default())
-                } else {
-                    Endpoint::Loopback
-                },
-                ..self.config()
-            }),
+            Action::UseLink(on) => {
+                // A new try: its own failure, if any, will say so again.
+                self.link_refused = None;
+                self.restart(LabConfig {
+                    endpoint: if on {
+                        Endpoint::Link(LinkSpec::default())
+                    } else {
+                        Endpoint::Loopback
+                    },
+                    ..self.config()
+                });
+            }
             Action::SetCongestion(congestion) => self.restart(LabConfig {
                 congestion: Some(congestion),
                 ..self.config()
@@ -297,6 +327,47 @@ impl SockscopeApp {
     }
 
     /// A new connection with `config`, and a fresh timeline view.
+    /// A link the system refused (no user namespaces, no helper) or a link
+    /// setting the kernel cannot apply (a delay without netem) does not
+    /// leave the window empty: the run goes on without it, and the Link
+    /// section says why.
+    fn fall_back_from_a_refused_link(&mut self) {
+        use crate::lab::LabError;
+        use crate::lab::link::{LinkError, Loss, NO_NETEM};
+        use crate::run::RunError;
+        let Some(RunError::Start(LabError::Link(error))) = self.run.error() else {
+            return;
+        };
+        let Endpoint::Link(spec) = self.config().endpoint else {
+            return;
+        };
+        let (endpoint, refusal) = match error {
+            LinkError::Namespace(_) | LinkError::Helper { .. } | LinkError::Handover(_) => {
+                (Endpoint::Loopback, LinkRefusal::NoLink(error.to_string()))
+            }
+            LinkError::Unavailable(sentence) if sentence == NO_NETEM => (
+                Endpoint::Link(LinkSpec {
+                    delay_ms: 0,
+                    ..spec
+                }),
+                LinkRefusal::NoDelay,
+            ),
+            LinkError::Unavailable(_) => (
+                Endpoint::Link(LinkSpec {
+                    loss: Loss::NONE,
+                    ..spec
+                }),
+                LinkRefusal::NoLoss,
+            ),
+            _ => return,
+        };
+        self.link_refused = Some(refusal);
+        self.restart(LabConfig {
+            endpoint,
+            ..self.config()
+        });
+    }
+
     fn restart(&mut self, config: LabConfig) {
         self.run.start(config);
         self.plot_view = PlotView::default();
@@ -460,6 +531,7 @@ impl eframe::App for SockscopeApp {
         }
         let palette = Palette::new(self.settings.projector);
         self.run.pump();
+        self.fall_back_from_a_refused_link();
         self.sample_lag = self.run.sample_lag();
         self.exports.receive(&ctx, self.settings.lang);
         self.receive_background();

@@ -212,6 +212,7 @@ impl SockscopeApp {
                         info: info.as_ref(),
                         scenario_note: scenario_note.as_deref(),
                         cable,
+                        link_refused: self.link_refused.as_ref().map(|r| r.text(lang)),
                     };
                     actions.extend(controls::panel(ui, shown, &mut self.edits, palette, lang));
                     ui.separator();
