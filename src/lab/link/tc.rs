@@ -85,6 +85,16 @@ pub(super) fn set_rate(netlink: &OwnedFd, rate: u64, mtu: u32) -> io::Result<()>
 /// Puts netem on lo (replacing any qdisc): every packet waits `delay_ms`,
 /// and with a rate, netem also paces them to it.
 pub(super) fn set_netem(netlink: &OwnedFd, delay_ms: u32, rate: Option<u64>) -> io::Result<()> {
+    replace_root("netem", &netem_options(delay_ms, rate), netlink)
+}
+
+/// netem's TCA_OPTIONS. The layout is iproute2's: `tc qdisc add dev lo
+/// root netem delay 50ms rate 1mbit limit 100000` (iproute2 6.1, under
+/// strace) sends the 24-byte struct with limit 100000, then a 20-byte
+/// TCA_NETEM_RATE whose first word is 125000; it gives the delay in the
+/// struct's ticks, where this gives it as TCA_NETEM_LATENCY64 in ns (which
+/// the kernel prefers since 4.15, and which needs no tick rate).
+fn netem_options(delay_ms: u32, rate: Option<u64>) -> Vec<u8> {
     // struct tc_netem_qopt: latency (in the old ticks; LATENCY64 below
     // gives it in ns and wins), limit, loss, gap, duplicate, jitter; then
     // netem's own attributes, not nested.
@@ -106,7 +116,7 @@ pub(super) fn set_netem(netlink: &OwnedFd, delay_ms: u32, rate: Option<u64>) -> 
             options.extend(attribute(TCA_NETEM_RATE64, &rate.to_ne_bytes()));
         }
     }
-    replace_root("netem", &options, netlink)
+    options
 }
 
 fn replace_root(kind: &str, options: &[u8], netlink: &OwnedFd) -> io::Result<()> {
@@ -223,6 +233,29 @@ mod tests {
         assert!(limit > burst);
         let (burst, _) = tbf_sizes(100 << 20, 1500);
         assert_eq!(burst as u64, (100 << 20) / 100);
+    }
+
+    #[test]
+    fn netem_options_are_laid_out_as_iproute2_lays_them_out() {
+        let options = netem_options(50, Some(125_000));
+        let word = |i: usize| u32::from_ne_bytes(options[i..i + 4].try_into().unwrap());
+        assert_eq!(word(4), NETEM_LIMIT);
+        assert!(
+            (8..24).step_by(4).all(|i| word(i) == 0),
+            "no loss, gap, duplicate or jitter"
+        );
+        let found: Vec<(u16, Vec<u8>)> = attributes(&options[24..])
+            .map(|(kind, payload)| (kind, payload.to_vec()))
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, TCA_NETEM_LATENCY64);
+        assert_eq!(found[0].1, 50_000_000i64.to_ne_bytes());
+        // As tc's: a 16-byte struct tc_netem_rate, the rate first.
+        assert_eq!(found[1].0, TCA_NETEM_RATE);
+        assert_eq!(found[1].1.len(), 16);
+        assert_eq!(found[1].1[..4], 125_000u32.to_ne_bytes());
+        // No rate: the delay alone.
+        assert_eq!(attributes(&netem_options(5, None)[24..]).count(), 1);
     }
 
     #[test]
