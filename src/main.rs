@@ -280,6 +280,10 @@ struct RecordArgs {
     /// Write a JSON summary of the run to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Capture the connection's packets on the private link and write them
+    /// to FILE as pcap (Wireshark, tshark); implies --link.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["listen", "connect"])]
+    pcap: Option<PathBuf>,
     /// Run the timed steps of a scenario file (TOML; see scenarios/). Its
     /// starting settings apply unless the same flag is given.
     #[arg(long, value_name = "FILE")]
@@ -501,8 +505,13 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         read_chunk: args.read_chunk,
         sample_hz: args.sample_hz,
         pin_workers: !args.no_pin,
-        endpoint: args.peer.endpoint(),
+        endpoint: match args.peer.endpoint() {
+            // The wire is captured on a private link.
+            Endpoint::Loopback if args.pcap.is_some() => Endpoint::Link(LinkSpec::default()),
+            endpoint => endpoint,
+        },
         congestion: args.congestion,
+        capture: args.pcap.is_some(),
     };
     let mut buffer_sources = ["--sndbuf".to_string(), "--rcvbuf".to_string()];
     let scenario = match &args.scenario {
@@ -565,6 +574,7 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         duration: args.duration,
         csv: args.csv,
         json: args.json,
+        pcap: args.pcap,
         progress: std::io::stdout().is_terminal(),
         scenario,
         buffer_sources,

@@ -11,13 +11,17 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::export::csv::SampleCsv;
-use crate::export::summary::{RunFigures, Summary};
+use crate::export::pcap::PcapWriter;
+use crate::export::summary::{CaptureSummary, RunFigures, Summary};
 use crate::export::{AtomicFile, OutputPathError};
 use crate::i18n::Lang;
 use crate::lab::link::{LinkError, LinkLacks, Loss};
 use crate::lab::scenario::{Change, Scenario, changes_text};
 use crate::lab::units::format_bytes;
-use crate::lab::{BufferSetting, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline};
+use crate::lab::wire::WirePacket;
+use crate::lab::{
+    BufferSetting, CaptureState, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline,
+};
 use crate::run::{Notice, Phase, Run, RunError, ScenarioNote};
 
 /// Exit codes, as documented in README and `--help`.
@@ -39,6 +43,8 @@ pub struct RecordOptions {
     pub duration: Duration,
     pub csv: Option<PathBuf>,
     pub json: Option<PathBuf>,
+    /// Where to write the wire's packets (pcap); the config then captures.
+    pub pcap: Option<PathBuf>,
     /// Redraw a progress line (stdout is a terminal).
     pub progress: bool,
     /// Timed changes to apply while the run lasts.
@@ -56,7 +62,7 @@ pub enum RecordError {
         #[source]
         source: OutputPathError,
     },
-    #[error("--csv and --json name the same file '{0}'; give each its own path")]
+    #[error("two of --csv, --json and --pcap name the same file '{0}'; give each its own path")]
     SameOutput(String),
     #[error("{0}")]
     Lab(#[from] LabError),
@@ -150,6 +156,7 @@ pub fn record(
     let Outputs {
         mut csv_file,
         json_file,
+        mut pcap_file,
         replaced_files,
     } = Outputs::claim(options)?;
     let config = options.config;
@@ -171,8 +178,15 @@ pub fn record(
     }
     say_adjustments(options, &info, notes);
 
+    if let CaptureState::Failed(sentence) = &info.capture {
+        let _ = writeln!(notes, "sockscope: {sentence}.");
+    }
     let mut csv = csv_file.as_mut().map(|file| SampleCsv::new(file.writer()));
     let mut csv_error = None;
+    let mut wire = match pcap_file.as_mut() {
+        Some(file) => Some(WireOut::new(file, info.writer_addr.port())),
+        None => None,
+    };
     // The run's time counts from the session's start, as its samples do.
     let started = Instant::now()
         .checked_sub(run.elapsed().unwrap_or_default())
@@ -197,6 +211,9 @@ pub fn record(
                 csv_error = Some(io::Error::other(e));
             }
         });
+        if let Some(wire) = wire.as_mut() {
+            wire.take(&mut run);
+        }
         for notice in &pumped.notices {
             if let Some(line) = teller.line(notice) {
                 let _ = writeln!(stdout, "{line_start}{line}");
@@ -234,7 +251,7 @@ pub fn record(
         unreachable!("an ended run has its report");
     };
     let figures = run.figures();
-    let summary = Summary::new(
+    let mut summary = Summary::new(
         &config,
         &info,
         report,
@@ -248,9 +265,21 @@ pub fn record(
         },
     );
 
+    // The capture's last packets came in as the session ended.
+    let wire_done = wire.map(|mut wire| {
+        wire.take(&mut run);
+        summary.capture = Some(wire.summary(&run, &info));
+        wire.finish()
+    });
     let csv_flushed = csv.map(SampleCsv::finish).transpose().map(drop);
     let csv_done = csv_error.map_or(csv_flushed, Err);
-    let written_files = commit_outputs(csv_file.map(|file| (file, csv_done)), json_file, &summary)?;
+    let mut written_files =
+        commit_outputs(csv_file.map(|file| (file, csv_done)), json_file, &summary)?;
+    if let (Some(file), Some(done)) = (pcap_file, wire_done) {
+        let path = file.path().to_owned();
+        done.map_err(write_error(&path))?;
+        written_files.push(file.commit().map_err(write_error(&path))?);
+    }
     let outcome = RecordOutcome {
         summary,
         written_files,
@@ -266,17 +295,20 @@ pub fn record(
 struct Outputs {
     csv_file: Option<AtomicFile>,
     json_file: Option<AtomicFile>,
+    pcap_file: Option<AtomicFile>,
     replaced_files: Vec<PathBuf>,
 }
 
 impl Outputs {
     fn claim(options: &RecordOptions) -> Result<Outputs, RecordError> {
-        if let (Some(csv), Some(json)) = (&options.csv, &options.json)
-            && same_path(csv, json)
-        {
-            return Err(RecordError::SameOutput(csv.display().to_string()));
+        let outputs = [&options.csv, &options.json, &options.pcap];
+        let named: Vec<&PathBuf> = outputs.into_iter().flatten().collect();
+        for (i, a) in named.iter().enumerate() {
+            if let Some(b) = named[i + 1..].iter().find(|b| same_path(a, b)) {
+                return Err(RecordError::SameOutput(b.display().to_string()));
+            }
         }
-        let replaced_files = [&options.csv, &options.json]
+        let replaced_files = outputs
             .into_iter()
             .flatten()
             .filter(|path| path.is_file())
@@ -291,8 +323,68 @@ impl Outputs {
         Ok(Outputs {
             csv_file: claim(&options.csv, "csv")?,
             json_file: claim(&options.json, "json")?,
+            pcap_file: claim(&options.pcap, "pcap")?,
             replaced_files,
         })
+    }
+}
+
+/// The wire's packets on their way to the pcap file, counted by direction.
+struct WireOut<'a> {
+    pcap: Result<PcapWriter<&'a mut std::io::BufWriter<std::fs::File>>, io::Error>,
+    writer_port: u16,
+    packets: Vec<WirePacket>,
+    writer_segments: u64,
+    reader_segments: u64,
+}
+
+impl<'a> WireOut<'a> {
+    fn new(file: &'a mut AtomicFile, writer_port: u16) -> Self {
+        WireOut {
+            pcap: PcapWriter::new(file.writer()),
+            writer_port,
+            packets: Vec::new(),
+            writer_segments: 0,
+            reader_segments: 0,
+        }
+    }
+
+    /// Writes what the capture sent since the last call.
+    fn take(&mut self, run: &mut Run) {
+        run.take_packets(&mut self.packets);
+        for packet in self.packets.drain(..) {
+            match packet.segment() {
+                Some(s) if s.src_port == self.writer_port => self.writer_segments += 1,
+                Some(_) => self.reader_segments += 1,
+                None => {}
+            }
+            if let Ok(pcap) = &mut self.pcap
+                && let Err(e) = pcap.write(&packet)
+            {
+                self.pcap = Err(e);
+            }
+        }
+    }
+
+    fn summary(&self, run: &Run, info: &SessionInfo) -> CaptureSummary {
+        let (packets, dropped) = run.capture_counts().unwrap_or_default();
+        let last = run.timeline().last().map(|s| s.sender).unwrap_or_default();
+        CaptureSummary {
+            packets,
+            dropped,
+            writer_segments: self.writer_segments,
+            reader_segments: self.reader_segments,
+            writer_segs_out: last.segs_out,
+            writer_segs_in: last.segs_in,
+            error: match &info.capture {
+                CaptureState::Failed(sentence) => Some(sentence.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        self.pcap.and_then(|mut pcap| pcap.flush())
     }
 }
 

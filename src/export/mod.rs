@@ -3,6 +3,7 @@
 
 mod atomic;
 pub mod csv;
+pub mod pcap;
 pub mod png;
 pub mod summary;
 

@@ -52,9 +52,30 @@ pub struct Summary {
     /// The writer's congestion control (TCP_CONGESTION), as set or the
     /// kernel's default.
     pub congestion_control: String,
+    /// The capture of the wire (`record --pcap`); null without one.
+    pub capture: Option<CaptureSummary>,
     pub writer: String,
     pub reader: String,
     pub errors: Vec<String>,
+}
+
+/// What the capture of the wire saw, beside what the writer's kernel
+/// counted: the two agree unless frames were lost before the capture point
+/// (the bottleneck's drops) or by the capture itself (`dropped`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CaptureSummary {
+    /// Frames captured (the pcap's records).
+    pub packets: u64,
+    /// Frames the capture socket dropped for want of room.
+    pub dropped: u64,
+    /// Segments captured from the writer, and to it.
+    pub writer_segments: u64,
+    pub reader_segments: u64,
+    /// The writer's tcpi_segs_out and tcpi_segs_in at the end.
+    pub writer_segs_out: u32,
+    pub writer_segs_in: u32,
+    /// Why there was no capture, if there was none.
+    pub error: Option<String>,
 }
 
 /// The link in force at the start.
@@ -139,6 +160,7 @@ impl Summary {
                 loss_percent: spec.loss.percent(),
                 mtu: spec.mtu,
             }),
+            capture: None,
             writer: info.writer_addr.to_string(),
             reader: info.reader_addr.to_string(),
             errors: report.errors.iter().map(ToString::to_string).collect(),

@@ -35,6 +35,7 @@ pub fn info() -> SessionInfo {
         link: None,
         link_lacks: Default::default(),
         congestion: "cubic".into(),
+        capture: Default::default(),
     }
 }
 

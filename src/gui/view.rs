@@ -1109,6 +1109,7 @@ mod tests {
             link: None,
             link_lacks: Default::default(),
             congestion: "cubic".into(),
+            capture: Default::default(),
         }
     }
 

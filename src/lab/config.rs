@@ -58,6 +58,8 @@ pub struct LabConfig {
     /// The sender's congestion control (TCP_CONGESTION); None leaves the
     /// kernel's default.
     pub congestion: Option<Congestion>,
+    /// Capture the connection's packets on the wire (a private link only).
+    pub capture: bool,
 }
 
 /// The connection a session watches.
@@ -98,6 +100,7 @@ impl Default for LabConfig {
             pin_workers: true,
             endpoint: Endpoint::Loopback,
             congestion: None,
+            capture: false,
         }
     }
 }
@@ -256,6 +259,7 @@ mod tests {
             pin_workers: false,
             endpoint: Endpoint::Loopback,
             congestion: None,
+            capture: false,
         };
         assert_eq!(
             broken.sanitized_against(&fallback),

@@ -24,6 +24,7 @@ mod session;
 mod shared;
 pub mod timeline;
 pub mod units;
+pub mod wire;
 pub mod worker_error;
 mod writer;
 
@@ -37,7 +38,7 @@ pub use sample::{
     Cable, RATE_WINDOW, ReaderState, ReceiverMemory, Sample, SampleBatch, WindowRoom, WriterState,
     rates_over,
 };
-pub use session::{Fault, Session, SessionInfo, SessionReport};
+pub use session::{CaptureState, Fault, Session, SessionInfo, SessionReport};
 pub use timeline::{Event, EventKind, SampleSpan, Thinned, Timeline};
 pub use units::{Rate, Size};
 pub use worker_error::{IoFailure, LabThread, WorkerError};

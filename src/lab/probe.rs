@@ -136,6 +136,9 @@ pub struct TcpInfo {
     pub total_retrans: u32,
     /// The retransmission timeout now, in microseconds.
     pub rto_us: u32,
+    /// Segments sent and received over the connection's life, Linux >= 4.2.
+    pub segs_out: u32,
+    pub segs_in: u32,
     /// Slow-start threshold in segments (a huge number until the first
     /// loss ends slow start).
     pub snd_ssthresh: u32,
@@ -186,6 +189,8 @@ pub fn tcp_info(fd: impl AsFd) -> io::Result<TcpInfo> {
         rcv_wnd: field!(tcpi_rcv_wnd),
         total_retrans: field!(tcpi_total_retrans).unwrap_or(0),
         rto_us: raw.tcpi_rto,
+        segs_out: field!(tcpi_segs_out).unwrap_or(0),
+        segs_in: field!(tcpi_segs_in).unwrap_or(0),
         snd_ssthresh: field!(tcpi_snd_ssthresh).unwrap_or(0),
         filled_len: filled,
     })

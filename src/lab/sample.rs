@@ -117,6 +117,10 @@ pub struct SenderInfo {
     pub rto_us: u32,
     /// Slow-start threshold in segments (tcpi_snd_ssthresh).
     pub snd_ssthresh: u32,
+    /// Segments the writer sent and received so far (tcpi_segs_out,
+    /// tcpi_segs_in): what a capture of the wire should count.
+    pub segs_out: u32,
+    pub segs_in: u32,
 }
 
 /// TCP_INFO of the reading socket.

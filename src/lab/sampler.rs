@@ -55,6 +55,8 @@ fn sender_info(tx: &probe::TcpInfo, unsent: u32) -> SenderInfo {
         total_retrans: tx.total_retrans,
         rto_us: tx.rto_us,
         snd_ssthresh: tx.snd_ssthresh,
+        segs_out: tx.segs_out,
+        segs_in: tx.segs_in,
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::thread::JoinHandle;
@@ -22,6 +23,7 @@ use super::sample::{ReaderState, SampleBatch, WriterState};
 use super::sampler::{SampleDesk, Sampler, SamplerControl, SamplerExit, Waker};
 use super::shared::{Shared, Worker};
 use super::units::{Rate, Size};
+use super::wire::{CaptureCounters, Capturer, PacketBatch};
 use super::worker_error::{LabThread, WorkerError};
 use super::writer::{Writer, WriterControl, WriterExit};
 
@@ -43,6 +45,19 @@ pub struct SessionInfo {
     pub link_lacks: LinkLacks,
     /// The writer's congestion control, as the kernel reports it.
     pub congestion: String,
+    /// The capture of the wire: not asked for, running, or why it could
+    /// not start (the session runs without it).
+    pub capture: CaptureState,
+}
+
+/// Whether the session's packets are captured.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CaptureState {
+    #[default]
+    Off,
+    On,
+    /// One sentence: why there is no capture.
+    Failed(String),
 }
 
 /// How a session ended.
@@ -238,6 +253,7 @@ fn session_info(
         },
         link_lacks: LinkLacks::default(),
         congestion: super::congestion::get(writer).unwrap_or_default(),
+        capture: CaptureState::Off,
     })
 }
 
@@ -252,9 +268,18 @@ pub struct Session {
     reader_ctl: Sender<ReaderControl>,
     sampler_ctl: Sender<SamplerControl>,
     samples: Receiver<SampleBatch>,
+    packets: Receiver<PacketBatch>,
+    capture: Option<CaptureThread>,
     threads: Option<Threads>,
     /// Holds the private namespace's control socket (see `set_cable`).
     link: Option<Link>,
+}
+
+/// The capture of the wire, while it runs.
+struct CaptureThread {
+    stop: Arc<AtomicBool>,
+    counters: Arc<CaptureCounters>,
+    thread: Option<JoinHandle<Option<io::Error>>>,
 }
 
 struct Threads {
@@ -285,6 +310,7 @@ impl Session {
     ) -> Result<Session, LabError> {
         config.check()?;
         let mut link = None;
+        let mut capture = None;
         let (writer, reader, peer) = match config.endpoint {
             Endpoint::Loopback => {
                 let (writer, reader) = connect_pair(&config, fresh_sockets()?)?;
@@ -292,6 +318,12 @@ impl Session {
             }
             Endpoint::Link(spec) => {
                 let made = Link::open(spec)?;
+                // Armed before the connection, so its handshake is caught.
+                if config.capture {
+                    capture = Some(made.link.capture_socket().map_err(|e| {
+                        format!("no capture of the wire (the link's packet socket: {e})")
+                    }));
+                }
                 link = Some(made.link);
                 let (writer, reader) = connect_pair(&config, (made.listener, made.client))?;
                 (writer, reader, None)
@@ -299,7 +331,69 @@ impl Session {
             Endpoint::Listen(addr) => split(accept_one(&config, addr, cancel)?)?,
             Endpoint::Connect(addr) => split(connect_one(&config, addr, cancel)?)?,
         };
-        Session::start_on(config, writer, reader, peer, waker, link)
+        if config.capture && capture.is_none() {
+            capture = Some(Err(
+                "no capture of the wire: it needs sockscope's own pair on a private link (--link)"
+                    .to_string(),
+            ));
+        }
+        let mut session = Session::start_on(config, writer, reader, peer, waker, link)?;
+        if let Some(capture) = capture {
+            session.start_capture(capture);
+        }
+        Ok(session)
+    }
+
+    /// Starts the capture thread on an armed packet socket, or notes why
+    /// there is none; the session runs either way.
+    fn start_capture(&mut self, socket: Result<OwnedFd, String>) {
+        let (tx, rx) = unbounded();
+        self.packets = rx;
+        let socket = match socket {
+            Ok(socket) => socket,
+            Err(sentence) => {
+                self.info.capture = CaptureState::Failed(sentence);
+                return;
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(CaptureCounters::default());
+        let capturer = Capturer {
+            session_id: self.info.id,
+            socket,
+            shared: Arc::clone(&self.shared),
+            counters: Arc::clone(&counters),
+            stop: Arc::clone(&stop),
+            out: tx,
+        };
+        match std::thread::Builder::new()
+            .name("sockscope-capture".into())
+            .spawn(move || capturer.run())
+        {
+            Ok(thread) => {
+                self.info.capture = CaptureState::On;
+                self.capture = Some(CaptureThread {
+                    stop,
+                    counters,
+                    thread: Some(thread),
+                });
+            }
+            Err(e) => {
+                self.info.capture =
+                    CaptureState::Failed(format!("no capture of the wire (no thread: {e})"));
+            }
+        }
+    }
+
+    /// Batches of the wire's packets; disconnected once the capture has
+    /// ended (at once without one). A clone outlives the session.
+    pub fn packets(&self) -> Receiver<PacketBatch> {
+        self.packets.clone()
+    }
+
+    /// The capture's counts so far; None without a capture.
+    pub fn capture_counters(&self) -> Option<Arc<CaptureCounters>> {
+        self.capture.as_ref().map(|c| Arc::clone(&c.counters))
     }
 
     /// Sets the private link's rate; an error on the machine's loopback.
@@ -513,6 +607,9 @@ impl Session {
             reader_ctl,
             sampler_ctl,
             samples,
+            // No capture until `start_capture`: a channel already closed.
+            packets: unbounded().1,
+            capture: None,
             threads: Some(Threads {
                 writer: writer_thread,
                 reader: reader_thread,
@@ -637,6 +734,14 @@ impl Session {
                     samples = exit.samples;
                 }
                 Err(_) => errors.push(WorkerError::Panicked(LabThread::Sampler)),
+            }
+        }
+        // The capture ends after the samples: it reads what is queued, then
+        // closes its channel.
+        if let Some(capture) = &mut self.capture {
+            capture.stop.store(true, Relaxed);
+            if let Some(thread) = capture.thread.take() {
+                let _ = thread.join();
             }
         }
         SessionReport {

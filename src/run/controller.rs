@@ -12,6 +12,7 @@ use super::control::Control;
 use super::source::{Feed, LabSource, SampleSource};
 use crate::lab::sampler::Waker;
 use crate::lab::scenario::{Change, Scenario, StepClock};
+use crate::lab::wire::{CaptureCounters, PacketBatch, WirePacket};
 use crate::lab::{
     Endpoint, Event, Fault, LabConfig, LabError, Rate, Sample, Session, SessionInfo, SessionReport,
     Timeline,
@@ -148,6 +149,16 @@ pub struct Run {
     waker: Option<Waker>,
     /// Reused between pumps.
     batch: Vec<Sample>,
+    /// The running session's wire: its packets' channel (which outlives the
+    /// session, so its last packets can be read after it ends) and the
+    /// capture's counts.
+    wire: Option<Wire>,
+}
+
+struct Wire {
+    session_id: u64,
+    packets: crossbeam_channel::Receiver<PacketBatch>,
+    counters: Option<Arc<CaptureCounters>>,
 }
 
 impl Run {
@@ -170,6 +181,7 @@ impl Run {
             events_seen: 0,
             waker,
             batch: Vec::new(),
+            wire: None,
         }
     }
 
@@ -384,6 +396,27 @@ impl Run {
         pumped
     }
 
+    /// Moves the wire's packets captured since the last call into `out`,
+    /// in order; nothing without a capture.
+    pub fn take_packets(&mut self, out: &mut Vec<WirePacket>) {
+        let Some(wire) = &self.wire else { return };
+        while let Ok(batch) = wire.packets.try_recv() {
+            if batch.session_id == wire.session_id {
+                out.extend(batch.packets);
+            }
+        }
+    }
+
+    /// The capture's counts so far (frames captured, frames its socket
+    /// dropped); None without a capture.
+    pub fn capture_counts(&self) -> Option<(u64, u64)> {
+        let counters = self.wire.as_ref()?.counters.as_ref()?;
+        Some((
+            counters.captured.load(Relaxed),
+            counters.dropped.load(Relaxed),
+        ))
+    }
+
     /// Takes a source that has finished connecting, without taking any of
     /// its samples (a frontend that streams every sample waits with this).
     /// Returns the source's info once there is one.
@@ -401,6 +434,11 @@ impl Run {
         let started = match starting.result.try_recv() {
             Err(TryRecvError::Empty) => return,
             Ok(Ok(session)) => {
+                self.wire = Some(Wire {
+                    session_id: session.id(),
+                    packets: session.packets(),
+                    counters: session.capture_counters(),
+                });
                 let source = LabSource::new(session);
                 for control in Control::between(&starting.config, &self.config) {
                     // Checked when it was asked for; a refusal is a bug.

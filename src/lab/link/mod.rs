@@ -50,9 +50,10 @@ const HELPER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The descriptor the helper finds its end of the Unix socket on.
 const HELPER_FD: RawFd = 3;
 /// Sockets the helper makes: the control socket, two rtnetlink sockets
-/// (changes; the sampler's queue readings), a netfilter netlink socket, the
-/// lab's listener and its client.
-const SOCKETS: usize = 6;
+/// (changes; the sampler's queue readings), a netfilter netlink socket, a
+/// packet socket (unbound: it receives nothing until a capture binds it),
+/// the lab's listener and its client.
+const SOCKETS: usize = 7;
 /// The slowest link rate: below it a test run would move next to nothing.
 pub const MIN_LINK_RATE: u64 = 8 * 1024;
 /// The longest one-way delay, in ms: beyond it a handshake's timeouts
@@ -256,6 +257,8 @@ pub struct Link {
     stats: Mutex<Option<OwnedFd>>,
     /// Netfilter's netlink, for the loss rule.
     netfilter: OwnedFd,
+    /// The packet socket a capture of the wire takes (once).
+    packet: Mutex<Option<OwnedFd>>,
     /// The settings in force (changed live).
     spec: Mutex<LinkSpec>,
     /// The kernel has netem (delay); this one does not.
@@ -335,7 +338,7 @@ impl Link {
         if let Some(sentence) = message.strip_prefix("err:") {
             return Err(LinkError::Namespace(sentence.to_string()));
         }
-        let Ok([control, netlink, stats, netfilter, listener, client]) =
+        let Ok([control, netlink, stats, netfilter, packet, listener, client]) =
             <[OwnedFd; SOCKETS]>::try_from(fds).map_err(|fds| fds.len())
         else {
             return Err(LinkError::Handover(format!(
@@ -360,6 +363,7 @@ impl Link {
             netlink,
             stats: Mutex::new(Some(stats)),
             netfilter,
+            packet: Mutex::new(Some(packet)),
             spec: Mutex::new(LinkSpec {
                 rate: Rate::Unlimited,
                 delay_ms: 0,
@@ -477,6 +481,23 @@ impl Link {
     /// Whether the cable is plugged in (lo is up).
     pub fn cable_plugged(&self) -> io::Result<bool> {
         lo_is_up(self.control.as_fd())
+    }
+
+    /// The link's packet socket, armed to capture the wire (filter,
+    /// timestamps, bound to lo); only the first call gets it.
+    pub fn capture_socket(&self) -> io::Result<OwnedFd> {
+        let socket = self
+            .packet
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| io::Error::other("the link's capture is taken"))?;
+        // Without TCP segmentation offload lo's frames are the segments the
+        // kernel counts (tcpi_segs_out), each at most one MTU, as on an
+        // Ethernet wire; with it, lo passes 64 KiB super-segments whole.
+        set_lo_tso(self.control.as_fd(), false)?;
+        super::wire::arm(&socket)?;
+        Ok(socket)
     }
 
     /// A handle the sampler reads the cable's state and the bottleneck's
@@ -634,6 +655,9 @@ fn make_namespace(mtu: u32) -> Result<[OwnedFd; SOCKETS], String> {
         netlink(libc::NETLINK_ROUTE)?,
         netlink(libc::NETLINK_ROUTE)?,
         netlink(libc::NETLINK_NETFILTER)?,
+        // Protocol 0: no frames until a capture binds it to lo.
+        new_socket(libc::AF_PACKET, libc::SOCK_RAW, 0)
+            .map_err(|e| format!("could not make the link's packet socket: {e}"))?,
         tcp()?,
         tcp()?,
     ])
@@ -695,6 +719,18 @@ fn set_lo_up(fd: impl AsFd, up: bool) -> io::Result<()> {
         flags & !up_flag
     };
     interface_ioctl(fd, libc::SIOCSIFFLAGS, &mut request)
+}
+
+/// Turns lo's TCP segmentation offload on or off (`ethtool -K lo tso`):
+/// SIOCETHTOOL with ETHTOOL_STSO and a struct ethtool_value.
+fn set_lo_tso(fd: impl AsFd, on: bool) -> io::Result<()> {
+    const SIOCETHTOOL: libc::Ioctl = 0x8946;
+    const ETHTOOL_STSO: u32 = 0x1f;
+    // struct ethtool_value: cmd, data.
+    let mut value = [ETHTOOL_STSO, u32::from(on)];
+    let mut request = lo_request();
+    request.ifr_ifru.ifru_data = value.as_mut_ptr().cast();
+    interface_ioctl(fd, SIOCETHTOOL, &mut request)
 }
 
 fn set_lo_mtu(fd: impl AsFd, mtu: u32) -> io::Result<()> {

@@ -1,0 +1,460 @@
+//! The wire: every packet of the lab's connection on its private link,
+//! captured inside the link's namespace with an AF_PACKET socket the helper
+//! made there (outside a namespace of its own an unprivileged process may
+//! not open one).
+//!
+//! A classic BPF filter on the socket keeps only the IPv4 TCP frames that
+//! arrive at the namespace's `lo` (each frame passes `lo` twice, once going
+//! out and once coming in; the outgoing copy is dropped, as tcpdump does on
+//! loopback) and truncates them to their headers, so no payload is copied.
+//! A thread of its own reads them with their kernel timestamps and sends
+//! them in batches, like the sampler's.
+
+#![allow(unsafe_code)]
+
+use std::io;
+use std::io::IoSliceMut;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
+
+use super::shared::Shared;
+
+/// Bytes kept of each frame: Ethernet (14), the longest IPv4 header (60)
+/// and the longest TCP header (60).
+pub const SNAPLEN: u32 = 14 + 60 + 60;
+/// How long a batch collects before it is sent.
+const BATCH_INTERVAL: Duration = Duration::from_millis(20);
+/// A new network namespace's loopback is always interface 1.
+const LO_INDEX: i32 = 1;
+
+/// One captured frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WirePacket {
+    /// On the session's clock; negative before the session's clock started
+    /// (the handshake, made while the session was being set up).
+    pub t_ns: i64,
+    /// The kernel's timestamp, ns since the Unix epoch (for pcap files).
+    pub unix_ns: u64,
+    /// The frame's full length.
+    pub wire_len: u32,
+    /// Its headers (at most SNAPLEN bytes).
+    pub bytes: Vec<u8>,
+}
+
+/// TCP's flags, as in the header's 13th byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpFlags(pub u8);
+
+impl TcpFlags {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+
+    pub fn has(self, flag: u8) -> bool {
+        self.0 & flag != 0
+    }
+}
+
+/// A captured frame's TCP segment, as the headers say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub t_ns: i64,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: TcpFlags,
+    /// The window field as sent (scaled by the sender's window scale,
+    /// except in SYNs).
+    pub window: u16,
+    /// The window scale a SYN offers.
+    pub window_scale: Option<u8>,
+    pub payload_len: u32,
+}
+
+impl WirePacket {
+    /// The TCP segment in the frame; None for anything else.
+    pub fn segment(&self) -> Option<Segment> {
+        let b = &self.bytes;
+        // Ethernet: IPv4 only.
+        if b.len() < 14 + 20 || u16::from_be_bytes([b[12], b[13]]) != 0x0800 {
+            return None;
+        }
+        let ip = &b[14..];
+        let ihl = usize::from(ip[0] & 0x0f) * 4;
+        if ip[0] >> 4 != 4 || ip[9] != 6 || ihl < 20 || ip.len() < ihl + 20 {
+            return None;
+        }
+        let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+        let tcp = &ip[ihl..];
+        let data_offset = usize::from(tcp[12] >> 4) * 4;
+        if data_offset < 20 {
+            return None;
+        }
+        let flags = TcpFlags(tcp[13]);
+        let window_scale = if flags.has(TcpFlags::SYN) && tcp.len() >= data_offset {
+            window_scale_option(&tcp[20..data_offset])
+        } else {
+            None
+        };
+        Some(Segment {
+            t_ns: self.t_ns,
+            src_port: u16::from_be_bytes([tcp[0], tcp[1]]),
+            dst_port: u16::from_be_bytes([tcp[2], tcp[3]]),
+            seq: u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]),
+            ack: u32::from_be_bytes([tcp[8], tcp[9], tcp[10], tcp[11]]),
+            flags,
+            window: u16::from_be_bytes([tcp[14], tcp[15]]),
+            window_scale,
+            payload_len: total.saturating_sub(ihl + data_offset) as u32,
+        })
+    }
+}
+
+/// The window scale option (kind 3) among TCP options, if there.
+fn window_scale_option(mut options: &[u8]) -> Option<u8> {
+    while let [kind, rest @ ..] = options {
+        match kind {
+            0 => return None,
+            1 => options = rest,
+            _ => {
+                let len = usize::from(*rest.first()?);
+                if len < 2 || len > options.len() {
+                    return None;
+                }
+                if *kind == 3 && len == 3 {
+                    return Some(options[2]);
+                }
+                options = &options[len..];
+            }
+        }
+    }
+    None
+}
+
+/// What the capture thread sends.
+#[derive(Debug, Clone)]
+pub struct PacketBatch {
+    pub session_id: u64,
+    pub packets: Vec<WirePacket>,
+}
+
+/// The capture's own counts, read by anyone.
+#[derive(Debug, Default)]
+pub struct CaptureCounters {
+    /// Frames read from the socket.
+    pub captured: AtomicU64,
+    /// Frames the socket dropped for want of room (PACKET_STATISTICS).
+    pub dropped: AtomicU64,
+}
+
+/// Turns a link's (unbound) packet socket into the capture: the filter,
+/// timestamps, a large buffer, and then the binding to lo, from which on
+/// it receives. Call before the connection is made, to catch its handshake.
+pub fn arm(socket: &OwnedFd) -> io::Result<()> {
+    attach_filter(socket)?;
+    setsockopt(socket, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)?;
+    // Room for about 30,000 headers: a burst at full speed, or a second
+    // of a slow link, while the thread sleeps.
+    let _ = setsockopt(socket, sockopt::RcvBuf, &(8 << 20));
+    // SAFETY: sockaddr_ll is plain old data; all-zero is valid, and bind
+    // reads only its size.
+    let mut address: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    address.sll_family = libc::AF_PACKET as u16;
+    address.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
+    address.sll_ifindex = LO_INDEX;
+    // SAFETY: `address` is a valid sockaddr_ll for the call's duration.
+    let rc = unsafe {
+        libc::bind(
+            socket.as_raw_fd(),
+            (&address as *const libc::sockaddr_ll).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The classic BPF program: incoming IPv4 TCP frames, cut to SNAPLEN.
+fn filter_program() -> [libc::sock_filter; 8] {
+    const LD_W_ABS: u16 = 0x20;
+    const LD_H_ABS: u16 = 0x28;
+    const LD_B_ABS: u16 = 0x30;
+    const JEQ_K: u16 = 0x15;
+    const RET_K: u16 = 0x06;
+    // SKF_AD_OFF + SKF_AD_PKTTYPE: the packet's type, as an offset.
+    const PKTTYPE: u32 = (-0x1000i32) as u32 + 4;
+    const PACKET_OUTGOING: u32 = 4;
+    let op = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
+    [
+        op(LD_W_ABS, 0, 0, PKTTYPE),
+        op(JEQ_K, 5, 0, PACKET_OUTGOING), // the outgoing copy: drop
+        op(LD_H_ABS, 0, 0, 12),           // EtherType
+        op(JEQ_K, 0, 3, 0x0800),          // not IPv4: drop
+        op(LD_B_ABS, 0, 0, 14 + 9),       // IP protocol
+        op(JEQ_K, 0, 1, 6),               // not TCP: drop
+        op(RET_K, 0, 0, SNAPLEN),
+        op(RET_K, 0, 0, 0),
+    ]
+}
+
+fn attach_filter(socket: &OwnedFd) -> io::Result<()> {
+    let mut program = filter_program();
+    let fprog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: `fprog` points at `program`, alive for the call; the kernel
+    // copies the program.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&fprog as *const libc::sock_fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Frames the socket dropped since the last call (the kernel resets its
+/// counts when they are read).
+fn dropped_since(socket: &OwnedFd) -> u64 {
+    // struct tpacket_stats: tp_packets, tp_drops.
+    let mut stats = [0u32; 2];
+    let mut len = std::mem::size_of_val(&stats) as libc::socklen_t;
+    // SAFETY: `stats` and `len` are valid for the call; the kernel writes
+    // at most `len` bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_PACKET,
+            libc::PACKET_STATISTICS,
+            stats.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc < 0 { 0 } else { u64::from(stats[1]) }
+}
+
+/// The capture thread.
+pub(crate) struct Capturer {
+    pub session_id: u64,
+    pub socket: OwnedFd,
+    pub shared: Arc<Shared>,
+    pub counters: Arc<CaptureCounters>,
+    pub stop: Arc<AtomicBool>,
+    pub out: Sender<PacketBatch>,
+}
+
+impl Capturer {
+    /// Reads until told to stop, then drains what is queued. Returns the
+    /// error that ended it early, if one did.
+    pub fn run(self) -> Option<io::Error> {
+        // The session's clock against the kernel's timestamps (the
+        // realtime clock): measured once, at the start.
+        let now_unix = unix_now_ns();
+        let offset = now_unix as i128 - i128::from(self.shared.now_ns());
+        let mut batch = Vec::new();
+        let mut last_send = std::time::Instant::now();
+        let mut buffer = vec![0u8; SNAPLEN as usize];
+        let mut failed = None;
+        loop {
+            let stopping = self.stop.load(Relaxed);
+            match self.wait(if stopping { 0 } else { 10 }) {
+                Ok(true) => {
+                    while let Some(packet) = self.read_one(&mut buffer, offset) {
+                        batch.push(packet);
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            if !batch.is_empty() && (stopping || last_send.elapsed() >= BATCH_INTERVAL) {
+                self.send(&mut batch);
+                last_send = std::time::Instant::now();
+            }
+            self.counters
+                .dropped
+                .fetch_add(dropped_since(&self.socket), Relaxed);
+            if stopping {
+                break;
+            }
+        }
+        self.send(&mut batch);
+        failed
+    }
+
+    fn send(&self, batch: &mut Vec<WirePacket>) {
+        if batch.is_empty() {
+            return;
+        }
+        self.counters
+            .captured
+            .fetch_add(batch.len() as u64, Relaxed);
+        let _ = self.out.send(PacketBatch {
+            session_id: self.session_id,
+            packets: std::mem::take(batch),
+        });
+    }
+
+    /// Waits up to `ms` for a frame; whether one is there.
+    fn wait(&self, ms: i32) -> io::Result<bool> {
+        let mut poll = libc::pollfd {
+            fd: self.socket.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the call's duration.
+        let ready = unsafe { libc::poll(&mut poll, 1, ms) };
+        if ready < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted {
+                Ok(false)
+            } else {
+                Err(e)
+            };
+        }
+        Ok(ready > 0)
+    }
+
+    /// One queued frame, without waiting.
+    fn read_one(&self, buffer: &mut [u8], offset: i128) -> Option<WirePacket> {
+        let mut iov = [IoSliceMut::new(buffer)];
+        let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
+        let message = recvmsg::<()>(
+            self.socket.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_DONTWAIT,
+        )
+        .ok()?;
+        let len = message.bytes;
+        let mut unix_ns = None;
+        for cmsg in message.cmsgs().ok()? {
+            if let ControlMessageOwned::ScmTimestampns(ts) = cmsg {
+                unix_ns = Some(ts.tv_sec() as i128 * 1_000_000_000 + ts.tv_nsec() as i128);
+            }
+        }
+        let unix_ns = unix_ns.unwrap_or_else(|| unix_now_ns() as i128);
+        let bytes = buffer[..len.min(buffer.len())].to_vec();
+        // The IPv4 total length gives the frame's full length, which the
+        // filter's cut took away.
+        let wire_len = if bytes.len() >= 18 {
+            14 + u32::from(u16::from_be_bytes([bytes[16], bytes[17]]))
+        } else {
+            bytes.len() as u32
+        };
+        Some(WirePacket {
+            t_ns: (unix_ns - offset) as i64,
+            unix_ns: unix_ns.max(0) as u64,
+            wire_len,
+            bytes,
+        })
+    }
+}
+
+fn unix_now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet + IPv4 + TCP frame's headers.
+    fn frame(flags: u8, payload: u16, options: &[u8]) -> WirePacket {
+        let tcp_len = 20 + options.len();
+        let mut b = vec![0u8; 12];
+        b.extend_from_slice(&0x0800u16.to_be_bytes());
+        let total = 20 + tcp_len as u16 + payload;
+        b.extend_from_slice(&[0x45, 0]);
+        b.extend_from_slice(&total.to_be_bytes());
+        b.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
+        b.extend_from_slice(&40000u16.to_be_bytes());
+        b.extend_from_slice(&5201u16.to_be_bytes());
+        b.extend_from_slice(&1000u32.to_be_bytes());
+        b.extend_from_slice(&2000u32.to_be_bytes());
+        b.push(((tcp_len / 4) as u8) << 4);
+        b.push(flags);
+        b.extend_from_slice(&512u16.to_be_bytes());
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(options);
+        WirePacket {
+            t_ns: 5,
+            unix_ns: 5,
+            wire_len: 14 + u32::from(total),
+            bytes: b,
+        }
+    }
+
+    #[test]
+    fn a_segment_reads_its_header_and_its_payload_length() {
+        let segment = frame(TcpFlags::ACK | TcpFlags::PSH, 1448, &[])
+            .segment()
+            .unwrap();
+        assert_eq!((segment.src_port, segment.dst_port), (40000, 5201));
+        assert_eq!(
+            (segment.seq, segment.ack, segment.window),
+            (1000, 2000, 512)
+        );
+        assert_eq!(segment.payload_len, 1448);
+        assert!(segment.flags.has(TcpFlags::ACK) && !segment.flags.has(TcpFlags::SYN));
+        assert_eq!(segment.window_scale, None);
+    }
+
+    #[test]
+    fn a_syn_offers_its_window_scale() {
+        // MSS 1460, NOP, window scale 7, NOP, NOP, SACK permitted... as
+        // Linux sends them.
+        let options = [2, 4, 5, 180, 1, 3, 3, 7, 4, 2, 1, 1];
+        let syn = frame(TcpFlags::SYN, 0, &options).segment().unwrap();
+        assert_eq!(syn.window_scale, Some(7));
+        assert_eq!(syn.payload_len, 0);
+    }
+
+    #[test]
+    fn anything_but_ipv4_tcp_is_no_segment() {
+        let mut arp = frame(TcpFlags::ACK, 0, &[]);
+        arp.bytes[12] = 0x08;
+        arp.bytes[13] = 0x06;
+        assert_eq!(arp.segment(), None);
+        let mut udp = frame(TcpFlags::ACK, 0, &[]);
+        udp.bytes[14 + 9] = 17;
+        assert_eq!(udp.segment(), None);
+    }
+
+    #[test]
+    fn the_filter_jumps_land_on_its_drop() {
+        let program = filter_program();
+        let drop = program.len() - 1;
+        assert_eq!((program[drop].code, program[drop].k), (0x06, 0));
+        for (i, op) in program.iter().enumerate() {
+            if op.code == 0x15 {
+                for jump in [op.jt, op.jf] {
+                    let to = i + 1 + usize::from(jump);
+                    assert!(to < program.len(), "{i} jumps past the end");
+                }
+                assert_eq!(i + 1 + usize::from(op.jt.max(op.jf)), drop, "op {i}");
+            }
+        }
+    }
+}

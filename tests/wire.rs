@@ -1,0 +1,235 @@
+//! The wire: `record --pcap` captures the lab connection's packets on its
+//! private link, and tshark (an oracle no one here wrote) reads them back.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sockscope::lab::{CaptureState, Endpoint, LabConfig, Session};
+
+fn sockscope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sockscope"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sockscope-wire-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One row of tshark's fields for each frame.
+#[derive(Debug)]
+struct Frame {
+    src_port: u16,
+    syn: bool,
+    ack: bool,
+    fin: bool,
+    rst: bool,
+    len: u64,
+    window: u64,
+    retransmission: bool,
+    zero_window: bool,
+}
+
+fn tshark(pcap: &Path) -> Vec<Frame> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args(["-T", "fields", "-E", "separator=,"])
+        .args([
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.flags.syn",
+            "-e",
+            "tcp.flags.ack",
+        ])
+        .args([
+            "-e",
+            "tcp.flags.fin",
+            "-e",
+            "tcp.flags.reset",
+            "-e",
+            "tcp.len",
+        ])
+        .args(["-e", "tcp.window_size_value"])
+        .args(["-e", "tcp.analysis.retransmission"])
+        .args(["-e", "tcp.analysis.fast_retransmission"])
+        .args(["-e", "tcp.analysis.zero_window"])
+        .output()
+        .expect("tshark runs (Debian: apt-get install tshark)");
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let flag = |s: &str| s == "1" || s == "True";
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            Frame {
+                src_port: f[0].parse().unwrap(),
+                syn: flag(f[1]),
+                ack: flag(f[2]),
+                fin: flag(f[3]),
+                rst: flag(f[4]),
+                len: f[5].parse().unwrap(),
+                window: f[6].parse().unwrap(),
+                // tshark prints a present analysis flag as 1.
+                retransmission: !f[7].is_empty() || !f[8].is_empty(),
+                zero_window: !f[9].is_empty(),
+            }
+        })
+        .collect()
+}
+
+/// The pause-and-resume scenario, recorded with its packets: the reader
+/// stops reading for three seconds, the window closes, and reopens.
+#[test]
+fn a_paused_reader_run_on_the_wire_reads_back_in_tshark() {
+    let dir = scratch("paused");
+    let (pcap, json) = (dir.join("run.pcap"), dir.join("run.json"));
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/pause-and-resume.toml"
+    );
+    let out = sockscope()
+        .args(["record", "--duration", "5", "--scenario", scenario])
+        .arg("--pcap")
+        .arg(&pcap)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["integrity_ok"], true, "{summary}");
+    let writer_port: u16 = summary["writer"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let frames = tshark(&pcap);
+    let capture = &summary["capture"];
+    // Every frame the capture counted is in the file, none lost on the way.
+    assert_eq!(capture["packets"].as_u64().unwrap(), frames.len() as u64);
+    assert_eq!(capture["dropped"], 0, "{capture}");
+
+    // The handshake comes first, with its flags.
+    let [syn, syn_ack, ack] = &frames[..3] else {
+        panic!("fewer than three frames");
+    };
+    assert!(
+        syn.syn && !syn.ack && syn.src_port == writer_port,
+        "{syn:?}"
+    );
+    assert!(syn_ack.syn && syn_ack.ack && syn_ack.src_port != writer_port);
+    assert!(
+        !ack.syn && ack.ack && ack.src_port == writer_port,
+        "{ack:?}"
+    );
+    assert!(frames.iter().all(|f| !f.rst), "a reset on the wire");
+
+    // The writer's payload, each byte once, is what it wrote; every segment
+    // of it is one the kernel counted.
+    let (writer, reader): (Vec<&Frame>, Vec<&Frame>) =
+        frames.iter().partition(|f| f.src_port == writer_port);
+    let sent: u64 = writer
+        .iter()
+        .filter(|f| !f.retransmission)
+        .map(|f| f.len)
+        .sum();
+    assert_eq!(sent, summary["bytes_written"].as_u64().unwrap());
+    assert_eq!(
+        writer.len() as u64,
+        capture["writer_segs_out"].as_u64().unwrap(),
+        "{capture}"
+    );
+    assert!(writer.iter().any(|f| f.fin), "the writer's FIN");
+    assert!(
+        writer.iter().all(|f| f.len <= 1448),
+        "a segment over the MTU"
+    );
+
+    // The reader closed its window while paused: the wire has its zero
+    // window, and the writer saw it.
+    assert!(
+        summary["zero_window_ms"].as_f64().unwrap() > 0.0,
+        "{summary}"
+    );
+    let zero: Vec<&&Frame> = reader.iter().filter(|f| f.zero_window).collect();
+    assert!(!zero.is_empty(), "no zero window on the wire");
+    assert!(zero.iter().all(|f| f.window == 0 && f.ack));
+}
+
+#[test]
+fn an_unwritable_pcap_path_is_one_sentence_exit_2_and_nothing_runs() {
+    let dir = scratch("unwritable");
+    let json = dir.join("run.json");
+    let out = sockscope()
+        .args([
+            "record",
+            "--duration",
+            "1",
+            "--pcap",
+            "/nonexistent-folder/run.pcap",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--pcap"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!json.exists(), "a refused run wrote its summary");
+    let out = sockscope()
+        .args([
+            "record",
+            "--duration",
+            "1",
+            "--pcap",
+            "x.pcap",
+            "--connect",
+            "9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A capture needs the private link: asked for on the machine's loopback
+/// it is one sentence, and the session runs without it.
+#[test]
+fn a_capture_without_a_link_is_one_sentence_and_the_session_runs() {
+    let session = Session::start(LabConfig {
+        capture: true,
+        endpoint: Endpoint::Loopback,
+        ..LabConfig::default()
+    })
+    .unwrap();
+    let CaptureState::Failed(sentence) = &session.info().capture else {
+        panic!("a capture on loopback: {:?}", session.info().capture);
+    };
+    assert!(sentence.contains("private link"), "{sentence}");
+    let mut history = Vec::new();
+    common::collect_until(&session, &mut history, "bytes flow", |h| {
+        h.last().is_some_and(|s| s.read > 0)
+    });
+    assert!(session.packets().try_recv().is_err());
+    session.finish();
+    common::drain(&session);
+    assert_eq!(session.join().integrity(), Some(true));
+}
