@@ -212,7 +212,7 @@ pub fn record(
             }
         });
         if let Some(wire) = wire.as_mut() {
-            wire.take(&mut run);
+            wire.write(run.fresh_packets());
         }
         for notice in &pumped.notices {
             if let Some(line) = teller.line(notice) {
@@ -265,9 +265,8 @@ pub fn record(
         },
     );
 
-    // The capture's last packets came in as the session ended.
-    let wire_done = wire.map(|mut wire| {
-        wire.take(&mut run);
+    // The pump that saw the session end brought the capture's last packets.
+    let wire_done = wire.map(|wire| {
         summary.capture = Some(wire.summary(&run, &info));
         wire.finish()
     });
@@ -333,7 +332,6 @@ impl Outputs {
 struct WireOut<'a> {
     pcap: Result<PcapWriter<&'a mut std::io::BufWriter<std::fs::File>>, io::Error>,
     writer_port: u16,
-    packets: Vec<WirePacket>,
     writer_segments: u64,
     reader_segments: u64,
 }
@@ -343,23 +341,21 @@ impl<'a> WireOut<'a> {
         WireOut {
             pcap: PcapWriter::new(file.writer()),
             writer_port,
-            packets: Vec::new(),
             writer_segments: 0,
             reader_segments: 0,
         }
     }
 
-    /// Writes what the capture sent since the last call.
-    fn take(&mut self, run: &mut Run) {
-        run.take_packets(&mut self.packets);
-        for packet in self.packets.drain(..) {
+    /// Writes the packets a pump brought.
+    fn write(&mut self, packets: &[WirePacket]) {
+        for packet in packets {
             match packet.segment() {
                 Some(s) if s.src_port == self.writer_port => self.writer_segments += 1,
                 Some(_) => self.reader_segments += 1,
                 None => {}
             }
             if let Ok(pcap) = &mut self.pcap
-                && let Err(e) = pcap.write(&packet)
+                && let Err(e) = pcap.write(packet)
             {
                 self.pcap = Err(e);
             }

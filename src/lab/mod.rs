@@ -25,6 +25,7 @@ mod shared;
 pub mod timeline;
 pub mod units;
 pub mod wire;
+pub mod wire_log;
 pub mod worker_error;
 mod writer;
 

@@ -13,6 +13,7 @@ use super::source::{Feed, LabSource, SampleSource};
 use crate::lab::sampler::Waker;
 use crate::lab::scenario::{Change, Scenario, StepClock};
 use crate::lab::wire::{CaptureCounters, PacketBatch, WirePacket};
+use crate::lab::wire_log::WireLog;
 use crate::lab::{
     Endpoint, Event, Fault, LabConfig, LabError, Rate, Sample, Session, SessionInfo, SessionReport,
     Timeline,
@@ -159,6 +160,10 @@ struct Wire {
     session_id: u64,
     packets: crossbeam_channel::Receiver<PacketBatch>,
     counters: Option<Arc<CaptureCounters>>,
+    log: WireLog,
+    /// The packets the last pump brought, for a frontend that keeps them
+    /// whole (`record --pcap`).
+    fresh: Vec<WirePacket>,
 }
 
 impl Run {
@@ -393,18 +398,38 @@ impl Run {
             // After the samples, so its lines follow what happened before.
             self.play_scenario(&mut pumped.notices);
         }
+        // After a join too: the capture's last packets come as it ends.
+        self.drain_wire();
         pumped
     }
 
-    /// Moves the wire's packets captured since the last call into `out`,
-    /// in order; nothing without a capture.
-    pub fn take_packets(&mut self, out: &mut Vec<WirePacket>) {
-        let Some(wire) = &self.wire else { return };
+    /// Moves the packets captured since the last pump into the wire's log
+    /// and its fresh list.
+    fn drain_wire(&mut self) {
+        let Some(wire) = &mut self.wire else { return };
+        wire.fresh.clear();
         while let Ok(batch) = wire.packets.try_recv() {
             if batch.session_id == wire.session_id {
-                out.extend(batch.packets);
+                wire.fresh.extend(batch.packets);
             }
         }
+        for packet in &wire.fresh {
+            wire.log.push(packet);
+        }
+    }
+
+    /// The packets the last pump brought, in order; none without a capture.
+    pub fn fresh_packets(&self) -> &[WirePacket] {
+        self.wire.as_ref().map_or(&[], |wire| &wire.fresh)
+    }
+
+    /// The running session's segments, as a ladder diagram reads them; None
+    /// before a session with a capture started.
+    pub fn wire_log(&self) -> Option<&WireLog> {
+        self.wire
+            .as_ref()
+            .filter(|wire| wire.counters.is_some())
+            .map(|wire| &wire.log)
     }
 
     /// The capture's counts so far (frames captured, frames its socket
@@ -438,6 +463,8 @@ impl Run {
                     session_id: session.id(),
                     packets: session.packets(),
                     counters: session.capture_counters(),
+                    log: WireLog::new(session.info().writer_addr.port()),
+                    fresh: Vec::new(),
                 });
                 let source = LabSource::new(session);
                 for control in Control::between(&starting.config, &self.config) {
