@@ -857,3 +857,44 @@ fn link_spec(harness: &Harness<'static, SockscopeApp>) -> sockscope::lab::link::
         other => panic!("not on a link: {other:?}"),
     }
 }
+
+/// W opens the wire: the real handshake and data on the ladder; clicking
+/// the ladder marks a moment, the buffers show it, and Esc goes back live.
+#[test]
+fn the_wire_shows_the_handshake_and_a_click_marks_the_buffers_moment() {
+    use sockscope::lab::wire_log::SegmentKind;
+    sockscope::lab::link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+    let mut harness = live_app_sized(Preset::SlowLink, None, egui::vec2(1280.0, 900.0));
+    step_until(&mut harness, "the handshake and data on the wire", |h| {
+        h.state().wire_log().is_some_and(|log| {
+            let kinds: Vec<SegmentKind> = log.entries().iter().map(|e| e.kind).collect();
+            kinds.starts_with(&[SegmentKind::Syn, SegmentKind::SynAck, SegmentKind::Ack])
+                && kinds.contains(&SegmentKind::Data)
+        })
+    });
+    // The writer's segments the capture saw, and those its kernel sent
+    // (the bottleneck drops some before the capture point): never more.
+    let log = harness.state().wire_log().unwrap();
+    let sent = log.entries().iter().filter(|e| e.from_writer).count() as u32;
+    let kernel = harness.state().timeline().last().unwrap().sender.segs_out;
+    assert!(
+        sent > 0 && sent <= kernel + 2,
+        "captured {sent}, kernel {kernel}"
+    );
+    harness.key_press(egui::Key::W);
+    step_until(&mut harness, "the wire window", |h| {
+        h.query_by_label_contains("frames captured").is_some()
+    });
+    harness
+        .get_by_label("the packets, time downward (click one)")
+        .click();
+    step_until(&mut harness, "the marked moment", |h| {
+        h.query_by_label_contains("the moment marked on the wire")
+            .is_some()
+    });
+    harness.key_press(egui::Key::Escape);
+    step_until(&mut harness, "back to live", |h| {
+        h.query_by_label_contains("the moment marked on the wire")
+            .is_none()
+    });
+}

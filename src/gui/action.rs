@@ -33,6 +33,9 @@ pub enum Action {
     ToggleSteps,
     ToggleMessages,
     ToggleServer,
+    ToggleWire,
+    /// Show the buffers at this moment (ns), marked on the wire.
+    MarkMoment(i64),
     ToggleFullscreen,
     /// Close the info panel, else leave full screen.
     Escape,
@@ -96,6 +99,7 @@ pub fn shortcuts(ctx: &egui::Context, projector: bool) -> Vec<Action> {
         (Key::T, Action::ToggleSteps),
         (Key::M, Action::ToggleMessages),
         (Key::G, Action::ToggleServer),
+        (Key::W, Action::ToggleWire),
         (Key::C, Action::ToggleControls),
         (Key::U, Action::ToggleCable),
         (Key::Escape, Action::Escape),

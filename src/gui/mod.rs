@@ -20,6 +20,7 @@ pub mod synthetic;
 pub mod theme;
 mod vessel;
 pub mod view;
+pub mod wire;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -25,10 +25,11 @@ pub enum Panel {
     Steps,
     Messages,
     Info,
+    Wire,
 }
 
 impl Panel {
-    pub const NAMES: &str = "server, steps, messages or info";
+    pub const NAMES: &str = "server, steps, messages, info or wire";
 
     pub fn parse(text: &str) -> Option<Panel> {
         match text.trim() {
@@ -36,6 +37,7 @@ impl Panel {
             "steps" => Some(Panel::Steps),
             "messages" => Some(Panel::Messages),
             "info" => Some(Panel::Info),
+            "wire" => Some(Panel::Wire),
             _ => None,
         }
     }

@@ -193,8 +193,8 @@ pub fn show(
     info: Option<&SessionInfo>,
     settings: &PlotSettings,
     view: &mut PlotView,
-    palette: &Palette,
-    lang: Lang,
+    (palette, lang): (&Palette, Lang),
+    marked_s: Option<f64>,
 ) {
     let total_height = ui.available_height();
     // Too little room for two plots (a projector at 1024x768): buffers only.
@@ -211,6 +211,7 @@ pub fn show(
         palette,
         lang,
         group,
+        marked_s,
     };
     let height = (total_height - rate_height - 8.0).max(60.0);
     let (mut interacted, shown_range) = buffers_plot(ui, &shown, settings, view, height);
@@ -232,6 +233,8 @@ struct Shown<'a> {
     palette: &'a Palette,
     lang: Lang,
     group: egui::Id,
+    /// A moment marked on the wire, in seconds: a line across the plots.
+    marked_s: Option<f64>,
 }
 
 /// The user panned or zoomed this plot.
@@ -260,6 +263,7 @@ fn buffers_plot(
         palette,
         lang,
         group,
+        marked_s,
     } = *shown;
     let capacity = info.map_or(0, |i| i.sndbuf.effective.max(i.rcvbuf.effective)) as f64;
     let peak = f64::from(timeline.peak_send_queue().max(timeline.peak_recv_queue()));
@@ -302,6 +306,13 @@ fn buffers_plot(
             };
             let thinned = view.thinned(timeline, info.map(|i| i.id), shown_range, columns);
             buffer_series(plot_ui, thinned, info, palette, lang);
+            if let Some(t) = marked_s {
+                plot_ui.vline(
+                    egui_plot::VLine::new("", t)
+                        .color(palette.caution)
+                        .width(2.0),
+                );
+            }
             interacted = interacted_with(plot_ui, true);
         });
     (interacted, shown_range)

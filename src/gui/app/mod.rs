@@ -24,6 +24,7 @@ use super::steps::StepsWindow;
 use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
 use super::view::VesselMotion;
+use super::wire::{WireShown, WireWindow};
 use crate::i18n::{Lang, S};
 use crate::lab::link::LinkSpec;
 use crate::lab::messages::MessagePair;
@@ -44,6 +45,7 @@ struct Windows {
     /// The lesson's call sequences, one real call per button.
     steps: StepsWindow,
     server: ServerWindow,
+    wire: WireWindow,
 }
 
 pub struct SockscopeApp {
@@ -68,6 +70,9 @@ pub struct SockscopeApp {
     /// Why the private link (or one of its settings) could not be had, once
     /// the run went on without it.
     link_refused: Option<LinkRefusal>,
+    /// A moment marked on the wire (ns on the session's clock): the
+    /// buffers show it until Esc or L.
+    marked_ns: Option<i64>,
 }
 
 /// What the window went on without, and why.
@@ -122,6 +127,8 @@ impl SockscopeApp {
                 }
                 (endpoint, _) => endpoint,
             },
+            // The window shows the wire whenever the pair is on a link.
+            capture: true,
             ..settings.lab
         };
         install_fonts(&cc.egui_ctx);
@@ -147,6 +154,7 @@ impl SockscopeApp {
             Some(Panel::Server) => windows.server.open = true,
             Some(Panel::Steps) => windows.steps.open = true,
             Some(Panel::Messages) => windows.messages.open = true,
+            Some(Panel::Wire) => windows.wire.open = true,
             Some(Panel::Info) => windows.info = true,
             None => {}
         }
@@ -169,6 +177,7 @@ impl SockscopeApp {
             frame_cpu: Duration::ZERO,
             sample_lag: None,
             link_refused: None,
+            marked_ns: None,
         }
     }
 
@@ -193,6 +202,11 @@ impl SockscopeApp {
     #[doc(hidden)]
     pub fn info_for_tests(&self) -> Option<&SessionInfo> {
         self.info()
+    }
+
+    /// The running session's segments as the wire window shows them.
+    pub fn wire_log(&self) -> Option<&crate::lab::wire_log::WireLog> {
+        self.run.wire_log()
     }
 
     /// The live session's id (None for a recorded timeline or a failed
@@ -294,6 +308,8 @@ impl SockscopeApp {
             }
             Action::ToggleSteps => self.windows.steps.open = !self.windows.steps.open,
             Action::ToggleMessages => self.windows.messages.open = !self.windows.messages.open,
+            Action::ToggleWire => self.windows.wire.open = !self.windows.wire.open,
+            Action::MarkMoment(t_ns) => self.marked_ns = Some(t_ns),
             Action::ToggleServer => {
                 // Closing the window stops the server and every client.
                 if self.windows.server.open {
@@ -305,14 +321,21 @@ impl SockscopeApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!fullscreen(ctx)));
             }
             Action::Escape => {
-                if self.windows.info {
+                if self.marked_ns.is_some() {
+                    self.marked_ns = None;
+                } else if self.windows.info {
                     self.windows.info = false;
                 } else if fullscreen(ctx) {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
                 }
             }
             Action::SwitchLanguage => self.settings.lang = self.settings.lang.other(),
-            Action::FollowLive(follow) => self.plot_view.follow = follow,
+            Action::FollowLive(follow) => {
+                self.plot_view.follow = follow;
+                if follow {
+                    self.marked_ns = None;
+                }
+            }
             Action::SetTimelineWindow(secs) => {
                 self.settings.plot.window_secs = secs;
                 self.plot_view.follow = true;
@@ -369,7 +392,11 @@ impl SockscopeApp {
     }
 
     fn restart(&mut self, config: LabConfig) {
-        self.run.start(config);
+        self.marked_ns = None;
+        self.run.start(LabConfig {
+            capture: true,
+            ..config
+        });
         self.plot_view = PlotView::default();
     }
 
@@ -472,6 +499,18 @@ impl SockscopeApp {
         if self.windows.steps.open && self.windows.steps.show(ctx, palette, lang) {
             // A call is waiting: retry it soon, as a blocking call would.
             ctx.request_repaint_after(Duration::from_millis(30));
+        }
+        if self.windows.wire.open {
+            let shown = WireShown {
+                log: self.run.wire_log(),
+                info: self.run.info(),
+                last: self.run.timeline().last(),
+                counts: self.run.capture_counts(),
+                marked_ns: self.marked_ns,
+            };
+            if let Some(t_ns) = self.windows.wire.show(ctx, &shown, palette, lang) {
+                actions.push(Action::MarkMoment(t_ns));
+            }
         }
         let mut animating = false;
         if self.windows.server.open {

@@ -24,12 +24,26 @@ impl SockscopeApp {
     /// The newest sample and what the picture derives from it.
     fn now(&self) -> (Sample, Option<u64>, f64, f64) {
         let timeline = self.timeline();
-        let sample = timeline.last().copied().unwrap_or_default();
+        let recent = timeline.recent();
+        // The newest sample, or the last one at the moment marked on the
+        // wire (the oldest kept, for a moment older than that).
+        let end = match self.marked_ns {
+            Some(t) => recent
+                .partition_point(|s| s.t_ns as i64 <= t)
+                .clamp(1, recent.len().max(1)),
+            None => recent.len(),
+        };
+        let sample = end
+            .checked_sub(1)
+            .and_then(|i| recent.get(i))
+            .copied()
+            .unwrap_or_default();
         // The running stall began at the last WriterStallStarted event.
         let stall_started = timeline
             .events()
             .iter()
             .rev()
+            .filter(|e| e.t_ns <= sample.t_ns)
             .find(|e| {
                 matches!(
                     e.kind,
@@ -38,7 +52,7 @@ impl SockscopeApp {
             })
             .filter(|e| e.kind == EventKind::WriterStallStarted)
             .map(|e| e.t_ns);
-        let (write_rate, read_rate) = rates_over(timeline.recent(), RATE_WINDOW);
+        let (write_rate, read_rate) = rates_over(recent.range(..end), RATE_WINDOW);
         (sample, stall_started, write_rate, read_rate)
     }
 
@@ -141,6 +155,12 @@ impl SockscopeApp {
                 S::Server,
                 S::ServerHover.text(lang),
                 Action::ToggleServer,
+            ),
+            (
+                self.windows.wire.open,
+                S::Wire,
+                S::WireHover.text(lang),
+                Action::ToggleWire,
             ),
         ];
         for (on, label, hover, action) in toggles {
@@ -252,7 +272,17 @@ impl SockscopeApp {
         };
         let mut animating = false;
         let mut actions = Vec::new();
+        let marked = self.marked_ns.map(|_| sample.t_ns);
         egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(t_ns) = marked {
+                ui.label(
+                    RichText::new(
+                        S::WireMarked.fill(lang, &[&format!("{:.3}", t_ns as f64 / 1e9)]),
+                    )
+                    .color(palette.caution)
+                    .strong(),
+                );
+            }
             let diagram_height = (ui.available_height() * 0.5).clamp(240.0, 420.0);
             animating = view::pipeline(
                 ui,
@@ -345,8 +375,8 @@ impl SockscopeApp {
             self.run.info(),
             &self.settings.plot,
             &mut self.plot_view,
-            palette,
-            lang,
+            (palette, lang),
+            self.marked_ns.map(|t| t as f64 / 1e9),
         );
         actions
     }

@@ -1,0 +1,508 @@
+//! The wire window (W): the connection's real packets on its private link,
+//! as a ladder diagram (time downward, writer left, reader right) and as a
+//! sequence graph (tcptrace's: bytes sent, acknowledged, and the window's
+//! right edge over time). Clicking a packet marks its moment, and the
+//! buffers show that moment.
+
+use eframe::egui::{
+    self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, pos2, vec2,
+};
+use egui_plot::{Line, Plot, PlotPoints, Points};
+
+use super::theme::Palette;
+use crate::i18n::{Lang, S};
+use crate::lab::units::format_bytes;
+use crate::lab::wire_log::{SegmentKind, WireEntry, WireLog};
+use crate::lab::{CaptureState, Sample, SessionInfo};
+
+/// Seconds shown top to bottom: from 1 ms to a minute.
+const MIN_SPAN: f64 = 0.001;
+const MAX_SPAN: f64 = 60.0;
+/// Rows closer than this get no label.
+const LABEL_ROW: f32 = 15.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireTab {
+    Ladder,
+    Sequence,
+}
+
+/// What the window keeps between frames.
+#[derive(Debug, Clone)]
+pub struct WireWindow {
+    pub open: bool,
+    /// The newest packets at the bottom, moving with the run.
+    pub follow: bool,
+    /// Seconds shown top to bottom.
+    pub span_s: f64,
+    /// The top of the view, in session seconds, when not following.
+    pub top_s: f64,
+    pub tab: WireTab,
+}
+
+impl Default for WireWindow {
+    fn default() -> Self {
+        WireWindow {
+            open: false,
+            follow: true,
+            span_s: 0.05,
+            top_s: 0.0,
+            tab: WireTab::Ladder,
+        }
+    }
+}
+
+/// What the run shows the window.
+pub struct WireShown<'a> {
+    pub log: Option<&'a WireLog>,
+    pub info: Option<&'a SessionInfo>,
+    pub last: Option<&'a Sample>,
+    /// Frames captured and dropped by the capture.
+    pub counts: Option<(u64, u64)>,
+    /// The moment marked, ns on the session's clock.
+    pub marked_ns: Option<i64>,
+}
+
+/// The color and legend name of each kind.
+fn look(kind: SegmentKind, palette: &Palette) -> Color32 {
+    match kind {
+        SegmentKind::Data => palette.in_flight,
+        SegmentKind::Retransmission => palette.alarm,
+        SegmentKind::Ack => palette.received,
+        SegmentKind::DupAck => palette.caution,
+        SegmentKind::WindowUpdate => palette.ok,
+        SegmentKind::ZeroWindow => palette.alarm,
+        SegmentKind::ZeroWindowProbe => palette.paused,
+        SegmentKind::Syn | SegmentKind::SynAck | SegmentKind::Fin => palette.unsent,
+        SegmentKind::Rst => palette.alarm,
+    }
+}
+
+/// The label a segment gets on the ladder.
+pub fn label(entry: &WireEntry, lang: Lang) -> String {
+    let window = || format_bytes(u64::from(entry.window));
+    match entry.kind {
+        SegmentKind::Syn => S::KindSyn.text(lang).into(),
+        SegmentKind::SynAck => S::KindSynAck.text(lang).into(),
+        SegmentKind::Data => S::KindData.fill(lang, &[&entry.seq, &entry.len]),
+        SegmentKind::Retransmission => S::KindRetransmission.fill(lang, &[&entry.seq, &entry.len]),
+        SegmentKind::Ack => S::KindAck.fill(lang, &[&entry.ack, &window()]),
+        SegmentKind::DupAck => S::KindDupAck.fill(lang, &[&entry.ack]),
+        SegmentKind::WindowUpdate => S::KindWindowUpdate.fill(lang, &[&window()]),
+        SegmentKind::ZeroWindow => S::KindZeroWindow.fill(lang, &[&entry.ack]),
+        SegmentKind::ZeroWindowProbe => S::KindProbe.text(lang).into(),
+        SegmentKind::Fin => S::KindFin.text(lang).into(),
+        SegmentKind::Rst => S::KindRst.text(lang).into(),
+    }
+}
+
+impl WireWindow {
+    /// Draws the window; returns a moment the user marked (ns), if any.
+    pub fn show(
+        &mut self,
+        ctx: &egui::Context,
+        shown: &WireShown<'_>,
+        palette: &Palette,
+        lang: Lang,
+    ) -> Option<i64> {
+        let mut marked = None;
+        let mut open = self.open;
+        egui::Window::new(S::WireTitle.text(lang))
+            .open(&mut open)
+            .default_pos(ctx.content_rect().right_top() + vec2(-600.0, 40.0))
+            .default_size(vec2(560.0, 620.0))
+            .show(ctx, |ui| {
+                marked = self.contents(ui, shown, palette, lang);
+            });
+        self.open = open;
+        marked
+    }
+
+    fn contents(
+        &mut self,
+        ui: &mut egui::Ui,
+        shown: &WireShown<'_>,
+        palette: &Palette,
+        lang: Lang,
+    ) -> Option<i64> {
+        let Some(log) = shown.log else {
+            let why = match shown.info.map(|i| &i.capture) {
+                Some(CaptureState::Failed(sentence)) => sentence.clone(),
+                _ => S::WireNeedsLink.text(lang).into(),
+            };
+            ui.label(why);
+            return None;
+        };
+        let (captured, dropped) = shown.counts.unwrap_or_default();
+        let (sent, received) = log.entries().iter().fold((0u64, 0u64), |(s, r), e| {
+            if e.from_writer {
+                (s + 1, r)
+            } else {
+                (s, r + 1)
+            }
+        });
+        let last = shown.last.copied().unwrap_or_default();
+        let kernel = last.sender;
+        let mut counts = S::WireCounts.fill(
+            lang,
+            &[
+                &captured,
+                &dropped,
+                &sent,
+                &kernel.segs_out,
+                &received,
+                &kernel.segs_in,
+            ],
+        );
+        if last.bottleneck.drops > 0 {
+            counts += &S::WireBottleneckDrops.fill(lang, &[&last.bottleneck.drops]);
+        }
+        ui.label(RichText::new(counts).small());
+        ui.horizontal_wrapped(|ui| {
+            ui.selectable_value(&mut self.tab, WireTab::Ladder, S::WireLadder.text(lang));
+            ui.selectable_value(&mut self.tab, WireTab::Sequence, S::WireSequence.text(lang));
+            ui.separator();
+            ui.toggle_value(&mut self.follow, S::WireFollow.text(lang));
+            ui.label(S::WireSpan.text(lang));
+            let slider = egui::Slider::new(&mut self.span_s, MIN_SPAN..=MAX_SPAN)
+                .logarithmic(true)
+                .suffix(" s")
+                .max_decimals(3)
+                .text("");
+            let response = ui.add(slider);
+            response.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Slider,
+                    true,
+                    format!("{} (s)", S::WireSpan.text(lang)),
+                )
+            });
+        });
+        let newest = log.last_t_ns().unwrap_or(0) as f64 / 1e9;
+        if self.follow {
+            self.top_s = newest - self.span_s;
+        }
+        match self.tab {
+            WireTab::Ladder => {
+                legend(ui, palette, lang);
+                ui.label(RichText::new(S::WireClickHint.text(lang)).small().weak());
+                self.ladder(ui, log, shown.marked_ns, palette, lang)
+            }
+            WireTab::Sequence => {
+                sequence_graph(
+                    ui,
+                    log,
+                    (self.top_s, self.top_s + self.span_s),
+                    palette,
+                    lang,
+                );
+                None
+            }
+        }
+    }
+
+    /// The ladder: returns the moment clicked.
+    fn ladder(
+        &mut self,
+        ui: &mut egui::Ui,
+        log: &WireLog,
+        marked_ns: Option<i64>,
+        palette: &Palette,
+        lang: Lang,
+    ) -> Option<i64> {
+        let size = vec2(ui.available_width(), ui.available_height().max(220.0));
+        let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Canvas, true, S::WireLadderArea.text(lang))
+        });
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 4.0, palette.glass.gamma_multiply(0.5));
+        let head = 22.0;
+        let body = Rect::from_min_max(pos2(rect.left(), rect.top() + head), rect.max);
+        let span = self.span_s;
+        let t0 = self.top_s;
+        let y_of = |t_s: f64| body.top() + ((t_s - t0) / span) as f32 * body.height();
+        let t_of = |y: f32| t0 + f64::from((y - body.top()) / body.height()) * span;
+        // Drag scrolls, the wheel zooms around the pointer.
+        if response.dragged() {
+            self.follow = false;
+            self.top_s -= f64::from(response.drag_delta().y / body.height()) * span;
+        }
+        if response.hovered() {
+            let scroll = ui.input(|i| i.smooth_scroll_delta.y);
+            if scroll != 0.0 {
+                let at = response.hover_pos().map_or(t0 + span / 2.0, |p| t_of(p.y));
+                let factor = (-f64::from(scroll) / 200.0).exp();
+                let new_span = (span * factor).clamp(MIN_SPAN, MAX_SPAN);
+                self.top_s = at - (at - t0) * new_span / span;
+                self.span_s = new_span;
+                self.follow = false;
+            }
+        }
+        let margin = 70.0;
+        let writer_x = rect.left() + margin + 30.0;
+        let reader_x = rect.right() - 30.0;
+        let font = FontId::proportional(12.0 * palette.scale.min(1.15));
+        for (x, name) in [
+            (writer_x, S::WireWriterSide.text(lang)),
+            (reader_x, S::WireReaderSide.text(lang)),
+        ] {
+            painter.text(
+                pos2(x, rect.top() + 4.0),
+                Align2::CENTER_TOP,
+                name,
+                font.clone(),
+                palette.text,
+            );
+            painter.line_segment(
+                [pos2(x, body.top()), pos2(x, body.bottom())],
+                Stroke::new(2.0, palette.edge),
+            );
+        }
+        time_ticks(&painter, body, t0, span, &font, palette);
+        let range = log.range((t0 * 1e9) as i64, ((t0 + span) * 1e9) as i64);
+        let entries = log.entries();
+        let count = range.len();
+        // At most one arrow per pixel row: thinned like the timeline.
+        let rows = body.height().max(1.0) as usize;
+        let stride = count.div_ceil(rows).max(1);
+        let slant = 5.0;
+        let row_gap = body.height() / (count.div_ceil(stride).max(1) as f32);
+        let mut nearest: Option<(f32, i64)> = None;
+        let mut last_label_y = f32::NEG_INFINITY;
+        let pointer = response.interact_pointer_pos();
+        for index in range.clone().step_by(stride) {
+            let entry = &entries[index];
+            let y = y_of(entry.t_ns as f64 / 1e9);
+            let (from, to) = if entry.from_writer {
+                (writer_x, reader_x)
+            } else {
+                (reader_x, writer_x)
+            };
+            let color = look(entry.kind, palette);
+            arrow(&painter, pos2(from, y), pos2(to, y + slant), color);
+            // Packets a hair apart (a burst of ACKs) share one label's room.
+            if row_gap >= LABEL_ROW && y - last_label_y >= LABEL_ROW {
+                last_label_y = y;
+                painter.text(
+                    pos2((writer_x + reader_x) / 2.0, y - 1.0),
+                    Align2::CENTER_BOTTOM,
+                    label(entry, lang),
+                    font.clone(),
+                    color,
+                );
+            }
+            if let Some(p) = pointer {
+                let distance = (p.y - y).abs();
+                if nearest.is_none_or(|(d, _)| distance < d) {
+                    nearest = Some((distance, entry.t_ns));
+                }
+            }
+        }
+        if stride > 1 {
+            painter.text(
+                pos2(rect.right() - 4.0, rect.top() + 4.0),
+                Align2::RIGHT_TOP,
+                S::WireThinned.fill(lang, &[&count, &stride]),
+                FontId::proportional(11.0),
+                palette.weak_text,
+            );
+        }
+        if let Some(t) = marked_ns {
+            let y = y_of(t as f64 / 1e9);
+            if body.y_range().contains(y) {
+                painter.line_segment(
+                    [pos2(body.left(), y), pos2(body.right(), y)],
+                    Stroke::new(2.0, palette.caution),
+                );
+            }
+        }
+        if response.clicked() {
+            // The packet nearest the click, else the clicked moment.
+            return match (nearest, pointer) {
+                (Some((d, t)), _) if d <= 8.0 => Some(t),
+                (_, Some(p)) => Some((t_of(p.y) * 1e9) as i64),
+                _ => None,
+            };
+        }
+        None
+    }
+}
+
+fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32) {
+    painter.line_segment([from, to], Stroke::new(1.5, color));
+    let along = (to - from).normalized();
+    let side = vec2(-along.y, along.x);
+    let head = 7.0;
+    painter.add(egui::Shape::convex_polygon(
+        vec![
+            to,
+            to - along * head + side * head * 0.45,
+            to - along * head - side * head * 0.45,
+        ],
+        color,
+        Stroke::NONE,
+    ));
+}
+
+/// Time labels down the left edge, at round steps.
+fn time_ticks(
+    painter: &egui::Painter,
+    body: Rect,
+    t0: f64,
+    span: f64,
+    font: &FontId,
+    palette: &Palette,
+) {
+    let target = span / (body.height() / 60.0).max(1.0) as f64;
+    let step = [
+        1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
+    ]
+    .into_iter()
+    .find(|s| *s >= target)
+    .unwrap_or(10.0);
+    let decimals = (-step.log10()).ceil().max(0.0) as usize;
+    let mut t = (t0 / step).ceil() * step;
+    while t < t0 + span {
+        let y = body.top() + ((t - t0) / span) as f32 * body.height();
+        painter.text(
+            pos2(body.left() + 4.0, y),
+            Align2::LEFT_CENTER,
+            format!("{t:.decimals$} s"),
+            font.clone(),
+            palette.weak_text,
+        );
+        painter.line_segment(
+            [pos2(body.left() + 62.0, y), pos2(body.right(), y)],
+            Stroke::new(0.5, palette.weak_text.gamma_multiply(0.3)),
+        );
+        t += step;
+    }
+}
+
+fn legend(ui: &mut egui::Ui, palette: &Palette, lang: Lang) {
+    let items = [
+        (SegmentKind::Data, S::LegendData),
+        (SegmentKind::Retransmission, S::LegendRetransmission),
+        (SegmentKind::Ack, S::LegendAck),
+        (SegmentKind::DupAck, S::LegendDupAck),
+        (SegmentKind::WindowUpdate, S::LegendWindowUpdate),
+        (SegmentKind::ZeroWindow, S::LegendZeroWindowSeg),
+        (SegmentKind::ZeroWindowProbe, S::LegendProbe),
+        (SegmentKind::Syn, S::LegendControl),
+    ];
+    ui.horizontal_wrapped(|ui| {
+        for (kind, name) in items {
+            let (rect, _) = ui.allocate_exact_size(vec2(16.0, 10.0), Sense::hover());
+            ui.painter().line_segment(
+                [rect.left_center(), rect.right_center()],
+                Stroke::new(3.0, look(kind, palette)),
+            );
+            ui.label(RichText::new(name.text(lang)).small());
+        }
+    });
+}
+
+/// tcptrace's sequence graph over `range` (seconds): each data segment a
+/// mark at its last byte, the ACK line below and the window's right edge
+/// above; retransmissions stand out.
+fn sequence_graph(
+    ui: &mut egui::Ui,
+    log: &WireLog,
+    range: (f64, f64),
+    palette: &Palette,
+    lang: Lang,
+) {
+    let indices = log.range((range.0 * 1e9) as i64, (range.1 * 1e9) as i64);
+    let entries = log.entries();
+    let stride = indices.len().div_ceil(4000).max(1);
+    let (mut sent, mut resent, mut acked, mut edge) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for index in indices.step_by(stride) {
+        let e = &entries[index];
+        let t = e.t_ns as f64 / 1e9;
+        match (e.from_writer, e.kind) {
+            (true, SegmentKind::Data) => sent.push([t, f64::from(e.seq_end())]),
+            (true, SegmentKind::Retransmission) => resent.push([t, f64::from(e.seq_end())]),
+            (false, SegmentKind::Syn | SegmentKind::SynAck) => {}
+            (false, _) => {
+                acked.push([t, f64::from(e.ack)]);
+                edge.push([t, f64::from(e.ack) + f64::from(e.window)]);
+            }
+            _ => {}
+        }
+    }
+    Plot::new("wire-sequence")
+        .y_axis_label(S::SeqAxis.text(lang))
+        .y_axis_formatter(|mark, _| format_bytes(mark.value.max(0.0) as u64))
+        .x_axis_formatter(|mark, _| format!("{:.3} s", mark.value))
+        .legend(egui_plot::Legend::default())
+        .show(ui, |plot_ui| {
+            plot_ui.points(
+                Points::new(S::SeqSent.text(lang), PlotPoints::from(sent))
+                    .color(palette.in_flight)
+                    .radius(2.0),
+            );
+            plot_ui.points(
+                Points::new(S::SeqRetransmitted.text(lang), PlotPoints::from(resent))
+                    .color(palette.alarm)
+                    .radius(3.5),
+            );
+            plot_ui.line(
+                Line::new(S::SeqAcked.text(lang), PlotPoints::from(acked))
+                    .color(palette.received)
+                    .width(palette.line_width),
+            );
+            plot_ui.line(
+                Line::new(S::SeqWindow.text(lang), PlotPoints::from(edge))
+                    .color(palette.caution)
+                    .width(palette.line_width),
+            );
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_label_in_both_languages() {
+        use SegmentKind::*;
+        for kind in [
+            Syn,
+            SynAck,
+            Data,
+            Retransmission,
+            ZeroWindowProbe,
+            Ack,
+            DupAck,
+            WindowUpdate,
+            ZeroWindow,
+            Fin,
+            Rst,
+        ] {
+            let entry = WireEntry {
+                t_ns: 0,
+                from_writer: true,
+                kind,
+                seq: 1449,
+                ack: 2897,
+                len: 1448,
+                window: 65536,
+            };
+            for lang in [Lang::En, Lang::Zh] {
+                assert!(!label(&entry, lang).is_empty(), "{kind:?}");
+            }
+        }
+        let data = WireEntry {
+            t_ns: 0,
+            from_writer: true,
+            kind: Data,
+            seq: 1449,
+            ack: 0,
+            len: 1448,
+            window: 0,
+        };
+        assert_eq!(label(&data, Lang::En), "seq 1449 · 1448 B");
+    }
+}
