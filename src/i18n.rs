@@ -77,6 +77,8 @@ table! {
     ExportFolderError => "Cannot create the export folder {} ({}); choose another folder below.", "无法创建导出文件夹 {}（{}）；请在下方选择其他文件夹。";
     TimelineSaved => "timeline saved to {}", "时间线已保存到 {}";
     SamplesSaved => "{} samples saved to {}", "{} 个采样已保存到 {}";
+    PacketsSaved => "{} packets saved to {}", "{} 个数据包已保存到 {}";
+    PacketsPartial => " (the newest; {} older ones are no longer kept)", "（最新的部分；更早的 {} 个已不再保留）";
     SamplesPartial => " (the full-resolution part; {} older samples are kept only as min/max)", "（全分辨率部分；更早的 {} 个采样只保留最小/最大值）";
     ExportNoThread => "Could not start the export: no thread ({}).", "无法开始导出：没有可用的线程（{}）。";
     ExportOffScreen => "the timeline panel is not on screen; make the window larger", "时间线面板不在屏幕上；请把窗口放大";

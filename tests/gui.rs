@@ -898,3 +898,42 @@ fn the_wire_shows_the_handshake_and_a_click_marks_the_buffers_moment() {
             .is_none()
     });
 }
+
+/// On a private link, Export (S) saves the wire's packets as pcap beside
+/// the PNG and the CSV, and tshark reads them: the handshake first.
+#[test]
+fn export_on_a_link_saves_the_wire_as_pcap_that_tshark_reads() {
+    sockscope::lab::link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+    let dir = std::env::temp_dir().join(format!("sockscope-gui-pcap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut harness = live_app(Preset::SlowLink, Some(dir.clone()));
+    step_until(&mut harness, "packets on the wire", |h| {
+        h.state().wire_log().is_some_and(|log| log.total() > 50)
+    });
+    harness.key_press(egui::Key::S);
+    step_until(&mut harness, "the pcap export confirmed", |h| {
+        h.state()
+            .export_message()
+            .is_some_and(|(text, _)| text.contains(".pcap"))
+    });
+    let (message, failed) = harness.state().export_message().expect("message");
+    assert!(!failed, "{message}");
+    let pcap = std::fs::read_dir(&dir)
+        .expect("export folder")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .expect("a pcap");
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-T", "fields", "-e", "tcp.flags.str"])
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success());
+    let flags: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.chars().filter(|c| c.is_ascii_alphabetic()).collect())
+        .collect();
+    assert!(flags.len() > 50, "{} frames", flags.len());
+    assert_eq!(flags[..3], ["S", "AS", "A"], "the handshake first");
+}

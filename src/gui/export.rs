@@ -10,10 +10,12 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use eframe::egui;
 
+use crate::export::pcap::PcapWriter;
 use crate::export::png::{unused_path, utc_stamp, write_png};
 use crate::export::{AtomicFile, csv::SampleCsv};
 use crate::i18n::{Lang, S};
 use crate::lab::Sample;
+use crate::lab::wire::WirePacket;
 
 /// Where a PNG export is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +32,12 @@ enum PngStage {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Job {
-    Png { path: PathBuf, stage: PngStage },
-    Csv,
+    Png {
+        path: PathBuf,
+        stage: PngStage,
+    },
+    /// A file written on a thread of its own (the CSV, the pcap).
+    Written,
 }
 
 /// What the status line says about exports.
@@ -85,6 +91,7 @@ impl Exports {
         dir: &Path,
         samples: Vec<Sample>,
         older: u64,
+        packets: Option<(Vec<WirePacket>, u64)>,
         lang: Lang,
     ) {
         if let Err(error) = std::fs::create_dir_all(dir) {
@@ -104,7 +111,7 @@ impl Exports {
             path: png,
             stage: PngStage::Pending,
         });
-        let csv_id = self.add(Job::Csv);
+        let csv_id = self.add(Job::Written);
         let tx = self.tx.clone();
         let repaint = ctx.clone();
         let spawned = std::thread::Builder::new()
@@ -123,6 +130,30 @@ impl Exports {
             });
         if let Err(error) = spawned {
             self.finish(csv_id, Err(S::ExportNoThread.fill(lang, &[&error])));
+        }
+        if let Some((packets, older)) = packets {
+            let pcap = unused_path(dir, &stem, "pcap", taken_now(&self.reserved));
+            self.reserved.insert(pcap.clone());
+            let pcap_id = self.add(Job::Written);
+            let tx = self.tx.clone();
+            let repaint = ctx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("sockscope-export-pcap".into())
+                .spawn(move || {
+                    let result = write_pcap(&pcap, &packets, lang).map(|frames| {
+                        let saved = S::PacketsSaved.fill(lang, &[&frames, &pcap.display()]);
+                        if older > 0 {
+                            saved + &S::PacketsPartial.fill(lang, &[&older])
+                        } else {
+                            saved
+                        }
+                    });
+                    let _ = tx.send(Delivery::Finished(pcap_id, result));
+                    repaint.request_repaint();
+                });
+            if let Err(error) = spawned {
+                self.finish(pcap_id, Err(S::ExportNoThread.fill(lang, &[&error])));
+            }
         }
     }
 
@@ -286,6 +317,24 @@ pub fn default_export_dir() -> PathBuf {
         .join("sockscope-exports")
 }
 
+fn taken_now(reserved: &HashSet<PathBuf>) -> impl Fn(&Path) -> bool + '_ {
+    move |path| reserved.contains(path)
+}
+
+/// Writes the packets as pcap; returns how many.
+fn write_pcap(path: &Path, packets: &[WirePacket], lang: Lang) -> Result<u64, String> {
+    let failed = |e: &dyn std::fmt::Display| S::ExportCannotWrite.fill(lang, &[&path.display(), e]);
+    let mut file = AtomicFile::create(path).map_err(|e| format!("{e}"))?;
+    let mut pcap = PcapWriter::new(file.writer()).map_err(|e| failed(&e))?;
+    for packet in packets {
+        pcap.write(packet).map_err(|e| failed(&e))?;
+    }
+    let frames = pcap.packets();
+    pcap.flush().map_err(|e| failed(&e))?;
+    file.commit().map_err(|e| failed(&e))?;
+    Ok(frames)
+}
+
 /// Writes the samples; returns how many rows.
 fn write_csv(path: &Path, samples: &[Sample], lang: Lang) -> Result<u64, String> {
     let failed = |e: &dyn std::fmt::Display| S::ExportCannotWrite.fill(lang, &[&path.display(), e]);
@@ -342,7 +391,7 @@ mod tests {
             path: PathBuf::from("a.png"),
             stage: PngStage::Pending,
         });
-        let csv = exports.add(Job::Csv);
+        let csv = exports.add(Job::Written);
         exports.status = Some(Status::Exporting);
         assert!(exports.capturing() && exports.busy());
         assert_eq!(
@@ -363,7 +412,7 @@ mod tests {
     #[test]
     fn successes_are_joined_in_the_order_they_finish() {
         let mut exports = Exports::default();
-        let csv = exports.add(Job::Csv);
+        let csv = exports.add(Job::Written);
         exports.status = Some(Status::Exporting);
         exports.finish(csv, Ok("10 samples saved to a.csv".into()));
         exports.finish(99, Ok("timeline saved to a.png".into()));

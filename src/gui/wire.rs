@@ -180,7 +180,8 @@ impl WireWindow {
         });
         let newest = log.last_t_ns().unwrap_or(0) as f64 / 1e9;
         if self.follow {
-            self.top_s = newest - self.span_s;
+            // The newest packet near the bottom, its label in view.
+            self.top_s = newest - self.span_s * 0.9;
         }
         match self.tab {
             WireTab::Ladder => {

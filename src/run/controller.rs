@@ -164,7 +164,14 @@ struct Wire {
     /// The packets the last pump brought, for a frontend that keeps them
     /// whole (`record --pcap`).
     fresh: Vec<WirePacket>,
+    /// The newest packets whole, for the window's pcap export.
+    kept: std::collections::VecDeque<WirePacket>,
+    /// Packets that fell out of `kept`.
+    kept_dropped: u64,
 }
+
+/// Packets kept whole for the window's pcap export: about 25 MB.
+const KEPT_PACKETS: usize = 200_000;
 
 impl Run {
     /// A controller with nothing started; `start` connects.
@@ -415,7 +422,20 @@ impl Run {
         }
         for packet in &wire.fresh {
             wire.log.push(packet);
+            if wire.kept.len() == KEPT_PACKETS {
+                wire.kept.pop_front();
+                wire.kept_dropped += 1;
+            }
+            wire.kept.push_back(packet.clone());
         }
+    }
+
+    /// The newest packets kept whole (for a pcap), and how many older ones
+    /// are no longer kept.
+    pub fn kept_packets(&self) -> (Vec<WirePacket>, u64) {
+        self.wire.as_ref().map_or((Vec::new(), 0), |wire| {
+            (wire.kept.iter().cloned().collect(), wire.kept_dropped)
+        })
     }
 
     /// The packets the last pump brought, in order; none without a capture.
@@ -465,6 +485,8 @@ impl Run {
                     counters: session.capture_counters(),
                     log: WireLog::new(session.info().writer_addr.port()),
                     fresh: Vec::new(),
+                    kept: std::collections::VecDeque::new(),
+                    kept_dropped: 0,
                 });
                 let source = LabSource::new(session);
                 for control in Control::between(&starting.config, &self.config) {

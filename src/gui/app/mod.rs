@@ -423,8 +423,14 @@ impl SockscopeApp {
         let samples: Vec<Sample> = timeline.recent().iter().copied().collect();
         let older = timeline.total_samples() - samples.len() as u64;
         let dir = self.export_dir();
+        // With a capture, the wire's packets too, as pcap.
+        let packets = self
+            .run
+            .wire_log()
+            .is_some()
+            .then(|| self.run.kept_packets());
         self.exports
-            .start(ctx, &dir, samples, older, self.settings.lang);
+            .start(ctx, &dir, samples, older, packets, self.settings.lang);
     }
 
     /// Runs the SO_REUSEADDR experiment on a background thread: it makes
