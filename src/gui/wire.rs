@@ -134,13 +134,7 @@ impl WireWindow {
             return None;
         };
         let (captured, dropped) = shown.counts.unwrap_or_default();
-        let (sent, received) = log.entries().iter().fold((0u64, 0u64), |(s, r), e| {
-            if e.from_writer {
-                (s + 1, r)
-            } else {
-                (s, r + 1)
-            }
-        });
+        let (sent, received) = log.by_side();
         let last = shown.last.copied().unwrap_or_default();
         let kernel = last.sender;
         let mut counts = S::WireCounts.fill(

@@ -76,8 +76,9 @@ pub struct WireLog {
     sides: [Side; 2],
     entries: VecDeque<WireEntry>,
     capacity: usize,
-    /// Segments seen in all, kept or not.
+    /// Segments seen in all, kept or not, and of them the writer's.
     total: u64,
+    from_writer: u64,
 }
 
 impl WireLog {
@@ -93,6 +94,7 @@ impl WireLog {
             entries: VecDeque::new(),
             capacity: capacity.max(1),
             total: 0,
+            from_writer: 0,
         }
     }
 
@@ -188,6 +190,12 @@ impl WireLog {
             window,
         });
         self.total += 1;
+        self.from_writer += u64::from(from_writer);
+    }
+
+    /// Segments seen from the writer and to it, kept or not.
+    pub fn by_side(&self) -> (u64, u64) {
+        (self.from_writer, self.total - self.from_writer)
     }
 
     pub fn entries(&self) -> &VecDeque<WireEntry> {
@@ -318,6 +326,7 @@ mod tests {
             log.push_segment(&seg(t * 10, true, A, 1001 + t as u32, 5001, 1, 502));
         }
         assert_eq!(log.total(), 10);
+        assert_eq!(log.by_side(), (10, 0));
         assert_eq!(log.entries().len(), 4);
         assert_eq!(log.first_t_ns(), Some(60));
         assert_eq!(log.range(65, 90), 1..3);
