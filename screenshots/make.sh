@@ -19,6 +19,7 @@ shot 1024x768 projector-1024x768 --preset paused-reader --projector --quit-after
 shot 1280x800 slow-reader-zh --preset slow-reader --lang zh --quit-after 8
 shot 1280x800 server-grid --open server --quit-after 5
 shot 1280x800 slow-link --preset slow-link --quit-after 5
+shot 1280x800 wire --preset slow-link --link-loss 1 --open wire --quit-after 6
 shot 1280x800 lossy-link --preset slow-link --link-loss 1 --quit-after 10
 # An outside client: the lesson's kind of Python client sending GBK text.
 python3 - <<'PY' &

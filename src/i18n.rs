@@ -319,7 +319,7 @@ table! {
     WireHover => "W: every packet of the connection on its private link, as a ladder diagram and a sequence graph", "W：私有链路上这个连接的每一个数据包，以梯形图和序列号图显示";
     WireTitle => "The wire: every packet", "线路：每一个数据包";
     WireNeedsLink => "Packets are captured on a private link: tick “Private link (its own network)” under Link.", "数据包在私有链路上抓取：请在“链路”下勾选“私有链路（独立的网络）”。";
-    WireCounts => "{} frames captured, {} dropped by the capture · the writer sent {} segments (its kernel counts {}) and received {} (its kernel counts {})", "抓到 {} 帧，抓包丢弃 {} 帧 · 发送方发出 {} 个报文段（内核计数 {}），收到 {} 个（内核计数 {}）";
+    WireCounts => "{} frames captured, {} dropped by the capture · the capture saw {} segments from the writer (its kernel sent {}) and {} to it (its kernel received {})", "抓到 {} 帧，抓包丢弃 {} 帧 · 抓包看到发送方发出的 {} 个报文段（其内核发出 {} 个）和发给它的 {} 个（其内核收到 {} 个）";
     WireBottleneckDrops => " · the bottleneck dropped {} before the capture saw them", " · 瓶颈在抓包之前丢弃了 {} 个";
     WireFollow => "Follow live", "实时跟随";
     WireSpan => "Time shown", "显示时长";

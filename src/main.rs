@@ -60,7 +60,7 @@ struct WindowArgs {
     #[arg(long)]
     projector: bool,
     /// Open a window at start: server (thread per client, G), steps (T),
-    /// messages (M) or info (I).
+    /// messages (M), info (I) or wire (the packets on a private link, W).
     #[arg(long, value_name = "WINDOW", value_parser = parse_panel)]
     open: Option<Panel>,
     #[command(flatten)]
