@@ -937,3 +937,19 @@ fn export_on_a_link_saves_the_wire_as_pcap_that_tshark_reads() {
     assert!(flags.len() > 50, "{} frames", flags.len());
     assert_eq!(flags[..3], ["S", "AS", "A"], "the handshake first");
 }
+
+/// On the machine's loopback there is no wire to show: the window says
+/// where packets are captured instead.
+#[test]
+fn the_wire_on_loopback_says_to_use_a_private_link() {
+    let mut harness = live_app(Preset::Balanced, None);
+    step_until(&mut harness, "samples", |h| {
+        h.state().timeline().total_samples() > 5
+    });
+    harness.key_press(egui::Key::W);
+    step_until(&mut harness, "the wire window's sentence", |h| {
+        h.query_by_label_contains("Packets are captured on a private link")
+            .is_some()
+    });
+    assert!(harness.state().wire_log().is_none());
+}

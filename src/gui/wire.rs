@@ -126,8 +126,13 @@ impl WireWindow {
         lang: Lang,
     ) -> Option<i64> {
         let Some(log) = shown.log else {
-            let why = match shown.info.map(|i| &i.capture) {
-                Some(CaptureState::Failed(sentence)) => sentence.clone(),
+            // On a link whose capture failed, the system's reason; anywhere
+            // else, where the wire is captured.
+            let why = match shown.info {
+                Some(info) if info.link.is_some() => match &info.capture {
+                    CaptureState::Failed(sentence) => sentence.clone(),
+                    _ => S::WireNeedsLink.text(lang).into(),
+                },
                 _ => S::WireNeedsLink.text(lang).into(),
             };
             ui.label(why);
