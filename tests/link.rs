@@ -418,12 +418,16 @@ fn loss_on_the_link_makes_the_writer_retransmit_and_loses_nothing() {
     let before = at(900.0);
     let after = *retrans.last().unwrap() - at(1100.0);
     // About 2 MiB/s for 1.9 s in 1448-byte segments is some 2,700 of them;
-    // 5 % lost is some 140 resent. Far from both ends, so that timing
-    // cannot flip it.
-    assert!(before <= 5.0, "{before} retransmissions before any loss");
+    // 5 % lost is some 140 resent. A busy machine makes a few spurious
+    // ones without loss (lo's backlog overflows while its softirq waits),
+    // so the test is the jump, far from both ends.
     assert!(
         (20.0..=1000.0).contains(&after),
         "{after} retransmissions at 5 % loss"
+    );
+    assert!(
+        after >= 3.0 * (before + 1.0) * 1.9 / 0.9,
+        "{after} retransmissions in 1.9 s at 5 % loss, {before} in 0.9 s before"
     );
     assert_eq!(
         summary["retransmits"].as_f64().unwrap(),
