@@ -152,10 +152,15 @@ fn a_paused_reader_run_on_the_wire_reads_back_in_tshark() {
         .map(|f| f.len)
         .sum();
     assert_eq!(sent, summary["bytes_written"].as_u64().unwrap());
-    assert_eq!(
-        writer.len() as u64,
-        capture["writer_segs_out"].as_u64().unwrap(),
-        "{capture}"
+    // Every writer segment the kernel sent is on the wire, but for any lost
+    // before the capture point (lo's backlog overflowing on a busy
+    // machine), which the kernel then sent again.
+    let kernel_sent = capture["writer_segs_out"].as_u64().unwrap();
+    let captured = writer.len() as u64;
+    assert!(captured <= kernel_sent, "{capture}");
+    assert!(
+        kernel_sent - captured <= summary["retransmits"].as_u64().unwrap(),
+        "{capture} {summary}"
     );
     assert!(writer.iter().any(|f| f.fin), "the writer's FIN");
     assert!(
