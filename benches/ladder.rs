@@ -92,7 +92,7 @@ fn frame_time(log: &WireLog, span_s: f64) -> (f64, f64) {
     for frame in 0..FRAMES + 10 {
         let start = Instant::now();
         let output = ctx.run_ui(input(), |ui| {
-            window.show(ui.ctx(), &shown, &palette, Lang::En);
+            let _ = window.show(ui.ctx(), &shown, &palette, Lang::En);
         });
         let _ = ctx.tessellate(output.shapes, output.pixels_per_point);
         if frame >= 10 {

@@ -75,6 +75,7 @@ table! {
     // Export.
     Exporting => "Exporting…", "正在导出…";
     ExportFolderError => "Cannot create the export folder {} ({}); choose another folder below.", "无法创建导出文件夹 {}（{}）；请在下方选择其他文件夹。";
+    LadderSaved => "the wire's ladder saved to {}", "线路梯形图已保存到 {}";
     TimelineSaved => "timeline saved to {}", "时间线已保存到 {}";
     SamplesSaved => "{} samples saved to {}", "{} 个采样已保存到 {}";
     PacketsSaved => "{} packets saved to {}", "{} 个数据包已保存到 {}";

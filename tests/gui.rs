@@ -910,12 +910,27 @@ fn export_on_a_link_saves_the_wire_as_pcap_that_tshark_reads() {
     step_until(&mut harness, "packets on the wire", |h| {
         h.state().wire_log().is_some_and(|log| log.total() > 50)
     });
+    // With the wire window open, the ladder is saved as a picture too.
+    harness.key_press(egui::Key::W);
+    harness.run_steps(3);
     harness.key_press(egui::Key::S);
-    step_until(&mut harness, "the pcap export confirmed", |h| {
-        h.state()
-            .export_message()
-            .is_some_and(|(text, _)| text.contains(".pcap"))
+    step_until(&mut harness, "the pcap and ladder exports confirmed", |h| {
+        h.state().export_message().is_some_and(|(text, _)| {
+            text.contains(".pcap") && text.contains("ladder saved") && text.contains(".csv")
+        })
     });
+    let ladder = std::fs::read_dir(&dir)
+        .expect("export folder")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.to_string_lossy().ends_with("-wire.png"))
+        .expect("the ladder's PNG");
+    let image = image::open(&ladder).expect("a valid PNG").to_rgba8();
+    // Cropped to the wire window: smaller than the whole window.
+    assert!(
+        image.width() > 200 && image.width() < 1280,
+        "{}",
+        image.width()
+    );
     let (message, failed) = harness.state().export_message().expect("message");
     assert!(!failed, "{message}");
     let pcap = std::fs::read_dir(&dir)

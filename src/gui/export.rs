@@ -30,11 +30,21 @@ enum PngStage {
     Writing,
 }
 
+/// What part of the window a PNG shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crop {
+    /// The timeline panel.
+    Timeline,
+    /// The wire window (the ladder).
+    Wire,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Job {
     Png {
         path: PathBuf,
         stage: PngStage,
+        crop: Crop,
     },
     /// A file written on a thread of its own (the CSV, the pcap).
     Written,
@@ -92,6 +102,7 @@ impl Exports {
         samples: Vec<Sample>,
         older: u64,
         packets: Option<(Vec<WirePacket>, u64)>,
+        ladder: bool,
         lang: Lang,
     ) {
         if let Err(error) = std::fs::create_dir_all(dir) {
@@ -110,7 +121,22 @@ impl Exports {
         self.add(Job::Png {
             path: png,
             stage: PngStage::Pending,
+            crop: Crop::Timeline,
         });
+        if ladder {
+            let wire_png = unused_path(
+                dir,
+                &format!("{stem}-wire"),
+                "png",
+                taken_now(&self.reserved),
+            );
+            self.reserved.insert(wire_png.clone());
+            self.add(Job::Png {
+                path: wire_png,
+                stage: PngStage::Pending,
+                crop: Crop::Wire,
+            });
+        }
         let csv_id = self.add(Job::Written);
         let tx = self.tx.clone();
         let repaint = ctx.clone();
@@ -190,17 +216,22 @@ impl Exports {
         &mut self,
         ctx: &egui::Context,
         panel: Option<egui::Rect>,
+        wire: Option<egui::Rect>,
         lang: Lang,
     ) {
         let mut missing = Vec::new();
         for (id, job) in &mut self.jobs {
-            let Job::Png { stage, .. } = job else {
+            let Job::Png { stage, crop, .. } = job else {
                 continue;
             };
             if *stage != PngStage::Pending {
                 continue;
             }
-            let Some(rect) = panel else {
+            let rect = match crop {
+                Crop::Timeline => panel,
+                Crop::Wire => wire,
+            };
+            let Some(rect) = rect else {
                 missing.push(*id);
                 continue;
             };
@@ -234,9 +265,14 @@ impl Exports {
         image: Arc<egui::ColorImage>,
         lang: Lang,
     ) {
-        let Some((_, Job::Png { path, stage })) = self.jobs.iter_mut().find(|(i, _)| *i == id)
+        let Some((_, Job::Png { path, stage, crop })) =
+            self.jobs.iter_mut().find(|(i, _)| *i == id)
         else {
             return;
+        };
+        let saved = match crop {
+            Crop::Timeline => S::TimelineSaved,
+            Crop::Wire => S::LadderSaved,
         };
         *stage = PngStage::Writing;
         let png = path.clone();
@@ -246,7 +282,7 @@ impl Exports {
             .name("sockscope-export-png".into())
             .spawn(move || {
                 let result = save_image(&image, &png, Some((rect, ppp)), lang)
-                    .map(|()| S::TimelineSaved.fill(lang, &[&png.display()]));
+                    .map(|()| saved.fill(lang, &[&png.display()]));
                 let _ = tx.send(Delivery::Finished(id, result));
                 repaint.request_repaint();
             });
@@ -388,6 +424,7 @@ mod tests {
     fn an_error_stays_over_a_later_success_and_jobs_leave_when_done() {
         let mut exports = Exports::default();
         let png = exports.add(Job::Png {
+            crop: Crop::Timeline,
             path: PathBuf::from("a.png"),
             stage: PngStage::Pending,
         });

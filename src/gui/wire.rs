@@ -97,17 +97,18 @@ pub fn label(entry: &WireEntry, lang: Lang) -> String {
 }
 
 impl WireWindow {
-    /// Draws the window; returns a moment the user marked (ns), if any.
+    /// Draws the window; returns a moment the user marked (ns), if any,
+    /// and where the window is.
     pub fn show(
         &mut self,
         ctx: &egui::Context,
         shown: &WireShown<'_>,
         palette: &Palette,
         lang: Lang,
-    ) -> Option<i64> {
+    ) -> (Option<i64>, Option<egui::Rect>) {
         let mut marked = None;
         let mut open = self.open;
-        egui::Window::new(S::WireTitle.text(lang))
+        let response = egui::Window::new(S::WireTitle.text(lang))
             .open(&mut open)
             .default_pos(ctx.content_rect().right_top() + vec2(-600.0, 40.0))
             .default_size(vec2(560.0, 620.0))
@@ -115,7 +116,7 @@ impl WireWindow {
                 marked = self.contents(ui, shown, palette, lang);
             });
         self.open = open;
-        marked
+        (marked, response.map(|r| r.response.rect))
     }
 
     fn contents(

@@ -62,6 +62,9 @@ pub struct SockscopeApp {
     windows: Windows,
     /// Where this frame laid out the timeline panel (what an export crops).
     timeline_rect: Option<egui::Rect>,
+    /// Where this frame drew the wire window, if open (a PNG export crops
+    /// the ladder to it).
+    wire_rect: Option<egui::Rect>,
     applied_projector: Option<bool>,
     /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
@@ -173,6 +176,7 @@ impl SockscopeApp {
             capture,
             windows,
             timeline_rect: None,
+            wire_rect: None,
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
@@ -429,8 +433,16 @@ impl SockscopeApp {
             .wire_log()
             .is_some()
             .then(|| self.run.kept_packets());
-        self.exports
-            .start(ctx, &dir, samples, older, packets, self.settings.lang);
+        let ladder = self.windows.wire.open && self.run.wire_log().is_some();
+        self.exports.start(
+            ctx,
+            &dir,
+            samples,
+            older,
+            packets,
+            ladder,
+            self.settings.lang,
+        );
     }
 
     /// Runs the SO_REUSEADDR experiment on a background thread: it makes
@@ -506,6 +518,7 @@ impl SockscopeApp {
             // A call is waiting: retry it soon, as a blocking call would.
             ctx.request_repaint_after(Duration::from_millis(30));
         }
+        self.wire_rect = None;
         if self.windows.wire.open {
             let shown = WireShown {
                 log: self.run.wire_log(),
@@ -514,7 +527,9 @@ impl SockscopeApp {
                 counts: self.run.capture_counts(),
                 marked_ns: self.marked_ns,
             };
-            if let Some(t_ns) = self.windows.wire.show(ctx, &shown, palette, lang) {
+            let (marked, rect) = self.windows.wire.show(ctx, &shown, palette, lang);
+            self.wire_rect = rect;
+            if let Some(t_ns) = marked {
                 actions.push(Action::MarkMoment(t_ns));
             }
         }
@@ -595,8 +610,12 @@ impl eframe::App for SockscopeApp {
         actions.extend(windows);
         animating |= moving;
 
-        self.exports
-            .request_screenshots(&ctx, self.timeline_rect, self.settings.lang);
+        self.exports.request_screenshots(
+            &ctx,
+            self.timeline_rect,
+            self.wire_rect,
+            self.settings.lang,
+        );
         for action in actions {
             self.act(&ctx, action);
         }
