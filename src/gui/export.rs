@@ -91,20 +91,29 @@ impl Default for Exports {
     }
 }
 
+/// What an export saves.
+pub struct ExportWhat {
+    /// The samples kept at full resolution, for the CSV.
+    pub samples: Vec<Sample>,
+    /// Samples kept only as min/max, which the CSV lacks.
+    pub older: u64,
+    /// With a capture: the packets kept whole (for a pcap) and how many
+    /// older ones are not.
+    pub packets: Option<(Vec<WirePacket>, u64)>,
+    /// The wire window is open: its ladder as a PNG too.
+    pub ladder: bool,
+}
+
 impl Exports {
-    /// Starts an export into `dir`: the CSV of `samples` at once (with
-    /// `older` samples kept only as min/max), the PNG at the end of the
-    /// frame.
-    pub fn start(
-        &mut self,
-        ctx: &egui::Context,
-        dir: &Path,
-        samples: Vec<Sample>,
-        older: u64,
-        packets: Option<(Vec<WirePacket>, u64)>,
-        ladder: bool,
-        lang: Lang,
-    ) {
+    /// Starts an export into `dir`: the CSV (and any pcap) at once, the
+    /// PNGs at the end of the frame.
+    pub fn start(&mut self, ctx: &egui::Context, dir: &Path, what: ExportWhat, lang: Lang) {
+        let ExportWhat {
+            samples,
+            older,
+            packets,
+            ladder,
+        } = what;
         if let Err(error) = std::fs::create_dir_all(dir) {
             let text = S::ExportFolderError.fill(lang, &[&dir.display(), &error.kind()]);
             self.status = Some(Status::Done { text, failed: true });

@@ -12,7 +12,7 @@ use eframe::egui;
 use super::action::{self, Action};
 use super::background::Background;
 use super::controls::{Edits, PendingBuffers, ScenarioPanel};
-use super::export::{Exports, default_export_dir};
+use super::export::{ExportWhat, Exports, default_export_dir};
 use super::info_panel::ReuseState;
 use super::messages::{MessagesAction, MessagesWindow};
 use super::options::{GuiOptions, Panel, repaint_waker};
@@ -434,15 +434,13 @@ impl SockscopeApp {
             .is_some()
             .then(|| self.run.kept_packets());
         let ladder = self.windows.wire.open && self.run.wire_log().is_some();
-        self.exports.start(
-            ctx,
-            &dir,
+        let what = ExportWhat {
             samples,
             older,
             packets,
             ladder,
-            self.settings.lang,
-        );
+        };
+        self.exports.start(ctx, &dir, what, self.settings.lang);
     }
 
     /// Runs the SO_REUSEADDR experiment on a background thread: it makes
