@@ -897,6 +897,16 @@ fn the_wire_shows_the_handshake_and_a_click_marks_the_buffers_moment() {
         h.query_by_label_contains("the moment marked on the wire")
             .is_none()
     });
+    // The sequence graph draws; then the whole window in Chinese (a glyph
+    // the bundled font lacks would panic here).
+    harness.get_by_label("Sequence graph").click();
+    harness.run_steps(3);
+    harness.get_by_label("中文").click();
+    step_until(&mut harness, "the wire in Chinese", |h| {
+        h.query_by_label_contains("抓到").is_some()
+    });
+    harness.get_by_label("梯形图").click();
+    harness.run_steps(3);
 }
 
 /// On a private link, Export (S) saves the wire's packets as pcap beside
