@@ -301,6 +301,10 @@ table! {
     StepsHover => "T: the lesson's server and client calls, one real call per button", "T：课程中的服务端和客户端调用，每个按钮执行一次真实调用";
     StepsTitle => "Step mode: the server's and the client's calls", "分步模式：服务端和客户端的调用";
     StepsIntro => "Each button makes the real system call, in the lesson's order. A call that would block (accept() with no client, recv() with no data) waits, and the window keeps working.", "每个按钮执行真实的系统调用，按课程中的顺序。会阻塞的调用（没有客户端时的 accept()、没有数据时的 recv()）会一直等待，而窗口照常响应。";
+    StepsOnLink => "On a private link (see the packets)", "在私有链路上（看到数据包）";
+    StepsOnLinkHover => "Make the sockets in a private network of their own and capture every packet between them: connect()'s handshake, send()'s segments and ACKs, close()'s FINs.", "在一个独立的私有网络里创建套接字，并抓取它们之间的每一个数据包：connect() 的三次握手、send() 的报文段和 ACK、close() 的 FIN。";
+    StepsWire => "The packets between the two sockets (client left, server right):", "两个套接字之间的数据包（左边客户端，右边服务端）：";
+    StepsWireEmpty => "No packets yet: connect() sends the first (SYN).", "还没有数据包：connect() 会发出第一个（SYN）。";
     StepsServer => "Server", "服务端";
     StepsClient => "Client", "客户端";
     StepsPython => "Python", "Python";

@@ -978,3 +978,41 @@ fn the_wire_on_loopback_says_to_use_a_private_link() {
     });
     assert!(harness.state().wire_log().is_none());
 }
+
+/// Step mode on a private link: the same buttons, and connect() puts the
+/// handshake on the wire beside the calls.
+#[test]
+fn step_mode_on_a_private_link_shows_connects_handshake() {
+    use sockscope::lab::wire_log::SegmentKind;
+    sockscope::lab::link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+    let mut harness = fixed_app(egui::vec2(1280.0, 900.0), false);
+    harness.key_press(egui::Key::T);
+    harness.run_steps(2);
+    harness
+        .get_by_label("On a private link (see the packets)")
+        .click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("No packets yet").is_some());
+    for label in [
+        "server socket()",
+        "server bind(port)",
+        "server listen(128)",
+        "client socket()",
+        "client connect()",
+    ] {
+        harness.get_by_label(label).click_accesskit();
+        harness.run_steps(2);
+    }
+    step_until(&mut harness, "the handshake on the wire", |h| {
+        h.state_mut().step_packet_kinds().len() >= 3
+    });
+    assert_eq!(
+        harness.state_mut().step_packet_kinds()[..3],
+        [SegmentKind::Syn, SegmentKind::SynAck, SegmentKind::Ack]
+    );
+    assert!(
+        harness
+            .query_by_label_contains("The packets between the two sockets")
+            .is_some()
+    );
+}

@@ -89,3 +89,87 @@ fn the_lessons_call_sequence_on_real_sockets() {
     }
     assert!(!steps.enabled(Call::ServerRecv));
 }
+
+/// Waits until `done` holds of the steps, polling their waiting calls.
+fn until(steps: &mut Lifecycle, what: &str, mut done: impl FnMut(&mut Lifecycle) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done(steps) {
+        let _ = steps.poll_waiting();
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// On a private link the same calls are made in the link's namespace and
+/// their packets are on the wire: connect()'s handshake, then close()'s
+/// FINs, with the client left in TIME_WAIT as its namespace lists it.
+#[test]
+fn on_a_private_link_the_calls_show_their_packets_down_to_time_wait() {
+    use sockscope::lab::wire_log::SegmentKind;
+    sockscope::lab::link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+    let mut steps = Lifecycle::on_link().expect("a private link");
+    assert!(steps.on_a_link());
+    for call in [
+        Call::ServerSocket,
+        Call::ServerReuse,
+        Call::ServerBind,
+        Call::ServerListen,
+        Call::ClientSocket,
+        Call::ClientConnect,
+    ] {
+        assert_eq!(steps.call(call, b""), Outcome::Done, "{call:?}");
+    }
+    // The link's own address space: the machine's /proc/net/tcp has no such
+    // listener, the namespace's has.
+    let kinds = |steps: &mut Lifecycle| -> Vec<SegmentKind> {
+        steps
+            .wire()
+            .map(|log| log.entries().iter().map(|e| e.kind).collect())
+            .unwrap_or_default()
+    };
+    until(&mut steps, "the handshake on the wire", |s| {
+        kinds(s).len() >= 3
+    });
+    assert_eq!(
+        kinds(&mut steps)[..3],
+        [SegmentKind::Syn, SegmentKind::SynAck, SegmentKind::Ack]
+    );
+    assert_eq!(
+        steps.call(Call::ServerAccept, b""),
+        Outcome::Accepted(steps.client_view().local.unwrap())
+    );
+    assert_eq!(
+        steps.call(Call::ClientSend, "你好".as_bytes()),
+        Outcome::Sent(6)
+    );
+    // The server reads them (a close() with unread bytes would reset the
+    // connection instead of ending it with a FIN).
+    if steps.call(Call::ServerRecv, b"") == Outcome::Waiting {
+        complete(&mut steps);
+    }
+    // The client closes first: its FIN, the server's ACK; then the
+    // server's close and FIN; the client waits in TIME_WAIT.
+    assert_eq!(steps.call(Call::ClientClose, b""), Outcome::Done);
+    assert_eq!(steps.call(Call::ServerClose, b""), Outcome::Done);
+    until(&mut steps, "both FINs on the wire", |s| {
+        let log = s.wire().unwrap();
+        let fins = |writer| {
+            log.entries()
+                .iter()
+                .any(|e| e.kind == SegmentKind::Fin && e.from_writer == writer)
+        };
+        fins(true) && fins(false)
+    });
+    until(&mut steps, "the client in TIME_WAIT", |s| {
+        s.client_view().state == Some(TcpState::TimeWait)
+    });
+    let data: u32 = steps
+        .wire()
+        .unwrap()
+        .entries()
+        .iter()
+        .filter(|e| e.from_writer && e.kind == SegmentKind::Data)
+        .map(|e| e.len)
+        .sum();
+    assert_eq!(data, 6, "the six bytes of 你好 on the wire");
+}

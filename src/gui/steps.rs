@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use eframe::egui::{self, RichText};
 
 use super::theme::Palette;
+use super::wire;
 use crate::i18n::{Lang, S};
 use crate::lab::lifecycle::{Call, Lifecycle, Outcome, SocketView};
 
@@ -18,6 +19,8 @@ pub struct StepsWindow {
     results: HashMap<Call, Outcome>,
     data: String,
     python: bool,
+    /// Why the calls could not move onto a private link.
+    link_error: Option<String>,
 }
 
 impl Default for StepsWindow {
@@ -30,6 +33,7 @@ impl Default for StepsWindow {
             results: HashMap::new(),
             data: "hello 你好".into(),
             python: true,
+            link_error: None,
         }
     }
 }
@@ -88,11 +92,17 @@ impl StepsWindow {
                             S::StepsData.text(lang),
                         )
                     });
-                    if ui.button(S::StepsNew.text(lang)).clicked() {
-                        self.steps = Lifecycle::new(0);
-                        self.results.clear();
+                    let on_link = self.steps.on_a_link();
+                    let mut wanted = on_link;
+                    ui.checkbox(&mut wanted, S::StepsOnLink.text(lang))
+                        .on_hover_text(S::StepsOnLinkHover.text(lang));
+                    if ui.button(S::StepsNew.text(lang)).clicked() || wanted != on_link {
+                        self.restart(wanted);
                     }
                 });
+                if let Some(error) = &self.link_error {
+                    ui.label(RichText::new(error).color(palette.alarm));
+                }
                 ui.columns(2, |columns| {
                     for (ui, (title, calls, view)) in columns.iter_mut().zip([
                         (S::StepsServer, &Call::SERVER[..], self.steps.server_view()),
@@ -140,8 +150,46 @@ impl StepsWindow {
                         }
                     }
                 });
+                if self.steps.on_a_link() {
+                    ui.separator();
+                    ui.label(RichText::new(S::StepsWire.text(lang)).strong());
+                    match self.steps.wire() {
+                        Some(log) => wire::packet_rows(ui, log, palette, lang),
+                        None => {
+                            ui.label(S::StepsWireEmpty.text(lang));
+                        }
+                    }
+                }
             });
         self.open = open;
-        self.steps.waiting().iter().any(Option::is_some)
+        // On a link, packets keep coming (the FIN's ACK, a retransmission):
+        // repaint while the window is open there.
+        self.steps.waiting().iter().any(Option::is_some) || (self.open && self.steps.on_a_link())
+    }
+
+    /// The kinds of the packets step mode's sockets exchanged so far (on a
+    /// private link), for tests.
+    pub fn packet_kinds(&mut self) -> Vec<crate::lab::wire_log::SegmentKind> {
+        self.steps
+            .wire()
+            .map(|log| log.entries().iter().map(|e| e.kind).collect())
+            .unwrap_or_default()
+    }
+
+    /// A fresh pair of sockets, on a private link or the machine's loopback.
+    fn restart(&mut self, on_link: bool) {
+        self.results.clear();
+        self.link_error = None;
+        self.steps = if on_link {
+            match Lifecycle::on_link() {
+                Ok(steps) => steps,
+                Err(error) => {
+                    self.link_error = Some(error.to_string());
+                    Lifecycle::new(0)
+                }
+            }
+        } else {
+            Lifecycle::new(0)
+        };
     }
 }

@@ -330,6 +330,69 @@ impl WireWindow {
     }
 }
 
+/// A short log, one row a packet in order, each with its time from the
+/// first: step mode's few packets, whose times are microseconds or seconds
+/// apart.
+pub fn packet_rows(ui: &mut egui::Ui, log: &WireLog, palette: &Palette, lang: Lang) {
+    let entries = log.entries();
+    let Some(first) = entries.front().map(|e| e.t_ns) else {
+        return;
+    };
+    let row = 20.0;
+    // The newest 40: step mode's connections are short.
+    let shown: Vec<&WireEntry> = entries.iter().rev().take(40).rev().collect();
+    let width = ui.available_width().max(300.0);
+    let (rect, _) = ui.allocate_exact_size(
+        vec2(width, row * (shown.len() as f32 + 1.0)),
+        Sense::hover(),
+    );
+    let painter = ui.painter_at(rect);
+    let font = FontId::proportional(12.0);
+    let writer_x = rect.left() + 110.0;
+    let reader_x = rect.right() - 20.0;
+    for (x, name) in [
+        (writer_x, S::StepsClient.text(lang)),
+        (reader_x, S::StepsServer.text(lang)),
+    ] {
+        painter.text(
+            pos2(x, rect.top()),
+            Align2::CENTER_TOP,
+            name,
+            font.clone(),
+            palette.text,
+        );
+        painter.line_segment(
+            [pos2(x, rect.top() + row), pos2(x, rect.bottom())],
+            Stroke::new(1.5, palette.edge),
+        );
+    }
+    for (i, entry) in shown.iter().enumerate() {
+        let y = rect.top() + row * (i as f32 + 1.5);
+        let (from, to) = if entry.from_writer {
+            (writer_x, reader_x)
+        } else {
+            (reader_x, writer_x)
+        };
+        let color = look(entry.kind, palette);
+        arrow(&painter, pos2(from, y), pos2(to, y + 3.0), color);
+        painter.text(
+            pos2((writer_x + reader_x) / 2.0, y - 1.0),
+            Align2::CENTER_BOTTOM,
+            label(entry, lang),
+            font.clone(),
+            color,
+        );
+        let ms = (entry.t_ns - first) as f64 / 1e6;
+        painter.text(
+            pos2(rect.left() + 2.0, y),
+            Align2::LEFT_CENTER,
+            format!("+{ms:.3} ms"),
+            font.clone(),
+            palette.weak_text,
+        );
+    }
+}
+
 fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32) {
     painter.line_segment([from, to], Stroke::new(1.5, color));
     let along = (to - from).normalized();

@@ -12,9 +12,18 @@
 use std::io;
 use std::net::{Ipv4Addr, Shutdown, SocketAddr};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, unbounded};
 use socket2::{Domain, Socket, Type};
 
+use super::link::{Link, LinkError, LinkSpec, SocketFactory};
 use super::probe::{self, TcpState};
+use super::wire::{CaptureCounters, Capturer, PacketBatch};
+use super::wire_log::WireLog;
 
 /// One step of the lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -160,6 +169,36 @@ pub struct Lifecycle {
     /// Calls waiting to complete (accept or recv): one per side.
     server_waiting: Option<Call>,
     client_waiting: Option<Call>,
+    /// On a private link: where the sockets are made, and the wire.
+    link: Option<StepLink>,
+}
+
+/// Step mode on a private link: its sockets are made in the link's
+/// namespace (by its helper, when socket() is clicked), and every packet
+/// between them is captured.
+#[derive(Debug)]
+struct StepLink {
+    factory: SocketFactory,
+    capture: Option<StepCapture>,
+    packets: Receiver<PacketBatch>,
+    log: Option<WireLog>,
+    /// Held for its namespace (and its netlink and packet sockets).
+    _link: Link,
+}
+
+#[derive(Debug)]
+struct StepCapture {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Option<io::Error>>>,
+}
+
+impl Drop for StepCapture {
+    fn drop(&mut self) {
+        self.stop.store(true, Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 const RECV_SIZE: usize = 1024;
@@ -189,6 +228,85 @@ impl Lifecycle {
         Lifecycle {
             port,
             ..Lifecycle::default()
+        }
+    }
+
+    /// Step mode on a private link of its own: the same calls, made in the
+    /// link's namespace, with every packet captured (see `wire`).
+    pub fn on_link() -> Result<Self, LinkError> {
+        let (made, factory) = Link::open_serving(LinkSpec::default())?;
+        let (tx, packets) = unbounded();
+        let capture = match made.link.capture_socket() {
+            Ok(socket) => {
+                let stop = Arc::new(AtomicBool::new(false));
+                let capturer = Capturer {
+                    session_id: 0,
+                    socket,
+                    epoch: Instant::now(),
+                    counters: Arc::new(CaptureCounters::default()),
+                    stop: Arc::clone(&stop),
+                    out: tx,
+                };
+                std::thread::Builder::new()
+                    .name("sockscope-step-capture".into())
+                    .spawn(move || capturer.run())
+                    .ok()
+                    .map(|thread| StepCapture {
+                        stop,
+                        thread: Some(thread),
+                    })
+            }
+            Err(_) => None,
+        };
+        Ok(Lifecycle {
+            link: Some(StepLink {
+                factory,
+                capture,
+                packets,
+                log: None,
+                _link: made.link,
+            }),
+            ..Lifecycle::default()
+        })
+    }
+
+    /// Whether the calls run on a private link.
+    pub fn on_a_link(&self) -> bool {
+        self.link.is_some()
+    }
+
+    /// The packets between the two step sockets so far (on a private link,
+    /// once the client has an address); None otherwise.
+    pub fn wire(&mut self) -> Option<&WireLog> {
+        let writer_port = self.client_ends.map(|(local, _)| local.port());
+        let link = self.link.as_mut()?;
+        link.capture.as_ref()?;
+        if link.log.is_none() {
+            link.log = Some(WireLog::new(writer_port?));
+        }
+        let log = link.log.as_mut()?;
+        while let Ok(batch) = link.packets.try_recv() {
+            for packet in &batch.packets {
+                log.push(packet);
+            }
+        }
+        Some(log)
+    }
+
+    /// A new TCP socket: on the link, made in its namespace.
+    fn new_socket(&self) -> io::Result<Socket> {
+        match &self.link {
+            Some(link) => link.factory.tcp(),
+            None => Socket::new(Domain::IPV4, Type::STREAM, None),
+        }
+    }
+
+    /// Where the kernel lists this lesson's sockets, those without a
+    /// descriptor (TIME_WAIT) included.
+    fn proc_net_tcp(&self) -> std::path::PathBuf {
+        match &self.link {
+            Some(link) => link.factory.proc_net_tcp(),
+            None => "/proc/net/tcp".into(),
         }
     }
 
@@ -256,7 +374,7 @@ impl Lifecycle {
 
     fn try_call(&mut self, call: Call, data: &[u8]) -> Outcome {
         match call {
-            Call::ServerSocket => match Socket::new(Domain::IPV4, Type::STREAM, None) {
+            Call::ServerSocket => match self.new_socket() {
                 Ok(socket) => {
                     self.listener = Some(socket);
                     Outcome::Done
@@ -320,7 +438,7 @@ impl Lifecycle {
                 self.server_closed = true;
                 Outcome::Done
             }
-            Call::ClientSocket => match Socket::new(Domain::IPV4, Type::STREAM, None) {
+            Call::ClientSocket => match self.new_socket() {
                 Ok(socket) => {
                     self.client = Some(socket);
                     Outcome::Done
@@ -365,14 +483,14 @@ impl Lifecycle {
     pub fn server_view(&self) -> SocketView {
         match self.conn.as_ref().or(self.listener.as_ref()) {
             Some(socket) => view_of(Some(socket)),
-            None => closed_view(self.server_ends),
+            None => closed_view(self.server_ends, &self.proc_net_tcp()),
         }
     }
 
     pub fn client_view(&self) -> SocketView {
         match &self.client {
             Some(socket) => view_of(Some(socket)),
-            None => closed_view(self.client_ends),
+            None => closed_view(self.client_ends, &self.proc_net_tcp()),
         }
     }
 
@@ -392,12 +510,12 @@ fn ends(socket: &Socket) -> Option<(SocketAddr, SocketAddr)> {
 }
 
 /// A closed socket as the kernel still lists it, from /proc/net/tcp.
-fn closed_view(ends: Option<(SocketAddr, SocketAddr)>) -> SocketView {
+fn closed_view(ends: Option<(SocketAddr, SocketAddr)>, table: &std::path::Path) -> SocketView {
     let Some((local, peer)) = ends else {
         return view_of(None);
     };
     SocketView {
-        state: kernel_state(local, peer),
+        state: kernel_state(local, peer, table),
         local: Some(local),
         peer: Some(peer),
     }
@@ -405,8 +523,8 @@ fn closed_view(ends: Option<(SocketAddr, SocketAddr)>) -> SocketView {
 
 /// The state of the IPv4 connection local -> peer in /proc/net/tcp, if
 /// the kernel still has it.
-fn kernel_state(local: SocketAddr, peer: SocketAddr) -> Option<TcpState> {
-    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+fn kernel_state(local: SocketAddr, peer: SocketAddr, table: &std::path::Path) -> Option<TcpState> {
+    let table = std::fs::read_to_string(table).ok()?;
     let port = |field: &str| {
         field
             .rsplit(':')

@@ -361,7 +361,7 @@ impl Session {
         let capturer = Capturer {
             session_id: self.info.id,
             socket,
-            shared: Arc::clone(&self.shared),
+            epoch: self.shared.epoch,
             counters: Arc::clone(&counters),
             stop: Arc::clone(&stop),
             out: tx,

@@ -22,8 +22,6 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
 
-use super::shared::Shared;
-
 /// Bytes kept of each frame: Ethernet (14), the longest IPv4 header (60)
 /// and the longest TCP header (60).
 pub const SNAPLEN: u32 = 14 + 60 + 60;
@@ -254,7 +252,8 @@ fn dropped_since(socket: &OwnedFd) -> u64 {
 pub(crate) struct Capturer {
     pub session_id: u64,
     pub socket: OwnedFd,
-    pub shared: Arc<Shared>,
+    /// The clock's start: packets are timed from it.
+    pub epoch: std::time::Instant,
     pub counters: Arc<CaptureCounters>,
     pub stop: Arc<AtomicBool>,
     pub out: Sender<PacketBatch>,
@@ -267,7 +266,7 @@ impl Capturer {
         // The session's clock against the kernel's timestamps (the
         // realtime clock): measured once, at the start.
         let now_unix = unix_now_ns();
-        let offset = now_unix as i128 - i128::from(self.shared.now_ns());
+        let offset = now_unix as i128 - self.epoch.elapsed().as_nanos() as i128;
         let mut batch = Vec::new();
         let mut last_send = std::time::Instant::now();
         let mut buffer = vec![0u8; SNAPLEN as usize];

@@ -208,6 +208,11 @@ impl SockscopeApp {
         self.info()
     }
 
+    /// The packets step mode's sockets exchanged (on a private link).
+    pub fn step_packet_kinds(&mut self) -> Vec<crate::lab::wire_log::SegmentKind> {
+        self.windows.steps.packet_kinds()
+    }
+
     /// The running session's segments as the wire window shows them.
     pub fn wire_log(&self) -> Option<&crate::lab::wire_log::WireLog> {
         self.run.wire_log()

@@ -40,6 +40,8 @@ use super::units::Rate;
 
 /// The first argument that makes sockscope the link helper.
 pub const HELPER_ARG: &str = "__link-helper";
+/// The helper's last argument when it is to stay and make sockets.
+const SERVE_ARG: &str = "serve";
 /// Like Ethernet's; TBF (the rate limit to come) drops larger packets.
 pub const DEFAULT_MTU: u32 = 1500;
 /// IPv4's minimum datagram every host must take, and loopback's maximum.
@@ -289,6 +291,22 @@ pub struct LinkSockets {
 impl Link {
     /// Makes a private namespace with `spec`'s loopback through the helper.
     pub fn open(spec: LinkSpec) -> Result<LinkSockets, LinkError> {
+        Link::start(spec, false).map(|(sockets, _)| sockets)
+    }
+
+    /// Like `open`, and the helper stays in the namespace to make more
+    /// sockets there on request (step mode's `socket()` calls), until the
+    /// factory is dropped.
+    pub fn open_serving(spec: LinkSpec) -> Result<(LinkSockets, SocketFactory), LinkError> {
+        let (sockets, factory) = Link::start(spec, true)?;
+        let factory = factory.ok_or_else(|| LinkError::Handover("no socket factory".into()))?;
+        Ok((sockets, factory))
+    }
+
+    fn start(
+        spec: LinkSpec,
+        serve: bool,
+    ) -> Result<(LinkSockets, Option<SocketFactory>), LinkError> {
         check_mtu(spec.mtu)?;
         check_link_rate(spec.rate)?;
         check_delay(spec.delay_ms)?;
@@ -308,6 +326,7 @@ impl Link {
         command
             .arg(HELPER_ARG)
             .arg(spec.mtu.to_string())
+            .args(serve.then_some(SERVE_ARG))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -332,8 +351,20 @@ impl Link {
         })?;
         drop(theirs);
         let received = receive(&ours);
-        // The helper exits once it has answered (or failed): reap it.
-        let _ = child.wait();
+        // The helper exits once it has answered (or failed), unless it
+        // serves: then it is reaped when its factory is dropped.
+        let factory = match (&received, serve) {
+            (Ok((message, _)), true) if message == "ok" => Some(SocketFactory {
+                pid: child.id(),
+                socket: ours,
+                child,
+            }),
+            _ => {
+                drop(ours);
+                let _ = child.wait();
+                None
+            }
+        };
         let (message, fds) = received.map_err(|e| LinkError::Handover(e.to_string()))?;
         if let Some(sentence) = message.strip_prefix("err:") {
             return Err(LinkError::Namespace(sentence.to_string()));
@@ -375,11 +406,14 @@ impl Link {
         };
         link.shape(spec.rate, spec.delay_ms)?;
         link.set_loss(spec.loss)?;
-        Ok(LinkSockets {
-            link,
-            listener: Socket::from(listener),
-            client: Socket::from(client),
-        })
+        Ok((
+            LinkSockets {
+                link,
+                listener: Socket::from(listener),
+                client: Socket::from(client),
+            },
+            factory,
+        ))
     }
 
     /// The settings in force.
@@ -529,6 +563,51 @@ impl LinkProbe {
     }
 }
 
+/// A helper that stayed in the link's namespace to make TCP sockets there
+/// on request: each `socket()` is a real call, made when asked, in the
+/// namespace. Dropping it ends the helper and reaps it.
+#[derive(Debug)]
+pub struct SocketFactory {
+    socket: OwnedFd,
+    child: std::process::Child,
+    pid: u32,
+}
+
+impl SocketFactory {
+    /// A new TCP socket in the namespace (the helper calls socket()).
+    pub fn tcp(&self) -> io::Result<Socket> {
+        sendmsg::<()>(
+            self.socket.as_raw_fd(),
+            &[IoSlice::new(b"tcp")],
+            &[],
+            MsgFlags::empty(),
+            None,
+        )
+        .map_err(io::Error::from)?;
+        let (message, mut fds) = receive(&self.socket)?;
+        match (message.strip_prefix("err:"), fds.pop()) {
+            (Some(error), _) => Err(io::Error::other(error.to_string())),
+            (None, Some(fd)) => Ok(Socket::from(fd)),
+            (None, None) => Err(io::Error::other("the link helper sent no socket")),
+        }
+    }
+
+    /// The namespace's `/proc/net/tcp`, as its helper sees it: sockets
+    /// without a descriptor (TIME_WAIT) are listed there.
+    pub fn proc_net_tcp(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/net/tcp", self.pid))
+    }
+}
+
+impl Drop for SocketFactory {
+    fn drop(&mut self) {
+        // The helper reads end of file and exits.
+        let _ =
+            nix::sys::socket::shutdown(self.socket.as_raw_fd(), nix::sys::socket::Shutdown::Both);
+        let _ = self.child.wait();
+    }
+}
+
 /// Receives the helper's answer: a short text and any descriptors.
 fn receive(socket: &OwnedFd) -> io::Result<(String, Vec<OwnedFd>)> {
     let timeout = libc::timeval {
@@ -587,6 +666,7 @@ pub fn helper_main(args: &[OsString]) -> i32 {
     // A helper whose parent died mid-handover does not linger.
     // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number only.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    let serve = args.get(1).is_some_and(|a| a == SERVE_ARG);
     match make_namespace(mtu) {
         Ok(sockets) => {
             let fds: Vec<RawFd> = sockets.iter().map(AsRawFd::as_raw_fd).collect();
@@ -597,6 +677,10 @@ pub fn helper_main(args: &[OsString]) -> i32 {
                 MsgFlags::empty(),
                 None,
             );
+            drop(sockets);
+            if sent.is_ok() && serve {
+                serve_sockets(&answer);
+            }
             i32::from(sent.is_err())
         }
         Err(sentence) => {
@@ -609,6 +693,43 @@ pub fn helper_main(args: &[OsString]) -> i32 {
                 None,
             );
             1
+        }
+    }
+}
+
+/// In a serving helper: answers each "tcp" with a new TCP socket made in
+/// the namespace, until the other end closes.
+fn serve_sockets(answer: &OwnedFd) {
+    loop {
+        let mut request = [0u8; 16];
+        let mut iov = [IoSliceMut::new(&mut request)];
+        let got = match recvmsg::<()>(answer.as_raw_fd(), &mut iov, None, MsgFlags::empty()) {
+            Ok(message) => message.bytes,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return,
+        };
+        if got == 0 {
+            return;
+        }
+        let reply = new_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        let sent = match &reply {
+            Ok(socket) => sendmsg::<()>(
+                answer.as_raw_fd(),
+                &[IoSlice::new(b"ok")],
+                &[ControlMessage::ScmRights(&[socket.as_raw_fd()])],
+                MsgFlags::empty(),
+                None,
+            ),
+            Err(e) => sendmsg::<()>(
+                answer.as_raw_fd(),
+                &[IoSlice::new(format!("err:socket(): {e}").as_bytes())],
+                &[],
+                MsgFlags::empty(),
+                None,
+            ),
+        };
+        if sent.is_err() {
+            return;
         }
     }
 }
