@@ -305,6 +305,13 @@ table! {
     StepsOnLinkHover => "Make the sockets in a private network of their own and capture every packet between them: connect()'s handshake, send()'s segments and ACKs, close()'s FINs.", "在一个独立的私有网络里创建套接字，并抓取它们之间的每一个数据包：connect() 的三次握手、send() 的报文段和 ACK、close() 的 FIN。";
     StepsWire => "The packets between the two sockets (client left, server right):", "两个套接字之间的数据包（左边客户端，右边服务端）：";
     StepsWireEmpty => "No packets yet: connect() sends the first (SYN).", "还没有数据包：connect() 会发出第一个（SYN）。";
+    BacklogTitle => "The accept queue: listen(backlog) without accept()", "连接队列：listen(backlog) 之后不调用 accept()";
+    BacklogIntro => "On a private link of its own: a listener that never calls accept(), and more clients than its queue holds. The kernel finishes the handshake of as many as the queue holds and drops the others' SYNs; they send them again, unanswered.", "在一个独立的私有链路上：监听套接字从不调用 accept()，客户端比队列能容纳的多。内核为队列能容纳的客户端完成三次握手，丢弃其余客户端的 SYN；它们会重发，却得不到应答。";
+    BacklogRun => "Run: listen({}), {} clients, no accept()", "运行：listen({})，{} 个客户端，不调用 accept()";
+    BacklogRunning => "running (1.5 s)…", "运行中（1.5 秒）…";
+    BacklogQueue => "listen({}): {} connections wait in the accept queue (the listener's TCP_INFO; its backlog is {}, and Linux queues one more)", "listen({})：{} 个连接在队列中等待 accept()（来自监听套接字的 TCP_INFO；backlog 为 {}，Linux 会多排一个）";
+    BacklogQueued => "client port {}: {}, waiting in the queue for accept()", "客户端端口 {}：{}，在队列中等待 accept()";
+    BacklogRefused => "client port {}: {}, its SYN sent {} times and never answered: the queue is full", "客户端端口 {}：{}，SYN 发了 {} 次都没有应答：队列已满";
     StepsServer => "Server", "服务端";
     StepsClient => "Client", "客户端";
     StepsPython => "Python", "Python";

@@ -1016,3 +1016,31 @@ fn step_mode_on_a_private_link_shows_connects_handshake() {
             .is_some()
     );
 }
+
+/// The accept-queue experiment in step mode: three clients queued, two
+/// whose SYNs go unanswered.
+#[test]
+fn step_mode_runs_the_accept_queue_experiment() {
+    sockscope::lab::link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+    let mut harness = fixed_app(egui::vec2(1280.0, 1100.0), false);
+    harness.key_press(egui::Key::T);
+    harness.run_steps(2);
+    harness
+        .get_by_label("Run: listen(2), 5 clients, no accept()")
+        .click();
+    step_until(&mut harness, "the experiment's outcome", |h| {
+        h.query_by_label_contains("connections wait in the accept queue")
+            .is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("listen(2): 3 connections wait")
+            .is_some()
+    );
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("never answered: the queue is full")
+            .count(),
+        2
+    );
+}

@@ -7,10 +7,15 @@ use std::collections::HashMap;
 
 use eframe::egui::{self, RichText};
 
+use std::time::Duration;
+
+use super::background::Background;
 use super::theme::Palette;
 use super::wire;
 use crate::i18n::{Lang, S};
+use crate::lab::backlog::{self, BacklogTrial};
 use crate::lab::lifecycle::{Call, Lifecycle, Outcome, SocketView};
+use crate::lab::probe::TcpState;
 
 pub struct StepsWindow {
     pub open: bool,
@@ -21,7 +26,17 @@ pub struct StepsWindow {
     python: bool,
     /// Why the calls could not move onto a private link.
     link_error: Option<String>,
+    /// The accept-queue experiment: running, and its last outcome.
+    backlog_job: Background<Result<BacklogTrial, String>>,
+    backlog_running: bool,
+    backlog: Option<Result<BacklogTrial, String>>,
 }
+
+/// listen(2) and five clients: three fit the queue, two wait.
+const BACKLOG: u32 = 2;
+const BACKLOG_CLIENTS: usize = 5;
+/// Long enough for each waiting client to send its SYN again (after 1 s).
+const BACKLOG_WAIT: Duration = Duration::from_millis(1500);
 
 impl Default for StepsWindow {
     fn default() -> Self {
@@ -34,6 +49,9 @@ impl Default for StepsWindow {
             data: "hello 你好".into(),
             python: true,
             link_error: None,
+            backlog_job: Background::default(),
+            backlog_running: false,
+            backlog: None,
         }
     }
 }
@@ -150,6 +168,8 @@ impl StepsWindow {
                         }
                     }
                 });
+                ui.separator();
+                self.backlog_section(ui, palette, lang);
                 if self.steps.on_a_link() {
                     ui.separator();
                     ui.label(RichText::new(S::StepsWire.text(lang)).strong());
@@ -165,6 +185,59 @@ impl StepsWindow {
         // On a link, packets keep coming (the FIN's ACK, a retransmission):
         // repaint while the window is open there.
         self.steps.waiting().iter().any(Option::is_some) || (self.open && self.steps.on_a_link())
+    }
+
+    /// The accept queue, for real: listen(2), five clients, no accept().
+    fn backlog_section(&mut self, ui: &mut egui::Ui, palette: &Palette, lang: Lang) {
+        if let Some(result) = self.backlog_job.poll() {
+            self.backlog_running = false;
+            self.backlog = Some(result);
+        }
+        ui.label(RichText::new(S::BacklogTitle.text(lang)).strong());
+        ui.label(RichText::new(S::BacklogIntro.text(lang)).small());
+        let run = ui.add_enabled(
+            !self.backlog_running,
+            egui::Button::new(S::BacklogRun.fill(lang, &[&BACKLOG, &BACKLOG_CLIENTS])),
+        );
+        if run.clicked() {
+            let spawned = self.backlog_job.spawn("sockscope-backlog", ui.ctx(), || {
+                backlog::run(BACKLOG, BACKLOG_CLIENTS, BACKLOG_WAIT)
+            });
+            match spawned {
+                Ok(()) => self.backlog_running = true,
+                Err(e) => self.backlog = Some(Err(e.to_string())),
+            }
+        }
+        if self.backlog_running {
+            ui.label(S::BacklogRunning.text(lang));
+        }
+        match &self.backlog {
+            Some(Ok(trial)) => {
+                ui.label(
+                    S::BacklogQueue
+                        .fill(lang, &[&trial.backlog, &trial.queued, &trial.max_backlog]),
+                );
+                for client in &trial.clients {
+                    let (text, color) = if client.state == TcpState::Established {
+                        (
+                            S::BacklogQueued.fill(lang, &[&client.port, &client.state.name()]),
+                            palette.ok,
+                        )
+                    } else {
+                        (
+                            S::BacklogRefused
+                                .fill(lang, &[&client.port, &client.state.name(), &client.syns]),
+                            palette.alarm,
+                        )
+                    };
+                    ui.label(RichText::new(text).color(color));
+                }
+            }
+            Some(Err(error)) => {
+                ui.label(RichText::new(error).color(palette.alarm));
+            }
+            None => {}
+        }
     }
 
     /// The kinds of the packets step mode's sockets exchanged so far (on a

@@ -1,6 +1,7 @@
 //! The lab: real sockets, the threads that drive them, and what they record.
 //! No GUI dependency: the headless recorder and the window both sit on this.
 
+pub mod backlog;
 pub mod buffers;
 pub mod config;
 pub mod congestion;

@@ -139,6 +139,9 @@ pub struct TcpInfo {
     /// Segments sent and received over the connection's life, Linux >= 4.2.
     pub segs_out: u32,
     pub segs_in: u32,
+    /// On a listening socket, the accept queue: connections waiting for
+    /// accept() (tcpi_unacked) and the backlog listen() set (tcpi_sacked).
+    pub accept_queue: (u32, u32),
     /// Slow-start threshold in segments (a huge number until the first
     /// loss ends slow start).
     pub snd_ssthresh: u32,
@@ -191,6 +194,7 @@ pub fn tcp_info(fd: impl AsFd) -> io::Result<TcpInfo> {
         rto_us: raw.tcpi_rto,
         segs_out: field!(tcpi_segs_out).unwrap_or(0),
         segs_in: field!(tcpi_segs_in).unwrap_or(0),
+        accept_queue: (raw.tcpi_unacked, raw.tcpi_sacked),
         snd_ssthresh: field!(tcpi_snd_ssthresh).unwrap_or(0),
         filled_len: filled,
     })

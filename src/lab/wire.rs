@@ -335,38 +335,51 @@ impl Capturer {
 
     /// One queued frame, without waiting.
     fn read_one(&self, buffer: &mut [u8], offset: i128) -> Option<WirePacket> {
-        let mut iov = [IoSliceMut::new(buffer)];
-        let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
-        let message = recvmsg::<()>(
-            self.socket.as_raw_fd(),
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::MSG_DONTWAIT,
-        )
-        .ok()?;
-        let len = message.bytes;
-        let mut unix_ns = None;
-        for cmsg in message.cmsgs().ok()? {
-            if let ControlMessageOwned::ScmTimestampns(ts) = cmsg {
-                unix_ns = Some(ts.tv_sec() as i128 * 1_000_000_000 + ts.tv_nsec() as i128);
-            }
-        }
-        let unix_ns = unix_ns.unwrap_or_else(|| unix_now_ns() as i128);
-        let bytes = buffer[..len.min(buffer.len())].to_vec();
-        // The IPv4 total length gives the frame's full length, which the
-        // filter's cut took away.
-        let wire_len = if bytes.len() >= 18 {
-            14 + u32::from(u16::from_be_bytes([bytes[16], bytes[17]]))
-        } else {
-            bytes.len() as u32
-        };
-        Some(WirePacket {
-            t_ns: (unix_ns - offset) as i64,
-            unix_ns: unix_ns.max(0) as u64,
-            wire_len,
-            bytes,
-        })
+        read_one(&self.socket, buffer, offset)
     }
+}
+
+/// Every frame queued on an armed packet socket now, without waiting,
+/// timed from the Unix epoch.
+pub fn read_queued(socket: &OwnedFd) -> Vec<WirePacket> {
+    let mut buffer = vec![0u8; SNAPLEN as usize];
+    std::iter::from_fn(|| read_one(socket, &mut buffer, 0)).collect()
+}
+
+/// One queued frame, without waiting; `offset` (ns) takes the session's
+/// clock from the kernel's.
+fn read_one(socket: &OwnedFd, buffer: &mut [u8], offset: i128) -> Option<WirePacket> {
+    let mut iov = [IoSliceMut::new(buffer)];
+    let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
+    let message = recvmsg::<()>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_DONTWAIT,
+    )
+    .ok()?;
+    let len = message.bytes;
+    let mut unix_ns = None;
+    for cmsg in message.cmsgs().ok()? {
+        if let ControlMessageOwned::ScmTimestampns(ts) = cmsg {
+            unix_ns = Some(ts.tv_sec() as i128 * 1_000_000_000 + ts.tv_nsec() as i128);
+        }
+    }
+    let unix_ns = unix_ns.unwrap_or_else(|| unix_now_ns() as i128);
+    let bytes = buffer[..len.min(buffer.len())].to_vec();
+    // The IPv4 total length gives the frame's full length, which the
+    // filter's cut took away.
+    let wire_len = if bytes.len() >= 18 {
+        14 + u32::from(u16::from_be_bytes([bytes[16], bytes[17]]))
+    } else {
+        bytes.len() as u32
+    };
+    Some(WirePacket {
+        t_ns: (unix_ns - offset) as i64,
+        unix_ns: unix_ns.max(0) as u64,
+        wire_len,
+        bytes,
+    })
 }
 
 fn unix_now_ns() -> u64 {
