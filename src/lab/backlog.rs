@@ -43,7 +43,7 @@ fn step(what: &'static str) -> impl Fn(std::io::Error) -> String {
 
 pub fn run(backlog: u32, clients: usize, wait: Duration) -> Result<BacklogTrial, String> {
     let (made, factory) = Link::open_serving(LinkSpec::default()).map_err(|e| e.to_string())?;
-    let capture = made
+    let mut capture = made
         .link
         .capture_socket()
         .map_err(|e| format!("no capture of the wire: {e}"))?;
@@ -70,7 +70,8 @@ pub fn run(backlog: u32, clients: usize, wait: Duration) -> Result<BacklogTrial,
     }
     std::thread::sleep(wait);
     let info = probe::tcp_info(&listener).map_err(step("TCP_INFO"))?;
-    let segments: Vec<_> = wire::read_queued(&capture)
+    let segments: Vec<_> = capture
+        .read_queued()
         .iter()
         .filter_map(wire::WirePacket::segment)
         .collect();

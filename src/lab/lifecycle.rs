@@ -241,7 +241,7 @@ impl Lifecycle {
                 let stop = Arc::new(AtomicBool::new(false));
                 let capturer = Capturer {
                     session_id: 0,
-                    socket,
+                    tap: socket,
                     epoch: Instant::now(),
                     counters: Arc::new(CaptureCounters::default()),
                     stop: Arc::clone(&stop),

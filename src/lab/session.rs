@@ -4,7 +4,6 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::thread::JoinHandle;
@@ -23,7 +22,7 @@ use super::sample::{ReaderState, SampleBatch, WriterState};
 use super::sampler::{SampleDesk, Sampler, SamplerControl, SamplerExit, Waker};
 use super::shared::{Shared, Worker};
 use super::units::{Rate, Size};
-use super::wire::{CaptureCounters, Capturer, PacketBatch};
+use super::wire::{CaptureCounters, Capturer, PacketBatch, Tap};
 use super::worker_error::{LabThread, WorkerError};
 use super::writer::{Writer, WriterControl, WriterExit};
 
@@ -346,7 +345,7 @@ impl Session {
 
     /// Starts the capture thread on an armed packet socket, or notes why
     /// there is none; the session runs either way.
-    fn start_capture(&mut self, socket: Result<OwnedFd, String>) {
+    fn start_capture(&mut self, socket: Result<Tap, String>) {
         let (tx, rx) = unbounded();
         self.packets = rx;
         let socket = match socket {
@@ -360,7 +359,7 @@ impl Session {
         let counters = Arc::new(CaptureCounters::default());
         let capturer = Capturer {
             session_id: self.info.id,
-            socket,
+            tap: socket,
             epoch: self.shared.epoch,
             counters: Arc::clone(&counters),
             stop: Arc::clone(&stop),

@@ -13,14 +13,14 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::io::IoSliceMut;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
-use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
 
 /// Bytes kept of each frame: Ethernet (14), the longest IPv4 header (60)
 /// and the longest TCP header (60).
@@ -153,15 +153,14 @@ pub struct CaptureCounters {
     pub dropped: AtomicU64,
 }
 
-/// Turns a link's (unbound) packet socket into the capture: the filter,
-/// timestamps, a large buffer, and then the binding to lo, from which on
-/// it receives. Call before the connection is made, to catch its handshake.
-pub fn arm(socket: &OwnedFd) -> io::Result<()> {
-    attach_filter(socket)?;
-    setsockopt(socket, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)?;
-    // Room for about 30,000 headers: a burst at full speed, or a second
-    // of a slow link, while the thread sleeps.
-    let _ = setsockopt(socket, sockopt::RcvBuf, &(8 << 20));
+/// Turns a link's (unbound) packet socket into the capture: the filter, a
+/// ring of frames shared with the kernel (PACKET_MMAP, TPACKET_V2: the
+/// kernel writes each frame's headers straight into it, no system call a
+/// frame), and then the binding to lo, from which on it receives. Call
+/// before the connection is made, to catch its handshake.
+pub fn arm(socket: OwnedFd) -> io::Result<Tap> {
+    attach_filter(&socket)?;
+    let ring = Ring::new(&socket)?;
     // SAFETY: sockaddr_ll is plain old data; all-zero is valid, and bind
     // reads only its size.
     let mut address: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
@@ -179,7 +178,225 @@ pub fn arm(socket: &OwnedFd) -> io::Result<()> {
     if rc < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(())
+    Ok(Tap { socket, ring })
+}
+
+/// An armed capture: the packet socket and its ring.
+#[derive(Debug)]
+pub struct Tap {
+    socket: OwnedFd,
+    ring: Ring,
+}
+
+impl Tap {
+    /// Waits up to `ms` for a frame; whether one is there.
+    fn wait(&self, ms: i32) -> io::Result<bool> {
+        if self.ring.ready() {
+            return Ok(true);
+        }
+        let mut poll = libc::pollfd {
+            fd: self.socket.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the call's duration.
+        let ready = unsafe { libc::poll(&mut poll, 1, ms) };
+        if ready < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted {
+                Ok(false)
+            } else {
+                Err(e)
+            };
+        }
+        Ok(ready > 0 || self.ring.ready())
+    }
+
+    /// The next frame in the ring, if the kernel has filled it; `offset`
+    /// (ns) takes the session's clock from the kernel's.
+    fn next(&mut self, offset: i128) -> Option<WirePacket> {
+        let (unix_ns, bytes) = self.ring.take()?;
+        // The IPv4 total length gives the frame's full length, which the
+        // filter's cut took away.
+        let wire_len = if bytes.len() >= 18 {
+            14 + u32::from(u16::from_be_bytes([bytes[16], bytes[17]]))
+        } else {
+            bytes.len() as u32
+        };
+        Some(WirePacket {
+            t_ns: (i128::from(unix_ns) - offset) as i64,
+            unix_ns,
+            wire_len,
+            bytes,
+        })
+    }
+
+    /// Every frame captured so far, without waiting, timed from the Unix
+    /// epoch.
+    pub fn read_queued(&mut self) -> Vec<WirePacket> {
+        std::iter::from_fn(|| self.next(0)).collect()
+    }
+
+    /// Frames the capture dropped since the last call, the ring being full
+    /// (the kernel resets its counts when they are read).
+    fn dropped_since(&self) -> u64 {
+        dropped_since(&self.socket)
+    }
+}
+
+// From include/uapi/linux/if_packet.h.
+const PACKET_RX_RING: libc::c_int = 5;
+const PACKET_VERSION: libc::c_int = 10;
+const TPACKET_V2: libc::c_int = 1;
+const TP_STATUS_KERNEL: u32 = 0;
+const TP_STATUS_USER: u32 = 1;
+/// Each frame: struct tpacket2_hdr, the link address, then the headers the
+/// filter kept (at most SNAPLEN), in a power of two.
+const FRAME_SIZE: usize = 256;
+const BLOCK_SIZE: usize = 1 << 16;
+/// 8 MiB: 32,768 frames, a burst at full speed or seconds of a slow link
+/// while the thread sleeps.
+const BLOCKS: usize = 128;
+
+/// struct tpacket2_hdr.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+struct FrameHeader {
+    status: u32,
+    len: u32,
+    snaplen: u32,
+    mac: u16,
+    net: u16,
+    sec: u32,
+    nsec: u32,
+    vlan_tci: u16,
+    vlan_tpid: u16,
+    padding: [u8; 4],
+}
+
+/// The kernel's ring of frames, mapped into this process.
+#[derive(Debug)]
+struct Ring {
+    base: std::ptr::NonNull<u8>,
+    frames: usize,
+    /// The next frame to read.
+    next: usize,
+}
+
+// SAFETY: the mapping belongs to the ring alone; each frame passes between
+// the kernel and the one reader through its status word.
+unsafe impl Send for Ring {}
+
+impl Ring {
+    fn new(socket: &OwnedFd) -> io::Result<Ring> {
+        let set = |option: libc::c_int, value: *const libc::c_void, len: usize| {
+            // SAFETY: `value` points at `len` readable bytes for the call.
+            let rc = unsafe {
+                libc::setsockopt(
+                    socket.as_raw_fd(),
+                    libc::SOL_PACKET,
+                    option,
+                    value,
+                    len as libc::socklen_t,
+                )
+            };
+            if rc < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(())
+            }
+        };
+        let version = TPACKET_V2;
+        set(
+            PACKET_VERSION,
+            (&raw const version).cast(),
+            std::mem::size_of::<libc::c_int>(),
+        )?;
+        let frames = BLOCK_SIZE / FRAME_SIZE * BLOCKS;
+        // struct tpacket_req: block size, blocks, frame size, frames.
+        let request: [u32; 4] = [
+            BLOCK_SIZE as u32,
+            BLOCKS as u32,
+            FRAME_SIZE as u32,
+            frames as u32,
+        ];
+        set(
+            PACKET_RX_RING,
+            request.as_ptr().cast(),
+            std::mem::size_of_val(&request),
+        )?;
+        // SAFETY: a fresh shared mapping of the ring the kernel just made
+        // for this socket, of exactly its size.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                BLOCK_SIZE * BLOCKS,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                socket.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = std::ptr::NonNull::new(base.cast::<u8>())
+            .ok_or_else(|| io::Error::other("mmap gave no address"))?;
+        Ok(Ring {
+            base,
+            frames,
+            next: 0,
+        })
+    }
+
+    fn status(&self, frame: usize) -> &AtomicU32 {
+        // SAFETY: `frame` < frames, so it lies inside the mapping, which
+        // lives as long as `self`; its first word is the status, aligned
+        // (frames start at multiples of 256).
+        unsafe {
+            &*self
+                .base
+                .as_ptr()
+                .add(frame * FRAME_SIZE)
+                .cast::<AtomicU32>()
+        }
+    }
+
+    /// Whether the next frame is the reader's.
+    fn ready(&self) -> bool {
+        self.status(self.next).load(Acquire) & TP_STATUS_USER != 0
+    }
+
+    /// The next frame's timestamp (ns since the Unix epoch) and bytes, the
+    /// frame handed back to the kernel; None until the kernel fills it.
+    fn take(&mut self) -> Option<(u64, Vec<u8>)> {
+        if !self.ready() {
+            return None;
+        }
+        let frame = self.next;
+        // SAFETY: the status says the kernel is done with this frame, and
+        // the Acquire load orders these reads after its writes; the header
+        // is at the frame's start and the bytes read stay inside it.
+        let (header, bytes) = unsafe {
+            let start = self.base.as_ptr().add(frame * FRAME_SIZE);
+            let header = std::ptr::read_unaligned(start.cast::<FrameHeader>());
+            let offset = usize::from(header.mac).min(FRAME_SIZE);
+            let len = (header.snaplen as usize).min(FRAME_SIZE - offset);
+            let bytes = std::slice::from_raw_parts(start.add(offset), len).to_vec();
+            (header, bytes)
+        };
+        let unix_ns = u64::from(header.sec) * 1_000_000_000 + u64::from(header.nsec);
+        self.status(frame).store(TP_STATUS_KERNEL, Release);
+        self.next = (frame + 1) % self.frames;
+        Some((unix_ns, bytes))
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, of that size, unmapped once.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), BLOCK_SIZE * BLOCKS) };
+    }
 }
 
 /// The classic BPF program: incoming IPv4 TCP frames, cut to SNAPLEN.
@@ -251,7 +468,7 @@ fn dropped_since(socket: &OwnedFd) -> u64 {
 /// The capture thread.
 pub(crate) struct Capturer {
     pub session_id: u64,
-    pub socket: OwnedFd,
+    pub tap: Tap,
     /// The clock's start: packets are timed from it.
     pub epoch: std::time::Instant,
     pub counters: Arc<CaptureCounters>,
@@ -262,20 +479,19 @@ pub(crate) struct Capturer {
 impl Capturer {
     /// Reads until told to stop, then drains what is queued. Returns the
     /// error that ended it early, if one did.
-    pub fn run(self) -> Option<io::Error> {
+    pub fn run(mut self) -> Option<io::Error> {
         // The session's clock against the kernel's timestamps (the
         // realtime clock): measured once, at the start.
         let now_unix = unix_now_ns();
         let offset = now_unix as i128 - self.epoch.elapsed().as_nanos() as i128;
         let mut batch = Vec::new();
         let mut last_send = std::time::Instant::now();
-        let mut buffer = vec![0u8; SNAPLEN as usize];
         let mut failed = None;
         loop {
             let stopping = self.stop.load(Relaxed);
-            match self.wait(if stopping { 0 } else { 10 }) {
+            match self.tap.wait(if stopping { 0 } else { 10 }) {
                 Ok(true) => {
-                    while let Some(packet) = self.read_one(&mut buffer, offset) {
+                    while let Some(packet) = self.tap.next(offset) {
                         batch.push(packet);
                     }
                 }
@@ -291,7 +507,7 @@ impl Capturer {
             }
             self.counters
                 .dropped
-                .fetch_add(dropped_since(&self.socket), Relaxed);
+                .fetch_add(self.tap.dropped_since(), Relaxed);
             if stopping {
                 break;
             }
@@ -312,74 +528,6 @@ impl Capturer {
             packets: std::mem::take(batch),
         });
     }
-
-    /// Waits up to `ms` for a frame; whether one is there.
-    fn wait(&self, ms: i32) -> io::Result<bool> {
-        let mut poll = libc::pollfd {
-            fd: self.socket.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd for the call's duration.
-        let ready = unsafe { libc::poll(&mut poll, 1, ms) };
-        if ready < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::Interrupted {
-                Ok(false)
-            } else {
-                Err(e)
-            };
-        }
-        Ok(ready > 0)
-    }
-
-    /// One queued frame, without waiting.
-    fn read_one(&self, buffer: &mut [u8], offset: i128) -> Option<WirePacket> {
-        read_one(&self.socket, buffer, offset)
-    }
-}
-
-/// Every frame queued on an armed packet socket now, without waiting,
-/// timed from the Unix epoch.
-pub fn read_queued(socket: &OwnedFd) -> Vec<WirePacket> {
-    let mut buffer = vec![0u8; SNAPLEN as usize];
-    std::iter::from_fn(|| read_one(socket, &mut buffer, 0)).collect()
-}
-
-/// One queued frame, without waiting; `offset` (ns) takes the session's
-/// clock from the kernel's.
-fn read_one(socket: &OwnedFd, buffer: &mut [u8], offset: i128) -> Option<WirePacket> {
-    let mut iov = [IoSliceMut::new(buffer)];
-    let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
-    let message = recvmsg::<()>(
-        socket.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_DONTWAIT,
-    )
-    .ok()?;
-    let len = message.bytes;
-    let mut unix_ns = None;
-    for cmsg in message.cmsgs().ok()? {
-        if let ControlMessageOwned::ScmTimestampns(ts) = cmsg {
-            unix_ns = Some(ts.tv_sec() as i128 * 1_000_000_000 + ts.tv_nsec() as i128);
-        }
-    }
-    let unix_ns = unix_ns.unwrap_or_else(|| unix_now_ns() as i128);
-    let bytes = buffer[..len.min(buffer.len())].to_vec();
-    // The IPv4 total length gives the frame's full length, which the
-    // filter's cut took away.
-    let wire_len = if bytes.len() >= 18 {
-        14 + u32::from(u16::from_be_bytes([bytes[16], bytes[17]]))
-    } else {
-        bytes.len() as u32
-    };
-    Some(WirePacket {
-        t_ns: (unix_ns - offset) as i64,
-        unix_ns: unix_ns.max(0) as u64,
-        wire_len,
-        bytes,
-    })
 }
 
 fn unix_now_ns() -> u64 {

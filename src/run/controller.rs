@@ -154,6 +154,8 @@ pub struct Run {
     /// session, so its last packets can be read after it ends) and the
     /// capture's counts.
     wire: Option<Wire>,
+    /// Whether `wire` keeps the newest packets whole (see `keep_packets`).
+    keep_packets: bool,
 }
 
 struct Wire {
@@ -194,6 +196,7 @@ impl Run {
             waker,
             batch: Vec::new(),
             wire: None,
+            keep_packets: false,
         }
     }
 
@@ -422,12 +425,21 @@ impl Run {
         }
         for packet in &wire.fresh {
             wire.log.push(packet);
+            if !self.keep_packets {
+                continue;
+            }
             if wire.kept.len() == KEPT_PACKETS {
                 wire.kept.pop_front();
                 wire.kept_dropped += 1;
             }
             wire.kept.push_back(packet.clone());
         }
+    }
+
+    /// Keeps the newest packets whole, for a pcap export later (the
+    /// window); `record` writes each as it comes and keeps none.
+    pub fn keep_packets(&mut self, keep: bool) {
+        self.keep_packets = keep;
     }
 
     /// The newest packets kept whole (for a pcap), and how many older ones

@@ -141,6 +141,8 @@ impl SockscopeApp {
             None => {
                 let mut run = Run::new(config, Some(repaint_waker(&cc.egui_ctx)));
                 run.set_resume_read_rate(settings.resume_read_rate);
+                // For Export's pcap.
+                run.keep_packets(true);
                 run.start(config);
                 run
             }

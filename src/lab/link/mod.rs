@@ -517,9 +517,9 @@ impl Link {
         lo_is_up(self.control.as_fd())
     }
 
-    /// The link's packet socket, armed to capture the wire (filter,
-    /// timestamps, bound to lo); only the first call gets it.
-    pub fn capture_socket(&self) -> io::Result<OwnedFd> {
+    /// The link's packet socket, armed to capture the wire (filter, ring,
+    /// bound to lo); only the first call gets it.
+    pub fn capture_socket(&self) -> io::Result<super::wire::Tap> {
         let socket = self
             .packet
             .lock()
@@ -530,8 +530,7 @@ impl Link {
         // kernel counts (tcpi_segs_out), each at most one MTU, as on an
         // Ethernet wire; with it, lo passes 64 KiB super-segments whole.
         set_lo_tso(self.control.as_fd(), false)?;
-        super::wire::arm(&socket)?;
-        Ok(socket)
+        super::wire::arm(socket)
     }
 
     /// A handle the sampler reads the cable's state and the bottleneck's
