@@ -870,15 +870,23 @@ fn the_wire_shows_the_handshake_and_a_click_marks_the_buffers_moment() {
             let kinds: Vec<SegmentKind> = log.entries().iter().map(|e| e.kind).collect();
             kinds.starts_with(&[SegmentKind::Syn, SegmentKind::SynAck, SegmentKind::Ack])
                 && kinds.contains(&SegmentKind::Data)
-        })
+        }) && h.state().timeline().last().is_some()
     });
-    // The writer's segments the capture saw, and those its kernel sent
-    // (the bottleneck drops some before the capture point): never more.
+    // The writer's segments the capture saw up to the newest sample, and
+    // those its kernel had sent by then (the bottleneck drops some before
+    // the capture point): never more.
+    let sample = *harness.state().timeline().last().unwrap();
+    // When the writer's TCP_INFO in that sample was read.
+    let read_at = sample.t_ns as i64 - i64::from(sample.sender_info_age_us) * 1000;
     let log = harness.state().wire_log().unwrap();
-    let sent = log.entries().iter().filter(|e| e.from_writer).count() as u32;
-    let kernel = harness.state().timeline().last().unwrap().sender.segs_out;
+    let sent = log
+        .entries()
+        .iter()
+        .filter(|e| e.from_writer && e.t_ns <= read_at)
+        .count() as u32;
+    let kernel = sample.sender.segs_out;
     assert!(
-        sent > 0 && sent <= kernel + 2,
+        sent >= 2 && sent <= kernel + 2,
         "captured {sent}, kernel {kernel}"
     );
     harness.key_press(egui::Key::W);
