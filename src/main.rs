@@ -194,7 +194,107 @@ fn parse_lang(text: &str) -> Result<Lang, String> {
 enum Command {
     /// Run a real loopback connection headless and record its buffers.
     #[command(after_help = EXIT_CODES)]
-    Record(RecordArgs),
+    Record(Box<RecordArgs>),
+    /// List every TCP connection on this machine (this network namespace)
+    /// with its queues and memory, most queued first.
+    Connections(ConnectionsArgs),
+}
+
+#[derive(Args, Debug)]
+struct ConnectionsArgs {
+    /// One JSON array instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Only connections with this port at either end.
+    #[arg(long, value_name = "N")]
+    port: Option<u16>,
+    /// Only connections in this state (ss's names: established, listen,
+    /// time-wait, close-wait, syn-sent, ...).
+    #[arg(long, value_name = "STATE", value_parser = parse_state)]
+    state: Option<&'static str>,
+}
+
+/// A TCP state as ss and netstat name it, in any case, - or _.
+fn parse_state(text: &str) -> Result<&'static str, String> {
+    let wanted = text.trim().to_ascii_uppercase().replace('-', "_");
+    const STATES: [&str; 11] = [
+        "ESTABLISHED",
+        "SYN_SENT",
+        "SYN_RECV",
+        "FIN_WAIT1",
+        "FIN_WAIT2",
+        "TIME_WAIT",
+        "CLOSE",
+        "CLOSE_WAIT",
+        "LAST_ACK",
+        "LISTEN",
+        "CLOSING",
+    ];
+    STATES.into_iter().find(|s| *s == wanted).ok_or_else(|| {
+        format!(
+            "'{}' is not a TCP state; use one of {}",
+            text.escape_debug(),
+            STATES.join(", ").to_ascii_lowercase().replace('_', "-")
+        )
+    })
+}
+
+fn run_connections(args: ConnectionsArgs) -> ExitCode {
+    let all = match sockscope::lab::diag::connections() {
+        Ok(all) => all,
+        Err(e) => {
+            eprintln!(
+                "sockscope: connections: the kernel's socket list (sock_diag) could not be read: {e}."
+            );
+            return ExitCode::from(exit::FAILED as u8);
+        }
+    };
+    let shown: Vec<_> = all
+        .into_iter()
+        .filter(|c| {
+            args.port
+                .is_none_or(|p| c.local.port() == p || c.peer.port() == p)
+        })
+        .filter(|c| args.state.is_none_or(|s| c.state == s))
+        .collect();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&shown).unwrap_or_else(|_| "[]".into())
+        );
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{:<12} {:<47} {:<47} {:>9} {:>9} {:>19} {:>10}  OWNER",
+        "STATE", "LOCAL", "PEER", "RECV-Q", "SEND-Q", "RMEM/RCVBUF", "WINDOW"
+    );
+    for c in &shown {
+        let memory = c.memory.map_or_else(String::new, |m| {
+            format!(
+                "{}/{}",
+                units::format_bytes(u64::from(m.rmem_alloc)),
+                units::format_bytes(u64::from(m.rcvbuf))
+            )
+        });
+        let window = c
+            .snd_wnd
+            .map_or_else(String::new, |w| units::format_bytes(u64::from(w)));
+        let owner = c.owner.as_ref().map_or_else(
+            || "not yours to see".to_string(),
+            |o| format!("{} ({})", o.command, o.pid),
+        );
+        println!(
+            "{:<12} {:<47} {:<47} {:>9} {:>9} {:>19} {:>10}  {owner}",
+            c.state,
+            c.local.to_string(),
+            c.peer.to_string(),
+            c.recv_q,
+            c.send_q,
+            memory,
+            window,
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 fn parse_duration(text: &str) -> Result<Duration, ParseError> {
@@ -419,8 +519,9 @@ fn main() -> ExitCode {
                 .subcommand_matches("record")
                 .cloned()
                 .unwrap_or_default();
-            run_record(args, &given)
+            run_record(*args, &given)
         }
+        Some(Command::Connections(args)) => run_connections(args),
         None => run_window(cli.window),
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod congestion;
 mod connect;
 mod control;
+pub mod diag;
 pub mod lifecycle;
 pub mod link;
 pub mod messages;

@@ -17,7 +17,7 @@
 
 #![allow(unsafe_code)]
 
-mod netlink;
+pub(crate) mod netlink;
 mod nft;
 mod tc;
 

@@ -7,16 +7,16 @@
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-pub(super) const NLMSG_ERROR: u16 = 2;
-pub(super) const NLMSG_DONE: u16 = 3;
-pub(super) const NLM_F_REQUEST: u16 = 0x1;
-pub(super) const NLM_F_ACK: u16 = 0x4;
-pub(super) const NLM_F_DUMP: u16 = 0x300;
+pub(crate) const NLMSG_ERROR: u16 = 2;
+pub(crate) const NLMSG_DONE: u16 = 3;
+pub(crate) const NLM_F_REQUEST: u16 = 0x1;
+pub(crate) const NLM_F_ACK: u16 = 0x4;
+pub(crate) const NLM_F_DUMP: u16 = 0x300;
 const NLA_F_NESTED: u16 = 0x8000;
 const HEADER: usize = 16;
 
 /// One netlink attribute (struct nlattr / rtattr), padded to 4 bytes.
-pub(super) fn attribute(kind: u16, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn attribute(kind: u16, payload: &[u8]) -> Vec<u8> {
     let len = 4 + payload.len();
     let mut out = Vec::with_capacity(len.next_multiple_of(4));
     out.extend_from_slice(&(len as u16).to_ne_bytes());
@@ -27,24 +27,24 @@ pub(super) fn attribute(kind: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 /// An attribute holding attributes.
-pub(super) fn nested(kind: u16, attributes: &[u8]) -> Vec<u8> {
+pub(crate) fn nested(kind: u16, attributes: &[u8]) -> Vec<u8> {
     attribute(kind | NLA_F_NESTED, attributes)
 }
 
 /// A NUL-terminated string attribute.
-pub(super) fn string(kind: u16, text: &str) -> Vec<u8> {
+pub(crate) fn string(kind: u16, text: &str) -> Vec<u8> {
     let mut bytes = text.as_bytes().to_vec();
     bytes.push(0);
     attribute(kind, &bytes)
 }
 
 /// A big-endian u32 attribute, as netfilter's are.
-pub(super) fn be32(kind: u16, value: u32) -> Vec<u8> {
+pub(crate) fn be32(kind: u16, value: u32) -> Vec<u8> {
     attribute(kind, &value.to_be_bytes())
 }
 
 /// The attributes in `bytes`, as (kind without flags, payload).
-pub(super) fn attributes(mut bytes: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+pub(crate) fn attributes(mut bytes: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     std::iter::from_fn(move || {
         if bytes.len() < 4 {
             return None;
@@ -62,7 +62,7 @@ pub(super) fn attributes(mut bytes: &[u8]) -> impl Iterator<Item = (u16, &[u8])>
 
 /// One message of a request: its type, flags beyond NLM_F_REQUEST, and
 /// its body (the family header and the attributes).
-pub(super) struct Message {
+pub(crate) struct Message {
     pub kind: u16,
     pub flags: u16,
     pub body: Vec<u8>,
@@ -70,7 +70,7 @@ pub(super) struct Message {
 
 /// Sends `messages` in one datagram and waits until the kernel has
 /// acknowledged every one flagged NLM_F_ACK, or refused one.
-pub(super) fn transact(netlink: &OwnedFd, messages: &[Message]) -> io::Result<()> {
+pub(crate) fn transact(netlink: &OwnedFd, messages: &[Message]) -> io::Result<()> {
     drain(netlink);
     let mut datagram = Vec::new();
     let mut waiting = Vec::new();
@@ -102,7 +102,7 @@ pub(super) fn transact(netlink: &OwnedFd, messages: &[Message]) -> io::Result<()
 
 /// Sends a dump request and hands each answer's body to `each` until the
 /// kernel says it is done.
-pub(super) fn dump(
+pub(crate) fn dump(
     netlink: &OwnedFd,
     message: Message,
     mut each: impl FnMut(&[u8]),
