@@ -70,8 +70,17 @@ impl Connection {
     }
 }
 
-/// Every TCP socket, IPv4 and IPv6, most queued first.
+/// Every TCP socket, IPv4 and IPv6, most queued first, each with its owner
+/// where this user may see it.
 pub fn connections() -> io::Result<Vec<Connection>> {
+    let mut all = dump_all()?;
+    OwnerCache::default().fill(&mut all);
+    Ok(all)
+}
+
+/// Every TCP socket, IPv4 and IPv6, most queued first, owners not looked
+/// up (see `OwnerCache`): one netlink dump, no walk through /proc.
+pub fn dump_all() -> io::Result<Vec<Connection>> {
     // SAFETY: plain socket(2); the descriptor is owned at once.
     let fd = unsafe {
         libc::socket(
@@ -85,11 +94,10 @@ pub fn connections() -> io::Result<Vec<Connection>> {
     }
     // SAFETY: fd was just returned by socket(2) and is owned by no one else.
     let netlink = unsafe { OwnedFd::from_raw_fd(fd) };
-    let owners = socket_owners();
     let mut found = Vec::new();
     for family in [libc::AF_INET as u8, libc::AF_INET6 as u8] {
         dump(&netlink, request(family), |body| {
-            if let Some(connection) = parse(body, &owners) {
+            if let Some(connection) = parse(body) {
                 found.push(connection);
             }
         })?;
@@ -116,8 +124,39 @@ fn request(family: u8) -> Message {
     }
 }
 
+/// Sockets' owners, remembered by inode between refreshes: finding one
+/// means reading every readable process's descriptors (as `ss -p` does),
+/// which costs more than the dump itself with thousands of sockets, so a
+/// live table walks /proc only when a socket it shows is new to it.
+#[derive(Debug, Default)]
+pub struct OwnerCache {
+    /// None: looked for and not found (not this user's to see).
+    known: HashMap<u32, Option<Owner>>,
+}
+
+impl OwnerCache {
+    /// Fills in the owners of `rows`, walking /proc once if any is new.
+    pub fn fill(&mut self, rows: &mut [Connection]) {
+        if rows.iter().any(|c| !self.known.contains_key(&c.inode)) {
+            let found = socket_owners();
+            for c in rows.iter() {
+                self.known.insert(c.inode, found.get(&c.inode).cloned());
+            }
+        }
+        for c in rows.iter_mut() {
+            c.owner = self.known.get(&c.inode).cloned().flatten();
+        }
+    }
+
+    /// Forgets sockets no longer in `rows` (closed ones).
+    pub fn keep_only(&mut self, rows: &[Connection]) {
+        let live: std::collections::HashSet<u32> = rows.iter().map(|c| c.inode).collect();
+        self.known.retain(|inode, _| live.contains(inode));
+    }
+}
+
 /// One struct inet_diag_msg and its attributes.
-fn parse(body: &[u8], owners: &HashMap<u32, Owner>) -> Option<Connection> {
+fn parse(body: &[u8]) -> Option<Connection> {
     if body.len() < DIAG_MSG {
         return None;
     }
@@ -147,7 +186,6 @@ fn parse(body: &[u8], owners: &HashMap<u32, Owner>) -> Option<Connection> {
         inode: word(68),
         owner: None,
     };
-    connection.owner = owners.get(&connection.inode).cloned();
     for (kind, payload) in attributes(&body[DIAG_MSG..]) {
         match kind {
             INET_DIAG_SKMEMINFO if payload.len() >= 36 => {
@@ -249,14 +287,7 @@ mod tests {
             INET_DIAG_SKMEMINFO,
             &memory,
         ));
-        let owners = HashMap::from([(
-            777,
-            Owner {
-                pid: 9,
-                command: "python3".into(),
-            },
-        )]);
-        let c = parse(&body, &owners).unwrap();
+        let c = parse(&body).unwrap();
         assert_eq!(c.state, "ESTABLISHED");
         assert_eq!(c.local, "127.0.0.1:40000".parse().unwrap());
         assert_eq!(c.peer, "127.0.0.2:5201".parse().unwrap());
@@ -266,7 +297,7 @@ mod tests {
             (m.rmem_alloc, m.rcvbuf, m.sndbuf, m.wmem_queued, m.drops),
             (0, 100, 300, 500, 800)
         );
-        assert_eq!(c.owner.as_ref().unwrap().command, "python3");
+        assert_eq!(c.owner, None, "owners are looked up apart");
         assert_eq!(c.queued(), 3000);
     }
 }
