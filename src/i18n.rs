@@ -279,6 +279,26 @@ table! {
     ReuseError => "The experiment could not set up its connection: {}", "实验无法建立连接：{}";
     // Messages window.
     Messages => "Messages", "消息";
+    Connections => "Connections", "所有连接";
+    ConnectionsHover => "N: every TCP connection on this machine, its queues and memory, refreshed each second", "N：本机所有 TCP 连接及其队列和内存，每秒刷新";
+    ConnTitle => "Every TCP connection on this machine", "本机所有 TCP 连接";
+    ConnIntro => "From the kernel's socket list (sock_diag, what ss reads), once a second, most queued first. On a listener the receive queue is the connections waiting for accept() and the send queue its backlog.", "来自内核的套接字列表（sock_diag，ss 读取的同一来源），每秒刷新，排队最多的在前。对监听套接字，接收队列是等待 accept() 的连接数，发送队列是它的 backlog。";
+    ConnPort => "Port", "端口";
+    ConnPortField => "only this port", "只看这个端口";
+    ConnState => "State", "状态";
+    ConnAnyState => "any", "全部";
+    ConnError => "the socket list could not be read: {}", "无法读取套接字列表：{}";
+    ConnCount => "{} shown of {}", "显示 {} 个，共 {} 个";
+    ConnMore => "{} more (filter by port or state)", "还有 {} 个（可按端口或状态筛选）";
+    ConnNotYours => "not yours to see", "无权查看";
+    ConnHeadState => "state", "状态";
+    ConnHeadLocal => "local", "本地";
+    ConnHeadPeer => "peer", "对端";
+    ConnHeadRecvQ => "receive queue", "接收队列";
+    ConnHeadSendQ => "send queue", "发送队列";
+    ConnHeadMemory => "memory / buffer", "内存 / 缓冲区";
+    ConnHeadWindow => "window", "窗口";
+    ConnHeadOwner => "process", "进程";
     MessagesHover => "M: send and recv text by hand on a real connection", "M：在真实连接上手动 send 和 recv 文本";
     MsgTitle => "Messages: a byte stream has no boundaries", "消息：字节流没有边界";
     MsgIntro => "A real loopback connection; each button makes one real call. recv(N) takes at most N bytes, two sends can come out as one recv, and recv() returns 0 after the peer closes.", "一个真实的回环连接，每个按钮执行一次真实的调用。recv(N) 最多取 N 个字节，两次 send 可能被一次 recv 取出，对端关闭后 recv() 返回 0。";

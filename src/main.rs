@@ -60,7 +60,8 @@ struct WindowArgs {
     #[arg(long)]
     projector: bool,
     /// Open a window at start: server (thread per client, G), steps (T),
-    /// messages (M), info (I) or wire (the packets on a private link, W).
+    /// messages (M), info (I), wire (the packets on a private link, W) or
+    /// connections (every TCP connection on the machine, N).
     #[arg(long, value_name = "WINDOW", value_parser = parse_panel)]
     open: Option<Panel>,
     #[command(flatten)]

@@ -1052,3 +1052,32 @@ fn step_mode_runs_the_accept_queue_experiment() {
         2
     );
 }
+
+/// N opens every connection on the machine: a listener this test opens is
+/// among the rows, and the port filter finds it.
+#[test]
+fn the_connections_window_lists_a_listener_this_test_opened() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut harness = fixed_app(egui::vec2(1280.0, 900.0), false);
+    harness.key_press(egui::Key::N);
+    step_until(&mut harness, "the listener in the table", |h| {
+        h.state()
+            .connection_rows()
+            .iter()
+            .any(|c| c.local.port() == port && c.state == "LISTEN")
+    });
+    harness.get_by_label("only this port").focus();
+    harness.run_steps(1);
+    harness
+        .get_by_label("only this port")
+        .type_text(&port.to_string());
+    step_until(&mut harness, "one row shown", |h| {
+        h.query_by_label_contains("1 shown of").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label(&format!("127.0.0.1:{port}"))
+            .is_some()
+    );
+}

@@ -34,6 +34,7 @@ pub enum Action {
     ToggleMessages,
     ToggleServer,
     ToggleWire,
+    ToggleConnections,
     /// Show the buffers at this moment (ns), marked on the wire.
     MarkMoment(i64),
     ToggleFullscreen,
@@ -100,6 +101,7 @@ pub fn shortcuts(ctx: &egui::Context, projector: bool) -> Vec<Action> {
         (Key::M, Action::ToggleMessages),
         (Key::G, Action::ToggleServer),
         (Key::W, Action::ToggleWire),
+        (Key::N, Action::ToggleConnections),
         (Key::C, Action::ToggleControls),
         (Key::U, Action::ToggleCable),
         (Key::Escape, Action::Escape),

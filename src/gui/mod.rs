@@ -6,6 +6,7 @@ pub mod action;
 mod anim;
 pub mod app;
 mod background;
+mod connections;
 mod controls;
 mod export;
 mod info_panel;

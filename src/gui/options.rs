@@ -26,10 +26,11 @@ pub enum Panel {
     Messages,
     Info,
     Wire,
+    Connections,
 }
 
 impl Panel {
-    pub const NAMES: &str = "server, steps, messages, info or wire";
+    pub const NAMES: &str = "server, steps, messages, info, wire or connections";
 
     pub fn parse(text: &str) -> Option<Panel> {
         match text.trim() {
@@ -38,6 +39,7 @@ impl Panel {
             "messages" => Some(Panel::Messages),
             "info" => Some(Panel::Info),
             "wire" => Some(Panel::Wire),
+            "connections" => Some(Panel::Connections),
             _ => None,
         }
     }

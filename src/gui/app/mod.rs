@@ -11,6 +11,7 @@ use eframe::egui;
 
 use super::action::{self, Action};
 use super::background::Background;
+use super::connections::ConnectionsWindow;
 use super::controls::{Edits, PendingBuffers, ScenarioPanel};
 use super::export::{ExportWhat, Exports, default_export_dir};
 use super::info_panel::ReuseState;
@@ -46,6 +47,7 @@ struct Windows {
     steps: StepsWindow,
     server: ServerWindow,
     wire: WireWindow,
+    connections: ConnectionsWindow,
 }
 
 pub struct SockscopeApp {
@@ -160,6 +162,7 @@ impl SockscopeApp {
             Some(Panel::Steps) => windows.steps.open = true,
             Some(Panel::Messages) => windows.messages.open = true,
             Some(Panel::Wire) => windows.wire.open = true,
+            Some(Panel::Connections) => windows.connections.open = true,
             Some(Panel::Info) => windows.info = true,
             None => {}
         }
@@ -208,6 +211,11 @@ impl SockscopeApp {
     #[doc(hidden)]
     pub fn info_for_tests(&self) -> Option<&SessionInfo> {
         self.info()
+    }
+
+    /// The connections window's rows (tests).
+    pub fn connection_rows(&self) -> &[crate::lab::diag::Connection] {
+        self.windows.connections.rows()
     }
 
     /// The packets step mode's sockets exchanged (on a private link).
@@ -320,6 +328,9 @@ impl SockscopeApp {
             Action::ToggleSteps => self.windows.steps.open = !self.windows.steps.open,
             Action::ToggleMessages => self.windows.messages.open = !self.windows.messages.open,
             Action::ToggleWire => self.windows.wire.open = !self.windows.wire.open,
+            Action::ToggleConnections => {
+                self.windows.connections.open = !self.windows.connections.open;
+            }
             Action::MarkMoment(t_ns) => self.marked_ns = Some(t_ns),
             Action::ToggleServer => {
                 // Closing the window stops the server and every client.
@@ -522,6 +533,9 @@ impl SockscopeApp {
         if self.windows.steps.open && self.windows.steps.show(ctx, palette, lang) {
             // A call is waiting: retry it soon, as a blocking call would.
             ctx.request_repaint_after(Duration::from_millis(30));
+        }
+        if self.windows.connections.open {
+            self.windows.connections.show(ctx, palette, lang);
         }
         self.wire_rect = None;
         if self.windows.wire.open {

@@ -162,6 +162,12 @@ impl SockscopeApp {
                 S::WireHover.text(lang),
                 Action::ToggleWire,
             ),
+            (
+                self.windows.connections.open,
+                S::Connections,
+                S::ConnectionsHover.text(lang),
+                Action::ToggleConnections,
+            ),
         ];
         for (on, label, hover, action) in toggles {
             let mut on = on;

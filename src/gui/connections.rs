@@ -1,0 +1,170 @@
+//! The connections window (N): every TCP socket on the machine, refreshed
+//! once a second on a thread of its own (one sock_diag dump, owners from a
+//! cache), most queued first, filtered by port and state.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, RichText};
+
+use super::background::Background;
+use super::theme::Palette;
+use crate::i18n::{Lang, S};
+use crate::lab::diag::{self, Connection, OwnerCache};
+use crate::lab::units::format_bytes;
+
+const REFRESH: Duration = Duration::from_secs(1);
+/// Rows drawn; the rest are counted.
+const MAX_ROWS: usize = 200;
+const STATES: [&str; 11] = [
+    "ESTABLISHED",
+    "LISTEN",
+    "TIME_WAIT",
+    "CLOSE_WAIT",
+    "SYN_SENT",
+    "SYN_RECV",
+    "FIN_WAIT1",
+    "FIN_WAIT2",
+    "LAST_ACK",
+    "CLOSING",
+    "CLOSE",
+];
+
+#[derive(Default)]
+pub struct ConnectionsWindow {
+    pub open: bool,
+    port: String,
+    state: Option<&'static str>,
+    rows: Vec<Connection>,
+    error: Option<String>,
+    refreshed: Option<Instant>,
+    job: Background<Result<Vec<Connection>, String>>,
+    running: bool,
+    owners: Arc<Mutex<OwnerCache>>,
+}
+
+impl ConnectionsWindow {
+    /// The rows of the last refresh (tests).
+    pub fn rows(&self) -> &[Connection] {
+        &self.rows
+    }
+
+    /// Draws the window; returns whether it waits for a refresh (the app
+    /// repaints then).
+    pub fn show(&mut self, ctx: &egui::Context, palette: &Palette, lang: Lang) -> bool {
+        if let Some(result) = self.job.poll() {
+            self.running = false;
+            match result {
+                Ok(rows) => {
+                    self.rows = rows;
+                    self.error = None;
+                }
+                Err(error) => self.error = Some(error),
+            }
+        }
+        if !self.running && self.refreshed.is_none_or(|t| t.elapsed() >= REFRESH) {
+            self.refresh(ctx);
+        }
+        let mut open = self.open;
+        egui::Window::new(S::ConnTitle.text(lang))
+            .open(&mut open)
+            .default_size(egui::vec2(900.0, 420.0))
+            .show(ctx, |ui| self.contents(ui, palette, lang));
+        self.open = open;
+        // Repaint for the next refresh.
+        ctx.request_repaint_after(REFRESH);
+        self.running
+    }
+
+    fn refresh(&mut self, ctx: &egui::Context) {
+        self.refreshed = Some(Instant::now());
+        let owners = Arc::clone(&self.owners);
+        let spawned = self.job.spawn("sockscope-connections", ctx, move || {
+            let mut rows = diag::dump_all().map_err(|e| e.to_string())?;
+            let mut cache = owners.lock().unwrap_or_else(|p| p.into_inner());
+            cache.fill(&mut rows);
+            cache.keep_only(&rows);
+            Ok(rows)
+        });
+        match spawned {
+            Ok(()) => self.running = true,
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    fn contents(&mut self, ui: &mut egui::Ui, palette: &Palette, lang: Lang) {
+        ui.label(RichText::new(S::ConnIntro.text(lang)).small());
+        ui.horizontal(|ui| {
+            ui.label(S::ConnPort.text(lang));
+            let field = ui.add(egui::TextEdit::singleline(&mut self.port).desired_width(70.0));
+            field.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, S::ConnPortField.text(lang))
+            });
+            egui::ComboBox::from_label(S::ConnState.text(lang))
+                .selected_text(self.state.unwrap_or(S::ConnAnyState.text(lang)))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.state, None, S::ConnAnyState.text(lang));
+                    for state in STATES {
+                        ui.selectable_value(&mut self.state, Some(state), state);
+                    }
+                });
+        });
+        if let Some(error) = &self.error {
+            ui.label(RichText::new(S::ConnError.fill(lang, &[error])).color(palette.alarm));
+        }
+        let port: Option<u16> = self.port.trim().parse().ok();
+        let shown: Vec<&Connection> = self
+            .rows
+            .iter()
+            .filter(|c| port.is_none_or(|p| c.local.port() == p || c.peer.port() == p))
+            .filter(|c| self.state.is_none_or(|s| c.state == s))
+            .collect();
+        ui.label(S::ConnCount.fill(lang, &[&shown.len(), &self.rows.len()]));
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            egui::Grid::new("connections")
+                .striped(true)
+                .num_columns(8)
+                .show(ui, |ui| {
+                    for head in [
+                        S::ConnHeadState,
+                        S::ConnHeadLocal,
+                        S::ConnHeadPeer,
+                        S::ConnHeadRecvQ,
+                        S::ConnHeadSendQ,
+                        S::ConnHeadMemory,
+                        S::ConnHeadWindow,
+                        S::ConnHeadOwner,
+                    ] {
+                        ui.label(RichText::new(head.text(lang)).strong());
+                    }
+                    ui.end_row();
+                    for c in shown.iter().take(MAX_ROWS) {
+                        ui.label(c.state);
+                        ui.label(c.local.to_string());
+                        ui.label(c.peer.to_string());
+                        ui.label(format_bytes(u64::from(c.recv_q)));
+                        ui.label(format_bytes(u64::from(c.send_q)));
+                        ui.label(c.memory.map_or_else(String::new, |m| {
+                            format!(
+                                "{} / {}",
+                                format_bytes(u64::from(m.rmem_alloc)),
+                                format_bytes(u64::from(m.rcvbuf))
+                            )
+                        }));
+                        ui.label(
+                            c.snd_wnd
+                                .map_or_else(String::new, |w| format_bytes(u64::from(w))),
+                        );
+                        ui.label(c.owner.as_ref().map_or_else(
+                            || S::ConnNotYours.text(lang).to_string(),
+                            |o| format!("{} ({})", o.command, o.pid),
+                        ));
+                        ui.end_row();
+                    }
+                });
+            if shown.len() > MAX_ROWS {
+                ui.label(S::ConnMore.fill(lang, &[&(shown.len() - MAX_ROWS)]));
+            }
+        });
+    }
+}
