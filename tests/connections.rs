@@ -1,22 +1,20 @@
 //! `sockscope connections`: every TCP socket on the machine, from the
 //! kernel's sock_diag, checked against a connection this test opens.
 
+mod common;
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn connections(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+    let out = common::sockscope()
         .arg("connections")
         .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_succeeded(&out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -98,7 +96,7 @@ fn the_table_finds_a_connection_this_test_opened_with_its_queues() {
 
 #[test]
 fn a_bad_state_is_one_sentence_and_exit_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+    let out = common::sockscope()
         .args(["connections", "--state", "sleepy"])
         .output()
         .unwrap();

@@ -4,23 +4,14 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{DEADLINE, collect_until, drain};
+use common::{DEADLINE, collect_until, drain, sockscope};
 use sockscope::lab::link::{self, LinkSpec};
 use sockscope::lab::{Endpoint, LabConfig, Rate, Session, Size};
 
 const KIB: u64 = 1024;
 
-fn sockscope() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sockscope"))
-}
-
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sockscope-link-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("link", name)
 }
 
 fn use_sockscope_as_helper() {
@@ -210,11 +201,7 @@ fn record(name: &str, secs: &str, args: &[&str]) -> (String, serde_json::Value) 
         .arg(&json)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_succeeded(&out);
     let summary = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     (std::fs::read_to_string(&csv).unwrap(), summary)
 }

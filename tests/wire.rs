@@ -3,20 +3,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use common::sockscope;
 use sockscope::lab::{CaptureState, Endpoint, LabConfig, Session};
 
-fn sockscope() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sockscope"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sockscope-wire-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> std::path::PathBuf {
+    common::scratch("wire", name)
 }
 
 /// One row of tshark's fields for each frame.
@@ -105,11 +99,7 @@ fn a_paused_reader_run_on_the_wire_reads_back_in_tshark() {
         .arg(&json)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_succeeded(&out);
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(summary["integrity_ok"], true, "{summary}");

@@ -151,3 +151,25 @@ pub fn small_paced_config() -> sockscope::lab::LabConfig {
         ..LabConfig::default()
     }
 }
+
+/// The sockscope program cargo built for these tests.
+pub fn sockscope() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sockscope"))
+}
+
+/// A fresh, empty folder for one test's files.
+pub fn scratch(suite: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sockscope-{suite}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Panics with the program's stderr unless it exited 0.
+pub fn assert_succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
