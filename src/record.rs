@@ -19,6 +19,7 @@ use crate::lab::link::{LinkError, LinkLacks, Loss};
 use crate::lab::scenario::{Change, Scenario, changes_text};
 use crate::lab::units::format_bytes;
 use crate::lab::wire::WirePacket;
+use crate::lab::wire_log::WireLog;
 use crate::lab::{
     BufferSetting, CaptureState, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline,
 };
@@ -183,10 +184,7 @@ pub fn record(
     }
     let mut csv = csv_file.as_mut().map(|file| SampleCsv::new(file.writer()));
     let mut csv_error = None;
-    let mut wire = match pcap_file.as_mut() {
-        Some(file) => Some(WireOut::new(file, info.writer_addr.port())),
-        None => None,
-    };
+    let mut wire = pcap_file.as_mut().map(WireOut::new);
     // The run's time counts from the session's start, as its samples do.
     let started = Instant::now()
         .checked_sub(run.elapsed().unwrap_or_default())
@@ -328,32 +326,21 @@ impl Outputs {
     }
 }
 
-/// The wire's packets on their way to the pcap file, counted by direction.
+/// The wire's packets on their way to the pcap file.
 struct WireOut<'a> {
     pcap: Result<PcapWriter<&'a mut std::io::BufWriter<std::fs::File>>, io::Error>,
-    writer_port: u16,
-    writer_segments: u64,
-    reader_segments: u64,
 }
 
 impl<'a> WireOut<'a> {
-    fn new(file: &'a mut AtomicFile, writer_port: u16) -> Self {
+    fn new(file: &'a mut AtomicFile) -> Self {
         WireOut {
             pcap: PcapWriter::new(file.writer()),
-            writer_port,
-            writer_segments: 0,
-            reader_segments: 0,
         }
     }
 
     /// Writes the packets a pump brought.
     fn write(&mut self, packets: &[WirePacket]) {
         for packet in packets {
-            match packet.segment() {
-                Some(s) if s.src_port == self.writer_port => self.writer_segments += 1,
-                Some(_) => self.reader_segments += 1,
-                None => {}
-            }
             if let Ok(pcap) = &mut self.pcap
                 && let Err(e) = pcap.write(packet)
             {
@@ -362,14 +349,18 @@ impl<'a> WireOut<'a> {
         }
     }
 
+    /// The capture's counts; the segments by direction are the run's wire
+    /// log's, which has parsed every frame already.
     fn summary(&self, run: &Run, info: &SessionInfo) -> CaptureSummary {
         let (packets, dropped) = run.capture_counts().unwrap_or_default();
+        let (writer_segments, reader_segments) =
+            run.wire_log().map(WireLog::by_side).unwrap_or_default();
         let last = run.timeline().last().map(|s| s.sender).unwrap_or_default();
         CaptureSummary {
             packets,
             dropped,
-            writer_segments: self.writer_segments,
-            reader_segments: self.reader_segments,
+            writer_segments,
+            reader_segments,
             writer_segs_out: last.segs_out,
             writer_segs_in: last.segs_in,
             error: match &info.capture {
