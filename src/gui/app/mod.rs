@@ -378,7 +378,7 @@ impl SockscopeApp {
     /// section says why.
     fn fall_back_from_a_refused_link(&mut self) {
         use crate::lab::LabError;
-        use crate::lab::link::{LinkError, Loss, NO_NETEM};
+        use crate::lab::link::{LinkError, Loss};
         use crate::run::RunError;
         let Some(RunError::Start(LabError::Link(error))) = self.run.error() else {
             return;
@@ -390,14 +390,14 @@ impl SockscopeApp {
             LinkError::Namespace(_) | LinkError::Helper { .. } | LinkError::Handover(_) => {
                 (Endpoint::Loopback, LinkRefusal::NoLink(error.to_string()))
             }
-            LinkError::Unavailable(sentence) if sentence == NO_NETEM => (
+            LinkError::NoDelay => (
                 Endpoint::Link(LinkSpec {
                     delay_ms: 0,
                     ..spec
                 }),
                 LinkRefusal::NoDelay,
             ),
-            LinkError::Unavailable(_) => (
+            LinkError::NoLoss(_) => (
                 Endpoint::Link(LinkSpec {
                     loss: Loss::NONE,
                     ..spec

@@ -169,6 +169,12 @@ pub enum LinkError {
     Delay(String),
     #[error("a link loss is a percentage from 0 to 100, like 2 or 0.5, not '{0}'")]
     Loss(String),
+    /// The kernel has no netem, which a delay needs.
+    #[error("{NO_NETEM}")]
+    NoDelay,
+    /// The kernel has no nf_tables, which loss needs: the sentence says so.
+    #[error("{0}")]
+    NoLoss(String),
     /// The kernel lacks what a setting needs: the sentence says which.
     #[error("{0}")]
     Unavailable(String),
@@ -190,6 +196,8 @@ impl LinkError {
                 | LinkError::Rate(_)
                 | LinkError::Delay(_)
                 | LinkError::Loss(_)
+                | LinkError::NoDelay
+                | LinkError::NoLoss(_)
                 | LinkError::Unavailable(_)
         )
     }
@@ -459,7 +467,7 @@ impl Link {
         check_link_rate(rate)?;
         check_delay(delay_ms)?;
         if delay_ms > 0 && !self.netem {
-            return Err(LinkError::Unavailable(NO_NETEM.to_string()));
+            return Err(LinkError::NoDelay);
         }
         // One change at a time: the netlink socket answers in order.
         let mut spec = self.lock_spec();
@@ -495,7 +503,7 @@ impl Link {
             return Ok(());
         }
         if let Some(sentence) = &self.no_loss {
-            return Err(LinkError::Unavailable(sentence.clone()));
+            return Err(LinkError::NoLoss(sentence.clone()));
         }
         nft::set_loss(&self.netfilter, loss.in_steps()).map_err(|source| LinkError::Shaping {
             what: format!("loss to {loss}"),
