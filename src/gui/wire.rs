@@ -531,20 +531,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_label_in_both_languages() {
-        use SegmentKind::*;
-        for kind in [
-            Syn,
-            SynAck,
-            Data,
-            Retransmission,
-            ZeroWindowProbe,
-            Ack,
-            DupAck,
-            WindowUpdate,
-            ZeroWindow,
-            Fin,
-            Rst,
-        ] {
+        for kind in SegmentKind::ALL {
             let entry = WireEntry {
                 t_ns: 0,
                 from_writer: true,
@@ -561,7 +548,7 @@ mod tests {
         let data = WireEntry {
             t_ns: 0,
             from_writer: true,
-            kind: Data,
+            kind: SegmentKind::Data,
             seq: 1449,
             ack: 0,
             len: 1448,

@@ -51,6 +51,22 @@ pub struct WireEntry {
     pub window: u32,
 }
 
+impl SegmentKind {
+    pub const ALL: [SegmentKind; 11] = [
+        SegmentKind::Syn,
+        SegmentKind::SynAck,
+        SegmentKind::Data,
+        SegmentKind::Retransmission,
+        SegmentKind::ZeroWindowProbe,
+        SegmentKind::Ack,
+        SegmentKind::DupAck,
+        SegmentKind::WindowUpdate,
+        SegmentKind::ZeroWindow,
+        SegmentKind::Fin,
+        SegmentKind::Rst,
+    ];
+}
+
 impl WireEntry {
     /// The sequence number just past this segment's bytes.
     pub fn seq_end(&self) -> u32 {

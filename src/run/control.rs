@@ -1,6 +1,6 @@
 //! The live changes a run takes.
 
-use crate::lab::link::Loss;
+use crate::lab::link::{LinkSpec, Loss};
 use crate::lab::scenario::Change;
 use crate::lab::{Endpoint, LabConfig, Rate, Size};
 
@@ -48,21 +48,10 @@ impl Control {
             Control::ReadChunk(size) => config.read_chunk = size,
             Control::WriteChunk(size) => config.write_chunk = size,
             Control::SampleHz(hz) => config.sample_hz = hz,
-            Control::LinkRate(rate) => {
-                if let Endpoint::Link(spec) = &mut config.endpoint {
-                    spec.rate = rate;
-                }
-            }
-            Control::LinkDelay(ms) => {
-                if let Endpoint::Link(spec) = &mut config.endpoint {
-                    spec.delay_ms = ms;
-                }
-            }
-            Control::LinkLoss(loss) => {
-                if let Endpoint::Link(spec) = &mut config.endpoint {
-                    spec.loss = loss;
-                }
-            }
+            // Link settings apply to a private link only.
+            Control::LinkRate(rate) => with_link(config, |spec| spec.rate = rate),
+            Control::LinkDelay(ms) => with_link(config, |spec| spec.delay_ms = ms),
+            Control::LinkLoss(loss) => with_link(config, |spec| spec.loss = loss),
             // The cable is the link's state, not a setting a restart keeps.
             Control::Cable(_) => {}
         }
@@ -99,5 +88,12 @@ impl Control {
             }
         }
         controls
+    }
+}
+
+/// Changes the config's private link, if it has one.
+fn with_link(config: &mut LabConfig, change: impl FnOnce(&mut LinkSpec)) {
+    if let Endpoint::Link(spec) = &mut config.endpoint {
+        change(spec);
     }
 }
