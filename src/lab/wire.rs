@@ -501,13 +501,15 @@ impl Capturer {
                     break;
                 }
             }
-            if !batch.is_empty() && (stopping || last_send.elapsed() >= BATCH_INTERVAL) {
+            // The drops are read with each batch (one getsockopt), not on
+            // every wake-up.
+            if stopping || last_send.elapsed() >= BATCH_INTERVAL {
                 self.send(&mut batch);
+                self.counters
+                    .dropped
+                    .fetch_add(self.tap.dropped_since(), Relaxed);
                 last_send = std::time::Instant::now();
             }
-            self.counters
-                .dropped
-                .fetch_add(self.tap.dropped_since(), Relaxed);
             if stopping {
                 break;
             }
