@@ -13,11 +13,12 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 use serde::Serialize;
 
-use super::link::netlink::{Message, attributes, dump};
-use super::probe::TcpState;
+use super::link::netlink::{Message, ask, attributes, dump};
+use super::probe::{TcpInfo, TcpState};
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const INET_DIAG_INFO: u16 = 2;
+const INET_DIAG_CONG: u16 = 4;
 const INET_DIAG_SKMEMINFO: u16 = 7;
 /// The size of struct inet_diag_msg.
 const DIAG_MSG: usize = 72;
@@ -31,6 +32,8 @@ pub struct SocketMemory {
     /// Memory the send queue takes.
     pub wmem_queued: u32,
     pub sndbuf: u32,
+    /// Segments waiting for the socket lock (sk_backlog.len).
+    pub backlog: u32,
     /// Packets dropped before they reached the socket.
     pub drops: u32,
 }
@@ -61,12 +64,107 @@ pub struct Connection {
     pub inode: u32,
     /// None where the process is not this user's to see.
     pub owner: Option<Owner>,
+    #[serde(skip)]
+    pub tcp_state: TcpState,
+    /// The socket's TCP_INFO (not for a listener).
+    #[serde(skip)]
+    pub info: Option<TcpInfo>,
+    /// Its congestion control's name.
+    #[serde(skip)]
+    pub congestion: Option<String>,
+    /// Which socket this is, to ask for it alone again.
+    #[serde(skip)]
+    key: SocketKey,
+}
+
+/// A socket's family and struct inet_diag_sockid as a dump gave it: its
+/// ports, addresses, interface and cookie. The cookie makes it this socket
+/// and no later one on the same addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SocketKey {
+    family: u8,
+    id: [u8; 48],
 }
 
 impl Connection {
     /// Bytes queued either way, the table's order.
     pub fn queued(&self) -> u64 {
         u64::from(self.recv_q) + u64::from(self.send_q)
+    }
+
+    /// No program holds the socket any more: it was closed and the kernel
+    /// finishes the connection on its own (an orphan, or TIME_WAIT). The
+    /// kernel reports such a socket with inode 0.
+    pub fn orphaned(&self) -> bool {
+        self.inode == 0
+    }
+}
+
+/// A sock_diag netlink socket, for dumps and for asking after one socket
+/// again and again (attaching reads its connection up to 1000 times a
+/// second: one request and one answer each time, however many sockets
+/// the machine has).
+pub struct DiagSocket {
+    netlink: OwnedFd,
+}
+
+impl DiagSocket {
+    pub fn open() -> io::Result<Self> {
+        // SAFETY: plain socket(2); the descriptor is owned at once.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::NETLINK_SOCK_DIAG,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd was just returned by socket(2) and is owned by no one
+        // else.
+        Ok(DiagSocket {
+            netlink: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// Every TCP socket, IPv4 and IPv6, most queued first, owners not
+    /// looked up.
+    pub fn dump(&self) -> io::Result<Vec<Connection>> {
+        let mut found = Vec::new();
+        for family in [libc::AF_INET as u8, libc::AF_INET6 as u8] {
+            dump(&self.netlink, request(family, &[0u8; 48]), |body| {
+                if let Some(connection) = parse(body) {
+                    found.push(connection);
+                }
+            })?;
+        }
+        found.sort_by(|a, b| b.queued().cmp(&a.queued()).then(a.local.cmp(&b.local)));
+        Ok(found)
+    }
+
+    /// The socket `connection` was, now; None once it is gone (closed and
+    /// freed, or replaced by another on the same addresses).
+    pub fn lookup(&self, connection: &Connection) -> io::Result<Option<Connection>> {
+        let key = connection.key;
+        let mut found = None;
+        match ask(&self.netlink, request(key.family, &key.id), |body| {
+            found = parse(body);
+        }) {
+            Ok(()) => Ok(found.map(|mut now| {
+                now.owner = connection.owner.clone();
+                now
+            })),
+            Err(error)
+                if matches!(
+                    error.raw_os_error(),
+                    Some(libc::ENOENT) | Some(libc::ESTALE)
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 
@@ -81,42 +179,19 @@ pub fn connections() -> io::Result<Vec<Connection>> {
 /// Every TCP socket, IPv4 and IPv6, most queued first, owners not looked
 /// up (see `OwnerCache`): one netlink dump, no walk through /proc.
 pub fn dump_all() -> io::Result<Vec<Connection>> {
-    // SAFETY: plain socket(2); the descriptor is owned at once.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            libc::NETLINK_SOCK_DIAG,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd was just returned by socket(2) and is owned by no one else.
-    let netlink = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut found = Vec::new();
-    for family in [libc::AF_INET as u8, libc::AF_INET6 as u8] {
-        dump(&netlink, request(family), |body| {
-            if let Some(connection) = parse(body) {
-                found.push(connection);
-            }
-        })?;
-    }
-    found.sort_by(|a, b| b.queued().cmp(&a.queued()).then(a.local.cmp(&b.local)));
-    Ok(found)
+    DiagSocket::open()?.dump()
 }
 
 /// struct inet_diag_req_v2: TCP sockets of `family` in every state, with
-/// their TCP_INFO and memory.
-fn request(family: u8) -> Message {
-    let mut body = vec![
-        family,
-        libc::IPPROTO_TCP as u8,
-        ((1u16 << (INET_DIAG_INFO - 1)) | (1u16 << (INET_DIAG_SKMEMINFO - 1))) as u8,
-        0,
-    ];
+/// their TCP_INFO, congestion control and memory; in a dump `id` is all
+/// zero (any), in a request for one socket it is that socket's.
+fn request(family: u8, id: &[u8; 48]) -> Message {
+    let extensions = (1u16 << (INET_DIAG_INFO - 1))
+        | (1u16 << (INET_DIAG_CONG - 1))
+        | (1u16 << (INET_DIAG_SKMEMINFO - 1));
+    let mut body = vec![family, libc::IPPROTO_TCP as u8, extensions as u8, 0];
     body.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
-    body.extend_from_slice(&[0u8; 48]); // struct inet_diag_sockid: any
+    body.extend_from_slice(id); // struct inet_diag_sockid
     Message {
         kind: SOCK_DIAG_BY_FAMILY,
         flags: 0,
@@ -176,6 +251,7 @@ fn parse(body: &[u8]) -> Option<Connection> {
     let word = |at: usize| u32::from_ne_bytes([body[at], body[at + 1], body[at + 2], body[at + 3]]);
     let mut connection = Connection {
         state: state.name(),
+        tcp_state: state,
         local: SocketAddr::new(address(4), port(0)),
         peer: SocketAddr::new(address(20), port(2)),
         recv_q: word(56),
@@ -185,6 +261,12 @@ fn parse(body: &[u8]) -> Option<Connection> {
         uid: word(64),
         inode: word(68),
         owner: None,
+        info: None,
+        congestion: None,
+        key: SocketKey {
+            family,
+            id: id.try_into().ok()?,
+        },
     };
     for (kind, payload) in attributes(&body[DIAG_MSG..]) {
         match kind {
@@ -204,11 +286,19 @@ fn parse(body: &[u8]) -> Option<Connection> {
                     rcvbuf: m(1),
                     wmem_queued: m(5),
                     sndbuf: m(3),
+                    backlog: m(7),
                     drops: m(8),
                 });
             }
             // A listener has no peer, so no window.
-            INET_DIAG_INFO if state != TcpState::Listen => connection.snd_wnd = snd_wnd(payload),
+            INET_DIAG_INFO if state != TcpState::Listen => {
+                connection.snd_wnd = snd_wnd(payload);
+                connection.info = Some(TcpInfo::from_bytes(payload));
+            }
+            INET_DIAG_CONG => {
+                let name = payload.split(|&b| b == 0).next().unwrap_or_default();
+                connection.congestion = Some(String::from_utf8_lossy(name).into_owned());
+            }
             _ => {}
         }
     }
@@ -294,8 +384,15 @@ mod tests {
         assert_eq!((c.recv_q, c.send_q, c.uid, c.inode), (1000, 2000, 42, 777));
         let m = c.memory.unwrap();
         assert_eq!(
-            (m.rmem_alloc, m.rcvbuf, m.sndbuf, m.wmem_queued, m.drops),
-            (0, 100, 300, 500, 800)
+            (
+                m.rmem_alloc,
+                m.rcvbuf,
+                m.sndbuf,
+                m.wmem_queued,
+                m.backlog,
+                m.drops
+            ),
+            (0, 100, 300, 500, 700, 800)
         );
         assert_eq!(c.owner, None, "owners are looked up apart");
         assert_eq!(c.queued(), 3000);

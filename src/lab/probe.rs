@@ -145,6 +145,11 @@ pub struct TcpInfo {
     /// Slow-start threshold in segments (a huge number until the first
     /// loss ends slow start).
     pub snd_ssthresh: u32,
+    /// Bytes the peer acknowledged and bytes received in order, over the
+    /// connection's life (each counts the FIN's one sequence number once
+    /// it is acknowledged or received), Linux >= 4.1.
+    pub bytes_acked: Option<u64>,
+    pub bytes_received: Option<u64>,
     /// How many bytes of `struct tcp_info` the kernel filled.
     pub filled_len: usize,
 }
@@ -169,35 +174,61 @@ pub fn tcp_info(fd: impl AsFd) -> io::Result<TcpInfo> {
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
-    let filled = len as usize;
-    let has = |end: usize| filled >= end;
-    macro_rules! field {
-        ($name:ident) => {
-            has(offset_of!(libc::tcp_info, $name) + size_of_val(&raw.$name)).then_some(raw.$name)
-        };
+    Ok(TcpInfo::from_raw(&raw, len as usize))
+}
+
+impl TcpInfo {
+    /// From a `struct tcp_info` as the kernel sent it in a sock_diag
+    /// answer (INET_DIAG_INFO): as long as the kernel's own, which may be
+    /// shorter or longer than libc's.
+    pub fn from_bytes(bytes: &[u8]) -> TcpInfo {
+        // SAFETY: tcp_info is plain old data; all-zero is a valid value.
+        let mut raw: libc::tcp_info = unsafe { std::mem::zeroed() };
+        let filled = bytes.len().min(size_of::<libc::tcp_info>());
+        // SAFETY: `raw` is valid for size_of::<tcp_info>() >= `filled`
+        // bytes, `bytes` for `filled`, and the two do not overlap; every
+        // bit pattern is a valid tcp_info.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), (&raw mut raw).cast::<u8>(), filled);
+        }
+        TcpInfo::from_raw(&raw, filled)
     }
-    Ok(TcpInfo {
-        state: TcpState::from_kernel(raw.tcpi_state),
-        probes: raw.tcpi_probes,
-        snd_mss: field!(tcpi_snd_mss).unwrap_or(0),
-        snd_cwnd: field!(tcpi_snd_cwnd).unwrap_or(0),
-        rtt_us: field!(tcpi_rtt).unwrap_or(0),
-        rcv_space: field!(tcpi_rcv_space).unwrap_or(0),
-        rcv_mss: field!(tcpi_rcv_mss).unwrap_or(0),
-        notsent_bytes: field!(tcpi_notsent_bytes),
-        busy_us: field!(tcpi_busy_time),
-        rwnd_limited_us: field!(tcpi_rwnd_limited),
-        sndbuf_limited_us: field!(tcpi_sndbuf_limited),
-        snd_wnd: field!(tcpi_snd_wnd),
-        rcv_wnd: field!(tcpi_rcv_wnd),
-        total_retrans: field!(tcpi_total_retrans).unwrap_or(0),
-        rto_us: raw.tcpi_rto,
-        segs_out: field!(tcpi_segs_out).unwrap_or(0),
-        segs_in: field!(tcpi_segs_in).unwrap_or(0),
-        accept_queue: (raw.tcpi_unacked, raw.tcpi_sacked),
-        snd_ssthresh: field!(tcpi_snd_ssthresh).unwrap_or(0),
-        filled_len: filled,
-    })
+
+    /// The fields of `raw` of which the kernel filled the first `filled`
+    /// bytes.
+    fn from_raw(raw: &libc::tcp_info, filled: usize) -> TcpInfo {
+        let has = |end: usize| filled >= end;
+        macro_rules! field {
+            ($name:ident) => {
+                has(offset_of!(libc::tcp_info, $name) + size_of_val(&raw.$name))
+                    .then_some(raw.$name)
+            };
+        }
+        TcpInfo {
+            state: TcpState::from_kernel(raw.tcpi_state),
+            probes: raw.tcpi_probes,
+            snd_mss: field!(tcpi_snd_mss).unwrap_or(0),
+            snd_cwnd: field!(tcpi_snd_cwnd).unwrap_or(0),
+            rtt_us: field!(tcpi_rtt).unwrap_or(0),
+            rcv_space: field!(tcpi_rcv_space).unwrap_or(0),
+            rcv_mss: field!(tcpi_rcv_mss).unwrap_or(0),
+            notsent_bytes: field!(tcpi_notsent_bytes),
+            busy_us: field!(tcpi_busy_time),
+            rwnd_limited_us: field!(tcpi_rwnd_limited),
+            sndbuf_limited_us: field!(tcpi_sndbuf_limited),
+            snd_wnd: field!(tcpi_snd_wnd),
+            rcv_wnd: field!(tcpi_rcv_wnd),
+            total_retrans: field!(tcpi_total_retrans).unwrap_or(0),
+            rto_us: raw.tcpi_rto,
+            segs_out: field!(tcpi_segs_out).unwrap_or(0),
+            segs_in: field!(tcpi_segs_in).unwrap_or(0),
+            accept_queue: (raw.tcpi_unacked, raw.tcpi_sacked),
+            snd_ssthresh: field!(tcpi_snd_ssthresh).unwrap_or(0),
+            bytes_acked: field!(tcpi_bytes_acked),
+            bytes_received: field!(tcpi_bytes_received),
+            filled_len: filled,
+        }
+    }
 }
 
 /// A socket's memory as the kernel accounts it (getsockopt SO_MEMINFO,

@@ -138,6 +138,35 @@ pub(crate) fn dump(
     }
 }
 
+/// Sends a request for one object (no dump) and hands its answer's body
+/// to `each`; the kernel's refusal (say ENOENT: no such object) is the
+/// error.
+pub(crate) fn ask(
+    netlink: &OwnedFd,
+    message: Message,
+    mut each: impl FnMut(&[u8]),
+) -> io::Result<()> {
+    drain(netlink);
+    let mut datagram = Vec::new();
+    push_message(&mut datagram, &message, 1);
+    send(netlink, &datagram)?;
+    let mut buffer = [0u8; 4096];
+    let got = receive(netlink, &mut buffer)?;
+    for (kind, _, body) in messages_in(&buffer[..got]) {
+        match kind {
+            NLMSG_ERROR if body.len() >= 4 => {
+                let code = i32::from_ne_bytes([body[0], body[1], body[2], body[3]]);
+                if code != 0 {
+                    return Err(io::Error::from_raw_os_error(-code));
+                }
+            }
+            NLMSG_DONE => {}
+            _ => each(body),
+        }
+    }
+    Ok(())
+}
+
 fn push_message(datagram: &mut Vec<u8>, message: &Message, seq: u32) {
     let len = HEADER + message.body.len();
     datagram.extend_from_slice(&(len as u32).to_ne_bytes());
