@@ -33,6 +33,7 @@ fn reader_sample(reader: &TcpStream) -> Sample {
             rmem_alloc: memory.rmem_alloc,
             rcvbuf: memory.rcvbuf,
             backlog: memory.backlog,
+            drops: memory.drops,
         },
         ..Sample::default()
     }

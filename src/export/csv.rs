@@ -53,6 +53,9 @@ struct Row {
     cable: &'static str,
     link_queue_bytes: u32,
     link_drops: u32,
+    rcv_drops: u32,
+    wmem_queued_bytes: u32,
+    sndbuf_now_bytes: u32,
 }
 
 impl From<&Sample> for Row {
@@ -101,6 +104,9 @@ impl From<&Sample> for Row {
             cable: s.cable.name(),
             link_queue_bytes: s.bottleneck.backlog_bytes,
             link_drops: s.bottleneck.drops,
+            rcv_drops: s.receiver_memory.drops,
+            wmem_queued_bytes: s.sender_memory.wmem_queued,
+            sndbuf_now_bytes: s.sender_memory.sndbuf,
         }
     }
 }

@@ -20,6 +20,9 @@ pub enum WriterState {
     /// send() failed because the peer closed or reset the connection.
     PeerGone = 4,
     Failed = 5,
+    /// An attached connection's socket is closed: its program closed it
+    /// (the kernel finishes the connection alone) or it is gone.
+    Closed = 6,
 }
 
 /// What the reading application is doing.
@@ -57,7 +60,8 @@ from_u8!(WriterState {
     Blocked,
     Finished,
     PeerGone,
-    Failed
+    Failed,
+    Closed
 });
 from_u8!(ReaderState {
     Reading,
@@ -78,6 +82,7 @@ impl WriterState {
             WriterState::Finished => "finished",
             WriterState::PeerGone => "peer gone",
             WriterState::Failed => "failed",
+            WriterState::Closed => "closed",
         }
     }
 }
@@ -176,6 +181,28 @@ pub struct ReceiverMemory {
     pub rcvbuf: u32,
     /// Segments waiting for the socket lock (sk_backlog.len).
     pub backlog: u32,
+    /// Packets the socket dropped so far (sk_drops): no memory left for
+    /// them, or a full backlog.
+    pub drops: u32,
+}
+
+/// The writing socket's memory (SO_MEMINFO, or sock_diag's SKMEMINFO for
+/// an attached connection): what its send queue takes, overhead included,
+/// against the limit send() blocks at. All zero where unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SenderMemory {
+    /// Memory the send queue's segments take (sk_wmem_queued).
+    pub wmem_queued: u32,
+    /// The send buffer's limit now (sk_sndbuf).
+    pub sndbuf: u32,
+}
+
+impl SenderMemory {
+    /// The kernel lets send() copy no more: the queue's memory reached the
+    /// limit (sk_stream_memory_free() is false).
+    pub fn full(&self) -> bool {
+        self.sndbuf > 0 && self.wmem_queued >= self.sndbuf
+    }
 }
 
 /// The receiver's room by the kernel's own numbers, in bytes of memory (as
@@ -237,6 +264,8 @@ pub struct Sample {
     pub receiver_info_age_us: u32,
     /// The reading socket's memory, fresh every sample.
     pub receiver_memory: ReceiverMemory,
+    /// The writing socket's memory, fresh every sample.
+    pub sender_memory: SenderMemory,
     /// The private link's cable, fresh every sample.
     pub cable: Cable,
     /// What waits at the private link's bottleneck (lo's qdisc), as fresh

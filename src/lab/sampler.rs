@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use super::link::LinkProbe;
 use super::probe;
 use super::sample::{
-    Bottleneck, Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SenderInfo,
+    Bottleneck, Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SenderInfo, SenderMemory,
 };
 use super::shared::Shared;
 use super::worker_error::{IoFailure, WorkerError};
@@ -103,6 +103,7 @@ fn take_queues(writer: &TcpStream, reader: &TcpStream, t_ns: u64) -> io::Result<
         unsent: unsent.min(send_queue),
         recv_queue,
         receiver_memory: receiver_memory(reader),
+        sender_memory: sender_memory(writer),
         ..Sample::default()
     })
 }
@@ -115,6 +116,19 @@ fn receiver_memory(reader: &TcpStream) -> ReceiverMemory {
             rmem_alloc: memory.rmem_alloc,
             rcvbuf: memory.rcvbuf,
             backlog: memory.backlog,
+            drops: memory.drops,
+        },
+    )
+}
+
+/// The writer's SO_MEMINFO (lock-free, like the reader's); all zero where
+/// the kernel has none.
+fn sender_memory(writer: &TcpStream) -> SenderMemory {
+    probe::meminfo(writer).map_or_else(
+        |_| SenderMemory::default(),
+        |memory| SenderMemory {
+            wmem_queued: memory.wmem_queued,
+            sndbuf: memory.sndbuf,
         },
     )
 }
