@@ -20,6 +20,7 @@ use sockscope::lab::link::{self, LinkSpec, Loss};
 use sockscope::lab::units::{self, ParseError};
 use sockscope::lab::{Endpoint, LabConfig, Preset, Rate, Size, scenario};
 use sockscope::record::{RecordOptions, exit, record};
+use sockscope::run::Target;
 
 const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the run failed; 2 bad input (a flag's value or an \
 output path); 3 the reader found a lost or changed byte; 130 stopped by Ctrl-C or SIGTERM (outputs hold the part that ran; a second Ctrl-C quits at once); 101 an internal error (a bug: please report it).";
@@ -102,6 +103,15 @@ struct PeerArgs {
     /// 0 to 100 (nf_tables; implies --link).
     #[arg(long, value_name = "PERCENT", value_parser = parse_loss, allow_hyphen_values = true, conflicts_with_all = ["listen", "connect"])]
     link_loss: Option<Loss>,
+    /// Watch another program's TCP connection on this machine instead,
+    /// read-only: the one whose local address is ADDR:PORT (or PORT on
+    /// 127.0.0.1). `sockscope connections` lists them.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint, conflicts_with_all = ["listen", "connect", "link", "mtu", "link_rate", "link_delay", "link_loss"])]
+    attach: Option<SocketAddr>,
+    /// With --attach: the connection's peer address, to pick one of
+    /// several connections from the same local address.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_endpoint, requires = "attach")]
+    peer: Option<SocketAddr>,
 }
 
 impl PeerArgs {
@@ -329,17 +339,28 @@ struct RecordArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_duration, allow_hyphen_values = true)]
     duration: Duration,
     /// SO_SNDBUF to request on the writer (bytes, or K/M/G x1024). Unset: kernel autotuning.
-    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        allow_hyphen_values = true,
+        conflicts_with = "attach"
+    )]
     sndbuf: Option<Size>,
     /// SO_RCVBUF to request on the reader (set on the listening socket before listen()).
-    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        allow_hyphen_values = true,
+        conflicts_with = "attach"
+    )]
     rcvbuf: Option<Size>,
     /// Writer rate: bytes per second (K/M/G, optional /s), max for unlimited, 0 to pause.
     #[arg(
         long,
         value_name = "RATE",
         default_value = "max",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        conflicts_with = "attach"
     )]
     write_rate: Rate,
     /// Bytes per send(data) call.
@@ -348,7 +369,8 @@ struct RecordArgs {
         value_name = "SIZE",
         default_value = "128K",
         value_parser = parse_chunk,
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        conflicts_with = "attach"
     )]
     write_chunk: Size,
     /// Reader rate: bytes per second, max for unlimited, 0 for a paused reader.
@@ -356,7 +378,8 @@ struct RecordArgs {
         long,
         value_name = "RATE",
         default_value = "max",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        conflicts_with = "attach"
     )]
     read_rate: Rate,
     /// recv(bufsize): the most bytes one recv() call takes.
@@ -365,7 +388,8 @@ struct RecordArgs {
         value_name = "SIZE",
         default_value = "128K",
         value_parser = parse_chunk,
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        conflicts_with = "attach"
     )]
     read_chunk: Size,
     /// Samples per second, 1 to 10000.
@@ -383,16 +407,16 @@ struct RecordArgs {
     json: Option<PathBuf>,
     /// Capture the connection's packets on the private link and write them
     /// to FILE as pcap (Wireshark, tshark); implies --link.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["listen", "connect"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["listen", "connect", "attach"])]
     pcap: Option<PathBuf>,
     /// Run the timed steps of a scenario file (TOML; see scenarios/). Its
     /// starting settings apply unless the same flag is given.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "attach")]
     scenario: Option<PathBuf>,
     /// The writer's congestion control (TCP_CONGESTION), one of
     /// /proc/sys/net/ipv4/tcp_available_congestion_control. Default: the
     /// kernel's.
-    #[arg(long, value_name = "NAME", value_parser = parse_congestion)]
+    #[arg(long, value_name = "NAME", value_parser = parse_congestion, conflicts_with = "attach")]
     congestion: Option<Congestion>,
     #[command(flatten)]
     peer: PeerArgs,
@@ -554,6 +578,26 @@ fn run_window(args: WindowArgs) -> ExitCode {
     {
         eprintln!("sockscope: warning: listening on {addr}, which other machines can reach.");
     }
+    // The connection to watch is found before the window opens, so a
+    // wrong address is one sentence and exit 2, not an empty window.
+    let options = match args.peer.attach {
+        Some(local) => match Target::find(local, args.peer.peer) {
+            Ok(target) => GuiOptions {
+                attach: Some(target),
+                ..options
+            },
+            Err(err) => {
+                eprintln!("sockscope: --attach: {err}.");
+                let code = if err.is_bad_input() {
+                    exit::USAGE
+                } else {
+                    exit::FAILED
+                };
+                return ExitCode::from(code as u8);
+            }
+        },
+        None => options,
+    };
     match gui::run(options) {
         Ok(Some(path)) => {
             println!("screenshot saved to {}", path.display());
@@ -680,6 +724,7 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         progress: std::io::stdout().is_terminal(),
         scenario,
         buffer_sources,
+        attach: args.peer.attach.map(|local| (local, args.peer.peer)),
     };
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupt);

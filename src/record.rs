@@ -3,6 +3,7 @@
 //! a short report on stdout.
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -23,7 +24,7 @@ use crate::lab::wire_log::WireLog;
 use crate::lab::{
     BufferSetting, CaptureState, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline,
 };
-use crate::run::{Notice, Phase, Run, RunError, ScenarioNote};
+use crate::run::{AttachError, AttachSource, Notice, Phase, Run, RunError, ScenarioNote, Target};
 
 /// Exit codes, as documented in README and `--help`.
 pub mod exit {
@@ -53,6 +54,9 @@ pub struct RecordOptions {
     /// Where each buffer size came from, for the note when the kernel
     /// adjusts it: "--sndbuf", or "pause.toml: sndbuf".
     pub buffer_sources: [String; 2],
+    /// Follow another program's connection (its local address, and its
+    /// peer's to pick one of several) instead of running the lab's own.
+    pub attach: Option<(SocketAddr, Option<SocketAddr>)>,
 }
 
 #[derive(Debug, Error)]
@@ -69,6 +73,8 @@ pub enum RecordError {
     Lab(#[from] LabError),
     #[error("{0}")]
     Run(RunError),
+    #[error("--attach: {0}")]
+    Attach(#[from] AttachError),
     #[error("stopped by Ctrl-C before the connection was made; nothing was written")]
     Interrupted,
     #[error("writing {path} failed: {source}")]
@@ -87,6 +93,8 @@ impl RecordError {
             // A delay the kernel cannot apply is a bad value, like an MTU
             // out of range.
             RecordError::Lab(LabError::Link(link)) if link.is_bad_input() => exit::USAGE,
+            RecordError::Attach(error) if error.is_bad_input() => exit::USAGE,
+            RecordError::Attach(_) => exit::FAILED,
             RecordError::Interrupted => exit::INTERRUPTED,
             RecordError::Lab(_) | RecordError::Run(_) | RecordError::Write { .. } => exit::FAILED,
         }
@@ -161,16 +169,28 @@ pub fn record(
         replaced_files,
     } = Outputs::claim(options)?;
     let config = options.config;
-    // A link is named once it is made, with what it could apply.
-    if !matches!(config.endpoint, Endpoint::Link(_)) {
-        announce(config.endpoint, notes);
-    }
     let mut run = Run::new(config, None);
-    run.start(config);
-    if let Some(scenario) = &options.scenario {
-        run.play_steps("scenario", scenario);
-    }
-    let info = wait_until_connected(&mut run, interrupt)?;
+    let info = if let Some((local, peer)) = options.attach {
+        let target = Target::find(local, peer)?;
+        run.watch(Box::new(AttachSource::start(
+            target,
+            config.sample_hz,
+            None,
+        )?));
+        let info = run.info().cloned().expect("a watched source has its info");
+        announce_attached(&info, notes);
+        info
+    } else {
+        // A link is named once it is made, with what it could apply.
+        if !matches!(config.endpoint, Endpoint::Link(_)) {
+            announce(config.endpoint, notes);
+        }
+        run.start(config);
+        if let Some(scenario) = &options.scenario {
+            run.play_steps("scenario", scenario);
+        }
+        wait_until_connected(&mut run, interrupt)?
+    };
     if let Some(scenario) = &options.scenario {
         scenario_fits(scenario, &info.link_lacks)?;
     }
@@ -424,6 +444,38 @@ fn say_adjustments(options: &RecordOptions, info: &SessionInfo, notes: &mut dyn 
     }
 }
 
+/// Names the connection being followed, and which end is which, on stderr.
+fn announce_attached(info: &SessionInfo, notes: &mut dyn Write) {
+    let Some(attached) = &info.attached else {
+        return;
+    };
+    let program = |owner: &Option<String>| {
+        owner
+            .as_ref()
+            .map_or_else(String::new, |o| format!(" ({o})"))
+    };
+    let ends = if info.outside {
+        format!(
+            "{}{} <-> {} on another machine",
+            info.writer_addr,
+            program(&attached.writer_owner),
+            info.reader_addr
+        )
+    } else {
+        format!(
+            "sender {}{} -> receiver {}{}",
+            info.writer_addr,
+            program(&attached.writer_owner),
+            info.reader_addr,
+            program(&attached.reader_owner)
+        )
+    };
+    let _ = writeln!(
+        notes,
+        "sockscope: watching {ends}, read-only, until it closes or the time is up."
+    );
+}
+
 /// Says where the connection will come from, on stderr.
 fn announce(endpoint: Endpoint, notes: &mut dyn Write) {
     match endpoint {
@@ -555,6 +607,7 @@ impl Teller {
                         "peer"
                     }
                     EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
+                    EventKind::ConnectionClosed => "closed",
                     _ => return None,
                 };
                 Some(format!(
@@ -632,7 +685,17 @@ pub fn human_summary(
     } else {
         "recorded"
     };
-    let ends = if s.outside_peer {
+    let ends = if let Some(attached) = &s.attached {
+        let closed = if attached.closed {
+            ", until it closed"
+        } else {
+            ""
+        };
+        format!(
+            "another program's connection {} -> {}{closed}",
+            s.writer, s.reader
+        )
+    } else if s.outside_peer {
         format!("local {} <-> peer {}", s.writer, s.reader)
     } else {
         format!("writer {} -> reader {}", s.writer, s.reader)
@@ -643,7 +706,9 @@ pub fn human_summary(
         describe_buffer(sndbuf, s.final_sndbuf),
         describe_buffer(rcvbuf, s.final_rcvbuf)
     ));
-    let integrity = if s.outside_peer {
+    let integrity = if s.attached.is_some() {
+        "not verified: another program's bytes".to_string()
+    } else if s.outside_peer {
         "not verified: an outside peer".to_string()
     } else if s.integrity_ok.is_none() {
         "not verified: the run failed".to_string()

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::lab::{BufferSetting, LabConfig, SessionInfo, SessionReport, Timeline};
+use crate::lab::{BufferSetting, LabConfig, SessionInfo, SessionReport, Timeline, WriterState};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -54,6 +54,9 @@ pub struct Summary {
     pub congestion_control: String,
     /// The capture of the wire (`record --pcap`); null without one.
     pub capture: Option<CaptureSummary>,
+    /// Another program's connection (`record --attach`); null for the
+    /// lab's own. Its bytes are not verified, so `integrity_ok` is null.
+    pub attached: Option<AttachedSummary>,
     pub writer: String,
     pub reader: String,
     pub errors: Vec<String>,
@@ -76,6 +79,19 @@ pub struct CaptureSummary {
     pub writer_segs_in: u32,
     /// Why there was no capture, if there was none.
     pub error: Option<String>,
+}
+
+/// The connection `record --attach` followed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachedSummary {
+    /// The local address named with --attach.
+    pub followed: String,
+    /// The programs at each end ("python3, pid 4242"); null where this
+    /// user may not see them, or (the reader) on another machine.
+    pub writer_program: Option<String>,
+    pub reader_program: Option<String>,
+    /// The connection closed while it was followed.
+    pub closed: bool,
 }
 
 /// The link in force at the start.
@@ -161,6 +177,14 @@ impl Summary {
                 mtu: spec.mtu,
             }),
             capture: None,
+            attached: info.attached.as_ref().map(|attached| AttachedSummary {
+                followed: attached.followed.to_string(),
+                writer_program: attached.writer_owner.clone(),
+                reader_program: attached.reader_owner.clone(),
+                closed: timeline
+                    .last()
+                    .is_some_and(|s| s.writer_state == WriterState::Closed),
+            }),
             writer: info.writer_addr.to_string(),
             reader: info.reader_addr.to_string(),
             errors: report.errors.iter().map(ToString::to_string).collect(),

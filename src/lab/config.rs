@@ -126,6 +126,8 @@ pub enum LabError {
     Cancelled,
     #[error(transparent)]
     Link(#[from] LinkError),
+    #[error("another program's connection is only watched: sockscope changes nothing of it")]
+    ReadOnly,
 }
 
 /// A send(data) or recv(bufsize) size: 1 byte to `MAX_CHUNK`. Returns it

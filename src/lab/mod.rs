@@ -38,10 +38,12 @@ pub use config::{
 };
 pub use preset::Preset;
 pub use sample::{
-    Cable, RATE_WINDOW, ReaderState, ReceiverMemory, Sample, SampleBatch, WindowRoom, WriterState,
-    rates_over,
+    Cable, RATE_WINDOW, ReaderState, ReceiverMemory, Sample, SampleBatch, SenderMemory, WindowRoom,
+    WriterState, rates_over,
 };
-pub use session::{CaptureState, Fault, Session, SessionInfo, SessionReport};
+pub use session::{
+    Attached, CaptureState, Fault, Session, SessionInfo, SessionReport, next_session_id,
+};
 pub use timeline::{Event, EventKind, SampleSpan, Thinned, Timeline};
 pub use units::{Rate, Size};
 pub use worker_error::{IoFailure, LabThread, WorkerError};

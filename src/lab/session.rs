@@ -47,6 +47,21 @@ pub struct SessionInfo {
     /// The capture of the wire: not asked for, running, or why it could
     /// not start (the session runs without it).
     pub capture: CaptureState,
+    /// Another program's connection, watched read-only; None for the lab's
+    /// own.
+    pub attached: Option<Attached>,
+}
+
+/// Another program's connection that sockscope watches through sock_diag:
+/// nothing of it is sockscope's to steer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    /// The local address the user named.
+    pub followed: SocketAddr,
+    /// The programs holding each end ("python3, pid 4242"), where this user
+    /// may see them.
+    pub writer_owner: Option<String>,
+    pub reader_owner: Option<String>,
 }
 
 /// Whether the session's packets are captured.
@@ -253,10 +268,17 @@ fn session_info(
         link_lacks: LinkLacks::default(),
         congestion: super::congestion::get(writer).unwrap_or_default(),
         capture: CaptureState::Off,
+        attached: None,
     })
 }
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A new session id, for a source that is not a lab session (an attached
+/// connection), so no two runs share one.
+pub fn next_session_id() -> u64 {
+    NEXT_SESSION_ID.fetch_add(1, Relaxed)
+}
 
 pub struct Session {
     info: SessionInfo,

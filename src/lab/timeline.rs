@@ -56,6 +56,9 @@ pub enum EventKind {
     RetransmitTimeout {
         rto: Duration,
     },
+    /// An attached connection ended: its program closed its socket, or the
+    /// kernel freed it.
+    ConnectionClosed,
 }
 
 impl EventKind {
@@ -80,6 +83,7 @@ impl EventKind {
             EventKind::RetransmitTimeout { rto } => {
                 S::EvRetransmitTimeout.fill(lang, &[&millis(*rto, 0)])
             }
+            EventKind::ConnectionClosed => S::EvConnectionClosed.text(lang).into(),
         }
     }
 
@@ -104,6 +108,7 @@ impl EventKind {
             EventKind::RetransmitTimeout { rto } => {
                 S::EvLongRetransmitTimeout.fill(lang, &[&millis(*rto, 0)])
             }
+            EventKind::ConnectionClosed => S::EvLongConnectionClosed.text(lang).into(),
         }
     }
 }
@@ -615,6 +620,9 @@ impl Timeline {
         }
         if now.writer_state == WriterState::Failed && before.writer_state != WriterState::Failed {
             events.push(EventKind::WriterFailed);
+        }
+        if now.writer_state == WriterState::Closed && before.writer_state != WriterState::Closed {
+            events.push(EventKind::ConnectionClosed);
         }
         match (before.cable, now.cable) {
             (Cable::Plugged, Cable::Unplugged) => events.push(EventKind::CableUnplugged),

@@ -10,10 +10,12 @@
 //! a thread of its own, and a replaced source is stopped and joined on
 //! another. Only dropping a `Run` waits (for its threads, a pacing tick).
 
+pub mod attach;
 mod control;
 mod controller;
 mod source;
 
+pub use attach::{AttachError, AttachSource, Target};
 pub use control::Control;
 pub use controller::{Figures, Notice, Phase, Pumped, Run, RunError, ScenarioNote};
 pub use source::{Feed, LabSource, SampleSource};

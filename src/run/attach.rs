@@ -1,0 +1,585 @@
+//! Another program's connection as a sample source: its two sockets read
+//! through sock_diag (what `ss -tmi` reads), at up to 1000 samples a
+//! second, into the same samples, vessels, captions and events as the
+//! lab's own connection. Read-only: nothing of it is ours to steer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError, unbounded};
+use thiserror::Error;
+
+use super::control::Control;
+use super::source::{Feed, SampleSource};
+use crate::lab::diag::{Connection, DiagSocket, OwnerCache};
+use crate::lab::probe::{TcpInfo, TcpState};
+use crate::lab::sample::{ReceiverInfo, ReceiverMemory, SenderInfo, SenderMemory};
+use crate::lab::sampler::Waker;
+use crate::lab::{
+    Attached, BufferKind, BufferSetting, Fault, IoFailure, LabError, LabThread, ReaderState,
+    Sample, SessionInfo, SessionReport, WorkerError, WriterState, next_session_id,
+};
+
+/// The fastest an attached connection is read: each sample is two netlink
+/// requests (one per end), and a thousand a second follow any flow-control
+/// story a class can watch.
+pub const MAX_ATTACH_HZ: u32 = 1_000;
+
+/// A batch of samples per display frame or so, as the lab's sampler sends.
+const BATCH_INTERVAL: Duration = Duration::from_millis(16);
+
+/// Why a connection could not be attached to.
+#[derive(Debug, Error)]
+pub enum AttachError {
+    #[error(
+        "no TCP connection on this machine has the local address {0} (a listening socket is not a connection; `sockscope connections` lists them all)"
+    )]
+    NotFound(SocketAddr),
+    #[error("no TCP connection from {local} goes to {peer} (`sockscope connections --port {port}` lists those from {local})", port = local.port())]
+    NoSuchPeer { local: SocketAddr, peer: SocketAddr },
+    #[error("{count} connections have the local address {local}; pick one with --peer ADDR:PORT:\n{list}", count = .peers.len(), list = peer_list(.peers))]
+    Ambiguous {
+        local: SocketAddr,
+        /// Each match's peer address and state.
+        peers: Vec<(SocketAddr, &'static str)>,
+    },
+    #[error("could not read the machine's sockets (sock_diag netlink): {0}")]
+    Diag(#[from] std::io::Error),
+    #[error("could not start the attach thread: {0}")]
+    Thread(std::io::Error),
+}
+
+impl AttachError {
+    /// The user named a connection that is not there, or not only one:
+    /// bad input (exit 2), not a failure of the machine.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            AttachError::NotFound(_)
+                | AttachError::NoSuchPeer { .. }
+                | AttachError::Ambiguous { .. }
+        )
+    }
+}
+
+fn peer_list(peers: &[(SocketAddr, &'static str)]) -> String {
+    peers
+        .iter()
+        .map(|(peer, state)| format!("  --peer {peer}   ({state})"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The same address, however the socket is bound: an IPv4 connection on a
+/// dual-stack IPv6 socket reports `::ffff:127.0.0.1`.
+fn same_address(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port() && a.ip().to_canonical() == b.ip().to_canonical()
+}
+
+/// The connection to follow: the socket whose local address is `local`
+/// (and whose peer is `peer`, if given), and its other end if that is on
+/// this machine too.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub followed: Connection,
+    /// The other end's socket, when the peer is a program on this machine.
+    pub other: Option<Connection>,
+}
+
+impl Target {
+    /// Finds the connection. Sockets no program holds any more (closed,
+    /// finishing on their own, TIME_WAIT) and listeners are not candidates.
+    pub fn find(local: SocketAddr, peer: Option<SocketAddr>) -> Result<Target, AttachError> {
+        let all = DiagSocket::open()?.dump()?;
+        Self::find_in(&all, local, peer)
+    }
+
+    fn find_in(
+        all: &[Connection],
+        local: SocketAddr,
+        peer: Option<SocketAddr>,
+    ) -> Result<Target, AttachError> {
+        let live = |c: &&Connection| c.tcp_state != TcpState::Listen && !c.orphaned();
+        let from_here: Vec<&Connection> = all
+            .iter()
+            .filter(live)
+            .filter(|c| same_address(c.local, local))
+            .collect();
+        if from_here.is_empty() {
+            return Err(AttachError::NotFound(local));
+        }
+        let matching: Vec<&Connection> = from_here
+            .iter()
+            .copied()
+            .filter(|c| peer.is_none_or(|p| same_address(c.peer, p)))
+            .collect();
+        let followed = match (matching.as_slice(), peer) {
+            ([one], _) => (*one).clone(),
+            ([], Some(peer)) => return Err(AttachError::NoSuchPeer { local, peer }),
+            _ => {
+                return Err(AttachError::Ambiguous {
+                    local,
+                    peers: matching.iter().map(|c| (c.peer, c.state)).collect(),
+                });
+            }
+        };
+        let other = all
+            .iter()
+            .filter(live)
+            .find(|c| same_address(c.local, followed.peer) && same_address(c.peer, followed.local))
+            .cloned();
+        let mut ends: Vec<Connection> = std::iter::once(followed).chain(other).collect();
+        OwnerCache::default().fill(&mut ends);
+        let mut ends = ends.into_iter();
+        Ok(Target {
+            followed: ends.next().expect("the followed end"),
+            other: ends.next(),
+        })
+    }
+
+    /// Whether the followed end sends the data the picture shows: the end
+    /// that has sent more so far; the followed end if nothing moved yet.
+    /// With the peer on another machine the one socket is both.
+    fn followed_writes(&self) -> bool {
+        let info = self.followed.info.unwrap_or_default();
+        let sent = info.bytes_acked.unwrap_or(0) + u64::from(self.followed.send_q);
+        let received = info.bytes_received.unwrap_or(0);
+        self.other.is_none() || sent >= received
+    }
+}
+
+/// Watches another program's connection.
+pub struct AttachSource {
+    info: SessionInfo,
+    started: Instant,
+    batches: Receiver<Vec<Sample>>,
+    stop: Arc<AtomicBool>,
+    hz: Arc<AtomicU32>,
+    thread: Option<JoinHandle<FollowerEnd>>,
+}
+
+/// What the follower leaves when it ends (its channel is dropped with it,
+/// which tells `poll` that nothing more comes).
+struct FollowerEnd {
+    last: Option<Sample>,
+    /// The last sample before the connection closed (the closed one reads
+    /// a freed socket: no buffers).
+    last_open: Option<Sample>,
+    samples: u64,
+    error: Option<WorkerError>,
+}
+
+impl AttachSource {
+    /// Starts following `target` at `hz` samples a second (at most
+    /// `MAX_ATTACH_HZ`); `waker` is called as samples arrive.
+    pub fn start(target: Target, hz: u32, waker: Option<Waker>) -> Result<Self, AttachError> {
+        let writes = target.followed_writes();
+        let (writer, reader) = match (&target.other, writes) {
+            (None, _) => (&target.followed, &target.followed),
+            (Some(other), true) => (&target.followed, other),
+            (Some(other), false) => (other, &target.followed),
+        };
+        let owner = |c: &Connection| {
+            c.owner
+                .as_ref()
+                .map(|o| format!("{}, pid {}", o.command, o.pid))
+        };
+        let memory = |c: &Connection| c.memory.unwrap_or_default();
+        let buffer = |kind, bytes: u32| BufferSetting {
+            kind,
+            requested: None,
+            effective: u64::from(bytes),
+            kernel_max: None,
+        };
+        let info = SessionInfo {
+            id: next_session_id(),
+            writer_addr: writer.local,
+            reader_addr: if target.other.is_some() {
+                reader.local
+            } else {
+                target.followed.peer
+            },
+            sndbuf: buffer(BufferKind::Send, memory(writer).sndbuf),
+            rcvbuf: buffer(BufferKind::Receive, memory(reader).rcvbuf),
+            outside: target.other.is_none(),
+            link: None,
+            link_lacks: Default::default(),
+            congestion: writer.congestion.clone().unwrap_or_default(),
+            capture: Default::default(),
+            attached: Some(Attached {
+                followed: target.followed.local,
+                writer_owner: owner(writer),
+                reader_owner: if target.other.is_some() {
+                    owner(reader)
+                } else {
+                    None
+                },
+            }),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let hz = Arc::new(AtomicU32::new(hz.clamp(1, MAX_ATTACH_HZ)));
+        let (tx, batches) = unbounded();
+        let started = Instant::now();
+        let follower = Follower {
+            diag: DiagSocket::open()?,
+            writer: writer.clone(),
+            reader: target.other.as_ref().map(|_| reader.clone()),
+            followed_writes: writes,
+            started,
+            stop: Arc::clone(&stop),
+            hz: Arc::clone(&hz),
+            out: tx,
+            waker,
+            last: None,
+            last_open: None,
+            stall_began: None,
+            samples: 0,
+            error: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("sockscope-attach".into())
+            .spawn(move || follower.run())
+            .map_err(AttachError::Thread)?;
+        Ok(AttachSource {
+            info,
+            started,
+            batches,
+            stop,
+            hz,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl SampleSource for AttachSource {
+    fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn poll(&mut self, out: &mut Vec<Sample>) -> Feed {
+        loop {
+            match self.batches.try_recv() {
+                Ok(batch) => out.extend(batch),
+                Err(TryRecvError::Empty) => return Feed::Open,
+                Err(TryRecvError::Disconnected) => return Feed::Ended,
+            }
+        }
+    }
+
+    /// Only the sample rate is ours; the connection is another program's.
+    fn control(&self, control: Control) -> Result<(), LabError> {
+        match control {
+            Control::SampleHz(hz) => {
+                self.hz.store(hz.clamp(1, MAX_ATTACH_HZ), Relaxed);
+                Ok(())
+            }
+            _ => Err(LabError::ReadOnly),
+        }
+    }
+
+    /// Stops following; the last sample is taken at once.
+    fn finish(&self) {
+        self.stop.store(true, Relaxed);
+    }
+
+    fn abort(&self) {
+        self.stop.store(true, Relaxed);
+    }
+
+    fn join(mut self: Box<Self>) -> SessionReport {
+        self.stop.store(true, Relaxed);
+        let follower = self.thread.take().map(|t| t.join());
+        let elapsed = self.started.elapsed();
+        let mut report = SessionReport {
+            bytes_written: 0,
+            bytes_read: 0,
+            first_mismatch: None,
+            stall_count: 0,
+            stall_time: Duration::ZERO,
+            samples: 0,
+            elapsed,
+            errors: Vec::new(),
+            final_sndbuf: None,
+            final_rcvbuf: None,
+            drained: false,
+            // Another program's bytes are not ours to check.
+            verified: false,
+        };
+        match follower {
+            Some(Ok(follower)) => {
+                if let Some(last) = follower.last {
+                    report.bytes_written = last.written;
+                    report.bytes_read = last.read;
+                    report.stall_count = last.stall_count;
+                    report.stall_time = Duration::from_nanos(last.stall_ns);
+                }
+                if let Some(open) = follower.last_open {
+                    report.final_sndbuf = Some(u64::from(open.sender_memory.sndbuf));
+                    report.final_rcvbuf = Some(u64::from(open.receiver_memory.rcvbuf));
+                }
+                report.samples = follower.samples;
+                report.errors.extend(follower.error);
+            }
+            Some(Err(_)) => report
+                .errors
+                .push(WorkerError::Panicked(LabThread::Sampler)),
+            None => {}
+        }
+        report
+    }
+
+    fn inject_fault(&self, _fault: Fault) {}
+}
+
+impl Drop for AttachSource {
+    fn drop(&mut self) {
+        self.stop.store(true, Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The thread that reads both ends.
+struct Follower {
+    diag: DiagSocket,
+    /// The end that sends; with the peer on another machine, the one
+    /// socket (which then also receives).
+    writer: Connection,
+    /// The end that receives, when it is on this machine.
+    reader: Option<Connection>,
+    /// The end the user named is `writer` (else `reader`).
+    followed_writes: bool,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+    hz: Arc<AtomicU32>,
+    out: Sender<Vec<Sample>>,
+    waker: Option<Waker>,
+    last: Option<Sample>,
+    last_open: Option<Sample>,
+    /// When the send buffer filled, for the stall counters.
+    stall_began: Option<u64>,
+    samples: u64,
+    error: Option<WorkerError>,
+}
+
+impl Follower {
+    fn run(mut self) -> FollowerEnd {
+        let mut batch = Vec::new();
+        let mut sent_at = Instant::now();
+        let mut next = Instant::now();
+        loop {
+            let stopping = self.stop.load(Relaxed);
+            let sample = match self.take() {
+                Ok(sample) => sample,
+                Err(error) => {
+                    self.error = Some(WorkerError::Sampling(IoFailure::from(&error)));
+                    break;
+                }
+            };
+            let closed = sample.writer_state == WriterState::Closed;
+            if !closed {
+                self.last_open = Some(sample);
+            }
+            batch.push(sample);
+            self.last = Some(sample);
+            self.samples += 1;
+            if closed || stopping || sent_at.elapsed() >= BATCH_INTERVAL {
+                if self.out.send(std::mem::take(&mut batch)).is_err() {
+                    break;
+                }
+                if let Some(wake) = &self.waker {
+                    wake();
+                }
+                sent_at = Instant::now();
+            }
+            if closed || stopping {
+                break;
+            }
+            let period = Duration::from_nanos(1_000_000_000 / u64::from(self.hz.load(Relaxed)));
+            next += period;
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            } else {
+                // Behind (a busy machine): take the next sample now, and
+                // count the schedule from here.
+                next = now;
+            }
+        }
+        // What a failed read left unsent.
+        if !batch.is_empty()
+            && self.out.send(batch).is_ok()
+            && let Some(wake) = &self.waker
+        {
+            wake();
+        }
+        FollowerEnd {
+            last: self.last,
+            last_open: self.last_open,
+            samples: self.samples,
+            error: self.error,
+        }
+    }
+
+    /// One sample: both ends asked for again.
+    fn take(&mut self) -> std::io::Result<Sample> {
+        let t_ns = self.started.elapsed().as_nanos() as u64;
+        let writer = self.diag.lookup(&self.writer)?;
+        let reader = match &self.reader {
+            Some(reader) => self.diag.lookup(reader)?,
+            // The one socket is both ends.
+            None => writer.clone(),
+        };
+        let mut sample = build_sample(t_ns, writer.as_ref(), reader.as_ref());
+        // The end the user named is gone or no program holds it: the
+        // connection is over for its program.
+        let followed_gone = if self.reader.is_some() && !self.followed_writes {
+            reader.as_ref().is_none_or(Connection::orphaned)
+        } else {
+            writer.as_ref().is_none_or(Connection::orphaned)
+        };
+        if followed_gone {
+            sample.writer_state = WriterState::Closed;
+            if let Some(last) = &self.last {
+                // What the kernel said last, not zeros from a freed socket.
+                sample.written = sample.written.max(last.written);
+                sample.read = sample.read.max(last.read);
+            }
+        }
+        self.count_stalls(&mut sample);
+        Ok(sample)
+    }
+
+    /// Counts the times the send buffer was full as the lab counts its
+    /// writer's stalls: each one is added, with its length, when it ends.
+    fn count_stalls(&mut self, sample: &mut Sample) {
+        let (count, total) = self.last.map_or((0, 0), |l| (l.stall_count, l.stall_ns));
+        sample.stall_count = count;
+        sample.stall_ns = total;
+        match (sample.writer_blocked(), self.stall_began) {
+            (true, None) => self.stall_began = Some(sample.t_ns),
+            (false, Some(began)) => {
+                sample.stall_count += 1;
+                sample.stall_ns += sample.t_ns.saturating_sub(began);
+                self.stall_began = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A sample from the two ends' sock_diag answers (None: gone). The writer's
+/// queue is its send queue (SIOCOUTQ's number), the reader's its receive
+/// queue (FIONREAD's); the bytes the programs wrote and read come from the
+/// kernel's counts of bytes acknowledged and received.
+fn build_sample(t_ns: u64, writer: Option<&Connection>, reader: Option<&Connection>) -> Sample {
+    let tx = writer.and_then(|c| c.info).unwrap_or_default();
+    let rx = reader.and_then(|c| c.info).unwrap_or_default();
+    let send_queue = writer.map_or(0, |c| c.send_q);
+    let recv_queue = reader.map_or(0, |c| c.recv_q);
+    let unsent = tx.notsent_bytes.unwrap_or(0).min(send_queue);
+    let wmem = writer.and_then(|c| c.memory).unwrap_or_default();
+    let rmem = reader.and_then(|c| c.memory).unwrap_or_default();
+    let sender_memory = SenderMemory {
+        wmem_queued: wmem.wmem_queued,
+        sndbuf: wmem.sndbuf,
+    };
+    let sender = SenderInfo {
+        state: tx.state,
+        probes: tx.probes,
+        snd_wnd: tx.snd_wnd.unwrap_or(0),
+        snd_cwnd: tx.snd_cwnd,
+        snd_mss: tx.snd_mss,
+        rtt_us: tx.rtt_us,
+        notsent_bytes: unsent,
+        busy_us: tx.busy_us.unwrap_or(0),
+        rwnd_limited_us: tx.rwnd_limited_us.unwrap_or(0),
+        sndbuf_limited_us: tx.sndbuf_limited_us.unwrap_or(0),
+        total_retrans: tx.total_retrans,
+        rto_us: tx.rto_us,
+        snd_ssthresh: tx.snd_ssthresh,
+        segs_out: tx.segs_out,
+        segs_in: tx.segs_in,
+    };
+    Sample {
+        t_ns,
+        send_queue,
+        unsent,
+        recv_queue,
+        written: bytes_written(&tx, send_queue),
+        read: rx
+            .bytes_received
+            .unwrap_or(0)
+            .saturating_sub(u64::from(recv_queue)),
+        writer_state: writer_state(writer, &tx, sender_memory),
+        reader_state: reader_state(&rx),
+        zero_window: writer.is_some() && tx.snd_wnd == Some(0) && tx.state == TcpState::Established,
+        sender,
+        receiver: ReceiverInfo {
+            state: rx.state,
+            rcv_space: rx.rcv_space,
+            rcv_mss: rx.rcv_mss,
+            rcv_wnd: rx.rcv_wnd.unwrap_or(0),
+        },
+        receiver_memory: ReceiverMemory {
+            rmem_alloc: rmem.rmem_alloc,
+            rcvbuf: rmem.rcvbuf,
+            backlog: rmem.backlog,
+            drops: rmem.drops,
+        },
+        sender_memory,
+        ..Sample::default()
+    }
+}
+
+/// The bytes the sending program handed to its kernel: those acknowledged
+/// and those still queued. The kernel's counts include the SYN's one
+/// sequence number (acknowledged with the handshake) and, once its program
+/// closed its side, the FIN's (queued, then acknowledged).
+fn bytes_written(tx: &TcpInfo, send_queue: u32) -> u64 {
+    let fin_sent = matches!(
+        tx.state,
+        TcpState::FinWait1
+            | TcpState::FinWait2
+            | TcpState::Closing
+            | TcpState::LastAck
+            | TcpState::TimeWait
+    );
+    let sequence = tx.bytes_acked.unwrap_or(0) + u64::from(send_queue);
+    sequence.saturating_sub(1 + u64::from(fin_sent))
+}
+
+/// What the sending end is doing, as far as its kernel shows: its program's
+/// calls are not visible, but a full send buffer is exactly when a send()
+/// blocks (or returns EAGAIN), and a FIN sent is its program closing or
+/// shutting down its side.
+fn writer_state(writer: Option<&Connection>, tx: &TcpInfo, memory: SenderMemory) -> WriterState {
+    if writer.is_none() {
+        return WriterState::Closed;
+    }
+    match tx.state {
+        TcpState::FinWait1
+        | TcpState::FinWait2
+        | TcpState::Closing
+        | TcpState::LastAck
+        | TcpState::TimeWait
+        | TcpState::Close => WriterState::Finished,
+        _ if memory.full() => WriterState::Blocked,
+        _ => WriterState::Sending,
+    }
+}
+
+/// The receiving program's calls are not visible: it counts as reading.
+/// (Its FIN received shows in its TCP state, not as `PeerClosed`, which
+/// says a recv() returned 0.)
+fn reader_state(_rx: &TcpInfo) -> ReaderState {
+    ReaderState::Reading
+}
