@@ -14,6 +14,8 @@ use crate::run::Control;
 pub enum Action {
     /// A live control of the run (rates, call sizes, sample rate).
     Control(Control),
+    /// Watch another program's connection: its local and peer address.
+    Attach(std::net::SocketAddr, std::net::SocketAddr),
     /// Pause the reader, or resume it at its earlier rate.
     TogglePause,
     /// New buffer sizes take a new connection.

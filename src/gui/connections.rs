@@ -2,6 +2,7 @@
 //! once a second on a thread of its own (one sock_diag dump, owners from a
 //! cache), most queued first, filtered by port and state.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use super::background::Background;
 use super::theme::Palette;
 use crate::i18n::{Lang, S};
 use crate::lab::diag::{self, Connection, OwnerCache};
+use crate::lab::probe::TcpState;
 use crate::lab::units::format_bytes;
 
 const REFRESH: Duration = Duration::from_secs(1);
@@ -41,12 +43,21 @@ pub struct ConnectionsWindow {
     job: Background<Result<Vec<Connection>, String>>,
     running: bool,
     owners: Arc<Mutex<OwnerCache>>,
+    /// A row picked to watch: its local and peer address.
+    picked: Option<(SocketAddr, SocketAddr)>,
+    /// Why the last row picked could not be watched.
+    pub attach_error: Option<String>,
 }
 
 impl ConnectionsWindow {
     /// The rows of the last refresh (tests).
     pub fn rows(&self) -> &[Connection] {
         &self.rows
+    }
+
+    /// The row picked to watch since the last call, as (local, peer).
+    pub fn take_picked(&mut self) -> Option<(SocketAddr, SocketAddr)> {
+        self.picked.take()
     }
 
     /// Draws the window; returns whether it waits for a refresh (the app
@@ -112,6 +123,9 @@ impl ConnectionsWindow {
         if let Some(error) = &self.error {
             ui.label(RichText::new(S::ConnError.fill(lang, &[error])).color(palette.alarm));
         }
+        if let Some(error) = &self.attach_error {
+            ui.label(RichText::new(S::AttachFailed.fill(lang, &[error])).color(palette.alarm));
+        }
         let port: Option<u16> = self.port.trim().parse().ok();
         let shown: Vec<&Connection> = self
             .rows
@@ -123,7 +137,7 @@ impl ConnectionsWindow {
         egui::ScrollArea::vertical().show(ui, |ui| {
             egui::Grid::new("connections")
                 .striped(true)
-                .num_columns(8)
+                .num_columns(9)
                 .show(ui, |ui| {
                     for head in [
                         S::ConnHeadState,
@@ -134,6 +148,7 @@ impl ConnectionsWindow {
                         S::ConnHeadMemory,
                         S::ConnHeadWindow,
                         S::ConnHeadOwner,
+                        S::ConnHeadWatch,
                     ] {
                         ui.label(RichText::new(head.text(lang)).strong());
                     }
@@ -159,6 +174,18 @@ impl ConnectionsWindow {
                             || S::ConnNotYours.text(lang).to_string(),
                             |o| format!("{} ({})", o.command, o.pid),
                         ));
+                        // A connection a program holds can be watched;
+                        // a listener or a socket closing on its own not.
+                        if c.tcp_state != TcpState::Listen && !c.orphaned() {
+                            let watch = ui
+                                .button(S::ConnWatch.text(lang))
+                                .on_hover_text(S::ConnWatchHint.fill(lang, &[&c.local]));
+                            if watch.clicked() {
+                                self.picked = Some((c.local, c.peer));
+                            }
+                        } else {
+                            ui.label("");
+                        }
                         ui.end_row();
                     }
                 });

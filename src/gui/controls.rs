@@ -174,6 +174,12 @@ pub fn panel(
     } = shown;
     let Edits { pending, scenario } = edits;
     let mut actions = Vec::new();
+    if let Some(attached) = info.and_then(|i| i.attached.as_ref()) {
+        attached_section(ui, attached, palette, lang, &mut actions);
+        ui.separator();
+        sampling_section(ui, config, lang, &mut actions);
+        return actions;
+    }
     reader_section(ui, config, palette, lang, &mut actions);
     ui.separator();
     writer_section(ui, config, lang, &mut actions);
@@ -267,6 +273,22 @@ fn writer_section(ui: &mut egui::Ui, config: &LabConfig, lang: Lang, actions: &m
         SLIDER_MAX_CHUNK,
     ) {
         actions.push(Action::Control(Control::WriteChunk(size)));
+    }
+}
+
+/// Another program's connection: nothing of it is ours to set, so the
+/// panel says so, and offers the way back to the lab's own pair.
+fn attached_section(
+    ui: &mut egui::Ui,
+    attached: &crate::lab::Attached,
+    palette: &Palette,
+    lang: Lang,
+    actions: &mut Vec<Action>,
+) {
+    ui.heading(S::AttHeading.fill(lang, &[&attached.followed]));
+    ui.label(RichText::new(S::AttReadOnlyNote.text(lang)).color(palette.caution));
+    if ui.button(S::AttBackToLab.text(lang)).clicked() {
+        actions.push(Action::Restart);
     }
 }
 

@@ -59,6 +59,9 @@ pub struct GuiOptions {
     pub projector: bool,
     /// Loopback, or an outside peer (--listen / --connect).
     pub endpoint: Endpoint,
+    /// Another program's connection to watch instead of the lab's own
+    /// (--attach), found before the window opened.
+    pub attach: Option<crate::run::Target>,
     /// A window to open at start (--open).
     pub open: Option<Panel>,
     /// Read and write the settings file.

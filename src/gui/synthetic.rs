@@ -36,6 +36,7 @@ pub fn info() -> SessionInfo {
         link_lacks: Default::default(),
         congestion: "cubic".into(),
         capture: Default::default(),
+        attached: None,
     }
 }
 

@@ -26,6 +26,8 @@ pub struct Palette {
     /// The congestion window and slow-start threshold in the timeline.
     pub cwnd: Color32,
     pub paused: Color32,
+    /// A socket's kernel memory (its queue with each segment's overhead).
+    pub memory: Color32,
     /// Plot and diagram line width, points.
     pub line_width: f32,
     /// Multiplier for the big numbers over the vessels.
@@ -50,6 +52,7 @@ impl Palette {
                 ok: Color32::from_rgb(0, 120, 40),
                 cwnd: Color32::from_rgb(180, 60, 120),
                 paused: Color32::from_rgb(150, 100, 0),
+                memory: Color32::from_rgb(130, 85, 20),
                 line_width: 3.0,
                 scale: 1.3,
             }
@@ -69,6 +72,7 @@ impl Palette {
                 ok: Color32::from_rgb(90, 210, 120),
                 cwnd: Color32::from_rgb(255, 120, 190),
                 paused: Color32::from_rgb(240, 200, 60),
+                memory: Color32::from_rgb(215, 170, 100),
                 line_width: 1.8,
                 scale: 1.0,
             }

@@ -10,6 +10,7 @@ use super::theme::Palette;
 use super::vessel::{self, Slots, VesselLook};
 use crate::i18n::{Lang, S};
 use crate::lab::link::{self, LinkSpec, Loss};
+use crate::lab::probe::TcpState;
 use crate::lab::units::format_bytes;
 use crate::lab::{
     Cable, Endpoint, LabConfig, Rate, ReaderState, Sample, SessionInfo, WindowRoom, WriterState,
@@ -148,6 +149,9 @@ impl VesselLevels {
 /// receiver already holds are not yet ACKed; so "blocked" alone never
 /// claims the window is 0.
 pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
+    if now.info.is_some_and(|i| i.attached.is_some()) {
+        return attached_caption(now, lang);
+    }
     if now.info.is_some_and(|i| i.outside) {
         return outside_caption(now, lang);
     }
@@ -330,6 +334,76 @@ fn outside_caption(now: &Now, lang: Lang) -> (String, Severity) {
     (S::CapOutNormal.text(lang).into(), Severity::Ok)
 }
 
+/// The caption for another program's connection. Its programs' calls are
+/// not visible, only what its kernel holds: a full send buffer is when a
+/// send() would block, a zero window the receiver's full buffer. The
+/// memory figures say why a receive queue at a few percent can close the
+/// window: each segment's memory counts, not its payload.
+fn attached_caption(now: &Now, lang: Lang) -> (String, Severity) {
+    let s = &now.sample;
+    let bytes = |n: u32| format_bytes(u64::from(n));
+    if s.writer_state == WriterState::Closed {
+        return (S::CapAttClosed.text(lang).into(), Severity::Info);
+    }
+    if fin_received(s) {
+        return (S::CapAttFin.text(lang).into(), Severity::Info);
+    }
+    let remote = now.info.is_some_and(|i| i.outside);
+    let memory = s.receiver_memory;
+    let receiver_full = S::CapAttReceiverFull.fill(
+        lang,
+        &[
+            &bytes(s.recv_queue),
+            &bytes(memory.rmem_alloc),
+            &bytes(memory.rcvbuf),
+        ],
+    );
+    if s.writer_blocked() {
+        let timer = now
+            .stalled_for_secs()
+            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
+            .unwrap_or_default();
+        let why = if s.zero_window && !remote {
+            S::CapAttBecause.fill(lang, &[&receiver_full])
+        } else if s.zero_window {
+            S::CapOutZeroWindowTail.text(lang).to_string()
+        } else {
+            String::new()
+        };
+        let text = S::CapAttSendFull.fill(
+            lang,
+            &[
+                &timer,
+                &bytes(s.sender_memory.wmem_queued),
+                &bytes(s.sender_memory.sndbuf),
+                &why,
+            ],
+        );
+        return (text, Severity::Alarm);
+    }
+    if s.zero_window {
+        let text = if remote {
+            S::CapAttRemoteZero.text(lang).to_string()
+        } else {
+            S::CapAttZeroWindow.fill(lang, &[&receiver_full])
+        };
+        return (text, Severity::Caution);
+    }
+    if remote {
+        return (S::CapAttRemote.text(lang).into(), Severity::Ok);
+    }
+    (S::CapAttNormal.text(lang).into(), Severity::Ok)
+}
+
+/// The receiving socket has the sender's FIN: it is past ESTABLISHED on
+/// the passive side, or both closed at once.
+fn fin_received(s: &Sample) -> bool {
+    matches!(
+        s.receiver.state,
+        TcpState::CloseWait | TcpState::LastAck | TcpState::Closing | TcpState::TimeWait
+    )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Ok,
@@ -496,11 +570,15 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         ReaderState::PeerReset | ReaderState::Failed => palette.alarm,
         _ => palette.weak_text,
     };
+    let attached = now.info.and_then(|i| i.attached.as_ref());
     let writer_state = match s.writer_state {
+        WriterState::Blocked if attached.is_some() => S::AttSendBufferFull.text(lang).into(),
         WriterState::Blocked => now.stalled_for_secs().map_or_else(
             || S::WriterBlocked.text(lang).to_string(),
             |secs| S::WriterBlockedFor.fill(lang, &[&format!("{secs:.1}")]),
         ),
+        WriterState::Finished if attached.is_some() => S::AttFinSent.text(lang).into(),
+        WriterState::Closed => S::AttClosedState.text(lang).into(),
         WriterState::Sending => S::WriterSending.fill(lang, &[&rate_text(now.write_rate)]),
         WriterState::Paused => S::WriterPaused.text(lang).into(),
         WriterState::Finished => S::WriterFinished.text(lang).into(),
@@ -508,6 +586,7 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         WriterState::Failed => S::Failed.text(lang).into(),
     };
     let reader_state = match s.reader_state {
+        _ if attached.is_some() && fin_received(s) => S::AttFinReceived.text(lang).into(),
         ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
         ReaderState::Paused => S::ReaderPaused.text(lang).into(),
         ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
@@ -516,29 +595,54 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         ReaderState::Stopped => S::Stopped.text(lang).into(),
         ReaderState::Failed => S::Failed.text(lang).into(),
     };
+    let (writer_title, reader_title, writer_detail, reader_detail) = match attached {
+        // Another program's: its programs by name, and nothing to set.
+        Some(attached) => {
+            let program = |owner: &Option<String>, fallback: S| {
+                owner
+                    .as_ref()
+                    .map_or_else(|| fallback.text(lang).to_string(), |o| o.clone())
+            };
+            let info = now.info.expect("attached comes with info");
+            // The addresses are in the top bar; the boxes name programs.
+            let writer = program(&attached.writer_owner, S::AttNotYours);
+            let reader = if outside {
+                S::AttRemoteEnd.fill(lang, &[&info.reader_addr])
+            } else {
+                program(&attached.reader_owner, S::AttNotYours)
+            };
+            let watched = S::AttWatched.text(lang).to_string();
+            let writer_detail = S::AttWriterDetail.fill(lang, &[&s.stalls_so_far()]);
+            (writer, reader, writer_detail, watched)
+        }
+        None if outside => (
+            S::OutsideWriterApp.text(lang).to_string(),
+            S::OutsideReaderApp.text(lang).to_string(),
+            writer_detail(now, lang),
+            setting_text(now.config.read_rate, lang),
+        ),
+        None => (
+            S::WriterApp.text(lang).to_string(),
+            S::ReaderApp.text(lang).to_string(),
+            writer_detail(now, lang),
+            setting_text(now.config.read_rate, lang),
+        ),
+    };
     app_box(
         &c.painter,
         c.writer_rect,
-        if outside {
-            S::OutsideWriterApp.text(lang)
-        } else {
-            S::WriterApp.text(lang)
-        },
+        &writer_title,
         &writer_state,
-        &writer_detail(now, lang),
+        &writer_detail,
         writer_color,
         palette,
     );
     app_box(
         &c.painter,
         c.reader_rect,
-        if outside {
-            S::OutsideReaderApp.text(lang)
-        } else {
-            S::ReaderApp.text(lang)
-        },
+        &reader_title,
         &reader_state,
-        &setting_text(now.config.read_rate, lang),
+        &reader_detail,
         reader_color,
         palette,
     );
@@ -567,17 +671,27 @@ fn calls(c: &Canvas, now: &Now, (writer_color, reader_color): (Color32, Color32)
         palette,
     );
     let call_y = (call_top + call_bottom) / 2.0;
+    // Another program's calls and their sizes are not visible.
+    let attached = now.info.is_some_and(|i| i.attached.is_some());
+    let (send_call, recv_call) = if attached {
+        ("send()".to_string(), "recv()".to_string())
+    } else {
+        (
+            S::SendCall.fill(c.lang, &[&format_bytes(now.config.write_chunk.bytes())]),
+            format!("recv({})", format_bytes(now.config.read_chunk.bytes())),
+        )
+    };
     c.painter.text(
         pos2(send_x + 12.0, call_y),
         Align2::LEFT_CENTER,
-        S::SendCall.fill(c.lang, &[&format_bytes(now.config.write_chunk.bytes())]),
+        send_call,
         c.small.clone(),
         palette.text,
     );
     c.painter.text(
         pos2(recv_x + 12.0, call_y),
         Align2::LEFT_CENTER,
-        format!("recv({})", format_bytes(now.config.read_chunk.bytes())),
+        recv_call,
         c.small.clone(),
         palette.text,
     );
@@ -596,6 +710,14 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
         Some(None) => S::Autotuned.text(lang).into(),
         None => String::new(),
     };
+    let send_memory = Memory {
+        used: s.sender_memory.wmem_queued,
+        limit: s.sender_memory.sndbuf,
+    };
+    let recv_memory = Memory {
+        used: s.receiver_memory.rmem_alloc,
+        limit: s.receiver_memory.rcvbuf,
+    };
     fill_numbers(
         lang,
         &c.painter,
@@ -604,9 +726,8 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
         u64::from(s.send_queue),
         now.send_capacity(),
         &asked(now.info.map(|i| &i.sndbuf)),
-        &c.big,
-        &c.medium,
-        palette,
+        send_memory,
+        c,
     );
     fill_numbers(
         lang,
@@ -616,10 +737,11 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
         u64::from(s.recv_queue),
         now.recv_capacity(),
         &asked(now.info.map(|i| &i.rcvbuf)),
-        &c.big,
-        &c.medium,
-        palette,
+        recv_memory,
+        c,
     );
+    memory_gauge(c, c.send_rect, Side::Left, send_memory);
+    memory_gauge(c, c.recv_rect, Side::Right, recv_memory);
     let foot = |r: Rect| pos2(r.center().x, c.vessel_bottom + 2.0);
     legend_line(
         &c.painter,
@@ -983,6 +1105,63 @@ fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32, palette:
 }
 
 #[allow(clippy::too_many_arguments)]
+/// A socket's memory (SO_MEMINFO, or sock_diag's SKMEMINFO): what its
+/// queue takes, each segment's overhead included, against the limit.
+#[derive(Debug, Clone, Copy)]
+struct Memory {
+    used: u32,
+    limit: u32,
+}
+
+impl Memory {
+    fn known(&self) -> bool {
+        self.limit > 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Left,
+    Right,
+}
+
+/// A narrow gauge beside a vessel, on its outer side: the kernel memory
+/// its queue takes against the limit. Beside the payload's level it shows
+/// why the queue never reaches SO_RCVBUF: the overhead counts too.
+fn memory_gauge(c: &Canvas, vessel: Rect, side: Side, memory: Memory) {
+    if !memory.known() {
+        return;
+    }
+    let palette = c.palette;
+    let scale = palette.scale;
+    let width = 7.0 * scale;
+    let gap = 3.0 * scale;
+    let x = match side {
+        Side::Left => vessel.left() - gap - width,
+        Side::Right => vessel.right() + gap,
+    };
+    let frame = Rect::from_min_max(
+        pos2(x, vessel.top() + 8.0 * scale),
+        pos2(x + width, vessel.bottom() - 8.0 * scale),
+    );
+    let fraction = (f64::from(memory.used) / f64::from(memory.limit)).clamp(0.0, 1.0) as f32;
+    let fill = Rect::from_min_max(
+        pos2(frame.left(), frame.bottom() - frame.height() * fraction),
+        frame.max,
+    );
+    c.painter
+        .rect_filled(frame, egui::CornerRadius::same(2), palette.glass);
+    c.painter
+        .rect_filled(fill, egui::CornerRadius::same(2), palette.memory);
+    c.painter.rect_stroke(
+        frame,
+        egui::CornerRadius::same(2),
+        Stroke::new(1.0, palette.edge),
+        egui::StrokeKind::Inside,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
 fn fill_numbers(
     lang: Lang,
     painter: &egui::Painter,
@@ -991,10 +1170,10 @@ fn fill_numbers(
     bytes: u64,
     capacity: u64,
     asked: &str,
-    big: &FontId,
-    medium: &FontId,
-    palette: &Palette,
+    memory: Memory,
+    c: &Canvas,
 ) {
+    let (big, medium, palette) = (&c.big, &c.medium, c.palette);
     let percent = if capacity > 0 {
         format!("{:.0}%", bytes as f64 * 100.0 / capacity as f64)
     } else {
@@ -1010,16 +1189,35 @@ fn fill_numbers(
         palette.panel.gamma_multiply(0.78),
     );
     painter.galley(title_pos, title, palette.text);
-    let lines = [
-        (format!("{} · {percent}", format_bytes(bytes)), big.clone()),
+    let mut lines = vec![
+        (
+            format!("{} · {percent}", format_bytes(bytes)),
+            big.clone(),
+            palette.text,
+        ),
         (
             S::OfCapacity.fill(lang, &[&format_bytes(capacity), &asked]),
             medium.clone(),
+            palette.text,
         ),
     ];
+    if memory.known() {
+        let percent = f64::from(memory.used) * 100.0 / f64::from(memory.limit);
+        lines.push((
+            S::MemoryLine.fill(
+                lang,
+                &[
+                    &format_bytes(u64::from(memory.used)),
+                    &format!("{percent:.0}"),
+                ],
+            ),
+            c.small.clone(),
+            palette.memory,
+        ));
+    }
     let galleys: Vec<_> = lines
         .into_iter()
-        .map(|(text, font)| painter.layout_no_wrap(text, font, palette.text))
+        .map(|(text, font, color)| painter.layout_no_wrap(text, font, color))
         .collect();
     let height: f32 = galleys.iter().map(|g| g.size().y).sum();
     let width = galleys.iter().map(|g| g.size().x).fold(0.0, f32::max);
@@ -1110,6 +1308,7 @@ mod tests {
             link_lacks: Default::default(),
             congestion: "cubic".into(),
             capture: Default::default(),
+            attached: None,
         }
     }
 
@@ -1254,6 +1453,7 @@ mod tests {
             rmem_alloc: 120_000,
             rcvbuf: 131_072,
             backlog: 0,
+            drops: 0,
         };
         now.sample.receiver_memory = nearly_full;
         let text = caption(&now, Lang::En).0;

@@ -32,7 +32,8 @@ use crate::lab::messages::MessagePair;
 use crate::lab::reuseaddr::ReuseTrial;
 use crate::lab::scenario::{self, Scenario, ScenarioError};
 use crate::lab::{Cable, Endpoint, LabConfig, Sample, SessionInfo, Timeline};
-use crate::run::{Control, Run};
+use crate::run::attach::MAX_ATTACH_HZ;
+use crate::run::{AttachError, AttachSource, Control, Run, Target};
 
 /// The windows over the main view, and the info panel's experiment.
 #[derive(Default)]
@@ -166,7 +167,7 @@ impl SockscopeApp {
             Some(Panel::Info) => windows.info = true,
             None => {}
         }
-        SockscopeApp {
+        let mut app = SockscopeApp {
             run,
             edits: Edits {
                 pending: PendingBuffers::of(&config),
@@ -187,11 +188,29 @@ impl SockscopeApp {
             sample_lag: None,
             link_refused: None,
             marked_ns: None,
+        };
+        if let Some(target) = options.attach.clone() {
+            app.attach(Ok(target), &cc.egui_ctx);
         }
+        app
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Watches another program's connection instead of the lab's own, or
+    /// says why it cannot.
+    fn attach(&mut self, target: Result<Target, AttachError>, ctx: &egui::Context) {
+        let hz = self.config().sample_hz.min(MAX_ATTACH_HZ);
+        match target.and_then(|t| AttachSource::start(t, hz, Some(repaint_waker(ctx)))) {
+            Ok(source) => {
+                self.run.watch(Box::new(source));
+                self.windows.connections.attach_error = None;
+                self.marked_ns = None;
+            }
+            Err(error) => self.windows.connections.attach_error = Some(error.to_string()),
+        }
     }
 
     /// The config the lab runs with now.
@@ -278,6 +297,10 @@ impl SockscopeApp {
                 ..self.config()
             }),
             Action::Restart => self.restart(self.config()),
+            Action::Attach(local, peer) => {
+                let target = Target::find(local, Some(peer));
+                self.attach(target, ctx);
+            }
             Action::UseLink(on) => {
                 // A new try: its own failure, if any, will say so again.
                 self.link_refused = None;
@@ -536,6 +559,9 @@ impl SockscopeApp {
         }
         if self.windows.connections.open {
             self.windows.connections.show(ctx, palette, lang);
+            if let Some((local, peer)) = self.windows.connections.take_picked() {
+                actions.push(Action::Attach(local, peer));
+            }
         }
         self.wire_rect = None;
         if self.windows.wire.open {

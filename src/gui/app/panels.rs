@@ -506,7 +506,7 @@ fn event_color(kind: EventKind, palette: &Palette) -> egui::Color32 {
         | EventKind::WindowReopened
         | EventKind::ReaderResumed
         | EventKind::CablePlugged => palette.ok,
-        EventKind::PeerClosed => palette.text,
+        EventKind::PeerClosed | EventKind::ConnectionClosed => palette.text,
     }
 }
 
