@@ -155,6 +155,9 @@ fn attached_to_a_stalled_python_pair_the_queues_equal_ss_the_window_closes_and_t
     assert_eq!(number(plateau, "read_bytes"), 0);
     // The window closed, and the kernel memory explains why so early.
     assert_eq!(plateau["zero_window"], "1");
+    // The client stopped when select() said its socket was not writable:
+    // the kernel's rule that the row's writer_blocked applies.
+    assert_eq!(plateau["writer_blocked"], "1");
     assert_eq!(number(plateau, "snd_wnd_bytes"), 0);
     assert!(
         number(plateau, "rmem_alloc_bytes") > number(plateau, "recvq_bytes"),

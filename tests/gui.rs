@@ -1081,3 +1081,70 @@ fn the_connections_window_lists_a_listener_this_test_opened() {
             .is_some()
     );
 }
+
+/// Watch on a row of the connections window follows that connection in
+/// the main view, read-only; R goes back to the lab's own pair.
+#[test]
+fn watch_on_a_connections_row_shows_that_connections_buffers_read_only() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    // The server's program never reads: 10,000 bytes wait in its queue.
+    client.write_all(&[7u8; 10_000]).unwrap();
+    let client_port = client.local_addr().unwrap().port();
+    let mut harness = app::live_app(Preset::PausedReader, None);
+    harness.step();
+    harness.key_press(egui::Key::N);
+    step_until(&mut harness, "the pair in the table", |h| {
+        h.state()
+            .connection_rows()
+            .iter()
+            .any(|c| c.local.port() == client_port)
+    });
+    harness.get_by_label("only this port").focus();
+    harness.run_steps(1);
+    harness
+        .get_by_label("only this port")
+        .type_text(&client_port.to_string());
+    step_until(&mut harness, "its two ends shown", |h| {
+        h.query_by_label_contains("2 shown of").is_some()
+    });
+    // Most queued first: the server's end, holding the 10,000 bytes.
+    harness.get_all_by_label("Watch").next().unwrap().click();
+    step_until(&mut harness, "the queue watched", |h| {
+        h.state()
+            .timeline()
+            .last()
+            .is_some_and(|s| s.recv_queue == 10_000)
+    });
+    let info = harness.state().info_for_tests().unwrap().clone();
+    let attached = info
+        .attached
+        .expect("watching another program's connection");
+    assert_eq!(attached.followed, server.local_addr().unwrap());
+    assert_eq!(
+        info.writer_addr,
+        client.local_addr().unwrap(),
+        "the client sends"
+    );
+    let last = *harness.state().timeline().last().unwrap();
+    assert_eq!(last.written, 10_000);
+    assert_eq!(last.read, 0);
+    assert!(last.receiver_memory.rmem_alloc >= 10_000);
+    // The controls say it is not ours to steer.
+    assert!(
+        harness
+            .query_by_label_contains("sockscope only watches it")
+            .is_some()
+    );
+    assert!(harness.query_by_label("Reader rate").is_none());
+    // R: back to the lab's own connection.
+    harness.key_press(egui::Key::R);
+    step_until(&mut harness, "the lab's own pair again", |h| {
+        h.state()
+            .info_for_tests()
+            .is_some_and(|i| i.attached.is_none())
+    });
+    drop((client, server));
+}

@@ -351,3 +351,33 @@ fn live_controls_change_rates_and_sizes_without_reconnecting() {
     let report = session.join();
     assert!(report.integrity_ok(), "{report:?}");
 }
+
+/// Each sample carries both sockets' memory: with the reader paused and
+/// the writer blocked, the send queue's memory (overhead included) leaves
+/// the socket unwritable by the kernel's rule, which is what keeps send()
+/// blocked, and the receive queue's memory is more than its payload.
+#[test]
+fn a_blocked_writers_send_queue_memory_leaves_no_room_to_write() {
+    let session = Session::start(paused_reader_config()).unwrap();
+    let mut history = Vec::new();
+    collect_until(
+        &session,
+        &mut history,
+        "the writer blocked on a zero window",
+        |h| {
+            h.last()
+                .is_some_and(|s| s.writer_blocked() && s.zero_window)
+                && level(h, 50, |s| s.send_queue).is_some_and(|q| q > 0)
+        },
+    );
+    let plateau = *history.last().unwrap();
+    let sndbuf = session.info().sndbuf.effective;
+    assert_eq!(u64::from(plateau.sender_memory.sndbuf), sndbuf);
+    assert!(
+        !plateau.sender_memory.writable(),
+        "{:?} with SO_SNDBUF {sndbuf}",
+        plateau.sender_memory
+    );
+    assert!(plateau.sender_memory.wmem_queued >= plateau.send_queue);
+    assert!(plateau.receiver_memory.rmem_alloc > plateau.recv_queue);
+}

@@ -1498,4 +1498,52 @@ mod tests {
         let text = caption(&now, Lang::En).0;
         assert!(!text.contains("window is closing"), "{text}");
     }
+
+    #[test]
+    fn an_attached_connections_captions_come_from_its_kernel_not_from_sockscope() {
+        let info = SessionInfo {
+            attached: Some(crate::lab::Attached {
+                followed: "127.0.0.1:1".parse().unwrap(),
+                writer_owner: Some("python3, pid 7".into()),
+                reader_owner: None,
+            }),
+            ..info()
+        };
+        let config = crate::lab::Preset::Balanced.config();
+        let mut now = idle(&info, &config);
+        now.sample.zero_window = true;
+        now.sample.recv_queue = 4_000;
+        now.sample.receiver_memory = ReceiverMemory {
+            rmem_alloc: 50_000,
+            rcvbuf: 65_536,
+            backlog: 0,
+            drops: 0,
+        };
+        let (text, severity) = caption(&now, Lang::En);
+        // The zero window, explained by memory, not by a pause we never made.
+        assert!(text.starts_with("Zero window"), "{text}");
+        assert!(
+            text.contains("3.9 KiB of data take 48.8 KiB of kernel memory of 64 KiB"),
+            "{text}"
+        );
+        assert!(!text.contains("sockscope"), "{text}");
+        assert_eq!(severity, Severity::Caution);
+        // A full send buffer: a send() would block, with its memory.
+        now.sample.writer_state = WriterState::Blocked;
+        now.sample.sender_memory = crate::lab::SenderMemory {
+            wmem_queued: 70_000,
+            sndbuf: 65_536,
+        };
+        let (text, severity) = caption(&now, Lang::En);
+        assert!(text.starts_with("The send buffer is full"), "{text}");
+        assert!(
+            text.contains("68.4 KiB of kernel memory of 64 KiB"),
+            "{text}"
+        );
+        assert!(text.contains("because the receiving program"), "{text}");
+        assert_eq!(severity, Severity::Alarm);
+        // The close.
+        now.sample.writer_state = WriterState::Closed;
+        assert!(caption(&now, Lang::Zh).0.starts_with("连接已关闭"));
+    }
 }

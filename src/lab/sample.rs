@@ -198,10 +198,13 @@ pub struct SenderMemory {
 }
 
 impl SenderMemory {
-    /// The kernel lets send() copy no more: the queue's memory reached the
-    /// limit (sk_stream_memory_free() is false).
-    pub fn full(&self) -> bool {
-        self.sndbuf > 0 && self.wmem_queued >= self.sndbuf
+    /// poll() and select() say the socket is writable: at least half as
+    /// much memory is free as the queue takes (sk_stream_is_writeable()).
+    /// A sender that found the buffer full sleeps until this holds, so a
+    /// send() of any size blocks (or returns EAGAIN) while it does not.
+    /// True where the memory is unknown.
+    pub fn writable(&self) -> bool {
+        self.sndbuf == 0 || self.sndbuf.saturating_sub(self.wmem_queued) >= self.wmem_queued / 2
     }
 }
 
@@ -428,5 +431,19 @@ mod tests {
         // Counters never run backwards, but a restart's would not panic.
         let (written, read) = rates_over(&[at(0, 100, 100), at(500, 50, 50)], HALF_SECOND);
         assert_eq!((written, read), (0.0, 0.0));
+    }
+
+    #[test]
+    fn a_send_buffer_is_writable_while_half_as_much_is_free_as_queued() {
+        let memory = |wmem_queued| SenderMemory {
+            wmem_queued,
+            sndbuf: 131_072,
+        };
+        // Measured with the lesson's Python client after EAGAIN: 95 % full.
+        assert!(!memory(125_291).writable());
+        // 43,692 free of 87,380 queued: half of it, writable again.
+        assert!(memory(87_380).writable());
+        assert!(!memory(87_400).writable());
+        assert!(SenderMemory::default().writable(), "unknown: not blocked");
     }
 }

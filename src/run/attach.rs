@@ -558,9 +558,10 @@ fn bytes_written(tx: &TcpInfo, send_queue: u32) -> u64 {
 }
 
 /// What the sending end is doing, as far as its kernel shows: its program's
-/// calls are not visible, but a full send buffer is exactly when a send()
-/// blocks (or returns EAGAIN), and a FIN sent is its program closing or
-/// shutting down its side.
+/// calls are not visible, but a send buffer too full to be writable (what
+/// poll() and select() report) is when a program's send() sleeps or
+/// returns EAGAIN, and a FIN sent is its program closing or shutting down
+/// its side.
 fn writer_state(writer: Option<&Connection>, tx: &TcpInfo, memory: SenderMemory) -> WriterState {
     if writer.is_none() {
         return WriterState::Closed;
@@ -572,7 +573,7 @@ fn writer_state(writer: Option<&Connection>, tx: &TcpInfo, memory: SenderMemory)
         | TcpState::LastAck
         | TcpState::TimeWait
         | TcpState::Close => WriterState::Finished,
-        _ if memory.full() => WriterState::Blocked,
+        _ if !memory.writable() => WriterState::Blocked,
         _ => WriterState::Sending,
     }
 }
