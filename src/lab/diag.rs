@@ -144,11 +144,19 @@ impl DiagSocket {
     }
 
     /// The socket `connection` was, now; None once it is gone (closed and
-    /// freed, or replaced by another on the same addresses).
-    pub fn lookup(&self, connection: &Connection) -> io::Result<Option<Connection>> {
+    /// freed, or replaced by another on the same addresses). Without
+    /// `with_info` the answer has no TCP_INFO (nor congestion control):
+    /// the kernel takes the socket's lock for those, which a busy sender
+    /// holds most of the time, while the queues and the memory it reads
+    /// without the lock.
+    pub fn lookup(&self, connection: &Connection, with_info: bool) -> io::Result<Option<Connection>> {
         let key = connection.key;
         let mut found = None;
-        match ask(&self.netlink, request(key.family, &key.id), |body| {
+        let mut message = request(key.family, &key.id);
+        if !with_info {
+            message.body[2] = (1u16 << (INET_DIAG_SKMEMINFO - 1)) as u8;
+        }
+        match ask(&self.netlink, message, |body| {
             found = parse(body);
         }) {
             Ok(()) => Ok(found.map(|mut now| {

@@ -17,7 +17,7 @@ use super::source::{Feed, SampleSource};
 use crate::lab::diag::{Connection, DiagSocket, OwnerCache};
 use crate::lab::probe::{TcpInfo, TcpState};
 use crate::lab::sample::{ReceiverInfo, ReceiverMemory, SenderInfo, SenderMemory};
-use crate::lab::sampler::Waker;
+use crate::lab::sampler::{BUSY_TCP_INFO_HZ, Waker};
 use crate::lab::{
     Attached, BufferKind, BufferSetting, Fault, IoFailure, LabError, LabThread, ReaderState,
     Sample, SessionInfo, SessionReport, WorkerError, WriterState, next_session_id,
@@ -228,6 +228,7 @@ impl AttachSource {
             writer: writer.clone(),
             reader: target.other.as_ref().map(|_| reader.clone()),
             followed_writes: writes,
+            info: Default::default(),
             started,
             stop: Arc::clone(&stop),
             hz: Arc::clone(&hz),
@@ -357,6 +358,8 @@ struct Follower {
     reader: Option<Connection>,
     /// The end the user named is `writer` (else `reader`).
     followed_writes: bool,
+    /// Each end's TCP_INFO, read as often as its lock allows.
+    info: [InfoReading; 2],
     started: Instant,
     stop: Arc<AtomicBool>,
     hz: Arc<AtomicU32>,
@@ -432,13 +435,25 @@ impl Follower {
     /// One sample: both ends asked for again.
     fn take(&mut self) -> std::io::Result<Sample> {
         let t_ns = self.started.elapsed().as_nanos() as u64;
-        let writer = self.diag.lookup(&self.writer)?;
+        let writer = self.info[0].read(&self.diag, &self.writer, t_ns)?;
         let reader = match &self.reader {
-            Some(reader) => self.diag.lookup(reader)?,
+            Some(reader) => self.info[1].read(&self.diag, reader, t_ns)?,
             // The one socket is both ends.
             None => writer.clone(),
         };
         let mut sample = build_sample(t_ns, writer.as_ref(), reader.as_ref());
+        sample.sender_info_age_us = self.info[0].age_us(t_ns);
+        sample.receiver_info_age_us = if self.reader.is_some() {
+            self.info[1].age_us(t_ns)
+        } else {
+            sample.sender_info_age_us
+        };
+        if let Some(last) = &self.last {
+            // Between two TCP_INFO readings the byte counts rest on the
+            // older one; they never run backwards.
+            sample.written = sample.written.max(last.written);
+            sample.read = sample.read.max(last.read);
+        }
         // The end the user named is gone or no program holds it: the
         // connection is over for its program.
         let followed_gone = if self.reader.is_some() && !self.followed_writes {
@@ -448,11 +463,6 @@ impl Follower {
         };
         if followed_gone {
             sample.writer_state = WriterState::Closed;
-            if let Some(last) = &self.last {
-                // What the kernel said last, not zeros from a freed socket.
-                sample.written = sample.written.max(last.written);
-                sample.read = sample.read.max(last.read);
-            }
         }
         self.count_stalls(&mut sample);
         Ok(sample)
@@ -473,6 +483,55 @@ impl Follower {
             }
             _ => {}
         }
+    }
+}
+
+/// TCP_INFO costs a wait for the socket's lock (the kernel's
+/// tcp_get_info() takes it), which a busy program holds almost all the
+/// time: a reading that waited longer than this makes the next ones come
+/// at most `BUSY_TCP_INFO_HZ` times a second, as the lab's own sampler
+/// does, while the queues and memory stay fresh every sample.
+const SLOW_INFO: Duration = Duration::from_micros(100);
+
+/// One end's last TCP_INFO, and whether reading it is slow now.
+#[derive(Default)]
+struct InfoReading {
+    info: Option<TcpInfo>,
+    congestion: Option<String>,
+    at_ns: u64,
+    slow: bool,
+}
+
+impl InfoReading {
+    /// The end now: with a fresh TCP_INFO when it is cheap or due, else
+    /// with the last one.
+    fn read(
+        &mut self,
+        diag: &DiagSocket,
+        end: &Connection,
+        t_ns: u64,
+    ) -> std::io::Result<Option<Connection>> {
+        let due = t_ns.saturating_sub(self.at_ns) >= 1_000_000_000 / u64::from(BUSY_TCP_INFO_HZ);
+        let with_info = !self.slow || due || self.info.is_none();
+        let asked = Instant::now();
+        let found = diag.lookup(end, with_info)?;
+        let Some(mut found) = found else {
+            return Ok(None);
+        };
+        if with_info {
+            self.slow = asked.elapsed() > SLOW_INFO;
+            self.info = found.info;
+            self.congestion = found.congestion.clone();
+            self.at_ns = t_ns;
+        } else {
+            found.info = self.info;
+            found.congestion = self.congestion.clone();
+        }
+        Ok(Some(found))
+    }
+
+    fn age_us(&self, t_ns: u64) -> u32 {
+        u32::try_from(t_ns.saturating_sub(self.at_ns) / 1_000).unwrap_or(u32::MAX)
     }
 }
 
