@@ -200,6 +200,8 @@ table! {
     AttHeading => "Watching {}", "正在观察 {}";
     AttReadOnlyNote => "Another program's connection, read through sock_diag: sockscope only watches it. Its rates, call sizes and buffers are its programs' to set, so there is nothing to throttle here.", "另一个程序的连接，通过 sock_diag 读取：sockscope 只观察它。它的速率、调用大小和缓冲区由它的程序决定，所以这里没有可以调节的东西。";
     AttBackToLab => "Back to sockscope's own connection (R)", "回到 sockscope 自己的连接（R）";
+    ConnAddress => "Address", "地址";
+    ConnAddressField => "only this address", "只看这个地址";
     ConnHeadWatch => "Live view", "实时视图";
     ConnWatch => "Watch", "观察";
     ConnWatchHint => "Show the buffers of the connection from {} live in the main view, read-only", "在主视图中实时显示来自 {} 的连接的缓冲区（只读）";

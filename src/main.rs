@@ -223,6 +223,19 @@ struct ConnectionsArgs {
     /// time-wait, close-wait, syn-sent, ...).
     #[arg(long, value_name = "STATE", value_parser = parse_state)]
     state: Option<&'static str>,
+    /// Only connections with this IP address at either end (IPv4 or IPv6;
+    /// an IPv4 address also finds it on dual-stack sockets, ::ffff:...).
+    #[arg(long, value_name = "IP", value_parser = parse_ip)]
+    address: Option<std::net::IpAddr>,
+}
+
+fn parse_ip(text: &str) -> Result<std::net::IpAddr, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "'{}' is not an IP address; use one such as 127.0.0.1 or ::1",
+            text.escape_debug()
+        )
+    })
 }
 
 /// A TCP state as ss and netstat name it, in any case, - or _.
@@ -267,6 +280,12 @@ fn run_connections(args: ConnectionsArgs) -> ExitCode {
                 .is_none_or(|p| c.local.port() == p || c.peer.port() == p)
         })
         .filter(|c| args.state.is_none_or(|s| c.state == s))
+        .filter(|c| {
+            args.address.is_none_or(|ip| {
+                let ip = ip.to_canonical();
+                c.local.ip().to_canonical() == ip || c.peer.ip().to_canonical() == ip
+            })
+        })
         .collect();
     if args.json {
         println!(

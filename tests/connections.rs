@@ -105,3 +105,29 @@ fn a_bad_state_is_one_sentence_and_exit_2() {
     assert!(stderr.contains("is not a TCP state"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+/// --address keeps the connections with that IP at either end.
+#[test]
+fn the_address_filter_keeps_only_that_ip_and_a_bad_one_is_exit_2() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let rows = |address: &str| {
+        connections(&["--json", "--port", &port, "--address", address])
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    // The listener and both ends of the connection.
+    assert_eq!(rows("127.0.0.1"), 3);
+    assert_eq!(rows("10.255.255.1"), 0);
+    let out = common::sockscope()
+        .args(["connections", "--address", "localhost:80"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not an IP address"), "{stderr}");
+    drop((client, server));
+}

@@ -36,6 +36,7 @@ const STATES: [&str; 11] = [
 pub struct ConnectionsWindow {
     pub open: bool,
     port: String,
+    address: String,
     state: Option<&'static str>,
     rows: Vec<Connection>,
     error: Option<String>,
@@ -111,6 +112,15 @@ impl ConnectionsWindow {
             field.widget_info(|| {
                 egui::WidgetInfo::labeled(egui::Role::TextInput, true, S::ConnPortField.text(lang))
             });
+            ui.label(S::ConnAddress.text(lang));
+            let field = ui.add(egui::TextEdit::singleline(&mut self.address).desired_width(130.0));
+            field.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::TextInput,
+                    true,
+                    S::ConnAddressField.text(lang),
+                )
+            });
             egui::ComboBox::from_label(S::ConnState.text(lang))
                 .selected_text(self.state.unwrap_or(S::ConnAnyState.text(lang)))
                 .show_ui(ui, |ui| {
@@ -132,6 +142,12 @@ impl ConnectionsWindow {
             .iter()
             .filter(|c| port.is_none_or(|p| c.local.port() == p || c.peer.port() == p))
             .filter(|c| self.state.is_none_or(|s| c.state == s))
+            .filter(|c| {
+                let wanted = self.address.trim();
+                wanted.is_empty()
+                    || c.local.ip().to_string().contains(wanted)
+                    || c.peer.ip().to_string().contains(wanted)
+            })
             .collect();
         ui.label(S::ConnCount.fill(lang, &[&shown.len(), &self.rows.len()]));
         egui::ScrollArea::vertical().show(ui, |ui| {

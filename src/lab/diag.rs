@@ -149,7 +149,11 @@ impl DiagSocket {
     /// the kernel takes the socket's lock for those, which a busy sender
     /// holds most of the time, while the queues and the memory it reads
     /// without the lock.
-    pub fn lookup(&self, connection: &Connection, with_info: bool) -> io::Result<Option<Connection>> {
+    pub fn lookup(
+        &self,
+        connection: &Connection,
+        with_info: bool,
+    ) -> io::Result<Option<Connection>> {
         let key = connection.key;
         let mut found = None;
         let mut message = request(key.family, &key.id);
