@@ -85,6 +85,7 @@ table! {
     ExportOffScreen => "the timeline panel is not on screen; make the window larger", "时间线面板不在屏幕上；请把窗口放大";
     ExportCannotWrite => "cannot write {}: {}", "无法写入 {}：{}";
     BufferAuto => "auto {}", "自动 {}";
+    ExportCaptionAttached => "another program's connection, watched read-only: {} at {} → {} at {} · {} Hz · {}", "另一个程序的连接（只读观察）：{}（{}）→ {}（{}）· {} Hz · {}";
     ExportCaption => "SO_SNDBUF {} · SO_RCVBUF {} · writer {} send({}) · reader {} recv({}) · {} Hz · {}", "SO_SNDBUF {} · SO_RCVBUF {} · 写入方 {} send({}) · 读取方 {} recv({}) · {} Hz · {}";
     // The run's failures.
     StartFailed => "Could not start the connection: {}.", "无法建立连接：{}。";
@@ -206,6 +207,7 @@ table! {
     ConnWatch => "Watch", "观察";
     ConnWatchHint => "Show the buffers of the connection from {} live in the main view, read-only", "在主视图中实时显示来自 {} 的连接的缓冲区（只读）";
     AttachFailed => "Could not watch that connection: {}", "无法观察该连接：{}";
+    MemoryDrops => " · {} dropped", " · 丢弃 {} 个";
     MemoryLine => "memory with overhead {} · {}%", "含开销的内存 {} · {}%";
     CapOutNormal => "One socket to an outside peer: the send buffer holds what sockscope's send() handed over and the peer has not yet acknowledged; the receive buffer holds what the peer sent and sockscope has not read.", "一个连到外部对端的套接字：发送缓冲区里是 sockscope 的 send() 交给内核、对端尚未确认的数据；接收缓冲区里是对端已发送但 sockscope 尚未读取的数据。";
     WindowZero => "window = 0", "窗口 = 0";
@@ -323,7 +325,8 @@ table! {
     ConnHeadPeer => "peer", "对端";
     ConnHeadRecvQ => "receive queue", "接收队列";
     ConnHeadSendQ => "send queue", "发送队列";
-    ConnHeadMemory => "memory / buffer", "内存 / 缓冲区";
+    ConnHeadMemory => "receive memory / buffer", "接收内存 / 缓冲区";
+    ConnHeadSendMemory => "send memory / buffer", "发送内存 / 缓冲区";
     ConnHeadWindow => "window", "窗口";
     ConnHeadOwner => "process", "进程";
     MessagesHover => "M: send and recv text by hand on a real connection", "M：在真实连接上手动 send 和 recv 文本";
@@ -452,6 +455,10 @@ table! {
     EvReaderPaused => "reader paused", "接收方暂停";
     EvReaderResumed => "reader resumed", "接收方恢复";
     EvPeerClosed => "recv() returned 0", "recv() 返回 0";
+    EvAttFull => "send buffer full", "发送缓冲区已满";
+    EvAttWritable => "writable again ({} ms)", "恢复可写（{} 毫秒）";
+    EvLongAttFull => "the sender's socket is not writable: less memory is free than half of what its queue takes, so its program's send() sleeps or returns EAGAIN", "发送方套接字不可写：空闲内存不到队列所占内存的一半，所以它的程序调用 send() 会睡眠或返回 EAGAIN";
+    EvLongAttWritable => "the sender's socket is writable again after {} ms", "发送方套接字在 {} 毫秒后恢复可写";
     EvConnectionClosed => "connection closed", "连接已关闭";
     EvPeerReset => "connection reset", "连接被重置";
     EvPeerGone => "send() failed: peer gone", "send() 失败：对端已断开";

@@ -295,17 +295,20 @@ fn run_connections(args: ConnectionsArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     println!(
-        "{:<12} {:<47} {:<47} {:>9} {:>9} {:>19} {:>10}  OWNER",
-        "STATE", "LOCAL", "PEER", "RECV-Q", "SEND-Q", "RMEM/RCVBUF", "WINDOW"
+        "{:<12} {:<47} {:<47} {:>9} {:>9} {:>19} {:>19} {:>10}  OWNER",
+        "STATE", "LOCAL", "PEER", "RECV-Q", "SEND-Q", "RMEM/RCVBUF", "WMEM/SNDBUF", "WINDOW"
     );
     for c in &shown {
-        let memory = c.memory.map_or_else(String::new, |m| {
-            format!(
-                "{}/{}",
-                units::format_bytes(u64::from(m.rmem_alloc)),
-                units::format_bytes(u64::from(m.rcvbuf))
-            )
-        });
+        let memory = |pick: fn(&sockscope::lab::diag::SocketMemory) -> (u32, u32)| {
+            c.memory.map_or_else(String::new, |m| {
+                let (used, limit) = pick(&m);
+                format!(
+                    "{}/{}",
+                    units::format_bytes(u64::from(used)),
+                    units::format_bytes(u64::from(limit))
+                )
+            })
+        };
         let window = c
             .snd_wnd
             .map_or_else(String::new, |w| units::format_bytes(u64::from(w)));
@@ -314,13 +317,14 @@ fn run_connections(args: ConnectionsArgs) -> ExitCode {
             |o| format!("{} ({})", o.command, o.pid),
         );
         println!(
-            "{:<12} {:<47} {:<47} {:>9} {:>9} {:>19} {:>10}  {owner}",
+            "{:<12} {:<47} {:<47} {:>9} {:>9} {:>19} {:>19} {:>10}  {owner}",
             c.state,
             c.local.to_string(),
             c.peer.to_string(),
             c.recv_q,
             c.send_q,
-            memory,
+            memory(|m| (m.rmem_alloc, m.rcvbuf)),
+            memory(|m| (m.wmem_queued, m.sndbuf)),
             window,
         );
     }

@@ -153,7 +153,7 @@ impl ConnectionsWindow {
         egui::ScrollArea::vertical().show(ui, |ui| {
             egui::Grid::new("connections")
                 .striped(true)
-                .num_columns(9)
+                .num_columns(10)
                 .show(ui, |ui| {
                     for head in [
                         S::ConnHeadState,
@@ -162,6 +162,7 @@ impl ConnectionsWindow {
                         S::ConnHeadRecvQ,
                         S::ConnHeadSendQ,
                         S::ConnHeadMemory,
+                        S::ConnHeadSendMemory,
                         S::ConnHeadWindow,
                         S::ConnHeadOwner,
                         S::ConnHeadWatch,
@@ -175,13 +176,18 @@ impl ConnectionsWindow {
                         ui.label(c.peer.to_string());
                         ui.label(format_bytes(u64::from(c.recv_q)));
                         ui.label(format_bytes(u64::from(c.send_q)));
-                        ui.label(c.memory.map_or_else(String::new, |m| {
-                            format!(
-                                "{} / {}",
-                                format_bytes(u64::from(m.rmem_alloc)),
-                                format_bytes(u64::from(m.rcvbuf))
-                            )
-                        }));
+                        let memory = |used: fn(&diag::SocketMemory) -> (u32, u32)| {
+                            c.memory.map_or_else(String::new, |m| {
+                                let (used, limit) = used(&m);
+                                format!(
+                                    "{} / {}",
+                                    format_bytes(u64::from(used)),
+                                    format_bytes(u64::from(limit))
+                                )
+                            })
+                        };
+                        ui.label(memory(|m| (m.rmem_alloc, m.rcvbuf)));
+                        ui.label(memory(|m| (m.wmem_queued, m.sndbuf)));
                         ui.label(
                             c.snd_wnd
                                 .map_or_else(String::new, |w| format_bytes(u64::from(w))),

@@ -492,12 +492,19 @@ pub fn binary_marks(input: GridInput) -> Vec<GridMark> {
 
 /// The legend, as a row above the plots so it never hides data.
 /// On a private link it names the congestion window and threshold too.
-pub fn legend(ui: &mut egui::Ui, palette: &Palette, lang: Lang, link: bool) {
+/// Watching another program's connection, the red band is its send buffer
+/// too full to write into (its send() calls are not visible).
+pub fn legend(ui: &mut egui::Ui, palette: &Palette, lang: Lang, link: bool, attached: bool) {
+    let blocked = if attached {
+        S::EvAttFull
+    } else {
+        S::LegendBlocked
+    };
     let mut items: Vec<(Color32, &str, bool)> = vec![
         (palette.unsent, S::LegendSendQueue.text(lang), false),
         (palette.in_flight, S::LegendInFlight.text(lang), false),
         (palette.received, S::LegendRecvQueue.text(lang), false),
-        (palette.alarm, S::LegendBlocked.text(lang), true),
+        (palette.alarm, blocked.text(lang), true),
         (palette.caution, S::LegendZeroWindow.text(lang), true),
     ];
     if link {

@@ -713,10 +713,12 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
     let send_memory = Memory {
         used: s.sender_memory.wmem_queued,
         limit: s.sender_memory.sndbuf,
+        drops: 0,
     };
     let recv_memory = Memory {
         used: s.receiver_memory.rmem_alloc,
         limit: s.receiver_memory.rcvbuf,
+        drops: s.receiver_memory.drops,
     };
     fill_numbers(
         lang,
@@ -1111,6 +1113,8 @@ fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32, palette:
 struct Memory {
     used: u32,
     limit: u32,
+    /// Packets the socket dropped (sk_drops; the receive side).
+    drops: u32,
 }
 
 impl Memory {
@@ -1203,21 +1207,31 @@ fn fill_numbers(
     ];
     if memory.known() {
         let percent = f64::from(memory.used) * 100.0 / f64::from(memory.limit);
-        lines.push((
-            S::MemoryLine.fill(
-                lang,
-                &[
-                    &format_bytes(u64::from(memory.used)),
-                    &format!("{percent:.0}"),
-                ],
-            ),
-            c.small.clone(),
-            palette.memory,
-        ));
+        let mut line = S::MemoryLine.fill(
+            lang,
+            &[
+                &format_bytes(u64::from(memory.used)),
+                &format!("{percent:.0}"),
+            ],
+        );
+        if memory.drops > 0 {
+            line += &S::MemoryDrops.fill(lang, &[&memory.drops]);
+        }
+        lines.push((line, c.small.clone(), palette.memory));
     }
+    // The big numbers stay on one line; the memory line wraps within the
+    // vessel (a projector's are narrow).
+    let wrap = (rect.width() - 24.0).max(60.0);
     let galleys: Vec<_> = lines
         .into_iter()
-        .map(|(text, font, color)| painter.layout_no_wrap(text, font, color))
+        .enumerate()
+        .map(|(i, (text, font, color))| {
+            if i < 2 {
+                painter.layout_no_wrap(text, font, color)
+            } else {
+                painter.layout(text, font, color, wrap)
+            }
+        })
         .collect();
     let height: f32 = galleys.iter().map(|g| g.size().y).sum();
     let width = galleys.iter().map(|g| g.size().x).fold(0.0, f32::max);

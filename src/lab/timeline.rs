@@ -583,7 +583,10 @@ impl Timeline {
         // with a higher count means one stall ended and the next began.
         let restarted =
             before.writer_blocked() && now.writer_blocked() && now.stall_count > before.stall_count;
-        if (before.writer_blocked() && !now.writer_blocked()) || restarted {
+        // A closed connection's last sample reads a freed socket: its
+        // empty queues end no stall and open no window.
+        let closed = now.writer_state == WriterState::Closed;
+        if ((before.writer_blocked() && !now.writer_blocked()) || restarted) && !closed {
             // The writer adds each stall's length when it ends; the last one
             // is the difference unless several short ones fell in between.
             let ended = now.stall_count.saturating_sub(before.stall_count).max(1);
@@ -597,7 +600,7 @@ impl Timeline {
         if now.zero_window && !before.zero_window {
             events.push(EventKind::WindowClosed);
         }
-        if before.zero_window && !now.zero_window {
+        if before.zero_window && !now.zero_window && !closed {
             events.push(EventKind::WindowReopened);
         }
         if now.reader_paused() && !before.reader_paused() {
@@ -776,6 +779,30 @@ mod tests {
             ]
         );
         assert_eq!(kinds[1].short(Lang::En), "timeout: sent again, RTO 408 ms");
+    }
+
+    #[test]
+    fn an_attached_connection_closing_while_stalled_is_one_event() {
+        let mut timeline = Timeline::new();
+        timeline.push(Sample {
+            writer_state: WriterState::Blocked,
+            zero_window: true,
+            ..sample(0)
+        });
+        // The freed socket: empty queues, no window, nothing blocked.
+        timeline.push(Sample {
+            writer_state: WriterState::Closed,
+            ..sample(5)
+        });
+        let kinds: Vec<EventKind> = timeline.events().iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::WriterStallStarted,
+                EventKind::WindowClosed,
+                EventKind::ConnectionClosed
+            ]
+        );
     }
 
     #[test]

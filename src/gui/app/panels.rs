@@ -347,7 +347,8 @@ impl SockscopeApp {
             ui.add(egui::Label::new(RichText::new(self.export_caption()).small().strong()).wrap());
         }
         let link = self.run.info().is_some_and(|i| i.link.is_some());
-        plot::legend(ui, palette, lang, link);
+        let attached = self.run.info().is_some_and(|i| i.attached.is_some());
+        plot::legend(ui, palette, lang, link, attached);
         // The view controls stay out of an exported picture.
         if !capturing {
             ui.horizontal(|ui| {
@@ -391,6 +392,7 @@ impl SockscopeApp {
         let lang = self.settings.lang;
         ui.label(RichText::new(S::Events.text(lang)).strong());
         let events = self.timeline().events();
+        let attached = self.info().is_some_and(|i| i.attached.is_some());
         if events.is_empty() {
             ui.label(
                 RichText::new(S::NoEvents.text(lang))
@@ -410,13 +412,14 @@ impl SockscopeApp {
                 ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
                 for event in events.range(rows) {
                     let t = event.t_ns as f64 / 1e9;
-                    let text = format!("{t:>8.3} s  {}", event.kind.short(lang));
+                    let (short, long) = event_words(event.kind, attached, lang);
+                    let text = format!("{t:>8.3} s  {short}");
                     ui.label(
                         RichText::new(text)
                             .color(event_color(event.kind, palette))
                             .small(),
                     )
-                    .on_hover_text(event.kind.describe(lang));
+                    .on_hover_text(long);
                 }
             });
     }
@@ -434,6 +437,21 @@ impl SockscopeApp {
         };
         let info = self.info();
         let (_, when) = utc_stamp(unix_now());
+        // Another program's connection: who and where, not our settings.
+        if let Some((info, attached)) = info.and_then(|i| Some((i, i.attached.as_ref()?))) {
+            let program = |owner: &Option<String>| owner.clone().unwrap_or_else(|| "?".into());
+            return S::ExportCaptionAttached.fill(
+                lang,
+                &[
+                    &program(&attached.writer_owner),
+                    &info.writer_addr,
+                    &program(&attached.reader_owner),
+                    &info.reader_addr,
+                    &config.sample_hz.min(crate::run::attach::MAX_ATTACH_HZ),
+                    &when,
+                ],
+            );
+        }
         S::ExportCaption.fill(
             lang,
             &[
@@ -488,6 +506,25 @@ fn export_folder(ui: &mut egui::Ui, mut dir: String, palette: &Palette, lang: La
         vec![Action::SetExportDir(PathBuf::from(dir))]
     } else {
         Vec::new()
+    }
+}
+
+/// An event's few words and its line. Another program's send() calls are
+/// not visible, so its stalls are the send buffer too full to write into.
+fn event_words(kind: EventKind, attached: bool, lang: Lang) -> (String, String) {
+    match kind {
+        EventKind::WriterStallStarted if attached => (
+            S::EvAttFull.text(lang).into(),
+            S::EvLongAttFull.text(lang).into(),
+        ),
+        EventKind::WriterStallEnded { stalled } if attached => {
+            let ms = format!("{:.0}", stalled.as_secs_f64() * 1e3);
+            (
+                S::EvAttWritable.fill(lang, &[&ms]),
+                S::EvLongAttWritable.fill(lang, &[&ms]),
+            )
+        }
+        _ => (kind.short(lang), kind.describe(lang)),
     }
 }
 
