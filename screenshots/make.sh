@@ -41,3 +41,11 @@ except OSError:
 PY
 shot 1280x800 listen-outside-client --listen 9100 --quit-after 5
 wait
+# Another program's connection (--attach): the lesson's two Python sockets,
+# the reader never reading (tests/python/stalled_pair.py).
+exec 3< <( (sleep 1; echo; sleep 12; echo) )
+coproc pair { python3 -u tests/python/stalled_pair.py <&3; }
+read -r _ client_port _ <&"${pair[0]}"
+shot 1280x800 attached-python --attach "127.0.0.1:$client_port" --quit-after 5
+shot 1280x800 connections --open connections --quit-after 4
+wait

@@ -184,7 +184,7 @@ table! {
     CapAttClosed => "The connection is closed: its program closed the socket (the kernel finishes the connection on its own), or the kernel freed it.", "连接已关闭：它的程序关闭了套接字（内核自行完成连接的关闭），或内核已释放它。";
     CapAttFin => "The sending program closed its side (FIN received): after the queued bytes, the receiver's next recv() returns 0.", "发送方程序关闭了它这一端（已收到 FIN）：排队的字节读完后，接收方下一次 recv() 返回 0。";
     CapAttReceiverFull => "the receiving program is not reading fast enough: its {} of data take {} of kernel memory of {}, so it advertises a zero window", "接收方程序读得不够快：它的 {} 数据占用了 {} 内核内存（上限 {}），所以它通告零窗口";
-    CapAttSendFull => "The send buffer is full{} ({} of kernel memory of {}): a send() now would block{}.", "发送缓冲区已满{}（内核内存 {}，上限 {}）：此时调用 send() 会阻塞{}。";
+    CapAttSendFull => "The send buffer is full{}: its queue takes {} of kernel memory of {}, so a send() now would block{}.", "发送缓冲区已满{}：它的队列占用了 {} 内核内存（上限 {}），所以此时调用 send() 会阻塞{}。";
     CapAttBecause => ", because {}", "，因为{}";
     CapAttRemoteZero => "The peer's window is 0: its receive buffer is full, so this end may not transmit; a send() still copies into the send buffer until that fills.", "对端的窗口为 0：它的接收缓冲区已满，这一端不能再发出数据；send() 仍会把数据复制进发送缓冲区，直到它也满了。";
     CapAttZeroWindow => "Zero window: {}. The sender keeps copying into its send buffer until that is full too.", "零窗口：{}。发送方继续把数据复制进发送缓冲区，直到它也满了。";
