@@ -32,18 +32,28 @@ impl<W: Write> PcapWriter<W> {
         Ok(PcapWriter { inner, packets: 0 })
     }
 
+    /// Writes a frame; a super-segment as the segments it stands for (see
+    /// `WirePacket::segments`), as they would cross a wire.
     pub fn write(&mut self, packet: &WirePacket) -> io::Result<()> {
         let secs = (packet.unix_ns / 1_000_000_000) as u32;
         let nanos = (packet.unix_ns % 1_000_000_000) as u32;
-        let mut record = Vec::with_capacity(16 + packet.bytes.len());
-        record.extend_from_slice(&secs.to_le_bytes());
-        record.extend_from_slice(&nanos.to_le_bytes());
-        record.extend_from_slice(&(packet.bytes.len() as u32).to_le_bytes());
-        record.extend_from_slice(&packet.wire_len.max(packet.bytes.len() as u32).to_le_bytes());
-        record.extend_from_slice(&packet.bytes);
-        self.inner.write_all(&record)?;
-        self.packets += 1;
-        Ok(())
+        let mut result = Ok(());
+        packet.each_segment(|bytes, wire_len| {
+            if result.is_err() {
+                return;
+            }
+            let mut record = [0u8; 16];
+            record[0..4].copy_from_slice(&secs.to_le_bytes());
+            record[4..8].copy_from_slice(&nanos.to_le_bytes());
+            record[8..12].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+            record[12..16].copy_from_slice(&wire_len.max(bytes.len() as u32).to_le_bytes());
+            result = self
+                .inner
+                .write_all(&record)
+                .and_then(|()| self.inner.write_all(bytes));
+            self.packets += 1;
+        });
+        result
     }
 
     pub fn packets(&self) -> u64 {
@@ -68,6 +78,7 @@ mod tests {
             unix_ns: 1_700_000_000_123_456_789,
             wire_len: 1514,
             bytes: vec![7; 66],
+            gso_size: 0,
         })
         .unwrap();
         assert_eq!(pcap.packets(), 1);

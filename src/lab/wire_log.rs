@@ -118,8 +118,10 @@ impl WireLog {
         self.writer_port
     }
 
+    /// Takes a captured frame: its segment, or each segment a
+    /// super-segment stands for.
     pub fn push(&mut self, packet: &WirePacket) {
-        if let Some(segment) = packet.segment() {
+        for segment in packet.segment_headers() {
             self.push_segment(&segment);
         }
     }

@@ -534,10 +534,11 @@ impl Link {
             .unwrap_or_else(|p| p.into_inner())
             .take()
             .ok_or_else(|| io::Error::other("the link's capture is taken"))?;
-        // Without TCP segmentation offload lo's frames are the segments the
-        // kernel counts (tcpi_segs_out), each at most one MTU, as on an
-        // Ethernet wire; with it, lo passes 64 KiB super-segments whole.
-        set_lo_tso(self.control.as_fd(), false)?;
+        // lo keeps its segmentation offload and passes super-segments of up
+        // to 64 KiB whole; the capture cuts each into the segments the
+        // kernel counts (tcpi_segs_out), by the size it gives with the
+        // frame, as a network card would for a wire. (Turning the offload
+        // off instead cost three quarters of the throughput at full speed.)
         super::wire::arm(socket)
     }
 
@@ -847,18 +848,6 @@ fn set_lo_up(fd: impl AsFd, up: bool) -> io::Result<()> {
         flags & !up_flag
     };
     interface_ioctl(fd, libc::SIOCSIFFLAGS, &mut request)
-}
-
-/// Turns lo's TCP segmentation offload on or off (`ethtool -K lo tso`):
-/// SIOCETHTOOL with ETHTOOL_STSO and a struct ethtool_value.
-fn set_lo_tso(fd: impl AsFd, on: bool) -> io::Result<()> {
-    const SIOCETHTOOL: libc::Ioctl = 0x8946;
-    const ETHTOOL_STSO: u32 = 0x1f;
-    // struct ethtool_value: cmd, data.
-    let mut value = [ETHTOOL_STSO, u32::from(on)];
-    let mut request = lo_request();
-    request.ifr_ifru.ifru_data = value.as_mut_ptr().cast();
-    interface_ioctl(fd, SIOCETHTOOL, &mut request)
 }
 
 fn set_lo_mtu(fd: impl AsFd, mtu: u32) -> io::Result<()> {
