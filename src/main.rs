@@ -432,6 +432,10 @@ struct RecordArgs {
     /// to FILE as pcap (Wireshark, tshark); implies --link.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["listen", "connect", "attach"])]
     pcap: Option<PathBuf>,
+    /// Capture the wire on the private link and count its segments in the
+    /// JSON summary's `capture`, without writing a pcap; implies --link.
+    #[arg(long, conflicts_with_all = ["listen", "connect", "attach"])]
+    capture: bool,
     /// Run the timed steps of a scenario file (TOML; see scenarios/). Its
     /// starting settings apply unless the same flag is given.
     #[arg(long, value_name = "FILE", conflicts_with = "attach")]
@@ -676,11 +680,13 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         pin_workers: !args.no_pin,
         endpoint: match args.peer.endpoint() {
             // The wire is captured on a private link.
-            Endpoint::Loopback if args.pcap.is_some() => Endpoint::Link(LinkSpec::default()),
+            Endpoint::Loopback if args.pcap.is_some() || args.capture => {
+                Endpoint::Link(LinkSpec::default())
+            }
             endpoint => endpoint,
         },
         congestion: args.congestion,
-        capture: args.pcap.is_some(),
+        capture: args.pcap.is_some() || args.capture,
     };
     let mut buffer_sources = ["--sndbuf".to_string(), "--rcvbuf".to_string()];
     let scenario = match &args.scenario {

@@ -284,10 +284,10 @@ pub fn record(
     );
 
     // The pump that saw the session end brought the capture's last packets.
-    let wire_done = wire.map(|wire| {
-        summary.capture = Some(wire.summary(&run, &info));
-        wire.finish()
-    });
+    if config.capture {
+        summary.capture = Some(capture_summary(&run, &info));
+    }
+    let wire_done = wire.map(WireOut::finish);
     let csv_flushed = csv.map(SampleCsv::finish).transpose().map(drop);
     let csv_done = csv_error.map_or(csv_flushed, Err);
     let mut written_files =
@@ -369,15 +369,25 @@ impl<'a> WireOut<'a> {
         }
     }
 
-    /// The capture's counts; the segments by direction are the run's wire
-    /// log's, which has parsed every frame already.
-    fn summary(&self, run: &Run, info: &SessionInfo) -> CaptureSummary {
+    fn finish(self) -> io::Result<()> {
+        self.pcap.and_then(|mut pcap| pcap.flush())
+    }
+}
+
+/// The capture's counts; the segments by direction are the run's wire
+/// log's, which has parsed every frame already.
+fn capture_summary(run: &Run, info: &SessionInfo) -> CaptureSummary {
+    {
         let (packets, dropped) = run.capture_counts().unwrap_or_default();
+        let frames = run
+            .capture_counters()
+            .map_or(0, |c| c.frames.load(std::sync::atomic::Ordering::Relaxed));
         let (writer_segments, reader_segments) =
             run.wire_log().map(WireLog::by_side).unwrap_or_default();
         let last = run.timeline().last().map(|s| s.sender).unwrap_or_default();
         CaptureSummary {
             packets,
+            frames,
             dropped,
             writer_segments,
             reader_segments,
@@ -388,10 +398,6 @@ impl<'a> WireOut<'a> {
                 _ => None,
             },
         }
-    }
-
-    fn finish(self) -> io::Result<()> {
-        self.pcap.and_then(|mut pcap| pcap.flush())
     }
 }
 

@@ -274,29 +274,31 @@ fn the_link_rate_changes_live_without_reconnecting() {
     );
     // The switch from unshaped to 128 KiB/s finds megabytes in flight:
     // the new bottleneck drops most of them and TCP recovers on timeouts,
-    // which can stall a second or more. After that the pace is the link's:
-    // over the last two of four seconds, near 256 KiB, far from unshaped.
+    // which back off (1 s, 2 s, ...) and can stall for seconds. After that
+    // the pace is the link's: over the last two of six seconds, at most
+    // 256 KiB and a margin, far from unshaped; and the connection lives on:
+    // bytes arrive over the last four.
     let changed_at = history.last().unwrap().t_ns;
-    collect_until(
-        &session,
-        &mut history,
-        "four seconds at the new rate",
-        |h| h.last().unwrap().t_ns > changed_at + 4_000_000_000,
-    );
+    collect_until(&session, &mut history, "six seconds at the new rate", |h| {
+        h.last().unwrap().t_ns > changed_at + 6_000_000_000
+    });
     let end = *history.last().unwrap();
-    let two_seconds_before = history
-        .iter()
-        .rev()
-        .find(|s| s.t_ns + 2_000_000_000 <= end.t_ns)
-        .unwrap();
-    let in_two_seconds = end.read - two_seconds_before.read;
+    let read_since = |secs: u64| {
+        let before = history
+            .iter()
+            .rev()
+            .find(|s| s.t_ns + secs * 1_000_000_000 <= end.t_ns)
+            .unwrap();
+        end.read - before.read
+    };
+    let in_two_seconds = read_since(2);
     assert!(
         in_two_seconds < 512 * KIB,
         "{in_two_seconds} bytes in the last two seconds"
     );
     assert!(
-        in_two_seconds > 64 * KIB,
-        "{in_two_seconds} bytes in the last two seconds"
+        read_since(4) > 0,
+        "nothing arrived in the last four seconds"
     );
     assert!(session.set_link_rate(Rate::BytesPerSec(KIB)).is_err());
     session.finish();
@@ -401,6 +403,11 @@ fn loss_on_the_link_makes_the_writer_retransmit_and_loses_nothing() {
             scenario.to_str().unwrap(),
             "--sample-hz",
             "100",
+            // Small send() calls make small frames: lo keeps segmentation
+            // offload, and 128 KiB calls at 2 MiB/s pass as a few dozen
+            // 64 KiB super-segments, too few for 5 % of them to be sure.
+            "--write-chunk",
+            "4K",
         ],
     );
     assert_eq!(summary["integrity_ok"], true, "{summary}");

@@ -228,3 +228,65 @@ fn a_capture_without_a_link_is_one_sentence_and_the_session_runs() {
     common::drain(&session);
     assert_eq!(session.join().integrity(), Some(true));
 }
+
+/// lo keeps its segmentation offload, so a fast writer's segments reach the
+/// capture as super-segments of up to 64 KiB; each is cut into the
+/// segments the kernel counts, as for a wire: every one within the MTU,
+/// the payload adding up to what was written, and as many as tcpi_segs_out.
+#[test]
+fn super_segments_are_cut_into_the_segments_the_kernel_counts() {
+    let dir = common::scratch("wire", "super");
+    let (pcap, json) = (dir.join("run.pcap"), dir.join("run.json"));
+    let out = common::sockscope()
+        .args(["record", "--duration", "1", "--write-rate", "8M"])
+        .args(["--write-chunk", "256K"])
+        .arg("--pcap")
+        .arg(&pcap)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    common::assert_succeeded(&out);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let capture = &summary["capture"];
+    let (segments, frames) = (
+        capture["packets"].as_u64().unwrap(),
+        capture["frames"].as_u64().unwrap(),
+    );
+    assert!(frames < segments, "no super-segment came: {capture}");
+    let records = tshark(&pcap);
+    assert_eq!(records.len() as u64, segments);
+    let writer_port = summary["writer"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap();
+    let writer_port: u16 = writer_port.parse().unwrap();
+    let writer: Vec<&Frame> = records
+        .iter()
+        .filter(|f| f.src_port == writer_port)
+        .collect();
+    assert!(
+        writer.iter().all(|f| f.len <= 1500 - 40),
+        "a segment over the MTU"
+    );
+    let sent: u64 = writer
+        .iter()
+        .filter(|f| !f.retransmission)
+        .map(|f| f.len)
+        .sum();
+    assert_eq!(sent, summary["bytes_written"].as_u64().unwrap());
+    // As many as the kernel counted, but for any lost before the capture
+    // point on a busy machine, which it then sent again.
+    let (captured, kernel_sent) = (
+        capture["writer_segments"].as_u64().unwrap(),
+        capture["writer_segs_out"].as_u64().unwrap(),
+    );
+    assert!(captured <= kernel_sent, "{capture}");
+    assert!(
+        kernel_sent - captured <= summary["retransmits"].as_u64().unwrap(),
+        "{capture}"
+    );
+}

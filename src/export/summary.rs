@@ -67,8 +67,12 @@ pub struct Summary {
 /// (the bottleneck's drops) or by the capture itself (`dropped`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CaptureSummary {
-    /// Frames captured (the pcap's records).
+    /// Segments captured (the pcap's records: a super-segment lo passed
+    /// whole is written as the segments it stands for).
     pub packets: u64,
+    /// Frames captured on lo: fewer than `packets` where lo passed
+    /// super-segments whole (it keeps its segmentation offload).
+    pub frames: u64,
     /// Frames the capture socket dropped for want of room.
     pub dropped: u64,
     /// Segments captured from the writer, and to it.

@@ -464,14 +464,20 @@ impl Run {
             .map(|wire| &wire.log)
     }
 
-    /// The capture's counts so far (frames captured, frames its socket
-    /// dropped); None without a capture.
+    /// The capture's counts so far (segments captured, a super-segment
+    /// counting as the segments it stands for; frames its socket dropped);
+    /// None without a capture. `capture_counters` has them all.
     pub fn capture_counts(&self) -> Option<(u64, u64)> {
         let counters = self.wire.as_ref()?.counters.as_ref()?;
         Some((
             counters.captured.load(Relaxed),
             counters.dropped.load(Relaxed),
         ))
+    }
+
+    /// The capture's counters, shared with its thread; None without one.
+    pub fn capture_counters(&self) -> Option<&CaptureCounters> {
+        self.wire.as_ref()?.counters.as_deref()
     }
 
     /// Takes a source that has finished connecting, without taking any of
