@@ -209,6 +209,94 @@ enum Command {
     /// List every TCP connection on this machine (this network namespace)
     /// with its queues and memory, most queued first.
     Connections(ConnectionsArgs),
+    /// Play a recorded run back in the window: a CSV from `record --csv`
+    /// or the window's export, with the JSON summary beside it (same name,
+    /// .json) for the run's settings.
+    Open(OpenArgs),
+}
+
+#[derive(Args, Debug)]
+struct OpenArgs {
+    /// The recording (CSV).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Start at this moment, in seconds from the recording's first sample.
+    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
+    at: Option<Duration>,
+    /// Interface language: en or zh.
+    #[arg(long, value_name = "LANG", value_parser = parse_lang)]
+    lang: Option<Lang>,
+    /// Write a PNG of the whole window to FILE after --quit-after seconds (default 3), then exit.
+    #[arg(long, value_name = "FILE")]
+    screenshot: Option<PathBuf>,
+    /// Close the window after SECS seconds (with --screenshot: take it then).
+    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
+    quit_after: Option<Duration>,
+    /// Start in projector mode (large text, light high-contrast theme).
+    #[arg(long)]
+    projector: bool,
+}
+
+/// Opens a recording (with a progress line on a terminal) and plays it in
+/// the window.
+fn run_open(args: OpenArgs) -> ExitCode {
+    if let Some(path) = &args.screenshot
+        && let Err(err) = check_png_target(path)
+    {
+        eprintln!("sockscope: --screenshot: {err}.");
+        return ExitCode::from(exit::USAGE as u8);
+    }
+    let terminal = std::io::stderr().is_terminal();
+    let name = args.file.display().to_string();
+    let opened = sockscope::export::recording::Recording::open(&args.file, &mut |share| {
+        if terminal {
+            eprint!("\rsockscope: reading {name}: {:.0} %", share * 100.0);
+        }
+    });
+    if terminal {
+        eprint!("\r\x1b[K");
+    }
+    let recording = match opened {
+        Ok(recording) => recording,
+        Err(err) => {
+            eprintln!("sockscope: open: {err}.");
+            return ExitCode::from(exit::USAGE as u8);
+        }
+    };
+    if let Some(at) = args.at {
+        let (first, last) = recording.span();
+        let span = Duration::from_nanos(last - first);
+        if at > span {
+            eprintln!(
+                "sockscope: open: --at {:.3} is past the recording's end ({:.3} s); give 0 to {:.3}.",
+                at.as_secs_f64(),
+                span.as_secs_f64(),
+                span.as_secs_f64()
+            );
+            return ExitCode::from(exit::USAGE as u8);
+        }
+    }
+    let options = GuiOptions {
+        lang: args.lang,
+        screenshot: args.screenshot,
+        quit_after: args.quit_after,
+        projector: args.projector,
+        persist: false,
+        recording: Some(Arc::new(recording)),
+        at: args.at,
+        ..GuiOptions::default()
+    };
+    match gui::run(options) {
+        Ok(Some(path)) => {
+            println!("screenshot saved to {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("sockscope: {err}.");
+            ExitCode::from(exit::FAILED as u8)
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -574,6 +662,7 @@ fn main() -> ExitCode {
             run_record(*args, &given)
         }
         Some(Command::Connections(args)) => run_connections(args),
+        Some(Command::Open(args)) => run_open(args),
         None => run_window(cli.window),
     }
 }

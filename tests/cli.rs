@@ -449,3 +449,48 @@ fn a_panic_is_one_line_naming_the_thread_and_exits_101() {
         "{stderr}"
     );
 }
+
+/// `open FILE`: a damaged or cut-off recording, or a moment past its end,
+/// is one sentence and exit 2, before any window opens.
+#[test]
+fn open_refuses_a_damaged_recording_in_one_sentence() {
+    let dir = common::scratch("cli", "open");
+    let csv = dir.join("run.csv");
+    let out = common::sockscope()
+        .args(["record", "--duration", "0.3", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    common::assert_succeeded(&out);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let open = |extra: &[&str]| {
+        let out = common::sockscope()
+            .arg("open")
+            .arg(&csv)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = open(&["--at", "999"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("past the recording's end"), "{stderr}");
+    // Cut off mid-row.
+    std::fs::write(&csv, &text[..text.len() - 5]).unwrap();
+    let (code, stderr) = open(&[]);
+    assert_eq!(code, Some(2));
+    let rows = text.lines().count();
+    assert!(
+        stderr.contains(&format!("line {rows}: the line stops short")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    // A number that is not one.
+    std::fs::write(&csv, text.replacen("\n0.", "\nabc", 1)).unwrap();
+    let (code, stderr) = open(&[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("line 2: t_ms is 'abc"), "{stderr}");
+}

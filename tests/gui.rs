@@ -1148,3 +1148,64 @@ fn watch_on_a_connections_row_shows_that_connections_buffers_read_only() {
     });
     drop((client, server));
 }
+
+/// `open FILE`: a recorded run plays back. The picture shows the recorded
+/// sample at the cursor, Right steps one sample, Space plays and the
+/// cursor moves on; the controls say it is a recording.
+#[test]
+fn a_recording_plays_back_from_the_moment_asked_for() {
+    let dir = common::scratch("gui", "playback");
+    let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
+    let out = common::sockscope()
+        .args(["record", "--duration", "1.5", "--read-rate", "0"])
+        .args([
+            "--write-rate",
+            "256K",
+            "--write-chunk",
+            "4K",
+            "--sample-hz",
+            "100",
+        ])
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    common::assert_succeeded(&out);
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    assert!(recording.has_summary);
+    let first = recording.span().0;
+    let at = recording.samples_near(first + 1_000_000_000).unwrap();
+    let recording = std::sync::Arc::new(recording);
+    let options = GuiOptions {
+        lang: Some(Lang::En),
+        recording: Some(std::sync::Arc::clone(&recording)),
+        at: Some(Duration::from_secs(1)),
+        ..GuiOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(|cc| SockscopeApp::new(cc, &options));
+    harness.run_steps(2);
+    let (cursor, playing) = harness.state().playback_state().unwrap();
+    assert_eq!((cursor, playing), (first + 1_000_000_000, false));
+    // The sample shown is the file's last at or before the cursor.
+    let expected = *at.iter().rev().find(|s| s.t_ns <= cursor).unwrap();
+    assert_eq!(harness.state().shown_sample(), expected);
+    assert!(harness.query_by_label_contains("A recorded run").is_some());
+    // Right: the next recorded sample.
+    harness.key_press(egui::Key::ArrowRight);
+    harness.run_steps(1);
+    let next = at.iter().find(|s| s.t_ns > cursor).unwrap();
+    assert_eq!(harness.state().playback_state().unwrap().0, next.t_ns);
+    assert_eq!(harness.state().shown_sample(), *next);
+    // Space plays: the cursor moves on.
+    harness.key_press(egui::Key::Space);
+    step_until(&mut harness, "the cursor moving on", |h| {
+        h.state()
+            .playback_state()
+            .is_some_and(|(t, playing)| playing && t > next.t_ns)
+    });
+}

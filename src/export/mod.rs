@@ -5,6 +5,7 @@ mod atomic;
 pub mod csv;
 pub mod pcap;
 pub mod png;
+pub mod recording;
 pub mod summary;
 
 pub use atomic::{AtomicFile, OutputPathError};

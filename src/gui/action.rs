@@ -14,6 +14,10 @@ use crate::run::Control;
 pub enum Action {
     /// A live control of the run (rates, call sizes, sample rate).
     Control(Control),
+    /// A recording played back: one sample forward (true) or back.
+    Step(bool),
+    /// A recording played back: show this moment (ns).
+    Seek(u64),
     /// Watch another program's connection: its local and peer address.
     Attach(std::net::SocketAddr, std::net::SocketAddr),
     /// Pause the reader, or resume it at its earlier rate.
@@ -107,6 +111,8 @@ pub fn shortcuts(ctx: &egui::Context, projector: bool) -> Vec<Action> {
         (Key::C, Action::ToggleControls),
         (Key::U, Action::ToggleCable),
         (Key::Escape, Action::Escape),
+        (Key::ArrowRight, Action::Step(true)),
+        (Key::ArrowLeft, Action::Step(false)),
     ];
     for (key, action) in keys {
         if take(Modifiers::NONE, key) {

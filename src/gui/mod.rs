@@ -12,6 +12,7 @@ mod export;
 mod info_panel;
 pub mod messages;
 mod options;
+mod playback;
 pub mod plot;
 mod scripted;
 pub mod server;

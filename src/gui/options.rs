@@ -62,6 +62,10 @@ pub struct GuiOptions {
     /// Another program's connection to watch instead of the lab's own
     /// (--attach), found before the window opened.
     pub attach: Option<crate::run::Target>,
+    /// A recorded run to play back instead of starting one (`open FILE`),
+    /// and the moment to start at.
+    pub recording: Option<std::sync::Arc<crate::export::recording::Recording>>,
+    pub at: Option<Duration>,
     /// A window to open at start (--open).
     pub open: Option<Panel>,
     /// Read and write the settings file.

@@ -63,6 +63,13 @@ pub enum TcpState {
 }
 
 impl TcpState {
+    /// The state `name()` calls `name` (a recording's column).
+    pub fn from_name(name: &str) -> Option<Self> {
+        (0..=12u8)
+            .map(TcpState::from_kernel)
+            .find(|state| state.name() == name)
+    }
+
     pub fn from_kernel(value: u8) -> Self {
         use TcpState::*;
         match value {

@@ -51,6 +51,11 @@ macro_rules! from_u8 {
                 $(if value == $ty::$variant as u8 { return $ty::$variant; })*
                 $ty::default()
             }
+
+            /// The state `name()` calls `name` (a recording's column).
+            pub fn from_name(name: &str) -> Option<Self> {
+                [$($ty::$variant),*].into_iter().find(|s| s.name() == name)
+            }
         }
     };
 }

@@ -17,6 +17,7 @@ use super::export::{ExportWhat, Exports, default_export_dir};
 use super::info_panel::ReuseState;
 use super::messages::{MessagesAction, MessagesWindow};
 use super::options::{GuiOptions, Panel, repaint_waker};
+use super::playback::Playback;
 use super::plot::PlotView;
 use super::scripted::ScriptedCapture;
 use super::server::ServerWindow;
@@ -39,6 +40,11 @@ use crate::run::{AttachError, AttachSource, Control, Run, Target};
 #[derive(Default)]
 struct Windows {
     info: bool,
+    /// A recording dropped on the window, being read: the share read so
+    /// far (in millionths) and the result.
+    opening: Option<(String, std::sync::Arc<std::sync::atomic::AtomicU32>)>,
+    opening_job: Background<Result<crate::export::recording::Recording, String>>,
+    opening_error: Option<String>,
     reuse: ReuseState,
     reuse_job: Background<Result<Vec<ReuseTrial>, String>>,
     /// Messages by hand on their own connection.
@@ -79,6 +85,8 @@ pub struct SockscopeApp {
     /// A moment marked on the wire (ns on the session's clock): the
     /// buffers show it until Esc or L.
     marked_ns: Option<i64>,
+    /// A recording played back (`open FILE`): its cursor drives the picture.
+    playback: Option<Playback>,
 }
 
 /// What the window went on without, and why.
@@ -139,9 +147,24 @@ impl SockscopeApp {
         };
         install_fonts(&cc.egui_ctx);
         let gpu = cc.wgpu_render_state.as_ref().is_some_and(vessel::install);
-        let run = match &options.fixed {
-            Some((info, timeline)) => Run::recorded(config, (**info).clone(), (**timeline).clone()),
-            None => {
+        let playback = options.recording.as_ref().map(|recording| {
+            Playback::new(
+                std::sync::Arc::clone(recording),
+                options
+                    .at
+                    .map(|at| recording.span().0 + at.as_nanos() as u64),
+            )
+        });
+        let run = match (&options.fixed, &options.recording) {
+            (_, Some(recording)) => Run::recorded(
+                recording.config,
+                recording.info.clone(),
+                recording.timeline.clone(),
+            ),
+            (Some((info, timeline)), None) => {
+                Run::recorded(config, (**info).clone(), (**timeline).clone())
+            }
+            (None, None) => {
                 let mut run = Run::new(config, Some(repaint_waker(&cc.egui_ctx)));
                 run.set_resume_read_rate(settings.resume_read_rate);
                 // For Export's pcap.
@@ -188,6 +211,7 @@ impl SockscopeApp {
             sample_lag: None,
             link_refused: None,
             marked_ns: None,
+            playback,
         };
         if let Some(target) = options.attach.clone() {
             app.attach(Ok(target), &cc.egui_ctx);
@@ -230,6 +254,17 @@ impl SockscopeApp {
     #[doc(hidden)]
     pub fn info_for_tests(&self) -> Option<&SessionInfo> {
         self.info()
+    }
+
+    /// A recording played back: its cursor (ns) and whether it plays
+    /// (tests).
+    pub fn playback_state(&self) -> Option<(u64, bool)> {
+        self.playback.as_ref().map(|p| (p.cursor_ns, p.playing))
+    }
+
+    /// The sample the picture shows now (tests).
+    pub fn shown_sample(&self) -> Sample {
+        self.now().0
     }
 
     /// The connections window's rows (tests).
@@ -290,7 +325,20 @@ impl SockscopeApp {
     fn act(&mut self, ctx: &egui::Context, action: Action) {
         match action {
             Action::Control(control) => self.run.control(control),
-            Action::TogglePause => self.run.toggle_reader_pause(),
+            Action::TogglePause => match &mut self.playback {
+                Some(playback) => playback.toggle(),
+                None => self.run.toggle_reader_pause(),
+            },
+            Action::Step(forward) => {
+                if let Some(playback) = &mut self.playback {
+                    playback.step(forward);
+                }
+            }
+            Action::Seek(t_ns) => {
+                if let Some(playback) = &mut self.playback {
+                    playback.seek(t_ns);
+                }
+            }
             Action::ApplyBuffers { sndbuf, rcvbuf } => self.restart(LabConfig {
                 sndbuf,
                 rcvbuf,
@@ -518,7 +566,51 @@ impl SockscopeApp {
     }
 
     /// Results of the windows' background jobs.
+    /// A file dropped on the window: read it as a recording on a thread
+    /// of its own, then play it back in place of what ran.
+    fn open_dropped(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
+        let Some(path) = dropped else { return };
+        let share = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let progress = std::sync::Arc::clone(&share);
+        let name = path.display().to_string();
+        let spawned = self
+            .windows
+            .opening_job
+            .spawn("sockscope-open", ctx, move || {
+                crate::export::recording::Recording::open(&path, &mut |read| {
+                    progress.store((read * 1e6) as u32, std::sync::atomic::Ordering::Relaxed);
+                })
+                .map_err(|e| e.to_string())
+            });
+        match spawned {
+            Ok(()) => {
+                self.windows.opening = Some((name, share));
+                self.windows.opening_error = None;
+            }
+            Err(error) => self.windows.opening_error = Some(error.to_string()),
+        }
+    }
+
+    /// Plays `recording` back in place of whatever ran.
+    fn play_recording(&mut self, recording: crate::export::recording::Recording) {
+        let recording = std::sync::Arc::new(recording);
+        self.run = Run::recorded(
+            recording.config,
+            recording.info.clone(),
+            recording.timeline.clone(),
+        );
+        self.playback = Some(Playback::new(recording, None));
+    }
+
     fn receive_background(&mut self) {
+        if let Some(result) = self.windows.opening_job.poll() {
+            self.windows.opening = None;
+            match result {
+                Ok(recording) => self.play_recording(recording),
+                Err(error) => self.windows.opening_error = Some(error),
+            }
+        }
         if let Some(result) = self.windows.reuse_job.poll() {
             self.windows.reuse = ReuseState::Done(result);
         }
@@ -639,9 +731,16 @@ impl eframe::App for SockscopeApp {
         self.fall_back_from_a_refused_link();
         self.sample_lag = self.run.sample_lag();
         self.exports.receive(&ctx, self.settings.lang);
+        self.open_dropped(&ctx);
         self.receive_background();
         let mut actions = action::shortcuts(&ctx, self.settings.projector);
         self.slots.begin_frame();
+        let mut playing = false;
+        if let Some(playback) = &mut self.playback {
+            playback.advance(ctx.input(|i| i.stable_dt).min(0.1));
+            self.marked_ns = Some(playback.cursor_ns as i64);
+            playing = playback.playing;
+        }
 
         actions.extend(self.top_bar(ui, &palette));
         actions.extend(self.status_bar(ui, &palette));
@@ -650,6 +749,7 @@ impl eframe::App for SockscopeApp {
         }
         self.failure_bar(ui, &palette);
         let (central, mut animating) = self.central_panel(ui, &palette);
+        animating |= playing;
         actions.extend(central);
         let (windows, moving) = self.windows(&ctx, &palette);
         actions.extend(windows);

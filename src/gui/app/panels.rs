@@ -22,8 +22,19 @@ use crate::run::ScenarioNote;
 
 impl SockscopeApp {
     /// The newest sample and what the picture derives from it.
-    fn now(&self) -> (Sample, Option<u64>, f64, f64) {
+    pub(super) fn now(&self) -> (Sample, Option<u64>, f64, f64) {
         let timeline = self.timeline();
+        if let Some(playback) = &self.playback {
+            // The moment played back, read from the file at full resolution.
+            let sample = playback.sample();
+            let (write_rate, read_rate) = rates_over(playback.before_cursor(), RATE_WINDOW);
+            return (
+                sample,
+                stall_started(timeline, &sample),
+                write_rate,
+                read_rate,
+            );
+        }
         let recent = timeline.recent();
         // The newest sample, or the last one at the moment marked on the
         // wire (the oldest kept, for a moment older than that).
@@ -38,22 +49,13 @@ impl SockscopeApp {
             .and_then(|i| recent.get(i))
             .copied()
             .unwrap_or_default();
-        // The running stall began at the last WriterStallStarted event.
-        let stall_started = timeline
-            .events()
-            .iter()
-            .rev()
-            .filter(|e| e.t_ns <= sample.t_ns)
-            .find(|e| {
-                matches!(
-                    e.kind,
-                    EventKind::WriterStallStarted | EventKind::WriterStallEnded { .. }
-                )
-            })
-            .filter(|e| e.kind == EventKind::WriterStallStarted)
-            .map(|e| e.t_ns);
         let (write_rate, read_rate) = rates_over(recent.range(..end), RATE_WINDOW);
-        (sample, stall_started, write_rate, read_rate)
+        (
+            sample,
+            stall_started(timeline, &sample),
+            write_rate,
+            read_rate,
+        )
     }
 
     /// The name, the connection, the clock and the window's toggles.
@@ -104,10 +106,11 @@ impl SockscopeApp {
 
     fn top_buttons(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         let lang = self.settings.lang;
-        let pause = if self.config().read_rate.is_paused() {
-            S::ResumeReader
-        } else {
-            S::PauseReader
+        let pause = match &self.playback {
+            Some(playback) if playback.playing => S::PlayPause,
+            Some(_) => S::PlayPlay,
+            None if self.config().read_rate.is_paused() => S::ResumeReader,
+            None => S::PauseReader,
         };
         if ui.button(pause.text(lang)).on_hover_text("Space").clicked() {
             actions.push(Action::TogglePause);
@@ -240,7 +243,29 @@ impl SockscopeApp {
                         cable,
                         link_refused: self.link_refused.as_ref().map(|r| r.text(lang)),
                     };
-                    actions.extend(controls::panel(ui, shown, &mut self.edits, palette, lang));
+                    if let Some(playback) = &self.playback {
+                        // A recording: its settings, nothing to change.
+                        ui.heading(S::PlaybackHeading.text(lang));
+                        ui.label(RichText::new(S::PlaybackNote.text(lang)).color(palette.caution));
+                        ui.label(S::PlaybackSettings.fill(
+                            lang,
+                            &[
+                                &config.write_rate,
+                                &format_bytes(config.write_chunk.bytes()),
+                                &config.read_rate,
+                                &format_bytes(config.read_chunk.bytes()),
+                                &config.sample_hz,
+                            ],
+                        ));
+                        if !playback.recording.has_summary {
+                            ui.label(
+                                RichText::new(S::PlaybackNoSummary.text(lang))
+                                    .color(palette.weak_text),
+                            );
+                        }
+                    } else {
+                        actions.extend(controls::panel(ui, shown, &mut self.edits, palette, lang));
+                    }
                     ui.separator();
                     actions.extend(export_folder(ui, dir, palette, lang));
                 });
@@ -250,6 +275,24 @@ impl SockscopeApp {
 
     /// Why the connection could not start, or ended by itself.
     pub(super) fn failure_bar(&self, ui: &mut egui::Ui, palette: &Palette) {
+        let lang = self.settings.lang;
+        if let Some((name, share)) = &self.windows.opening {
+            let read = share.load(std::sync::atomic::Ordering::Relaxed) as f32 / 1e6;
+            egui::Panel::top("opening").show(ui, |ui| {
+                ui.add(
+                    egui::ProgressBar::new(read)
+                        .show_percentage()
+                        .text(S::Opening.fill(lang, &[name])),
+                );
+            });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        if let Some(error) = &self.windows.opening_error {
+            egui::Panel::top("open-error").show(ui, |ui| {
+                ui.label(RichText::new(error).color(palette.alarm).strong());
+            });
+        }
         if let Some(error) = run_failure(&self.run, self.settings.lang) {
             egui::Panel::top("error").show(ui, |ui| {
                 ui.label(RichText::new(error).color(palette.alarm).strong());
@@ -278,8 +321,16 @@ impl SockscopeApp {
         };
         let mut animating = false;
         let mut actions = Vec::new();
-        let marked = self.marked_ns.map(|_| sample.t_ns);
+        let marked = self
+            .marked_ns
+            .filter(|_| self.playback.is_none())
+            .map(|_| sample.t_ns);
+        // Out for the frame: the closure borrows the rest of self.
+        let mut playback = self.playback.take();
         egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(playback) = &mut playback {
+                actions.extend(playback.bar(ui, palette, lang));
+            }
             if let Some(t_ns) = marked {
                 ui.label(
                     RichText::new(
@@ -332,6 +383,7 @@ impl SockscopeApp {
                 );
             });
         });
+        self.playback = playback;
         (actions, animating)
     }
 
@@ -545,6 +597,24 @@ fn event_color(kind: EventKind, palette: &Palette) -> egui::Color32 {
         | EventKind::CablePlugged => palette.ok,
         EventKind::PeerClosed | EventKind::ConnectionClosed => palette.text,
     }
+}
+
+/// When the writer's running stall began (the last WriterStallStarted
+/// event at or before `sample`), if it is blocked.
+fn stall_started(timeline: &crate::lab::Timeline, sample: &Sample) -> Option<u64> {
+    timeline
+        .events()
+        .iter()
+        .rev()
+        .filter(|e| e.t_ns <= sample.t_ns)
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::WriterStallStarted | EventKind::WriterStallEnded { .. }
+            )
+        })
+        .filter(|e| e.kind == EventKind::WriterStallStarted)
+        .map(|e| e.t_ns)
 }
 
 /// What a scenario did, in the window's language.
