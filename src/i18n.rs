@@ -207,6 +207,10 @@ table! {
     ConnWatch => "Watch", "观察";
     ConnWatchHint => "Show the buffers of the connection from {} live in the main view, read-only", "在主视图中实时显示来自 {} 的连接的缓冲区（只读）";
     AttachFailed => "Could not watch that connection: {}", "无法观察该连接：{}";
+    OpenHeading => "Open a recording", "打开录制文件";
+    OpenField => "recording to open", "要打开的录制文件";
+    OpenButton => "Open…", "打开…";
+    OpenHint => "A CSV from record --csv or an export (its .json beside it gives the settings); or drop the file on the window.", "record --csv 或导出的 CSV 文件（旁边的 .json 提供设置）；也可以把文件拖到窗口上。";
     Opening => "reading {}", "正在读取 {}";
     PlaybackHeading => "A recorded run", "录制的运行";
     PlaybackNote => "Played back from a file: nothing runs, nothing can be changed. Space plays and pauses, Left and Right step one sample, the slider goes to any moment.", "从文件回放：没有运行任何连接，也不能更改。空格播放和暂停，左右方向键逐个采样，滑块跳到任意时刻。";

@@ -217,9 +217,10 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct OpenArgs {
-    /// The recording (CSV).
+    /// The recording (CSV). Without one (a launcher with no file chosen)
+    /// the window opens as `sockscope` alone does.
     #[arg(value_name = "FILE")]
-    file: PathBuf,
+    file: Option<PathBuf>,
     /// Start at this moment, in seconds from the recording's first sample.
     #[arg(long, value_name = "SECS", value_parser = parse_duration)]
     at: Option<Duration>,
@@ -246,9 +247,20 @@ fn run_open(args: OpenArgs) -> ExitCode {
         eprintln!("sockscope: --screenshot: {err}.");
         return ExitCode::from(exit::USAGE as u8);
     }
+    let Some(file) = args.file else {
+        let scripted = args.screenshot.is_some() || args.quit_after.is_some();
+        return run_gui(GuiOptions {
+            lang: args.lang,
+            screenshot: args.screenshot,
+            quit_after: args.quit_after,
+            projector: args.projector,
+            persist: !scripted,
+            ..GuiOptions::default()
+        });
+    };
     let terminal = std::io::stderr().is_terminal();
-    let name = args.file.display().to_string();
-    let opened = sockscope::export::recording::Recording::open(&args.file, &mut |share| {
+    let name = file.display().to_string();
+    let opened = sockscope::export::recording::Recording::open(&file, &mut |share| {
         if terminal {
             eprint!("\rsockscope: reading {name}: {:.0} %", share * 100.0);
         }
@@ -286,6 +298,12 @@ fn run_open(args: OpenArgs) -> ExitCode {
         at: args.at,
         ..GuiOptions::default()
     };
+    run_gui(options)
+}
+
+/// Runs the window; a screenshot's path is printed, a failure is one
+/// sentence and exit 1.
+fn run_gui(options: GuiOptions) -> ExitCode {
     match gui::run(options) {
         Ok(Some(path)) => {
             println!("screenshot saved to {}", path.display());
@@ -714,17 +732,7 @@ fn run_window(args: WindowArgs) -> ExitCode {
         },
         None => options,
     };
-    match gui::run(options) {
-        Ok(Some(path)) => {
-            println!("screenshot saved to {}", path.display());
-            ExitCode::SUCCESS
-        }
-        Ok(None) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("sockscope: {err}.");
-            ExitCode::from(exit::FAILED as u8)
-        }
-    }
+    run_gui(options)
 }
 
 /// Checks a --screenshot path before the window opens: a .png file name in

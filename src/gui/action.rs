@@ -14,6 +14,8 @@ use crate::run::Control;
 pub enum Action {
     /// A live control of the run (rates, call sizes, sample rate).
     Control(Control),
+    /// Read this file as a recording and play it back.
+    OpenRecording(std::path::PathBuf),
     /// A recording played back: one sample forward (true) or back.
     Step(bool),
     /// A recording played back: show this moment (ns).

@@ -45,6 +45,8 @@ struct Windows {
     opening: Option<(String, std::sync::Arc<std::sync::atomic::AtomicU32>)>,
     opening_job: Background<Result<crate::export::recording::Recording, String>>,
     opening_error: Option<String>,
+    /// The Open… field's text.
+    open_path: String,
     reuse: ReuseState,
     reuse_job: Background<Result<Vec<ReuseTrial>, String>>,
     /// Messages by hand on their own connection.
@@ -329,6 +331,7 @@ impl SockscopeApp {
                 Some(playback) => playback.toggle(),
                 None => self.run.toggle_reader_pause(),
             },
+            Action::OpenRecording(path) => self.open_file(path, ctx),
             Action::Step(forward) => {
                 if let Some(playback) = &mut self.playback {
                     playback.step(forward);
@@ -570,7 +573,14 @@ impl SockscopeApp {
     /// of its own, then play it back in place of what ran.
     fn open_dropped(&mut self, ctx: &egui::Context) {
         let dropped = ctx.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
-        let Some(path) = dropped else { return };
+        if let Some(path) = dropped {
+            self.open_file(path, ctx);
+        }
+    }
+
+    /// Reads `path` as a recording on a thread of its own (the window shows
+    /// the progress), then plays it back.
+    fn open_file(&mut self, path: PathBuf, ctx: &egui::Context) {
         let share = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let progress = std::sync::Arc::clone(&share);
         let name = path.display().to_string();

@@ -267,6 +267,8 @@ impl SockscopeApp {
                         actions.extend(controls::panel(ui, shown, &mut self.edits, palette, lang));
                     }
                     ui.separator();
+                    actions.extend(open_field(ui, &mut self.windows.open_path, lang));
+                    ui.separator();
                     actions.extend(export_folder(ui, dir, palette, lang));
                 });
             });
@@ -597,6 +599,29 @@ fn event_color(kind: EventKind, palette: &Palette) -> egui::Color32 {
         | EventKind::CablePlugged => palette.ok,
         EventKind::PeerClosed | EventKind::ConnectionClosed => palette.text,
     }
+}
+
+/// Open…: a recording's path and the button that opens it (a file can
+/// also be dropped on the window).
+fn open_field(ui: &mut egui::Ui, path: &mut String, lang: Lang) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.label(RichText::new(S::OpenHeading.text(lang)).strong());
+    ui.horizontal(|ui| {
+        let field = ui.add(
+            egui::TextEdit::singleline(path)
+                .hint_text("run.csv")
+                .desired_width(150.0),
+        );
+        field.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::TextInput, true, S::OpenField.text(lang))
+        });
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button(S::OpenButton.text(lang)).clicked() || entered) && !path.trim().is_empty() {
+            actions.push(Action::OpenRecording(path.trim().into()));
+        }
+    });
+    ui.label(RichText::new(S::OpenHint.text(lang)).small());
+    actions
 }
 
 /// When the writer's running stall began (the last WriterStallStarted
