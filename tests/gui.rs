@@ -126,6 +126,18 @@ fn export_writes_the_timeline_png_and_the_samples_csv() {
             .starts_with("t_ms,sendq_bytes")
     );
     assert!(lines.count() >= 100, "every full-resolution sample");
+    // The settings beside it: `sockscope open` reads the export with the
+    // run's buffer sizes and rates.
+    let recording = sockscope::export::recording::Recording::open(csv, &mut |_| {}).unwrap();
+    assert!(recording.has_summary);
+    assert_eq!(
+        recording.info.rcvbuf,
+        harness.state().info_for_tests().unwrap().rcvbuf
+    );
+    assert_eq!(
+        recording.config.read_rate,
+        harness.state().config().read_rate
+    );
     // A second export never overwrites the first.
     harness.key_press(egui::Key::S);
     // Count finished files only: a temporary file is renamed when whole.

@@ -102,6 +102,10 @@ pub struct ExportWhat {
     pub packets: Option<(Vec<WirePacket>, u64)>,
     /// The wire window is open: its ladder as a PNG too.
     pub ladder: bool,
+    /// The run's settings and figures so far, written as JSON beside the
+    /// CSV (as `record --json` writes it), so `sockscope open` reads the
+    /// CSV with its buffer sizes and rates.
+    pub summary: Option<crate::export::summary::Summary>,
 }
 
 impl Exports {
@@ -113,6 +117,7 @@ impl Exports {
             older,
             packets,
             ladder,
+            summary,
         } = what;
         if let Err(error) = std::fs::create_dir_all(dir) {
             let text = S::ExportFolderError.fill(lang, &[&dir.display(), &error.kind()]);
@@ -126,6 +131,7 @@ impl Exports {
         let csv = unused_path(dir, &stem, "csv", taken);
         self.reserved.insert(png.clone());
         self.reserved.insert(csv.clone());
+        self.reserved.insert(csv.with_extension("json"));
         self.status = Some(Status::Exporting);
         self.add(Job::Png {
             path: png,
@@ -152,7 +158,7 @@ impl Exports {
         let spawned = std::thread::Builder::new()
             .name("sockscope-export-csv".into())
             .spawn(move || {
-                let result = write_csv(&csv, &samples, lang).map(|rows| {
+                let result = write_csv(&csv, &samples, summary.as_ref(), lang).map(|rows| {
                     let saved = S::SamplesSaved.fill(lang, &[&rows, &csv.display()]);
                     if older > 0 {
                         saved + &S::SamplesPartial.fill(lang, &[&older])
@@ -380,8 +386,14 @@ fn write_pcap(path: &Path, packets: &[WirePacket], lang: Lang) -> Result<u64, St
     Ok(frames)
 }
 
-/// Writes the samples; returns how many rows.
-fn write_csv(path: &Path, samples: &[Sample], lang: Lang) -> Result<u64, String> {
+/// Writes the samples, and the summary beside them (same name, .json);
+/// returns how many rows.
+fn write_csv(
+    path: &Path,
+    samples: &[Sample],
+    summary: Option<&crate::export::summary::Summary>,
+    lang: Lang,
+) -> Result<u64, String> {
     let failed = |e: &dyn std::fmt::Display| S::ExportCannotWrite.fill(lang, &[&path.display(), e]);
     let mut file = AtomicFile::create(path).map_err(|e| format!("{e}"))?;
     let mut csv = SampleCsv::new(file.writer());
@@ -390,6 +402,14 @@ fn write_csv(path: &Path, samples: &[Sample], lang: Lang) -> Result<u64, String>
     }
     let rows = csv.rows();
     csv.finish().map_err(|e| failed(&e))?;
+    if let Some(summary) = summary {
+        let json = path.with_extension("json");
+        let failed =
+            |e: &dyn std::fmt::Display| S::ExportCannotWrite.fill(lang, &[&json.display(), e]);
+        let mut out = AtomicFile::create(&json).map_err(|e| format!("{e}"))?;
+        serde_json::to_writer_pretty(out.writer(), summary).map_err(|e| failed(&e))?;
+        out.commit().map_err(|e| failed(&e))?;
+    }
     file.commit().map_err(|e| failed(&e))?;
     Ok(rows)
 }

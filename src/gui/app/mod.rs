@@ -526,11 +526,45 @@ impl SockscopeApp {
             .is_some()
             .then(|| self.run.kept_packets());
         let ladder = self.windows.wire.open && self.run.wire_log().is_some();
+        let summary = self.run.info().map(|info| {
+            let last = timeline.last().copied().unwrap_or_default();
+            let figures = self.run.figures();
+            // The run so far, as a report: its bytes are checked only at
+            // its end, so integrity is not known here.
+            let report = crate::lab::SessionReport {
+                bytes_written: last.written,
+                bytes_read: last.read,
+                first_mismatch: None,
+                stall_count: last.stall_count,
+                stall_time: Duration::from_nanos(last.stall_ns),
+                samples: timeline.total_samples(),
+                elapsed: Duration::from_nanos(last.t_ns),
+                errors: Vec::new(),
+                final_sndbuf: None,
+                final_rcvbuf: None,
+                drained: false,
+                verified: false,
+            };
+            crate::export::summary::Summary::new(
+                self.run.config(),
+                info,
+                &report,
+                timeline,
+                crate::export::summary::RunFigures {
+                    duration_s: last.t_secs(),
+                    interrupted: false,
+                    zero_window_ns: figures.zero_window_ns,
+                    first_sample_ns: figures.first_sample_ns,
+                    last_sample_ns: figures.last_sample_ns,
+                },
+            )
+        });
         let what = ExportWhat {
             samples,
             older,
             packets,
             ladder,
+            summary,
         };
         self.exports.start(ctx, &dir, what, self.settings.lang);
     }
