@@ -222,7 +222,7 @@ struct OpenArgs {
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
     /// Start at this moment, in seconds from the recording's first sample.
-    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
+    #[arg(long, value_name = "SECS", value_parser = parse_moment)]
     at: Option<Duration>,
     /// Interface language: en or zh.
     #[arg(long, value_name = "LANG", value_parser = parse_lang)]
@@ -236,6 +236,86 @@ struct OpenArgs {
     /// Start in projector mode (large text, light high-contrast theme).
     #[arg(long)]
     projector: bool,
+    /// Draw the recording from --from to --to into an animated GIF at
+    /// --fps frames a second (one frame a moment, none dropped), then exit.
+    #[arg(long, value_name = "OUT", requires = "file", conflicts_with_all = ["screenshot", "quit_after", "at"])]
+    export_gif: Option<PathBuf>,
+    /// With --export-gif: where the animation starts, seconds from the
+    /// recording's first sample (default 0).
+    #[arg(long, value_name = "SECS", value_parser = parse_moment, requires = "export_gif")]
+    from: Option<Duration>,
+    /// With --export-gif: where it ends (default: the recording's end).
+    #[arg(long, value_name = "SECS", value_parser = parse_moment, requires = "export_gif")]
+    to: Option<Duration>,
+    /// With --export-gif: frames a second, 1 to 50 (default 10).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50), requires = "export_gif")]
+    fps: u32,
+}
+
+/// A moment in a recording: seconds from its first sample, 0 or more.
+fn parse_moment(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|secs| secs.is_finite() && (0.0..=1e9).contains(secs))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            format!(
+                "'{}' is not a moment; use seconds from the recording's start, 0 or more, e.g. 0 or 12.5",
+                text.escape_debug()
+            )
+        })
+}
+
+/// The GIF export's plan, checked: a .gif in an existing folder, a span
+/// inside the recording, at most MAX_GIF_FRAMES frames.
+fn gif_plan(
+    args: &OpenArgs,
+    out: &std::path::Path,
+    span: (u64, u64),
+) -> Result<gui::gif::GifPlan, String> {
+    let shown = out.display();
+    if !out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gif"))
+    {
+        return Err(format!(
+            "--export-gif: '{shown}' does not end in .gif; give a file such as lesson.gif"
+        ));
+    }
+    if let Some(folder) = out.parent().filter(|f| !f.as_os_str().is_empty())
+        && !folder.is_dir()
+    {
+        return Err(format!(
+            "--export-gif: the folder of '{shown}' does not exist; give a path in an existing folder"
+        ));
+    }
+    let (first, last) = span;
+    let length = last - first;
+    let from = args.from.map_or(0, |d| d.as_nanos() as u64);
+    let to = args.to.map_or(length, |d| d.as_nanos() as u64);
+    if from >= to || to > length {
+        return Err(format!(
+            "--from {:.3} and --to {:.3} must be a span inside the recording, 0 to {:.3} s",
+            from as f64 / 1e9,
+            to as f64 / 1e9,
+            length as f64 / 1e9
+        ));
+    }
+    let plan = gui::gif::GifPlan {
+        path: out.to_owned(),
+        from_ns: first + from,
+        to_ns: first + to,
+        fps: args.fps,
+    };
+    if plan.frames() > gui::gif::MAX_GIF_FRAMES {
+        return Err(format!(
+            "--export-gif: {} frames is more than {}; shorten --from..--to or lower --fps",
+            plan.frames(),
+            gui::gif::MAX_GIF_FRAMES
+        ));
+    }
+    Ok(plan)
 }
 
 /// Opens a recording (with a progress line on a terminal) and plays it in
@@ -247,7 +327,7 @@ fn run_open(args: OpenArgs) -> ExitCode {
         eprintln!("sockscope: --screenshot: {err}.");
         return ExitCode::from(exit::USAGE as u8);
     }
-    let Some(file) = args.file else {
+    let Some(file) = args.file.clone() else {
         let scripted = args.screenshot.is_some() || args.quit_after.is_some();
         return run_gui(GuiOptions {
             lang: args.lang,
@@ -288,6 +368,17 @@ fn run_open(args: OpenArgs) -> ExitCode {
             return ExitCode::from(exit::USAGE as u8);
         }
     }
+    let gif = match &args.export_gif {
+        Some(out) => match gif_plan(&args, out, recording.span()) {
+            Ok(plan) => Some(plan),
+            Err(err) => {
+                eprintln!("sockscope: open: {err}.");
+                return ExitCode::from(exit::USAGE as u8);
+            }
+        },
+        None => None,
+    };
+    let exporting = gif.is_some();
     let options = GuiOptions {
         lang: args.lang,
         screenshot: args.screenshot,
@@ -296,9 +387,23 @@ fn run_open(args: OpenArgs) -> ExitCode {
         persist: false,
         recording: Some(Arc::new(recording)),
         at: args.at,
+        gif,
         ..GuiOptions::default()
     };
-    run_gui(options)
+    if !exporting {
+        return run_gui(options);
+    }
+    match gui::run(options) {
+        Ok(Some(path)) => {
+            println!("animation saved to {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("sockscope: {err}.");
+            ExitCode::from(exit::FAILED as u8)
+        }
+    }
 }
 
 /// Runs the window; a screenshot's path is printed, a failure is one

@@ -104,3 +104,85 @@ fn without_a_usable_graphics_adapter_the_window_exits_1_with_one_sentence() {
     assert!(ours[0].contains("no usable graphics adapter"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `open FILE --export-gif`: a recorded paused reader drawn at 4 frames a
+/// second from 0 to 1.5 s: 7 frames, each 250 ms, the window's size, and
+/// the picture moves with the recording (no send() blocked at its start,
+/// the alarm red once the writer blocked).
+#[test]
+fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
+    use image::AnimationDecoder;
+    let dir = std::env::temp_dir().join(format!("sockscope-window-gif-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, json, gif) = (
+        dir.join("run.csv"),
+        dir.join("run.json"),
+        dir.join("run.gif"),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args([
+            "record",
+            "--duration",
+            "2",
+            "--read-rate",
+            "0",
+            "--sndbuf",
+            "32K",
+        ])
+        .args([
+            "--rcvbuf",
+            "32K",
+            "--write-rate",
+            "256K",
+            "--write-chunk",
+            "4K",
+        ])
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(xvfb_run())
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_sockscope"))
+        .arg("open")
+        .arg(&csv)
+        .args(["--from", "0", "--to", "1.5", "--fps", "4", "--export-gif"])
+        .arg(&gif)
+        .output()
+        .expect("run xvfb-run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("animation saved to"), "{stdout}");
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&gif).unwrap(),
+    ))
+    .unwrap();
+    let frames = decoder.into_frames().collect_frames().unwrap();
+    assert_eq!(frames.len(), 7);
+    let red = |frame: &image::Frame| {
+        frame
+            .buffer()
+            .pixels()
+            .filter(|p| p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2]))
+            .count()
+    };
+    for frame in &frames {
+        assert_eq!(frame.buffer().dimensions(), (1280, 800));
+        assert_eq!(frame.delay().numer_denom_ms(), (250, 1));
+    }
+    let (first, last) = (red(&frames[0]), red(&frames[6]));
+    assert!(
+        last > 2_000 && last > 4 * first.max(1),
+        "red pixels: {first} at 0 s, {last} at 1.5 s"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

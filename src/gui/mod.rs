@@ -9,6 +9,7 @@ mod background;
 mod connections;
 mod controls;
 mod export;
+pub mod gif;
 mod info_panel;
 pub mod messages;
 mod options;

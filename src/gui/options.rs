@@ -66,6 +66,9 @@ pub struct GuiOptions {
     /// and the moment to start at.
     pub recording: Option<std::sync::Arc<crate::export::recording::Recording>>,
     pub at: Option<Duration>,
+    /// With a recording: draw this span frame by frame into a GIF, then
+    /// close (`--export-gif`).
+    pub gif: Option<super::gif::GifPlan>,
     /// A window to open at start (--open).
     pub open: Option<Panel>,
     /// Read and write the settings file.

@@ -14,6 +14,7 @@ use super::background::Background;
 use super::connections::ConnectionsWindow;
 use super::controls::{Edits, PendingBuffers, ScenarioPanel};
 use super::export::{ExportWhat, Exports, default_export_dir};
+use super::gif::GifExport;
 use super::info_panel::ReuseState;
 use super::messages::{MessagesAction, MessagesWindow};
 use super::options::{GuiOptions, Panel, repaint_waker};
@@ -89,6 +90,8 @@ pub struct SockscopeApp {
     marked_ns: Option<i64>,
     /// A recording played back (`open FILE`): its cursor drives the picture.
     playback: Option<Playback>,
+    /// A GIF being drawn from the recording (`--export-gif`).
+    gif: Option<GifExport>,
 }
 
 /// What the window went on without, and why.
@@ -175,7 +178,13 @@ impl SockscopeApp {
                 run
             }
         };
-        let capture = (options.screenshot.is_some() || options.quit_after.is_some()).then(|| {
+        let gif = options
+            .gif
+            .clone()
+            .map(|plan| GifExport::new(plan, std::sync::Arc::clone(&options.outcome)));
+        let capture = (gif.is_none()
+            && (options.screenshot.is_some() || options.quit_after.is_some()))
+        .then(|| {
             ScriptedCapture::new(
                 options.screenshot.clone(),
                 options.quit_after.unwrap_or(Duration::from_secs(3)),
@@ -214,6 +223,7 @@ impl SockscopeApp {
             link_refused: None,
             marked_ns: None,
             playback,
+            gif,
         };
         if let Some(target) = options.attach.clone() {
             app.attach(Ok(target), &cc.egui_ctx);
@@ -780,6 +790,9 @@ impl eframe::App for SockscopeApp {
         let mut actions = action::shortcuts(&ctx, self.settings.projector);
         self.slots.begin_frame();
         let mut playing = false;
+        if let (Some(gif), Some(playback)) = (&mut self.gif, &mut self.playback) {
+            gif.frame(&ctx, playback);
+        }
         if let Some(playback) = &mut self.playback {
             playback.advance(ctx.input(|i| i.stable_dt).min(0.1));
             self.marked_ns = Some(playback.cursor_ns as i64);

@@ -1,0 +1,174 @@
+//! `open FILE --export-gif OUT --from SECS --to SECS`: the recording drawn
+//! at a fixed frame rate, one frame for each moment `from + k / fps`, each
+//! a screenshot of the window taken once that moment is drawn, so no frame
+//! is dropped or doubled however slowly the machine renders. The GIF is
+//! written frame by frame (never all frames in memory) to a temporary
+//! name (`OUT.partial`), and renamed into place when whole.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use eframe::egui;
+use image::codecs::gif::{GifEncoder, Repeat};
+use image::{Delay, Frame, RgbaImage};
+
+use super::options::CaptureOutcome;
+use super::playback::Playback;
+
+/// The GIF being written, to a temporary name beside its path.
+type Encoder = GifEncoder<std::io::BufWriter<std::fs::File>>;
+
+/// The most frames an export may have (a minute at 10 frames a second).
+pub const MAX_GIF_FRAMES: u64 = 600;
+/// Time for the window to settle (fonts, the GPU) before the first frame.
+const WARM_UP: Duration = Duration::from_millis(800);
+/// How long the renderer may take to deliver one frame.
+const DELIVERY_LIMIT: Duration = Duration::from_secs(20);
+
+/// What to export: the span on the recording's clock and the frame rate.
+#[derive(Debug, Clone)]
+pub struct GifPlan {
+    pub path: PathBuf,
+    pub from_ns: u64,
+    pub to_ns: u64,
+    pub fps: u32,
+}
+
+impl GifPlan {
+    /// The moments drawn, one a frame.
+    pub fn frames(&self) -> u64 {
+        let span = self.to_ns.saturating_sub(self.from_ns) as u128;
+        (span * u128::from(self.fps) / 1_000_000_000) as u64 + 1
+    }
+}
+
+pub struct GifExport {
+    plan: GifPlan,
+    started: Instant,
+    /// The frame being drawn, and when its screenshot was asked for.
+    next: u64,
+    requested_at: Option<Instant>,
+    encoder: Option<Encoder>,
+    outcome: CaptureOutcome,
+    tx: Sender<Arc<egui::ColorImage>>,
+    rx: Receiver<Arc<egui::ColorImage>>,
+}
+
+impl GifExport {
+    pub fn new(plan: GifPlan, outcome: CaptureOutcome) -> Self {
+        let (tx, rx) = unbounded();
+        GifExport {
+            plan,
+            started: Instant::now(),
+            next: 0,
+            requested_at: None,
+            encoder: None,
+            outcome,
+            tx,
+            rx,
+        }
+    }
+
+    fn done(&mut self, ctx: &egui::Context, result: Result<PathBuf, String>) {
+        if result.is_err() {
+            // Nothing half-written stays.
+            self.encoder = None;
+            let _ = std::fs::remove_file(self.partial());
+        }
+        *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+
+    /// The moment of frame `k`.
+    fn moment(&self, k: u64) -> u64 {
+        self.plan.from_ns + (u128::from(k) * 1_000_000_000 / u128::from(self.plan.fps)) as u64
+    }
+
+    /// Call at the start of a frame, before the picture is drawn: moves the
+    /// cursor to the frame's moment, takes the screenshot of what is drawn
+    /// then, and writes each one as it arrives.
+    pub fn frame(&mut self, ctx: &egui::Context, playback: &mut Playback) {
+        playback.playing = false;
+        if let Ok(image) = self.rx.try_recv() {
+            if let Err(error) = self.write(&image) {
+                self.done(ctx, Err(error));
+                return;
+            }
+            self.next += 1;
+            self.requested_at = None;
+            if self.next >= self.plan.frames() {
+                let result = self.finish();
+                self.done(ctx, result);
+                return;
+            }
+        }
+        if self.started.elapsed() < WARM_UP {
+            playback.seek(self.moment(0));
+            ctx.request_repaint_after(Duration::from_millis(50));
+            return;
+        }
+        match self.requested_at {
+            None => {
+                playback.seek(self.moment(self.next));
+                self.requested_at = Some(Instant::now());
+                let (tx, repaint) = (self.tx.clone(), ctx.clone());
+                ctx.request_screenshot(move |image| {
+                    let _ = tx.send(image);
+                    repaint.request_repaint();
+                });
+            }
+            Some(at) if at.elapsed() > DELIVERY_LIMIT => self.done(
+                ctx,
+                Err("the renderer never delivered a frame (20 s)".into()),
+            ),
+            Some(_) => {
+                playback.seek(self.moment(self.next));
+                ctx.request_repaint_after(Duration::from_millis(20));
+            }
+        }
+    }
+
+    fn partial(&self) -> PathBuf {
+        let mut name = self.plan.path.clone().into_os_string();
+        name.push(".partial");
+        PathBuf::from(name)
+    }
+
+    fn write(&mut self, image: &egui::ColorImage) -> Result<(), String> {
+        let path = self.plan.path.clone();
+        let failed = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+        if self.encoder.is_none() {
+            let file = std::fs::File::create(self.partial()).map_err(|e| failed(&e))?;
+            let mut encoder = GifEncoder::new_with_speed(std::io::BufWriter::new(file), 20);
+            encoder
+                .set_repeat(Repeat::Infinite)
+                .map_err(|e| failed(&e))?;
+            self.encoder = Some(encoder);
+        }
+        let [width, height] = image.size;
+        let rgba: Vec<u8> = image.pixels.iter().flat_map(|p| p.to_array()).collect();
+        let frame = RgbaImage::from_raw(width as u32, height as u32, rgba)
+            .ok_or_else(|| failed(&"a frame of the wrong size"))?;
+        let delay = Delay::from_numer_denom_ms(1000, self.plan.fps);
+        let encoder = self.encoder.as_mut().expect("made above");
+        encoder
+            .encode_frame(Frame::from_parts(frame, 0, 0, delay))
+            .map_err(|e| failed(&e))
+    }
+
+    /// Ends the file (its trailer) and moves it into place.
+    fn finish(&mut self) -> Result<PathBuf, String> {
+        let encoder = self
+            .encoder
+            .take()
+            .ok_or_else(|| "no frame was drawn".to_string())?;
+        // Dropping the encoder writes the GIF's trailer and flushes.
+        drop(encoder);
+        let path = self.plan.path.clone();
+        std::fs::rename(self.partial(), &path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path)
+    }
+}
