@@ -250,6 +250,10 @@ struct OpenArgs {
     /// With --export-gif: frames a second, 1 to 50 (default 10).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50), requires = "export_gif")]
     fps: u32,
+    /// With --export-gif: what to draw, the whole window (the picture, the
+    /// caption and the timeline) or the timeline panel alone.
+    #[arg(long, value_name = "PART", default_value = "window", value_parser = ["window", "timeline"], requires = "export_gif")]
+    gif_of: String,
 }
 
 /// A moment in a recording: seconds from its first sample, 0 or more.
@@ -307,6 +311,7 @@ fn gif_plan(
         from_ns: first + from,
         to_ns: first + to,
         fps: args.fps,
+        timeline_only: args.gif_of == "timeline",
     };
     if plan.frames() > gui::gif::MAX_GIF_FRAMES {
         return Err(format!(

@@ -34,6 +34,8 @@ pub struct GifPlan {
     pub from_ns: u64,
     pub to_ns: u64,
     pub fps: u32,
+    /// The timeline panel alone, not the whole window.
+    pub timeline_only: bool,
 }
 
 impl GifPlan {
@@ -51,6 +53,8 @@ pub struct GifExport {
     next: u64,
     requested_at: Option<Instant>,
     encoder: Option<Encoder>,
+    /// Where the timeline panel was last drawn (points), and the scale.
+    crop: Option<(egui::Rect, f32)>,
     outcome: CaptureOutcome,
     tx: Sender<Arc<egui::ColorImage>>,
     rx: Receiver<Arc<egui::ColorImage>>,
@@ -65,6 +69,7 @@ impl GifExport {
             next: 0,
             requested_at: None,
             encoder: None,
+            crop: None,
             outcome,
             tx,
             rx,
@@ -89,8 +94,20 @@ impl GifExport {
     /// Call at the start of a frame, before the picture is drawn: moves the
     /// cursor to the frame's moment, takes the screenshot of what is drawn
     /// then, and writes each one as it arrives.
-    pub fn frame(&mut self, ctx: &egui::Context, playback: &mut Playback) {
+    pub fn frame(
+        &mut self,
+        ctx: &egui::Context,
+        playback: &mut Playback,
+        timeline: Option<egui::Rect>,
+    ) {
         playback.playing = false;
+        if self.plan.timeline_only
+            && let Some(rect) = timeline
+            && self.crop.is_none()
+        {
+            // Fixed from the first frame, so every frame has one size.
+            self.crop = Some((rect, ctx.pixels_per_point()));
+        }
         if let Ok(image) = self.rx.try_recv() {
             if let Err(error) = self.write(&image) {
                 self.done(ctx, Err(error));
@@ -147,6 +164,21 @@ impl GifExport {
                 .map_err(|e| failed(&e))?;
             self.encoder = Some(encoder);
         }
+        let region;
+        let image = match self.crop {
+            Some((rect, ppp)) => {
+                let whole = egui::Rect::from_min_size(
+                    egui::Pos2::ZERO,
+                    egui::vec2(image.size[0] as f32, image.size[1] as f32) / ppp,
+                );
+                region = image.region(&rect.intersect(whole), Some(ppp));
+                &region
+            }
+            None if self.plan.timeline_only => {
+                return Err("the timeline panel was not drawn".into());
+            }
+            None => image,
+        };
         let [width, height] = image.size;
         let rgba: Vec<u8> = image.pixels.iter().flat_map(|p| p.to_array()).collect();
         let frame = RgbaImage::from_raw(width as u32, height as u32, rgba)

@@ -791,7 +791,7 @@ impl eframe::App for SockscopeApp {
         self.slots.begin_frame();
         let mut playing = false;
         if let (Some(gif), Some(playback)) = (&mut self.gif, &mut self.playback) {
-            gif.frame(&ctx, playback);
+            gif.frame(&ctx, playback, self.timeline_rect);
         }
         if let Some(playback) = &mut self.playback {
             playback.advance(ctx.input(|i| i.stable_dt).min(0.1));
