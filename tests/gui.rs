@@ -1167,24 +1167,21 @@ fn watch_on_a_connections_row_shows_that_connections_buffers_read_only() {
 #[test]
 fn a_recording_plays_back_from_the_moment_asked_for() {
     let dir = common::scratch("gui", "playback");
-    let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
-    let out = common::sockscope()
-        .args(["record", "--duration", "1.5", "--read-rate", "0"])
-        .args([
+    let csv = common::record_csv_json(
+        &dir,
+        &[
+            "--duration",
+            "1.5",
+            "--read-rate",
+            "0",
             "--write-rate",
             "256K",
             "--write-chunk",
             "4K",
             "--sample-hz",
             "100",
-        ])
-        .arg("--csv")
-        .arg(&csv)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    common::assert_succeeded(&out);
+        ],
+    );
     let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
     assert!(recording.has_summary);
     let first = recording.span().0;

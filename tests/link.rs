@@ -191,18 +191,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// Records `secs` seconds with `args`; returns the CSV text and the summary.
 fn record(name: &str, secs: &str, args: &[&str]) -> (String, serde_json::Value) {
     let dir = scratch(name);
-    let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
-    let out = sockscope()
-        .args(["record", "--duration", secs])
-        .args(args)
-        .arg("--csv")
-        .arg(&csv)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    common::assert_succeeded(&out);
-    let summary = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let csv = common::record_csv_json(&dir, &[&["--duration", secs], args].concat());
+    let json = std::fs::read_to_string(csv.with_extension("json")).unwrap();
+    let summary = serde_json::from_str(&json).unwrap();
     (std::fs::read_to_string(&csv).unwrap(), summary)
 }
 

@@ -3,6 +3,8 @@
 //! installs), rendered by wgpu through eframe. Checks that the scripted
 //! capture works end to end and that the picture shows what the kernel did.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -115,39 +117,23 @@ fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
     let dir = std::env::temp_dir().join(format!("sockscope-window-gif-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let (csv, json, gif) = (
-        dir.join("run.csv"),
-        dir.join("run.json"),
-        dir.join("run.gif"),
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_sockscope"))
-        .args([
-            "record",
+    let gif = dir.join("run.gif");
+    let csv = common::record_csv_json(
+        &dir,
+        &[
             "--duration",
             "2",
             "--read-rate",
             "0",
             "--sndbuf",
             "32K",
-        ])
-        .args([
             "--rcvbuf",
             "32K",
             "--write-rate",
             "256K",
             "--write-chunk",
             "4K",
-        ])
-        .arg("--csv")
-        .arg(&csv)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
     let out = Command::new(xvfb_run())
         .args(["-a", "-s", "-screen 0 1280x800x24"])

@@ -40,7 +40,7 @@ pub(crate) enum SamplerControl {
 /// (lock_sock_fast). All three are read every sample.
 pub const BUSY_TCP_INFO_HZ: u32 = 50;
 
-fn sender_info(tx: &probe::TcpInfo, unsent: u32) -> SenderInfo {
+pub(crate) fn sender_info(tx: &probe::TcpInfo, unsent: u32) -> SenderInfo {
     SenderInfo {
         state: tx.state,
         probes: tx.probes,
@@ -60,7 +60,7 @@ fn sender_info(tx: &probe::TcpInfo, unsent: u32) -> SenderInfo {
     }
 }
 
-fn receiver_info(rx: &probe::TcpInfo) -> ReceiverInfo {
+pub(crate) fn receiver_info(rx: &probe::TcpInfo) -> ReceiverInfo {
     ReceiverInfo {
         state: rx.state,
         rcv_space: rx.rcv_space,

@@ -16,8 +16,8 @@ use super::control::Control;
 use super::source::{Feed, SampleSource};
 use crate::lab::diag::{Connection, DiagSocket, OwnerCache};
 use crate::lab::probe::{TcpInfo, TcpState};
-use crate::lab::sample::{ReceiverInfo, ReceiverMemory, SenderInfo, SenderMemory};
-use crate::lab::sampler::{BUSY_TCP_INFO_HZ, Waker};
+use crate::lab::sample::{ReceiverMemory, SenderInfo, SenderMemory};
+use crate::lab::sampler::{self, BUSY_TCP_INFO_HZ, Waker};
 use crate::lab::{
     Attached, BufferKind, BufferSetting, Fault, IoFailure, LabError, LabThread, ReaderState,
     Sample, SessionInfo, SessionReport, WorkerError, WriterState, next_session_id,
@@ -551,22 +551,11 @@ fn build_sample(t_ns: u64, writer: Option<&Connection>, reader: Option<&Connecti
         wmem_queued: wmem.wmem_queued,
         sndbuf: wmem.sndbuf,
     };
+    // The lab's own conversion, with the unsent bytes capped at the queue
+    // as the sample's are.
     let sender = SenderInfo {
-        state: tx.state,
-        probes: tx.probes,
-        snd_wnd: tx.snd_wnd.unwrap_or(0),
-        snd_cwnd: tx.snd_cwnd,
-        snd_mss: tx.snd_mss,
-        rtt_us: tx.rtt_us,
         notsent_bytes: unsent,
-        busy_us: tx.busy_us.unwrap_or(0),
-        rwnd_limited_us: tx.rwnd_limited_us.unwrap_or(0),
-        sndbuf_limited_us: tx.sndbuf_limited_us.unwrap_or(0),
-        total_retrans: tx.total_retrans,
-        rto_us: tx.rto_us,
-        snd_ssthresh: tx.snd_ssthresh,
-        segs_out: tx.segs_out,
-        segs_in: tx.segs_in,
+        ..sampler::sender_info(&tx, unsent)
     };
     Sample {
         t_ns,
@@ -582,12 +571,7 @@ fn build_sample(t_ns: u64, writer: Option<&Connection>, reader: Option<&Connecti
         reader_state: reader_state(&rx),
         zero_window: writer.is_some() && tx.snd_wnd == Some(0) && tx.state == TcpState::Established,
         sender,
-        receiver: ReceiverInfo {
-            state: rx.state,
-            rcv_space: rx.rcv_space,
-            rcv_mss: rx.rcv_mss,
-            rcv_wnd: rx.rcv_wnd.unwrap_or(0),
-        },
+        receiver: sampler::receiver_info(&rx),
         receiver_memory: ReceiverMemory {
             rmem_alloc: rmem.rmem_alloc,
             rcvbuf: rmem.rcvbuf,

@@ -173,3 +173,20 @@ pub fn assert_succeeded(out: &std::process::Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `record` with `args`, writing `run.csv` and `run.json` into `dir`;
+/// panics with its stderr unless it exited 0. Returns the CSV's path.
+pub fn record_csv_json(dir: &std::path::Path, args: &[&str]) -> std::path::PathBuf {
+    let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
+    let out = sockscope()
+        .arg("record")
+        .args(args)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_succeeded(&out);
+    csv
+}

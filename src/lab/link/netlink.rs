@@ -107,17 +107,13 @@ pub(crate) fn dump(
     message: Message,
     mut each: impl FnMut(&[u8]),
 ) -> io::Result<()> {
-    drain(netlink);
-    let mut datagram = Vec::new();
-    push_message(
-        &mut datagram,
+    request(
+        netlink,
         &Message {
             flags: message.flags | NLM_F_DUMP,
             ..message
         },
-        1,
-    );
-    send(netlink, &datagram)?;
+    )?;
     let mut buffer = vec![0u8; 32 * 1024];
     loop {
         let got = receive(netlink, &mut buffer)?;
@@ -146,10 +142,7 @@ pub(crate) fn ask(
     message: Message,
     mut each: impl FnMut(&[u8]),
 ) -> io::Result<()> {
-    drain(netlink);
-    let mut datagram = Vec::new();
-    push_message(&mut datagram, &message, 1);
-    send(netlink, &datagram)?;
+    request(netlink, &message)?;
     let mut buffer = [0u8; 4096];
     let got = receive(netlink, &mut buffer)?;
     for (kind, _, body) in messages_in(&buffer[..got]) {
@@ -165,6 +158,15 @@ pub(crate) fn ask(
         }
     }
     Ok(())
+}
+
+/// Sends one message alone (sequence number 1), after throwing away any
+/// answers left from an earlier request.
+fn request(netlink: &OwnedFd, message: &Message) -> io::Result<()> {
+    drain(netlink);
+    let mut datagram = Vec::new();
+    push_message(&mut datagram, message, 1);
+    send(netlink, &datagram)
 }
 
 fn push_message(datagram: &mut Vec<u8>, message: &Message, seq: u32) {
