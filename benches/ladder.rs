@@ -87,6 +87,7 @@ fn frame_time(log: &WireLog, span_s: f64) -> (f64, f64) {
         last: None,
         counts: Some((log.total(), 0)),
         marked_ns: None,
+        replay: None,
     };
     let mut times = Vec::with_capacity(FRAMES);
     for frame in 0..FRAMES + 10 {

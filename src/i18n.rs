@@ -400,6 +400,7 @@ table! {
     WireNeedsLink => "Packets are captured on a private link: tick “Private link (its own network)” under Link.", "数据包在私有链路上抓取：请在“链路”下勾选“私有链路（独立的网络）”。";
     WireCounts => "{} frames captured, {} dropped by the capture · the capture saw {} segments from the writer (its kernel sent {}) and {} to it (its kernel received {})", "抓到 {} 帧，抓包丢弃 {} 帧 · 抓包看到发送方发出的 {} 个报文段（其内核发出 {} 个）和发给它的 {} 个（其内核收到 {} 个）";
     WireBottleneckDrops => " · the bottleneck dropped {} before the capture saw them", " · 瓶颈在抓包之前丢弃了 {} 个";
+    WireFollowCursor => "Follow the cursor", "跟随光标";
     WireFollow => "Follow live", "实时跟随";
     WireSpan => "Time shown", "显示时长";
     WireLadder => "Ladder diagram", "梯形图";
@@ -409,6 +410,10 @@ table! {
     WireReaderSide => "reader", "接收方";
     WireClickHint => "Click a packet and the buffers show that moment; drag to scroll, scroll to zoom.", "点击一个数据包，缓冲区就显示那一刻；拖动可滚动，滚轮可缩放。";
     WireMarked => "The buffers show {} s, the moment marked on the wire (Esc or L: back to live).", "缓冲区显示的是 {} 秒，即在线路上标记的那一刻（Esc 或 L：回到实时）。";
+    WireReplayed => "Replayed from {}: {} of its {} segments up to this moment", "回放自 {}：到此刻为止 {} 个报文段（共 {} 个）";
+    WireNoReplay => "This recording has no capture of the wire. Record with --pcap FILE (on a private link), or export from the window on one, to replay its packets here.", "这段录制没有抓包。用 --pcap 文件 录制（在私有链路上），或在私有链路上从窗口导出，即可在这里回放它的数据包。";
+    WireReplayUnreadable => "The capture {} could not be opened ({}): the samples play without their packets.", "无法打开抓包文件 {}（{}）：只回放采样，不含数据包。";
+    WireReplayNoClock => "The summary does not say when the samples' clock started, so the packets of {} cannot be placed beside them.", "摘要没有记录采样时钟的起点，因此无法把 {} 中的数据包与采样对齐。";
     WireThinned => "{} packets in view: one arrow in {} is drawn", "视图中有 {} 个数据包：每 {} 个画一个箭头";
     KindSyn => "SYN", "SYN";
     KindSynAck => "SYN-ACK", "SYN-ACK";

@@ -236,6 +236,10 @@ struct OpenArgs {
     /// Start in projector mode (large text, light high-contrast theme).
     #[arg(long)]
     projector: bool,
+    /// Open a window at start, as `sockscope --open` does: wire (the
+    /// recording's packets, replayed from the pcap its summary names), info…
+    #[arg(long, value_name = "WINDOW", value_parser = parse_panel)]
+    open: Option<Panel>,
     /// Draw the recording from --from to --to into an animated GIF at
     /// --fps frames a second (one frame a moment, none dropped), then exit.
     #[arg(long, value_name = "OUT", requires = "file", conflicts_with_all = ["screenshot", "quit_after", "at"])]
@@ -340,6 +344,7 @@ fn run_open(args: OpenArgs) -> ExitCode {
             quit_after: args.quit_after,
             projector: args.projector,
             persist: !scripted,
+            open: args.open,
             ..GuiOptions::default()
         });
     };
@@ -392,6 +397,7 @@ fn run_open(args: OpenArgs) -> ExitCode {
         persist: false,
         recording: Some(Arc::new(recording)),
         at: args.at,
+        open: args.open,
         gif,
         ..GuiOptions::default()
     };

@@ -20,7 +20,6 @@ use crate::lab::link::{LinkError, LinkLacks, Loss};
 use crate::lab::scenario::{Change, Scenario, changes_text};
 use crate::lab::units::format_bytes;
 use crate::lab::wire::WirePacket;
-use crate::lab::wire_log::WireLog;
 use crate::lab::{
     BufferSetting, CaptureState, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline,
 };
@@ -285,7 +284,11 @@ pub fn record(
 
     // The pump that saw the session end brought the capture's last packets.
     if config.capture {
-        summary.capture = Some(capture_summary(&run, &info));
+        let pcap = options
+            .pcap
+            .as_deref()
+            .map(|pcap| crate::export::summary::path_from_summary(options.json.as_deref(), pcap));
+        summary.capture = Some(CaptureSummary::of(&run, &info, pcap));
     }
     let wire_done = wire.map(WireOut::finish);
     let csv_flushed = csv.map(SampleCsv::finish).transpose().map(drop);
@@ -371,33 +374,6 @@ impl<'a> WireOut<'a> {
 
     fn finish(self) -> io::Result<()> {
         self.pcap.and_then(|mut pcap| pcap.flush())
-    }
-}
-
-/// The capture's counts; the segments by direction are the run's wire
-/// log's, which has parsed every frame already.
-fn capture_summary(run: &Run, info: &SessionInfo) -> CaptureSummary {
-    {
-        let (packets, dropped) = run.capture_counts().unwrap_or_default();
-        let frames = run
-            .capture_counters()
-            .map_or(0, |c| c.frames.load(std::sync::atomic::Ordering::Relaxed));
-        let (writer_segments, reader_segments) =
-            run.wire_log().map(WireLog::by_side).unwrap_or_default();
-        let last = run.timeline().last().map(|s| s.sender).unwrap_or_default();
-        CaptureSummary {
-            packets,
-            frames,
-            dropped,
-            writer_segments,
-            reader_segments,
-            writer_segs_out: last.segs_out,
-            writer_segs_in: last.segs_in,
-            error: match &info.capture {
-                CaptureState::Failed(sentence) => Some(sentence.clone()),
-                _ => None,
-            },
-        }
     }
 }
 

@@ -1240,3 +1240,75 @@ fn a_recording_plays_back_from_the_moment_asked_for() {
             .is_some_and(|(t, playing)| playing && t > next.t_ns)
     });
 }
+
+/// A recording with a capture replays its ladder: the wire window shows
+/// the packets up to the cursor, and the count moves with it.
+#[test]
+fn a_recordings_capture_replays_its_ladder_up_to_the_cursor() {
+    let dir = common::scratch("gui", "playback-wire");
+    let pcap = dir.join("run.pcap");
+    let csv = common::record_csv_json(
+        &dir,
+        &[
+            "--duration",
+            "1.5",
+            "--write-rate",
+            "256K",
+            "--write-chunk",
+            "4K",
+            "--read-rate",
+            "128K",
+            "--sample-hz",
+            "100",
+            "--pcap",
+            pcap.to_str().unwrap(),
+        ],
+    );
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    let first = recording.span().0;
+    let total = match &recording.wire {
+        Some(Ok(wire)) => wire.log.entries().len(),
+        other => panic!("no capture: {other:?}"),
+    };
+    let recording = std::sync::Arc::new(recording);
+    let options = GuiOptions {
+        lang: Some(Lang::En),
+        recording: Some(std::sync::Arc::clone(&recording)),
+        at: Some(Duration::from_millis(500)),
+        open: Some(sockscope::gui::Panel::Wire),
+        ..GuiOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(|cc| SockscopeApp::new(cc, &options));
+    harness.run_steps(2);
+    let so_far = |cursor: u64| {
+        let Some(Ok(wire)) = &recording.wire else {
+            unreachable!()
+        };
+        wire.log.range(i64::MIN, cursor as i64 + 1).end
+    };
+    let cursor = harness.state().playback_state().unwrap().0;
+    assert_eq!(cursor, first + 500_000_000);
+    let shown = so_far(cursor);
+    assert!(shown > 3 && shown < total, "{shown} of {total}");
+    assert!(
+        harness
+            .query_by_label_contains(&format!(
+                "Replayed from run.pcap: {shown} of its {total} segments"
+            ))
+            .is_some()
+    );
+    // Playing on shows more of them.
+    harness.key_press(egui::Key::Space);
+    step_until(&mut harness, "more packets with the cursor", |h| {
+        let cursor = h.state().playback_state().unwrap().0;
+        so_far(cursor) > shown
+            && h.query_by_label_contains(&format!(
+                "Replayed from run.pcap: {} of its",
+                so_far(cursor)
+            ))
+            .is_some()
+    });
+}

@@ -287,3 +287,88 @@ fn super_segments_are_cut_into_the_segments_the_kernel_counts() {
         "{capture}"
     );
 }
+
+/// `sockscope open` replays a recording's capture: the summary names the
+/// pcap and when the samples' clock read 0, and the packets fall in place
+/// beside the samples. Every byte the reader had read by a sample had
+/// crossed the wire before it, and every byte acknowledged had been
+/// written (but for the chunk a blocked send() was copying: `written`
+/// counts calls that returned): a clock off by a few milliseconds either
+/// way breaks one.
+#[test]
+fn a_recordings_packets_replay_on_its_samples_clock() {
+    let dir = scratch("replay");
+    let csv = dir.join("run.csv");
+    let (pcap, summary, writer_port) = record_with_pcap(
+        &dir,
+        &[
+            "--duration",
+            "2",
+            "--write-rate",
+            "512K",
+            "--write-chunk",
+            "1K",
+            "--read-rate",
+            "256K",
+            "--sample-hz",
+            "200",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    );
+    let capture = &summary["capture"];
+    assert_eq!(capture["pcap"], "run.pcap", "{capture}");
+    assert!(capture["clock_zero_unix_ns"].as_u64().unwrap() > 0);
+
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    let wire = match &recording.wire {
+        Some(Ok(wire)) => wire,
+        other => panic!("no capture replayed: {other:?}"),
+    };
+    assert_eq!(wire.path, pcap);
+    assert_eq!(wire.records, capture["packets"].as_u64().unwrap());
+    assert_eq!(wire.log.writer_port(), writer_port);
+    let entries: Vec<_> = wire.log.entries().iter().copied().collect();
+    // The handshake before the first sample, on the samples' clock.
+    assert_eq!(entries[0].kind, sockscope::lab::wire_log::SegmentKind::Syn);
+    assert!(entries[0].t_ns < recording.span().0 as i64);
+
+    let (first, _) = recording.span();
+    let samples = recording.samples_near(first).unwrap();
+    assert!(samples.len() > 300, "{} samples", samples.len());
+    let slack = 1_000_000i64;
+    let written_total = summary["bytes_written"].as_u64().unwrap();
+    let mut checked = (0, 0);
+    for sample in &samples {
+        let t = sample.t_ns as i64;
+        // Relative sequence numbers: the first byte is 1 (the SYN took 0).
+        let on_wire = entries
+            .iter()
+            .filter(|e| e.from_writer && e.t_ns <= t + slack)
+            .map(|e| u64::from(e.seq_end().saturating_sub(1)))
+            .max()
+            .unwrap_or(0);
+        assert!(
+            on_wire >= sample.read,
+            "at {t} ns the reader had read {} bytes, but only {on_wire} had crossed the wire",
+            sample.read
+        );
+        checked.0 += 1;
+    }
+    for ack in entries.iter().filter(|e| !e.from_writer && e.ack > 1) {
+        let Some(after) = samples.iter().find(|s| s.t_ns as i64 >= ack.t_ns - slack) else {
+            continue;
+        };
+        let acked = u64::from(ack.ack - 1).min(written_total);
+        assert!(
+            acked <= after.written + 1024,
+            "an ACK at {} ns acknowledged {acked} bytes, but by {} ns only {} were written \
+             (and a send() of 1 KiB was under way)",
+            ack.t_ns,
+            after.t_ns,
+            after.written
+        );
+        checked.1 += 1;
+    }
+    assert!(checked.1 > 50, "{checked:?} checks");
+}

@@ -19,6 +19,7 @@ use super::csv::HEADER_PREFIX;
 use crate::lab::probe::TcpState;
 use crate::lab::sample::{Bottleneck, ReceiverInfo, ReceiverMemory, SenderInfo, SenderMemory};
 use crate::lab::units::format_bytes;
+use crate::lab::wire_log::WireLog;
 use crate::lab::{
     Attached, BufferKind, BufferSetting, Cable, Endpoint, LabConfig, Rate, ReaderState, Sample,
     SessionInfo, Size, Timeline, WriterState,
@@ -56,6 +57,12 @@ pub enum RecordingError {
         line: u64,
         what: String,
     },
+    #[error("{path}: its capture, {pcap}, is damaged: {what}")]
+    DamagedCapture {
+        path: String,
+        pcap: String,
+        what: String,
+    },
     #[error("{path} has its column names but no sample")]
     Empty { path: String },
     #[error(
@@ -79,9 +86,32 @@ pub struct Recording {
     pub has_summary: bool,
     pub timeline: Timeline,
     pub rows: u64,
+    /// The run's packets, when the summary names a pcap (`record --pcap`,
+    /// or the window's export on a private link): the ladder replayed, or
+    /// why it cannot be.
+    pub wire: Option<Result<RecordedWire, NoReplay>>,
     columns: Columns,
     /// (time of the row, byte offset of its line), every INDEX_EVERY rows.
     index: Vec<(u64, u64)>,
+}
+
+/// Why a recording's capture cannot be replayed (the samples still play).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoReplay {
+    /// The pcap the summary names could not be opened.
+    Unreadable { pcap: PathBuf, error: String },
+    /// The summary does not say when the samples' clock read 0.
+    NoClock { pcap: PathBuf },
+}
+
+/// A recording's capture, read back from its pcap.
+#[derive(Debug)]
+pub struct RecordedWire {
+    pub path: PathBuf,
+    /// Its segments as the ladder reads them, on the samples' clock.
+    pub log: WireLog,
+    /// The pcap's records.
+    pub records: u64,
 }
 
 impl std::fmt::Debug for Recording {
@@ -111,7 +141,18 @@ impl Recording {
                 limit: format_bytes(MAX_RECORDING_BYTES),
             });
         }
-        let (info, config, has_summary) = summary_beside(path)?;
+        let Beside {
+            info,
+            config,
+            has_summary,
+            capture,
+        } = summary_beside(path)?;
+        // The pcap's share of the progress bar, by its size.
+        let pcap_size = match &capture {
+            Some(Ok((pcap, _))) => std::fs::metadata(pcap).map_or(0, |m| m.len()),
+            _ => 0,
+        };
+        let csv_share = size as f32 / (size + pcap_size).max(1) as f32;
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut line = String::new();
         let header_len = reader.read_line(&mut line).map_err(io_error)?;
@@ -156,12 +197,23 @@ impl Recording {
             offset += read as u64;
             rows += 1;
             if rows.is_multiple_of(65_536) {
-                progress(offset as f32 / size.max(1) as f32);
+                progress(offset as f32 / size.max(1) as f32 * csv_share);
             }
         }
         if rows == 0 {
             return Err(RecordingError::Empty { path: shown });
         }
+        let wire = match capture {
+            None => None,
+            Some(Err(why)) => Some(Err(why)),
+            Some(Ok((pcap, clock_zero))) => Some(read_capture(
+                &pcap,
+                clock_zero,
+                info.writer_addr.port(),
+                &shown,
+                &mut |share| progress(csv_share + share * (1.0 - csv_share)),
+            )?),
+        };
         progress(1.0);
         Ok(Recording {
             path: path.to_owned(),
@@ -170,6 +222,7 @@ impl Recording {
             has_summary,
             timeline,
             rows,
+            wire,
             columns,
             index,
         })
@@ -203,6 +256,47 @@ impl Recording {
         let last = self.timeline.last().map_or(first, |s| s.t_ns);
         (first, last)
     }
+}
+
+/// Reads the pcap `record --pcap` wrote into the ladder's log: Ok(Err)
+/// when the file cannot be opened (the samples play without it), Err when
+/// it is damaged (nothing is opened).
+fn read_capture(
+    pcap: &Path,
+    clock_zero_unix_ns: u64,
+    writer_port: u16,
+    recording: &str,
+    progress: &mut dyn FnMut(f32),
+) -> Result<Result<RecordedWire, NoReplay>, RecordingError> {
+    let file = match File::open(pcap) {
+        Ok(file) => file,
+        Err(e) => {
+            return Ok(Err(NoReplay::Unreadable {
+                pcap: pcap.to_owned(),
+                error: e.kind().to_string(),
+            }));
+        }
+    };
+    let size = file.metadata().map_or(0, |m| m.len()).max(1);
+    let mut log = WireLog::new(writer_port);
+    let mut bytes_read = 0u64;
+    let records = super::pcap::read(file, i128::from(clock_zero_unix_ns), |packet| {
+        bytes_read += 16 + packet.bytes.len() as u64;
+        log.push(&packet);
+        if log.total().is_multiple_of(65_536) {
+            progress(bytes_read as f32 / size as f32);
+        }
+    })
+    .map_err(|what| RecordingError::DamagedCapture {
+        path: recording.to_owned(),
+        pcap: pcap.display().to_string(),
+        what,
+    })?;
+    Ok(Ok(RecordedWire {
+        path: pcap.to_owned(),
+        log,
+        records,
+    }))
 }
 
 /// One row read against a header line, as `Recording::open` reads it: the
@@ -381,9 +475,20 @@ impl Columns {
     }
 }
 
+/// What the JSON summary beside a CSV says of its run.
+struct Beside {
+    info: SessionInfo,
+    config: LabConfig,
+    /// Whether there was a summary.
+    has_summary: bool,
+    /// The pcap it names and when the samples' clock read 0 on the pcap's
+    /// clock, or why the capture cannot be replayed.
+    capture: Option<Result<(PathBuf, u64), NoReplay>>,
+}
+
 /// The run's settings from the JSON summary beside the CSV; the defaults
 /// (and false) if there is none.
-fn summary_beside(path: &Path) -> Result<(SessionInfo, LabConfig, bool), RecordingError> {
+fn summary_beside(path: &Path) -> Result<Beside, RecordingError> {
     let json = path.with_extension("json");
     let config = LabConfig::default();
     let unknown = |kind| BufferSetting {
@@ -406,7 +511,12 @@ fn summary_beside(path: &Path) -> Result<(SessionInfo, LabConfig, bool), Recordi
         attached: None,
     };
     if json == path || !json.is_file() {
-        return Ok((info, config, false));
+        return Ok(Beside {
+            info,
+            config,
+            has_summary: false,
+            capture: None,
+        });
     }
     let bad = |what: String| RecordingError::BadSummary {
         path: path.display().to_string(),
@@ -493,7 +603,23 @@ fn summary_beside(path: &Path) -> Result<(SessionInfo, LabConfig, bool), Recordi
         endpoint,
         ..config
     };
-    Ok((info, config, true))
+    let capture = summary["capture"]["pcap"].as_str().map(|name| {
+        // A name alone is in the summary's folder.
+        let pcap = json
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(Path::new(name));
+        match summary["capture"]["clock_zero_unix_ns"].as_u64() {
+            Some(zero) => Ok((pcap, zero)),
+            None => Err(NoReplay::NoClock { pcap }),
+        }
+    });
+    Ok(Beside {
+        info,
+        config,
+        has_summary: true,
+        capture,
+    })
 }
 
 /// A rate as the summary writes it (`Rate`'s Display): "max", "0 (paused)"

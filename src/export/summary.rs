@@ -83,6 +83,65 @@ pub struct CaptureSummary {
     pub writer_segs_in: u32,
     /// Why there was no capture, if there was none.
     pub error: Option<String>,
+    /// The pcap file written, relative to this summary's folder when it is
+    /// in it; null without one. `sockscope open` replays its ladder.
+    pub pcap: Option<String>,
+    /// When the session's clock (the CSV's t_ms) read 0, in ns since the
+    /// Unix epoch on the kernel's realtime clock, as the pcap's timestamps
+    /// are; null before any packet was captured.
+    pub clock_zero_unix_ns: Option<u64>,
+}
+
+impl CaptureSummary {
+    /// The capture's counts; the segments by direction are the run's wire
+    /// log's, which has parsed every frame already. `pcap` is where its
+    /// packets were written, as the summary names it.
+    pub fn of(run: &crate::run::Run, info: &SessionInfo, pcap: Option<String>) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (packets, dropped) = run.capture_counts().unwrap_or_default();
+        let frames = run.capture_counters().map_or(0, |c| c.frames.load(Relaxed));
+        let (writer_segments, reader_segments) = run
+            .wire_log()
+            .map(crate::lab::wire_log::WireLog::by_side)
+            .unwrap_or_default();
+        let last = run.timeline().last().map(|s| s.sender).unwrap_or_default();
+        CaptureSummary {
+            packets,
+            frames,
+            dropped,
+            writer_segments,
+            reader_segments,
+            writer_segs_out: last.segs_out,
+            writer_segs_in: last.segs_in,
+            error: match &info.capture {
+                crate::lab::CaptureState::Failed(sentence) => Some(sentence.clone()),
+                _ => None,
+            },
+            pcap,
+            clock_zero_unix_ns: run.capture_clock_zero().and_then(|t| u64::try_from(t).ok()),
+        }
+    }
+}
+
+/// How a summary at `json` names `other`: its file name when the two share
+/// a folder, else its full path (a summary printed to stdout, None, names
+/// it in full too), so the summary finds it from wherever it is read.
+pub fn path_from_summary(json: Option<&std::path::Path>, other: &std::path::Path) -> String {
+    let folder = |p: &std::path::Path| {
+        let parent = p.parent().filter(|f| !f.as_os_str().is_empty());
+        std::path::absolute(parent.unwrap_or(std::path::Path::new("."))).ok()
+    };
+    match (json, other.file_name()) {
+        (Some(json), Some(name))
+            if json != std::path::Path::new("-") && folder(json) == folder(other) =>
+        {
+            name.to_string_lossy().into_owned()
+        }
+        _ => std::path::absolute(other)
+            .unwrap_or_else(|_| other.to_owned())
+            .display()
+            .to_string(),
+    }
 }
 
 /// The connection `record --attach` followed.

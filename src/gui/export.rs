@@ -117,7 +117,7 @@ impl Exports {
             older,
             packets,
             ladder,
-            summary,
+            mut summary,
         } = what;
         if let Err(error) = std::fs::create_dir_all(dir) {
             let text = S::ExportFolderError.fill(lang, &[&dir.display(), &error.kind()]);
@@ -152,6 +152,21 @@ impl Exports {
                 crop: Crop::Wire,
             });
         }
+        // The pcap's name is settled first: the summary names it, so that
+        // `sockscope open` replays the ladder beside the samples.
+        let pcap = packets.as_ref().map(|_| {
+            let pcap = unused_path(dir, &stem, "pcap", taken_now(&self.reserved));
+            self.reserved.insert(pcap.clone());
+            pcap
+        });
+        if let (Some(pcap), Some(capture)) =
+            (&pcap, summary.as_mut().and_then(|s| s.capture.as_mut()))
+        {
+            capture.pcap = Some(crate::export::summary::path_from_summary(
+                Some(&csv.with_extension("json")),
+                pcap,
+            ));
+        }
         let csv_id = self.add(Job::Written);
         let tx = self.tx.clone();
         let repaint = ctx.clone();
@@ -172,9 +187,7 @@ impl Exports {
         if let Err(error) = spawned {
             self.finish(csv_id, Err(S::ExportNoThread.fill(lang, &[&error])));
         }
-        if let Some((packets, older)) = packets {
-            let pcap = unused_path(dir, &stem, "pcap", taken_now(&self.reserved));
-            self.reserved.insert(pcap.clone());
+        if let (Some((packets, older)), Some(pcap)) = (packets, pcap) {
             let pcap_id = self.add(Job::Written);
             let tx = self.tx.clone();
             let repaint = ctx.clone();

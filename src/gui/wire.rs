@@ -10,6 +10,7 @@ use eframe::egui::{
 use egui_plot::{Line, Plot, PlotPoints, Points};
 
 use super::theme::Palette;
+use crate::export::recording::{NoReplay, RecordedWire};
 use crate::i18n::{Lang, S};
 use crate::lab::units::format_bytes;
 use crate::lab::wire_log::{SegmentKind, WireEntry, WireLog};
@@ -61,6 +62,18 @@ pub struct WireShown<'a> {
     pub counts: Option<(u64, u64)>,
     /// The moment marked, ns on the session's clock.
     pub marked_ns: Option<i64>,
+    /// A recording played back: its packets up to the cursor, as the run
+    /// saw them then.
+    pub replay: Option<Replay<'a>>,
+}
+
+/// What a recording's playback shows the window.
+pub struct Replay<'a> {
+    /// The cursor, ns on the session's clock: later packets have not
+    /// happened yet.
+    pub now_ns: i64,
+    /// The pcap replayed, or why there is none.
+    pub wire: Option<&'a Result<RecordedWire, NoReplay>>,
 }
 
 /// The color and legend name of each kind.
@@ -126,6 +139,9 @@ impl WireWindow {
         palette: &Palette,
         lang: Lang,
     ) -> Option<i64> {
+        if let Some(replay) = &shown.replay {
+            return self.replayed(ui, replay, shown.marked_ns, palette, lang);
+        }
         let Some(log) = shown.log else {
             // On a link whose capture failed, the system's reason; anywhere
             // else, where the wire is captured.
@@ -158,11 +174,70 @@ impl WireWindow {
             counts += &S::WireBottleneckDrops.fill(lang, &[&last.bottleneck.drops]);
         }
         ui.label(RichText::new(counts).small());
+        let newest = log.last_t_ns().unwrap_or(0);
+        self.views(ui, log, (newest, false), shown.marked_ns, palette, lang)
+    }
+
+    /// A recording's packets up to its cursor; its pcap's name, or why
+    /// there are none.
+    fn replayed(
+        &mut self,
+        ui: &mut egui::Ui,
+        replay: &Replay<'_>,
+        marked_ns: Option<i64>,
+        palette: &Palette,
+        lang: Lang,
+    ) -> Option<i64> {
+        let wire = match replay.wire {
+            None => {
+                ui.label(S::WireNoReplay.text(lang));
+                return None;
+            }
+            Some(Err(NoReplay::Unreadable { pcap, error })) => {
+                ui.label(S::WireReplayUnreadable.fill(lang, &[&pcap.display(), error]));
+                return None;
+            }
+            Some(Err(NoReplay::NoClock { pcap })) => {
+                ui.label(S::WireReplayNoClock.fill(lang, &[&pcap.display()]));
+                return None;
+            }
+            Some(Ok(wire)) => wire,
+        };
+        let log = &wire.log;
+        let so_far = log.range(i64::MIN, replay.now_ns.saturating_add(1)).end;
+        let name = wire
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        ui.label(
+            RichText::new(S::WireReplayed.fill(lang, &[&name, &so_far, &log.entries().len()]))
+                .small(),
+        );
+        self.views(ui, log, (replay.now_ns, true), marked_ns, palette, lang)
+    }
+
+    /// The tabs, the span and the ladder or the sequence graph, of the
+    /// packets up to `now_ns` (the newest, live; a recording's cursor when
+    /// `replaying`).
+    fn views(
+        &mut self,
+        ui: &mut egui::Ui,
+        log: &WireLog,
+        (now_ns, replaying): (i64, bool),
+        marked_ns: Option<i64>,
+        palette: &Palette,
+        lang: Lang,
+    ) -> Option<i64> {
         ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.tab, WireTab::Ladder, S::WireLadder.text(lang));
             ui.selectable_value(&mut self.tab, WireTab::Sequence, S::WireSequence.text(lang));
             ui.separator();
-            ui.toggle_value(&mut self.follow, S::WireFollow.text(lang));
+            let follow = if replaying {
+                S::WireFollowCursor
+            } else {
+                S::WireFollow
+            };
+            ui.toggle_value(&mut self.follow, follow.text(lang));
             ui.label(S::WireSpan.text(lang));
             let slider = egui::Slider::new(&mut self.span_s, MIN_SPAN..=MAX_SPAN)
                 .logarithmic(true)
@@ -178,7 +253,7 @@ impl WireWindow {
                 )
             });
         });
-        let newest = log.last_t_ns().unwrap_or(0) as f64 / 1e9;
+        let newest = now_ns as f64 / 1e9;
         if self.follow {
             // The newest packet near the bottom, its label in view.
             self.top_s = newest - self.span_s * 0.9;
@@ -187,13 +262,13 @@ impl WireWindow {
             WireTab::Ladder => {
                 legend(ui, palette, lang);
                 ui.label(RichText::new(S::WireClickHint.text(lang)).small().weak());
-                self.ladder(ui, log, shown.marked_ns, palette, lang)
+                self.ladder(ui, log, now_ns, marked_ns, palette, lang)
             }
             WireTab::Sequence => {
                 sequence_graph(
                     ui,
                     log,
-                    (self.top_s, self.top_s + self.span_s),
+                    (self.top_s, (self.top_s + self.span_s).min(newest + 1e-9)),
                     palette,
                     lang,
                 );
@@ -207,6 +282,7 @@ impl WireWindow {
         &mut self,
         ui: &mut egui::Ui,
         log: &WireLog,
+        now_ns: i64,
         marked_ns: Option<i64>,
         palette: &Palette,
         lang: Lang,
@@ -261,7 +337,11 @@ impl WireWindow {
             );
         }
         time_ticks(&painter, body, t0, span, &font, palette);
-        let range = log.range((t0 * 1e9) as i64, ((t0 + span) * 1e9) as i64);
+        // Nothing after now (a recording's cursor) is drawn.
+        let range = log.range(
+            (t0 * 1e9) as i64,
+            (((t0 + span) * 1e9) as i64).min(now_ns.saturating_add(1)),
+        );
         let entries = log.entries();
         let count = range.len();
         // At most one arrow per pixel row: thinned like the timeline.

@@ -170,6 +170,10 @@ struct Wire {
     kept: std::collections::VecDeque<WirePacket>,
     /// Packets that fell out of `kept`.
     kept_dropped: u64,
+    /// When the session's clock read 0, on the kernel's realtime clock
+    /// (ns since the Unix epoch): what places a pcap's packets on the
+    /// samples' clock when a recording is played back.
+    clock_zero_unix_ns: Option<i128>,
 }
 
 /// Packets kept whole for the window's pcap export: about 25 MB.
@@ -424,6 +428,8 @@ impl Run {
             }
         }
         for packet in &wire.fresh {
+            wire.clock_zero_unix_ns
+                .get_or_insert(i128::from(packet.unix_ns) - i128::from(packet.t_ns));
             wire.log.push(packet);
             if !self.keep_packets {
                 continue;
@@ -453,6 +459,13 @@ impl Run {
     /// The packets the last pump brought, in order; none without a capture.
     pub fn fresh_packets(&self) -> &[WirePacket] {
         self.wire.as_ref().map_or(&[], |wire| &wire.fresh)
+    }
+
+    /// When the session's clock read 0, ns since the Unix epoch on the
+    /// kernel's realtime clock, as the capture's timestamps are; None
+    /// before the first packet.
+    pub fn capture_clock_zero(&self) -> Option<i128> {
+        self.wire.as_ref()?.clock_zero_unix_ns
     }
 
     /// The running session's segments, as a ladder diagram reads them; None
@@ -505,6 +518,7 @@ impl Run {
                     fresh: Vec::new(),
                     kept: std::collections::VecDeque::new(),
                     kept_dropped: 0,
+                    clock_zero_unix_ns: None,
                 });
                 let source = LabSource::new(session);
                 for control in Control::between(&starting.config, &self.config) {

@@ -27,7 +27,7 @@ use super::steps::StepsWindow;
 use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
 use super::view::VesselMotion;
-use super::wire::{WireShown, WireWindow};
+use super::wire::{Replay, WireShown, WireWindow};
 use crate::i18n::{Lang, S};
 use crate::lab::link::LinkSpec;
 use crate::lab::messages::MessagePair;
@@ -415,7 +415,11 @@ impl SockscopeApp {
             Action::ToggleConnections => {
                 self.windows.connections.open = !self.windows.connections.open;
             }
-            Action::MarkMoment(t_ns) => self.marked_ns = Some(t_ns),
+            Action::MarkMoment(t_ns) => match &mut self.playback {
+                // In a recording, a packet clicked is where the picture goes.
+                Some(playback) => playback.seek(u64::try_from(t_ns).unwrap_or(0)),
+                None => self.marked_ns = Some(t_ns),
+            },
             Action::ToggleServer => {
                 // Closing the window stops the server and every client.
                 if self.windows.server.open {
@@ -555,7 +559,7 @@ impl SockscopeApp {
                 drained: false,
                 verified: false,
             };
-            crate::export::summary::Summary::new(
+            let mut summary = crate::export::summary::Summary::new(
                 self.run.config(),
                 info,
                 &report,
@@ -567,7 +571,12 @@ impl SockscopeApp {
                     first_sample_ns: figures.first_sample_ns,
                     last_sample_ns: figures.last_sample_ns,
                 },
-            )
+            );
+            // Its pcap is named once the export settles the file's name.
+            summary.capture = packets
+                .is_some()
+                .then(|| crate::export::summary::CaptureSummary::of(&self.run, info, None));
+            summary
         });
         let what = ExportWhat {
             samples,
@@ -717,6 +726,10 @@ impl SockscopeApp {
                 last: self.run.timeline().last(),
                 counts: self.run.capture_counts(),
                 marked_ns: self.marked_ns,
+                replay: self.playback.as_ref().map(|playback| Replay {
+                    now_ns: playback.cursor_ns as i64,
+                    wire: playback.recording.wire.as_ref(),
+                }),
             };
             let (marked, rect) = self.windows.wire.show(ctx, &shown, palette, lang);
             self.wire_rect = rect;
