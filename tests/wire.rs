@@ -371,4 +371,33 @@ fn a_recordings_packets_replay_on_its_samples_clock() {
         checked.1 += 1;
     }
     assert!(checked.1 > 50, "{checked:?} checks");
+
+    // A capture cut off is a damaged recording: one sentence naming the
+    // record, exit 2, nothing opened.
+    let bytes = std::fs::read(&pcap).unwrap();
+    std::fs::write(&pcap, &bytes[..bytes.len() - 10]).unwrap();
+    let out = sockscope().arg("open").arg(&csv).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "its capture, {}, is damaged: record {} stops short",
+            pcap.display(),
+            wire.records
+        )),
+        "{stderr}"
+    );
+    // A capture gone: the samples open, and the window says why there are
+    // no packets.
+    std::fs::remove_file(&pcap).unwrap();
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    assert!(
+        matches!(
+            &recording.wire,
+            Some(Err(sockscope::export::recording::NoReplay::Unreadable { pcap: p, .. })) if *p == pcap
+        ),
+        "{:?}",
+        recording.wire
+    );
 }
