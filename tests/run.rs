@@ -248,7 +248,7 @@ fn a_recorded_run_neither_starts_nor_takes_controls() {
     let info = live.info().unwrap().clone();
     let timeline = live.timeline().clone();
     drop(live);
-    let mut run = Run::recorded(small_config(), info, timeline.clone());
+    let mut run = Run::recorded(small_config(), info, std::sync::Arc::new(timeline.clone()));
     assert_eq!(run.phase(), Phase::Recorded);
     run.start(small_config());
     run.control(Control::ReadRate(Rate::Paused));

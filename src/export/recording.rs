@@ -84,7 +84,7 @@ pub struct Recording {
     pub config: LabConfig,
     /// Whether a summary was found beside the file.
     pub has_summary: bool,
-    pub timeline: Timeline,
+    pub timeline: std::sync::Arc<Timeline>,
     pub rows: u64,
     /// The run's packets, when the summary names a pcap (`record --pcap`,
     /// or the window's export on a private link): the ladder replayed, or
@@ -220,7 +220,7 @@ impl Recording {
             info,
             config,
             has_summary,
-            timeline,
+            timeline: std::sync::Arc::new(timeline),
             rows,
             wire,
             columns,

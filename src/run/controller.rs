@@ -136,7 +136,9 @@ pub struct Run {
     cancelled: Option<JoinHandle<()>>,
     source: Option<Box<dyn SampleSource>>,
     info: Option<SessionInfo>,
-    timeline: Timeline,
+    /// Shared with a recording played back (not copied); a live run's
+    /// is its own (`Arc::make_mut` then never copies).
+    timeline: Arc<Timeline>,
     figures: Figures,
     phase: Phase,
     playing: Option<Playing>,
@@ -189,7 +191,7 @@ impl Run {
             cancelled: None,
             source: None,
             info: None,
-            timeline: Timeline::new(),
+            timeline: Arc::new(Timeline::new()),
             figures: Figures::default(),
             phase: Phase::Idle,
             playing: None,
@@ -206,7 +208,7 @@ impl Run {
 
     /// A run that was recorded: its timeline, complete, with nothing to
     /// start or steer (snapshots, benchmarks; recordings played back).
-    pub fn recorded(config: LabConfig, info: SessionInfo, timeline: Timeline) -> Self {
+    pub fn recorded(config: LabConfig, info: SessionInfo, timeline: Arc<Timeline>) -> Self {
         let mut run = Run::new(config, None);
         run.info = Some(info);
         run.events_seen = timeline.events_dropped() + timeline.events().len() as u64;
@@ -396,7 +398,7 @@ impl Run {
         for sample in &self.batch {
             sink(sample);
             self.figures.take(self.timeline.last(), sample);
-            self.timeline.push(*sample);
+            Arc::make_mut(&mut self.timeline).push(*sample);
         }
         pumped.samples = self.batch.len();
         self.new_events(&mut pumped.notices);
@@ -607,7 +609,7 @@ impl Run {
 
     /// A new start's empty record.
     fn reset_record(&mut self) {
-        self.timeline = Timeline::new();
+        self.timeline = Arc::new(Timeline::new());
         self.figures = Figures::default();
         self.info = None;
         self.error = None;
@@ -648,7 +650,7 @@ impl Run {
         if self.phase == Phase::Recorded {
             for sample in samples {
                 self.figures.take(self.timeline.last(), &sample);
-                self.timeline.push(sample);
+                Arc::make_mut(&mut self.timeline).push(sample);
             }
         }
     }

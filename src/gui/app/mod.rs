@@ -166,9 +166,11 @@ impl SockscopeApp {
                 recording.info.clone(),
                 recording.timeline.clone(),
             ),
-            (Some((info, timeline)), None) => {
-                Run::recorded(config, (**info).clone(), (**timeline).clone())
-            }
+            (Some((info, timeline)), None) => Run::recorded(
+                config,
+                (**info).clone(),
+                std::sync::Arc::new((**timeline).clone()),
+            ),
             (None, None) => {
                 let mut run = Run::new(config, Some(repaint_waker(&cc.egui_ctx)));
                 run.set_resume_read_rate(settings.resume_read_rate);
