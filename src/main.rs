@@ -240,9 +240,10 @@ struct OpenArgs {
     /// recording's packets, replayed from the pcap its summary names), info…
     #[arg(long, value_name = "WINDOW", value_parser = parse_panel)]
     open: Option<Panel>,
-    /// Draw the recording from --from to --to into an animated GIF at
-    /// --fps frames a second (one frame a moment, none dropped), then exit.
-    #[arg(long, value_name = "OUT", requires = "file", conflicts_with_all = ["screenshot", "quit_after", "at"])]
+    /// Draw the recording from --from to --to into an animation at --fps
+    /// frames a second (one frame a moment, none dropped), then exit: a
+    /// GIF (OUT.gif) or an animated PNG in full colour (OUT.png, OUT.apng).
+    #[arg(long, visible_alias = "export-apng", value_name = "OUT", requires = "file", conflicts_with_all = ["screenshot", "quit_after", "at"])]
     export_gif: Option<PathBuf>,
     /// With --export-gif: where the animation starts, seconds from the
     /// recording's first sample (default 0).
@@ -275,22 +276,20 @@ fn parse_moment(text: &str) -> Result<Duration, String> {
         })
 }
 
-/// The GIF export's plan, checked: a .gif in an existing folder, a span
-/// inside the recording, at most MAX_GIF_FRAMES frames.
+/// The animation's plan, checked: a .gif, .png or .apng in an existing
+/// folder, a span inside the recording, at most MAX_FRAMES frames.
 fn gif_plan(
     args: &OpenArgs,
     out: &std::path::Path,
     span: (u64, u64),
-) -> Result<gui::gif::GifPlan, String> {
+) -> Result<gui::animation::AnimationPlan, String> {
     let shown = out.display();
-    if !out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gif"))
-    {
+    let Some(format) = gui::animation::Format::of(out) else {
         return Err(format!(
-            "--export-gif: '{shown}' does not end in .gif; give a file such as lesson.gif"
+            "--export-gif: '{shown}' does not end in .gif, .png or .apng; give a file such as \
+             lesson.gif (a GIF) or lesson.png (an animated PNG)"
         ));
-    }
+    };
     if let Some(folder) = out.parent().filter(|f| !f.as_os_str().is_empty())
         && !folder.is_dir()
     {
@@ -310,18 +309,19 @@ fn gif_plan(
             length as f64 / 1e9
         ));
     }
-    let plan = gui::gif::GifPlan {
+    let plan = gui::animation::AnimationPlan {
         path: out.to_owned(),
+        format,
         from_ns: first + from,
         to_ns: first + to,
         fps: args.fps,
         timeline_only: args.gif_of == "timeline",
     };
-    if plan.frames() > gui::gif::MAX_GIF_FRAMES {
+    if plan.frames() > gui::animation::MAX_FRAMES {
         return Err(format!(
             "--export-gif: {} frames is more than {}; shorten --from..--to or lower --fps",
             plan.frames(),
-            gui::gif::MAX_GIF_FRAMES
+            gui::animation::MAX_FRAMES
         ));
     }
     Ok(plan)

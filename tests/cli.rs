@@ -478,7 +478,8 @@ fn open_refuses_a_damaged_recording_in_one_sentence() {
     let (code, stderr) = open(&["--at", "999"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("past the recording's end"), "{stderr}");
-    // An animation outside the recording, or not a .gif, before any window.
+    // An animation outside the recording, or not a .gif or .png, before
+    // any window.
     let gif = dir.join("a.gif");
     let gif = gif.to_str().unwrap();
     let (code, stderr) = open(&["--export-gif", gif, "--to", "999"]);
@@ -487,9 +488,12 @@ fn open_refuses_a_damaged_recording_in_one_sentence() {
         stderr.contains("must be a span inside the recording"),
         "{stderr}"
     );
-    let (code, stderr) = open(&["--export-gif", "a.png"]);
+    let (code, stderr) = open(&["--export-gif", "a.mp4"]);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("does not end in .gif"), "{stderr}");
+    assert!(
+        stderr.contains("does not end in .gif, .png or .apng"),
+        "{stderr}"
+    );
     assert!(!dir.join("a.gif").exists());
     // Cut off mid-row.
     std::fs::write(&csv, &text[..text.len() - 5]).unwrap();

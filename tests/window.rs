@@ -107,17 +107,14 @@ fn without_a_usable_graphics_adapter_the_window_exits_1_with_one_sentence() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// `open FILE --export-gif`: a recorded paused reader drawn at 4 frames a
-/// second from 0 to 1.5 s: 7 frames, each 250 ms, the window's size, and
-/// the picture moves with the recording (no send() blocked at its start,
-/// the alarm red once the writer blocked).
-#[test]
-fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
-    use image::AnimationDecoder;
-    let dir = std::env::temp_dir().join(format!("sockscope-window-gif-{}", std::process::id()));
+/// Records a paused reader (2 s, 32 KiB buffers) and draws 0 to 1.5 s of
+/// it at 4 frames a second into `name` (`open FILE --export-gif`); the
+/// scratch folder and the animation's path.
+fn export_paused_reader(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("sockscope-window-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let gif = dir.join("run.gif");
+    let animation = dir.join(name);
     let csv = common::record_csv_json(
         &dir,
         &[
@@ -141,19 +138,20 @@ fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
         .arg("open")
         .arg(&csv)
         .args(["--from", "0", "--to", "1.5", "--fps", "4", "--export-gif"])
-        .arg(&gif)
+        .arg(&animation)
         .output()
         .expect("run xvfb-run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("animation saved to"), "{stdout}");
-    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
-        std::fs::File::open(&gif).unwrap(),
-    ))
-    .unwrap();
-    let frames = decoder.into_frames().collect_frames().unwrap();
-    assert_eq!(frames.len(), 7);
+    (dir, animation)
+}
+
+/// The paused reader's animation: 7 frames, each 250 ms, the window's
+/// size, and the picture moves with the recording (no send() blocked at
+/// its start, the alarm red once the writer blocked).
+fn assert_paused_reader_frames(frames: &[image::Frame]) {
     let red = |frame: &image::Frame| {
         frame
             .buffer()
@@ -161,7 +159,8 @@ fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
             .filter(|p| p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2]))
             .count()
     };
-    for frame in &frames {
+    assert_eq!(frames.len(), 7);
+    for frame in frames {
         assert_eq!(frame.buffer().dimensions(), (1280, 800));
         assert_eq!(frame.delay().numer_denom_ms(), (250, 1));
     }
@@ -170,5 +169,44 @@ fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
         last > 2_000 && last > 4 * first.max(1),
         "red pixels: {first} at 0 s, {last} at 1.5 s"
     );
+}
+
+/// `open FILE --export-gif OUT.gif`: the paused reader as a GIF, frame by
+/// frame.
+#[test]
+fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
+    use image::AnimationDecoder;
+    let (dir, gif) = export_paused_reader("run.gif");
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&gif).unwrap(),
+    ))
+    .unwrap();
+    assert_paused_reader_frames(&decoder.into_frames().collect_frames().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `open FILE --export-gif OUT.png`: the same frames as an animated PNG,
+/// in full colour (a GIF frame has at most 256 colours; the window's
+/// smoothed text and curves have more).
+#[test]
+fn a_recording_exports_as_an_animated_png_in_full_colour() {
+    use image::AnimationDecoder;
+    let (dir, png) = export_paused_reader("run.png");
+    let decoder = image::codecs::png::PngDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png).unwrap(),
+    ))
+    .unwrap();
+    assert!(decoder.is_apng().unwrap(), "not an animated PNG");
+    let frames = decoder
+        .apng()
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    assert_paused_reader_frames(&frames);
+    let colours: std::collections::HashSet<[u8; 4]> =
+        frames[6].buffer().pixels().map(|p| p.0).collect();
+    assert!(colours.len() > 256, "{} colours", colours.len());
+    assert!(!dir.join("run.png.partial").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

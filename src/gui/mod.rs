@@ -4,12 +4,12 @@
 
 pub mod action;
 mod anim;
+pub mod animation;
 pub mod app;
 mod background;
 mod connections;
 mod controls;
 mod export;
-pub mod gif;
 mod info_panel;
 pub mod messages;
 mod options;

@@ -68,7 +68,7 @@ pub struct GuiOptions {
     pub at: Option<Duration>,
     /// With a recording: draw this span frame by frame into a GIF, then
     /// close (`--export-gif`).
-    pub gif: Option<super::gif::GifPlan>,
+    pub gif: Option<super::animation::AnimationPlan>,
     /// A window to open at start (--open).
     pub open: Option<Panel>,
     /// Read and write the settings file.

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use super::action::{self, Action};
+use super::animation::AnimationExport;
 use super::background::Background;
 use super::connections::ConnectionsWindow;
 use super::controls::{Edits, PendingBuffers, ScenarioPanel};
 use super::export::{ExportWhat, Exports, default_export_dir};
-use super::gif::GifExport;
 use super::info_panel::ReuseState;
 use super::messages::{MessagesAction, MessagesWindow};
 use super::options::{GuiOptions, Panel, repaint_waker};
@@ -90,8 +90,8 @@ pub struct SockscopeApp {
     marked_ns: Option<i64>,
     /// A recording played back (`open FILE`): its cursor drives the picture.
     playback: Option<Playback>,
-    /// A GIF being drawn from the recording (`--export-gif`).
-    gif: Option<GifExport>,
+    /// An animation being drawn from the recording (`--export-gif`).
+    gif: Option<AnimationExport>,
 }
 
 /// What the window went on without, and why.
@@ -183,7 +183,7 @@ impl SockscopeApp {
         let gif = options
             .gif
             .clone()
-            .map(|plan| GifExport::new(plan, std::sync::Arc::clone(&options.outcome)));
+            .map(|plan| AnimationExport::new(plan, std::sync::Arc::clone(&options.outcome)));
         let capture = (gif.is_none()
             && (options.screenshot.is_some() || options.quit_after.is_some()))
         .then(|| {

@@ -1,9 +1,11 @@
 //! `open FILE --export-gif OUT --from SECS --to SECS`: the recording drawn
 //! at a fixed frame rate, one frame for each moment `from + k / fps`, each
 //! a screenshot of the window taken once that moment is drawn, so no frame
-//! is dropped or doubled however slowly the machine renders. The GIF is
-//! written frame by frame (never all frames in memory) to a temporary
-//! name (`OUT.partial`), and renamed into place when whole.
+//! is dropped or doubled however slowly the machine renders. The file is a
+//! GIF or, named `.png`/`.apng`, an animated PNG (full colour, where a GIF
+//! has 256 colours a frame). It is written frame by frame (never all frames
+//! in memory) to a temporary name (`OUT.partial`), and renamed into place
+//! when whole.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,11 +19,37 @@ use image::{Delay, Frame, RgbaImage};
 use super::options::CaptureOutcome;
 use super::playback::Playback;
 
-/// The GIF being written, to a temporary name beside its path.
-type Encoder = GifEncoder<std::io::BufWriter<std::fs::File>>;
+type File = std::io::BufWriter<std::fs::File>;
+
+/// The animation being written, to a temporary name beside its path.
+enum Encoder {
+    Gif(GifEncoder<File>),
+    /// The frames' size, fixed by the first (the header says it).
+    Apng(png::Writer<File>, [usize; 2]),
+}
+
+/// The file formats an animation is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Gif,
+    /// Animated PNG: every frame in full colour.
+    Apng,
+}
+
+impl Format {
+    /// The format a file's name asks for (`.gif`, `.png` or `.apng`).
+    pub fn of(path: &std::path::Path) -> Option<Format> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "gif" => Some(Format::Gif),
+            "png" | "apng" => Some(Format::Apng),
+            _ => None,
+        }
+    }
+}
 
 /// The most frames an export may have (a minute at 10 frames a second).
-pub const MAX_GIF_FRAMES: u64 = 600;
+pub const MAX_FRAMES: u64 = 600;
 /// Time for the window to settle (fonts, the GPU) before the first frame.
 const WARM_UP: Duration = Duration::from_millis(800);
 /// How long the renderer may take to deliver one frame.
@@ -29,8 +57,9 @@ const DELIVERY_LIMIT: Duration = Duration::from_secs(20);
 
 /// What to export: the span on the recording's clock and the frame rate.
 #[derive(Debug, Clone)]
-pub struct GifPlan {
+pub struct AnimationPlan {
     pub path: PathBuf,
+    pub format: Format,
     pub from_ns: u64,
     pub to_ns: u64,
     pub fps: u32,
@@ -38,7 +67,7 @@ pub struct GifPlan {
     pub timeline_only: bool,
 }
 
-impl GifPlan {
+impl AnimationPlan {
     /// The moments drawn, one a frame.
     pub fn frames(&self) -> u64 {
         let span = self.to_ns.saturating_sub(self.from_ns) as u128;
@@ -46,8 +75,8 @@ impl GifPlan {
     }
 }
 
-pub struct GifExport {
-    plan: GifPlan,
+pub struct AnimationExport {
+    plan: AnimationPlan,
     started: Instant,
     /// The frame being drawn, and when its screenshot was asked for.
     next: u64,
@@ -60,10 +89,10 @@ pub struct GifExport {
     rx: Receiver<Arc<egui::ColorImage>>,
 }
 
-impl GifExport {
-    pub fn new(plan: GifPlan, outcome: CaptureOutcome) -> Self {
+impl AnimationExport {
+    pub fn new(plan: AnimationPlan, outcome: CaptureOutcome) -> Self {
         let (tx, rx) = unbounded();
-        GifExport {
+        AnimationExport {
             plan,
             started: Instant::now(),
             next: 0,
@@ -156,14 +185,6 @@ impl GifExport {
     fn write(&mut self, image: &egui::ColorImage) -> Result<(), String> {
         let path = self.plan.path.clone();
         let failed = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
-        if self.encoder.is_none() {
-            let file = std::fs::File::create(self.partial()).map_err(|e| failed(&e))?;
-            let mut encoder = GifEncoder::new_with_speed(std::io::BufWriter::new(file), 20);
-            encoder
-                .set_repeat(Repeat::Infinite)
-                .map_err(|e| failed(&e))?;
-            self.encoder = Some(encoder);
-        }
         let region;
         let image = match self.crop {
             Some((rect, ppp)) => {
@@ -179,15 +200,70 @@ impl GifExport {
             }
             None => image,
         };
+        if self.encoder.is_none() {
+            let file = std::fs::File::create(self.partial()).map_err(|e| failed(&e))?;
+            let file = std::io::BufWriter::new(file);
+            self.encoder = Some(match self.plan.format {
+                Format::Gif => {
+                    let mut encoder = GifEncoder::new_with_speed(file, 20);
+                    encoder
+                        .set_repeat(Repeat::Infinite)
+                        .map_err(|e| failed(&e))?;
+                    Encoder::Gif(encoder)
+                }
+                Format::Apng => Encoder::Apng(
+                    self.apng(file, image.size).map_err(|e| failed(&e))?,
+                    image.size,
+                ),
+            });
+        }
         let [width, height] = image.size;
-        let rgba: Vec<u8> = image.pixels.iter().flat_map(|p| p.to_array()).collect();
-        let frame = RgbaImage::from_raw(width as u32, height as u32, rgba)
-            .ok_or_else(|| failed(&"a frame of the wrong size"))?;
-        let delay = Delay::from_numer_denom_ms(1000, self.plan.fps);
-        let encoder = self.encoder.as_mut().expect("made above");
-        encoder
-            .encode_frame(Frame::from_parts(frame, 0, 0, delay))
-            .map_err(|e| failed(&e))
+        match self.encoder.as_mut().expect("made above") {
+            Encoder::Gif(encoder) => {
+                let rgba: Vec<u8> = image.pixels.iter().flat_map(|p| p.to_array()).collect();
+                let frame = RgbaImage::from_raw(width as u32, height as u32, rgba)
+                    .ok_or_else(|| failed(&"a frame of the wrong size"))?;
+                let delay = Delay::from_numer_denom_ms(1000, self.plan.fps);
+                encoder
+                    .encode_frame(Frame::from_parts(frame, 0, 0, delay))
+                    .map_err(|e| failed(&e))
+            }
+            Encoder::Apng(writer, size) => {
+                if *size != image.size {
+                    return Err(failed(&format_args!(
+                        "a frame of {width}×{height} where the first was {}×{}",
+                        size[0], size[1]
+                    )));
+                }
+                // The screenshot is opaque: RGB, a quarter smaller.
+                let rgb: Vec<u8> = image
+                    .pixels
+                    .iter()
+                    .flat_map(|p| [p.r(), p.g(), p.b()])
+                    .collect();
+                writer.write_image_data(&rgb).map_err(|e| failed(&e))
+            }
+        }
+    }
+
+    /// An animated PNG's header: every frame the first one's size, shown
+    /// `1/fps` s, the whole animation looping.
+    fn apng(&self, file: File, size: [usize; 2]) -> Result<png::Writer<File>, String> {
+        let too_big = |what: &str| format!("{what} does not fit an animated PNG");
+        let width = u32::try_from(size[0]).map_err(|_| too_big("the width"))?;
+        let height = u32::try_from(size[1]).map_err(|_| too_big("the height"))?;
+        let frames = u32::try_from(self.plan.frames()).map_err(|_| too_big("the frame count"))?;
+        let fps = u16::try_from(self.plan.fps).map_err(|_| too_big("the frame rate"))?;
+        let mut encoder = png::Encoder::new(file, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        let header = || -> Result<png::Writer<File>, png::EncodingError> {
+            encoder.set_animated(frames, 0)?;
+            encoder.set_frame_delay(1, fps)?;
+            encoder.write_header()
+        };
+        header().map_err(|e| e.to_string())
     }
 
     /// Ends the file (its trailer) and moves it into place.
@@ -196,8 +272,13 @@ impl GifExport {
             .encoder
             .take()
             .ok_or_else(|| "no frame was drawn".to_string())?;
-        // Dropping the encoder writes the GIF's trailer and flushes.
-        drop(encoder);
+        match encoder {
+            // Dropping the encoder writes the GIF's trailer and flushes.
+            Encoder::Gif(encoder) => drop(encoder),
+            Encoder::Apng(writer, _) => writer
+                .finish()
+                .map_err(|e| format!("cannot write {}: {e}", self.plan.path.display()))?,
+        }
         let path = self.plan.path.clone();
         std::fs::rename(self.partial(), &path)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
