@@ -3,13 +3,24 @@
 //! takes (resident, this process), and what one scrub step costs (a seek
 //! to a moment far from the last: the stretch of rows around it read back
 //! from the file, then the sample at the cursor). A frame at 60 Hz has
-//! 16.7 ms. Prints figures; asserts nothing about speed.
+//! 16.7 ms. Then the window's frames over it (the real app, driven
+//! through egui_kittest, no rendering): frames paused at one moment, frames
+//! while the position slider is dragged across the hour (each frame a new
+//! moment far from the last), and frames while it plays, each figure the
+//! wall time of one `harness.step()` and `SockscopeApp::frame_cpu`.
+//! Prints figures; asserts nothing about speed.
 //! Run: cargo bench --bench recording   (ROWS=3600000 by default)
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{By, Queryable};
 
 use sockscope::export::csv::SampleCsv;
 use sockscope::export::recording::Recording;
+use sockscope::gui::{GuiOptions, Lang, SockscopeApp};
 use sockscope::lab::{ReaderState, Sample, WriterState};
 
 fn rss_mb() -> f64 {
@@ -97,5 +108,109 @@ fn main() {
         mean * 1e3,
         worst * 1e3
     );
+    frames(Arc::new(recording));
     let _ = std::fs::remove_file(&path);
+}
+
+fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .get(((sorted.len().max(1) - 1) as f64 * p).round() as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
+/// Frame times (ms) of `harness.step()` and of the app's own frame.
+#[derive(Default)]
+struct Frames {
+    step: Vec<f64>,
+    app: Vec<f64>,
+}
+
+impl Frames {
+    fn frame(&mut self, harness: &mut Harness<'static, SockscopeApp>) {
+        // Frames 16 ms apart, as at 60 Hz.
+        std::thread::sleep(Duration::from_micros(16_667));
+        let start = Instant::now();
+        harness.step();
+        self.step.push(start.elapsed().as_secs_f64() * 1e3);
+        self.app.push(harness.state().frame_cpu.as_secs_f64() * 1e3);
+    }
+
+    fn report(&self, label: &str) {
+        println!(
+            "  {label:<38} {:>4} frames   step median {:6.2} ms, p99 {:6.2} ms, worst {:6.2} ms   app median {:6.2} ms, worst {:6.2} ms",
+            self.step.len(),
+            percentile(&self.step, 0.5),
+            percentile(&self.step, 0.99),
+            percentile(&self.step, 1.0),
+            percentile(&self.app, 0.5),
+            percentile(&self.app, 1.0),
+        );
+    }
+}
+
+/// The window over the recording: paused, scrubbed, playing.
+fn frames(recording: Arc<Recording>) {
+    let (first, last) = recording.span();
+    let span = (last - first) as f64 / 1e9;
+    let options = GuiOptions {
+        lang: Some(Lang::En),
+        recording: Some(Arc::clone(&recording)),
+        at: Some(Duration::from_secs(1)),
+        ..GuiOptions::default()
+    };
+    let before = rss_mb();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| SockscopeApp::new(cc, &options));
+    for _ in 0..20 {
+        harness.step();
+    }
+    let mut paused = Frames::default();
+    for _ in 0..120 {
+        paused.frame(&mut harness);
+    }
+    // Scrubbing: the slider held and dragged across the whole hour, back
+    // and forth, a long jump every frame.
+    let slider = harness
+        .get(
+            By::new()
+                .label(&format!("of {span:.1} s"))
+                .role(egui::accesskit::Role::Slider),
+        )
+        .rect();
+    let (left, right, y) = (slider.left() + 2.0, slider.right() - 2.0, slider.center().y);
+    harness.drag_at(egui::pos2(left, y));
+    harness.step();
+    let mut scrub = Frames::default();
+    let mut moved = 0;
+    let positions = 300;
+    for k in 0..positions {
+        let share = ((k * 131) % positions) as f32 / positions as f32;
+        harness.hover_at(egui::pos2(left + (right - left) * share, y));
+        let cursor = harness.state().playback_state().map(|p| p.0);
+        scrub.frame(&mut harness);
+        if harness.state().playback_state().map(|p| p.0) != cursor {
+            moved += 1;
+        }
+    }
+    harness.drop_at(egui::pos2(right, y));
+    harness.step();
+    // Playing at 1x from where the scrub let go.
+    harness.key_press(egui::Key::Space);
+    let mut playing = Frames::default();
+    for _ in 0..120 {
+        playing.frame(&mut harness);
+    }
+    let playing_now = harness.state().playback_state().is_some_and(|p| p.1);
+    println!(
+        "window, 1280x800, frames 16 ms apart, no rendering; step = wall time of harness.step(), \
+         app = SockscopeApp::frame_cpu; window's memory {:.1} MB",
+        rss_mb() - before
+    );
+    paused.report("paused at one moment");
+    scrub.report(&format!("scrubbing ({moved} of {positions} moved)"));
+    playing.report(&format!("playing at 1x (still playing: {playing_now})"));
 }
