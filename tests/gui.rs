@@ -1312,3 +1312,126 @@ fn a_recordings_capture_replays_its_ladder_up_to_the_cursor() {
             .is_some()
     });
 }
+
+/// The finished files in `dir` with this extension (temporary names end
+/// in `.partial`).
+fn files_with(dir: &std::path::Path, extension: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir).map_or_else(
+        |_| Vec::new(),
+        |entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == extension))
+                .collect()
+        },
+    )
+}
+
+#[test]
+fn a_live_span_is_drawn_into_a_gif_in_the_window_and_the_run_goes_on() {
+    use egui::Key;
+    let dir = std::env::temp_dir().join(format!("sockscope-animate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut harness = live_app(Preset::PausedReader, Some(dir.clone()));
+    // Long enough for the reader's pause to block the writer.
+    step_until(&mut harness, "two seconds of the paused reader", |h| {
+        h.state()
+            .timeline()
+            .last()
+            .is_some_and(|s| s.t_ns > 2_000_000_000 && s.writer_blocked())
+    });
+
+    // Esc stops a drawing: nothing is written, the live run comes back.
+    harness.key_press(Key::A);
+    step_until(&mut harness, "the Animation dialog", |h| {
+        h.query_by_label("Draw and save").is_some()
+    });
+    // A new window settles its size and place over its first frames.
+    harness.run_steps(4);
+    harness.get_by_label("Draw and save").click();
+    step_until(&mut harness, "the saved samples played back", |h| {
+        h.state().playback_state().is_some()
+    });
+    harness.key_press(Key::Escape);
+    step_until(&mut harness, "the stopped animation", |h| {
+        h.state()
+            .export_message()
+            .is_some_and(|(text, _)| text.contains("stopped with Esc"))
+    });
+    assert!(harness.state().playback_state().is_none(), "back to live");
+    assert!(files_with(&dir, "gif").is_empty());
+    assert!(files_with(&dir, "partial").is_empty());
+
+    // The newest seconds of the run (the dialog's first span), at 10
+    // frames a second.
+    let before = harness.state().timeline().total_samples();
+    harness.key_press(Key::A);
+    step_until(&mut harness, "the Animation dialog", |h| {
+        h.query_by_label("Draw and save").is_some()
+    });
+    // A new window settles its size and place over its first frames.
+    harness.run_steps(4);
+    harness.get_by_label("Draw and save").click();
+    step_until(&mut harness, "the animation drawn", |h| {
+        h.state()
+            .export_message()
+            .is_some_and(|(text, _)| !text.contains("stopped with Esc"))
+    });
+    let (text, failed) = harness.state().export_message().unwrap();
+    assert!(!failed, "{text}");
+    // The live run went on underneath, and the window is back on it.
+    assert!(harness.state().playback_state().is_none());
+    step_until(&mut harness, "more live samples", |h| {
+        h.state().timeline().total_samples() > before + 100
+    });
+
+    let gifs = files_with(&dir, "gif");
+    assert_eq!(gifs.len(), 1, "{gifs:?}");
+    assert!(files_with(&dir, "partial").is_empty());
+    // The frames the status line reports are the file's.
+    let reported: usize = text
+        .split('(')
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a frame count in {text:?}"));
+    let file = std::io::BufReader::new(std::fs::File::open(&gifs[0]).unwrap());
+    let frames: Vec<image::Frame> =
+        image::AnimationDecoder::into_frames(image::codecs::gif::GifDecoder::new(file).unwrap())
+            .collect::<Result<_, _>>()
+            .unwrap();
+    assert_eq!(frames.len(), reported);
+    assert!(
+        frames.len() >= 21,
+        "two seconds at 10 fps: {}",
+        frames.len()
+    );
+    for frame in &frames {
+        assert_eq!(frame.buffer().dimensions(), (1280, 800));
+        assert_eq!(frame.delay().numer_denom_ms(), (100, 1));
+    }
+    // The samples it was drawn from are beside it, a recording `open` reads.
+    let csv = gifs[0].with_extension("csv");
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    assert!(recording.has_summary);
+    // Drawn from the run's moments, not its present: the last frame has
+    // the writer blocked; the first, when the span starts at the run's
+    // start (a run under the dialog's ten seconds), has it not yet.
+    let red = |frame: &image::Frame| {
+        frame
+            .buffer()
+            .pixels()
+            .filter(|p| p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2]))
+            .count()
+    };
+    let (first, last) = (red(&frames[0]), red(&frames[frames.len() - 1]));
+    assert!(last > 2_000, "red pixels in the last frame: {last}");
+    let (start, end) = recording.span();
+    if end - start < 9_000_000_000 {
+        assert!(
+            last > 4 * first.max(1),
+            "red pixels: {first} in the first frame, {last} in the last"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -43,6 +43,8 @@ pub enum Action {
     ToggleServer,
     ToggleWire,
     ToggleConnections,
+    /// The Animation dialog: a span drawn frame by frame into a GIF/APNG.
+    ToggleAnimation,
     /// Show the buffers at this moment (ns), marked on the wire.
     MarkMoment(i64),
     ToggleFullscreen,
@@ -110,6 +112,7 @@ pub fn shortcuts(ctx: &egui::Context, projector: bool) -> Vec<Action> {
         (Key::G, Action::ToggleServer),
         (Key::W, Action::ToggleWire),
         (Key::N, Action::ToggleConnections),
+        (Key::A, Action::ToggleAnimation),
         (Key::C, Action::ToggleControls),
         (Key::U, Action::ToggleCable),
         (Key::Escape, Action::Escape),

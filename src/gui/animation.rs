@@ -85,12 +85,15 @@ pub struct AnimationExport {
     /// Where the timeline panel was last drawn (points), and the scale.
     crop: Option<(egui::Rect, f32)>,
     outcome: CaptureOutcome,
+    /// `--export-gif` closes the window when done; in the window, the
+    /// outcome is reported and the window goes on.
+    then_close: bool,
     tx: Sender<Arc<egui::ColorImage>>,
     rx: Receiver<Arc<egui::ColorImage>>,
 }
 
 impl AnimationExport {
-    pub fn new(plan: AnimationPlan, outcome: CaptureOutcome) -> Self {
+    pub fn new(plan: AnimationPlan, outcome: CaptureOutcome, then_close: bool) -> Self {
         let (tx, rx) = unbounded();
         AnimationExport {
             plan,
@@ -100,9 +103,24 @@ impl AnimationExport {
             encoder: None,
             crop: None,
             outcome,
+            then_close,
             tx,
             rx,
         }
+    }
+
+    /// Frames written, of how many.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.next, self.plan.frames())
+    }
+
+    pub fn plan(&self) -> &AnimationPlan {
+        &self.plan
+    }
+
+    /// Stops, leaving nothing written.
+    pub fn cancel(&mut self, ctx: &egui::Context, why: String) {
+        self.done(ctx, Err(why));
     }
 
     fn done(&mut self, ctx: &egui::Context, result: Result<PathBuf, String>) {
@@ -112,7 +130,9 @@ impl AnimationExport {
             let _ = std::fs::remove_file(self.partial());
         }
         *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        if self.then_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
     }
 
     /// The moment of frame `k`.
@@ -283,5 +303,184 @@ impl AnimationExport {
         std::fs::rename(self.partial(), &path)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(path)
+    }
+}
+
+/// What the window's Animation dialog asks for: a span on the timeline's
+/// clock (ns), the frame rate, the file's format and what is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnimationRequest {
+    pub from_ns: u64,
+    pub to_ns: u64,
+    pub fps: u32,
+    pub format: Format,
+    pub timeline_only: bool,
+}
+
+/// The window's Animation dialog (A): which span of the run or the
+/// recording to draw, and how.
+pub struct AnimationDialog {
+    pub open: bool,
+    /// Seconds on the timeline's clock; chosen afresh each time the dialog
+    /// opens (the ten seconds at the cursor, or the newest ten live, which
+    /// move on with the run until the user sets them).
+    span: Option<(f64, f64)>,
+    edited: bool,
+    fps: u32,
+    format: Format,
+    timeline_only: bool,
+}
+
+impl Default for AnimationDialog {
+    fn default() -> Self {
+        AnimationDialog {
+            open: false,
+            span: None,
+            edited: false,
+            fps: 10,
+            format: Format::Gif,
+            timeline_only: false,
+        }
+    }
+}
+
+/// The span a dialog offers first: ten seconds from the cursor (a
+/// recording), or the newest ten (a live run), inside what is kept.
+fn first_span(kept: (f64, f64), cursor: Option<f64>) -> (f64, f64) {
+    const SECS: f64 = 10.0;
+    let (first, last) = kept;
+    match cursor {
+        Some(at) if at + 1.0 < last => (at, (at + SECS).min(last)),
+        _ => ((last - SECS).max(first), last),
+    }
+}
+
+impl AnimationDialog {
+    pub fn toggle(&mut self) {
+        self.open = !self.open;
+        self.span = None;
+        self.edited = false;
+    }
+
+    /// Draws the dialog; `kept` is the span (s) whose samples are kept at
+    /// full resolution, None with no samples yet; `cursor` the moment a
+    /// recording shows. Returns a request when Export is pressed.
+    pub fn show(
+        &mut self,
+        ctx: &egui::Context,
+        kept: Option<(f64, f64)>,
+        cursor: Option<f64>,
+        palette: &super::theme::Palette,
+        lang: crate::i18n::Lang,
+    ) -> Option<AnimationRequest> {
+        use crate::i18n::S;
+        let mut open = self.open;
+        let mut request = None;
+        egui::Window::new(S::AnimTitle.text(lang))
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(S::AnimIntro.text(lang));
+                let Some(kept) = kept else {
+                    ui.label(
+                        egui::RichText::new(S::AnimNoSamples.text(lang)).color(palette.caution),
+                    );
+                    return;
+                };
+                if !self.edited && cursor.is_none() {
+                    // Live: the newest seconds, as they move on.
+                    self.span = None;
+                }
+                let (mut from, mut to) = *self.span.get_or_insert_with(|| first_span(kept, cursor));
+                egui::Grid::new("animation").num_columns(2).show(ui, |ui| {
+                    for (label, value) in [(S::AnimFrom, &mut from), (S::AnimTo, &mut to)] {
+                        let label = ui.label(label.text(lang));
+                        let response = ui
+                            .add(
+                                egui::DragValue::new(value)
+                                    .range(kept.0..=kept.1)
+                                    .speed(0.05)
+                                    .max_decimals(3)
+                                    .suffix(" s"),
+                            )
+                            .labelled_by(label.id);
+                        self.edited |= response.changed();
+                        ui.end_row();
+                    }
+                    let label = ui.label(S::AnimFps.text(lang));
+                    ui.add(
+                        egui::DragValue::new(&mut self.fps)
+                            .range(1..=50)
+                            .suffix(" fps"),
+                    )
+                    .labelled_by(label.id);
+                    ui.end_row();
+                    ui.label(S::AnimFormat.text(lang));
+                    ui.vertical(|ui| {
+                        ui.radio_value(&mut self.format, Format::Gif, S::AnimGif.text(lang));
+                        ui.radio_value(&mut self.format, Format::Apng, S::AnimApng.text(lang));
+                    });
+                    ui.end_row();
+                    ui.label(S::AnimOf.text(lang));
+                    ui.vertical(|ui| {
+                        ui.radio_value(&mut self.timeline_only, false, S::AnimWindow.text(lang));
+                        ui.radio_value(&mut self.timeline_only, true, S::AnimTimeline.text(lang));
+                    });
+                    ui.end_row();
+                });
+                self.span = Some((from, to));
+                let to_ns = |secs: f64| (secs.max(0.0) * 1e9).round() as u64;
+                let asked = AnimationRequest {
+                    from_ns: to_ns(from),
+                    to_ns: to_ns(to),
+                    fps: self.fps,
+                    format: self.format,
+                    timeline_only: self.timeline_only,
+                };
+                let frames = AnimationPlan {
+                    path: PathBuf::new(),
+                    format: asked.format,
+                    from_ns: asked.from_ns,
+                    to_ns: asked.to_ns,
+                    fps: asked.fps,
+                    timeline_only: asked.timeline_only,
+                }
+                .frames();
+                let problem = if asked.to_ns <= asked.from_ns {
+                    Some(S::AnimEmpty.text(lang).to_string())
+                } else if frames > MAX_FRAMES {
+                    Some(S::AnimTooMany.fill(lang, &[&frames, &MAX_FRAMES]))
+                } else {
+                    None
+                };
+                match &problem {
+                    Some(problem) => {
+                        ui.label(egui::RichText::new(problem).color(palette.alarm));
+                    }
+                    None => {
+                        let shown = frames as f64 / f64::from(self.fps);
+                        ui.label(S::AnimFrames.fill(lang, &[&frames, &format!("{shown:.1}")]));
+                    }
+                }
+                if cursor.is_none() {
+                    ui.label(
+                        egui::RichText::new(S::AnimLive.text(lang))
+                            .small()
+                            .color(palette.weak_text),
+                    );
+                }
+                if ui
+                    .add_enabled(
+                        problem.is_none(),
+                        egui::Button::new(S::AnimStart.text(lang)),
+                    )
+                    .clicked()
+                {
+                    request = Some(asked);
+                }
+            });
+        self.open = open && request.is_none();
+        request
     }
 }

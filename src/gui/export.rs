@@ -347,6 +347,11 @@ impl Exports {
     }
 
     /// The status line and whether it reports a failure.
+    /// Puts a result on the status line (an animation drawn in the window).
+    pub fn report(&mut self, text: String, failed: bool) {
+        self.status = Some(Status::Done { text, failed });
+    }
+
     pub fn message(&self, lang: Lang) -> Option<(String, bool)> {
         match self.status.as_ref()? {
             Status::Exporting => Some((S::Exporting.text(lang).into(), false)),
@@ -383,6 +388,29 @@ pub fn default_export_dir() -> PathBuf {
 
 fn taken_now(reserved: &HashSet<PathBuf>) -> impl Fn(&Path) -> bool + '_ {
     move |path| reserved.contains(path)
+}
+
+/// Saves what `what` holds as a recording that `sockscope open` reads:
+/// the CSV at `csv`, its summary beside it, and with a capture the pcap
+/// the summary names (an animation of a live run is drawn from these).
+pub(super) fn write_recording(csv: &Path, what: ExportWhat, lang: Lang) -> Result<u64, String> {
+    let ExportWhat {
+        samples,
+        packets,
+        mut summary,
+        ..
+    } = what;
+    if let Some((packets, _)) = packets {
+        let pcap = csv.with_extension("pcap");
+        if let Some(capture) = summary.as_mut().and_then(|s| s.capture.as_mut()) {
+            capture.pcap = Some(crate::export::summary::path_from_summary(
+                Some(&csv.with_extension("json")),
+                &pcap,
+            ));
+        }
+        write_pcap(&pcap, &packets, lang)?;
+    }
+    write_csv(csv, &samples, summary.as_ref(), lang)
 }
 
 /// Writes the packets as pcap; returns how many.

@@ -35,6 +35,8 @@ pub use settings::Settings;
 
 /// Names the settings folder (~/.local/share/sockscope) and the window.
 const APP_ID: &str = "sockscope";
+/// The window's title (an animation being drawn shows its progress there).
+pub const TITLE: &str = "sockscope — TCP send/receive buffers";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuiError {
@@ -111,7 +113,7 @@ pub fn run(mut options: GuiOptions) -> Result<Option<PathBuf>, GuiError> {
     let scripted = options.screenshot.is_some() || options.quit_after.is_some();
     let native = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
-            .with_title("sockscope — TCP send/receive buffers")
+            .with_title(TITLE)
             .with_app_id(APP_ID)
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([800.0, 560.0]),

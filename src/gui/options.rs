@@ -27,10 +27,11 @@ pub enum Panel {
     Info,
     Wire,
     Connections,
+    Animation,
 }
 
 impl Panel {
-    pub const NAMES: &str = "server, steps, messages, info, wire or connections";
+    pub const NAMES: &str = "server, steps, messages, info, wire, connections or animation";
 
     pub fn parse(text: &str) -> Option<Panel> {
         match text.trim() {
@@ -40,6 +41,7 @@ impl Panel {
             "info" => Some(Panel::Info),
             "wire" => Some(Panel::Wire),
             "connections" => Some(Panel::Connections),
+            "animation" => Some(Panel::Animation),
             _ => None,
         }
     }

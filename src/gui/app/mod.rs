@@ -2,6 +2,7 @@
 //! through `Run::pump` (a non-blocking drain) and steers it with controls;
 //! the panels it draws are in `panels`.
 
+mod animate;
 mod panels;
 
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use super::action::{self, Action};
-use super::animation::AnimationExport;
+use super::animation::{AnimationDialog, AnimationExport};
 use super::background::Background;
 use super::connections::ConnectionsWindow;
 use super::controls::{Edits, PendingBuffers, ScenarioPanel};
@@ -58,6 +59,8 @@ struct Windows {
     server: ServerWindow,
     wire: WireWindow,
     connections: ConnectionsWindow,
+    /// The Animation dialog (A).
+    animation: AnimationDialog,
 }
 
 pub struct SockscopeApp {
@@ -90,8 +93,13 @@ pub struct SockscopeApp {
     marked_ns: Option<i64>,
     /// A recording played back (`open FILE`): its cursor drives the picture.
     playback: Option<Playback>,
-    /// An animation being drawn from the recording (`--export-gif`).
+    /// An animation being drawn from the recording played back
+    /// (`--export-gif`, or the Animation dialog).
     gif: Option<AnimationExport>,
+    /// A live run's samples being saved for an animation (A).
+    preparing: Option<animate::Preparing>,
+    /// An animation being drawn in the window, and what to return to.
+    drawing: Option<animate::Drawing>,
 }
 
 /// What the window went on without, and why.
@@ -183,7 +191,7 @@ impl SockscopeApp {
         let gif = options
             .gif
             .clone()
-            .map(|plan| AnimationExport::new(plan, std::sync::Arc::clone(&options.outcome)));
+            .map(|plan| AnimationExport::new(plan, std::sync::Arc::clone(&options.outcome), true));
         let capture = (gif.is_none()
             && (options.screenshot.is_some() || options.quit_after.is_some()))
         .then(|| {
@@ -200,6 +208,7 @@ impl SockscopeApp {
             Some(Panel::Messages) => windows.messages.open = true,
             Some(Panel::Wire) => windows.wire.open = true,
             Some(Panel::Connections) => windows.connections.open = true,
+            Some(Panel::Animation) => windows.animation.open = true,
             Some(Panel::Info) => windows.info = true,
             None => {}
         }
@@ -226,6 +235,8 @@ impl SockscopeApp {
             marked_ns: None,
             playback,
             gif,
+            preparing: None,
+            drawing: None,
         };
         if let Some(target) = options.attach.clone() {
             app.attach(Ok(target), &cc.egui_ctx);
@@ -414,6 +425,7 @@ impl SockscopeApp {
             Action::ToggleSteps => self.windows.steps.open = !self.windows.steps.open,
             Action::ToggleMessages => self.windows.messages.open = !self.windows.messages.open,
             Action::ToggleWire => self.windows.wire.open = !self.windows.wire.open,
+            Action::ToggleAnimation => self.windows.animation.toggle(),
             Action::ToggleConnections => {
                 self.windows.connections.open = !self.windows.connections.open;
             }
@@ -531,10 +543,17 @@ impl SockscopeApp {
     /// Saves the timeline panel as a PNG (a screenshot of a coming frame)
     /// and the full-resolution samples as CSV.
     fn export(&mut self, ctx: &egui::Context) {
+        let dir = self.export_dir();
+        let what = self.export_what();
+        self.exports.start(ctx, &dir, what, self.settings.lang);
+    }
+
+    /// What an export saves of the run now: its samples at full
+    /// resolution, its packets, and its settings and figures so far.
+    fn export_what(&self) -> ExportWhat {
         let timeline = self.run.timeline();
         let samples: Vec<Sample> = timeline.recent().iter().copied().collect();
         let older = timeline.total_samples() - samples.len() as u64;
-        let dir = self.export_dir();
         // With a capture, the wire's packets too, as pcap.
         let packets = self
             .run
@@ -580,14 +599,13 @@ impl SockscopeApp {
                 .then(|| crate::export::summary::CaptureSummary::of(&self.run, info, None));
             summary
         });
-        let what = ExportWhat {
+        ExportWhat {
             samples,
             older,
             packets,
             ladder,
             summary,
-        };
-        self.exports.start(ctx, &dir, what, self.settings.lang);
+        }
     }
 
     /// Runs the SO_REUSEADDR experiment on a background thread: it makes
@@ -627,6 +645,9 @@ impl SockscopeApp {
     /// A file dropped on the window: read it as a recording on a thread
     /// of its own, then play it back in place of what ran.
     fn open_dropped(&mut self, ctx: &egui::Context) {
+        if self.animating() {
+            return;
+        }
         let dropped = ctx.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
         if let Some(path) = dropped {
             self.open_file(path, ctx);
@@ -739,6 +760,7 @@ impl SockscopeApp {
                 actions.push(Action::MarkMoment(t_ns));
             }
         }
+        self.animation_dialog(ctx, palette);
         let mut animating = false;
         if self.windows.server.open {
             animating |= self
@@ -808,6 +830,7 @@ impl eframe::App for SockscopeApp {
         if let (Some(gif), Some(playback)) = (&mut self.gif, &mut self.playback) {
             gif.frame(&ctx, playback, self.timeline_rect);
         }
+        self.animation_frame(&ctx);
         if let Some(playback) = &mut self.playback {
             playback.advance(ctx.input(|i| i.stable_dt).min(0.1));
             self.marked_ns = Some(playback.cursor_ns as i64);
@@ -820,6 +843,7 @@ impl eframe::App for SockscopeApp {
             actions.extend(self.controls_panel(ui, &palette));
         }
         self.failure_bar(ui, &palette);
+        self.preparing_bar(ui);
         let (central, mut animating) = self.central_panel(ui, &palette);
         animating |= playing;
         actions.extend(central);
@@ -833,6 +857,7 @@ impl eframe::App for SockscopeApp {
             self.wire_rect,
             self.settings.lang,
         );
+        let actions = self.animation_input(&ctx, actions);
         for action in actions {
             self.act(&ctx, action);
         }

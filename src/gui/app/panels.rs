@@ -269,6 +269,9 @@ impl SockscopeApp {
                     ui.separator();
                     actions.extend(open_field(ui, &mut self.windows.open_path, lang));
                     ui.separator();
+                    if ui.button(S::AnimButton.text(lang)).clicked() {
+                        actions.push(Action::ToggleAnimation);
+                    }
                     actions.extend(export_folder(ui, dir, palette, lang));
                 });
             });
