@@ -433,7 +433,7 @@ table! {
     WireWriterSide => "writer", "发送方";
     WireReaderSide => "reader", "接收方";
     WireClickHint => "Click a packet and the buffers show that moment; drag to scroll, scroll to zoom.", "点击一个数据包，缓冲区就显示那一刻；拖动可滚动，滚轮可缩放。";
-    WireMarked => "The buffers show {} s, the moment marked on the wire (Esc or L: back to live).", "缓冲区显示的是 {} 秒，即在线路上标记的那一刻（Esc 或 L：回到实时）。";
+    WireMarked => "The buffers show {} s, the moment marked on the wire or the timeline (Esc or L: back to live).", "缓冲区显示的是 {} 秒，即在线路或时间线上标记的那一刻（Esc 或 L：回到实时）。";
     WireReplayed => "Replayed from {}: {} of its {} segments up to this moment", "回放自 {}：到此刻为止 {} 个报文段（共 {} 个）";
     WireNoReplay => "This recording has no capture of the wire. Record with --pcap FILE (on a private link), or export from the window on one, to replay its packets here.", "这段录制没有抓包。用 --pcap 文件 录制（在私有链路上），或在私有链路上从窗口导出，即可在这里回放它的数据包。";
     WireReplayUnreadable => "The capture {} could not be opened ({}): the samples play without their packets.", "无法打开抓包文件 {}（{}）：只回放采样，不含数据包。";

@@ -909,12 +909,12 @@ fn the_wire_shows_the_handshake_and_a_click_marks_the_buffers_moment() {
         .get_by_label("the packets, time downward (click one)")
         .click();
     step_until(&mut harness, "the marked moment", |h| {
-        h.query_by_label_contains("the moment marked on the wire")
+        h.query_by_label_contains("the moment marked on the wire or the timeline")
             .is_some()
     });
     harness.key_press(egui::Key::Escape);
     step_until(&mut harness, "back to live", |h| {
-        h.query_by_label_contains("the moment marked on the wire")
+        h.query_by_label_contains("the moment marked on the wire or the timeline")
             .is_none()
     });
     // The sequence graph draws; then the whole window in Chinese (a glyph
@@ -1239,6 +1239,42 @@ fn a_recording_plays_back_from_the_moment_asked_for() {
             .playback_state()
             .is_some_and(|(t, playing)| playing && t > next.t_ns)
     });
+    // Played to its end and paused; then a click in the middle of the
+    // timeline (showing the whole run) takes the cursor, and the picture,
+    // to that moment.
+    step_until(&mut harness, "the end", |h| {
+        h.state()
+            .playback_state()
+            .is_some_and(|(_, playing)| !playing)
+    });
+    harness.get_by_label("all").click();
+    harness.run_steps(3);
+    let left = harness.get_by_label("send queue").rect().left();
+    let right = harness.get_by_label("Events").rect().left();
+    let below = harness.get_by_label("all").rect().bottom();
+    let (last, _) = harness.state().playback_state().unwrap();
+    let middle = egui::pos2((left + right) / 2.0, below + 100.0);
+    harness.hover_at(middle);
+    harness.step();
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos: middle,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::default(),
+        });
+    }
+    harness.run_steps(2);
+    let (clicked, playing) = harness.state().playback_state().unwrap();
+    assert!(!playing);
+    let span = (last - first) as f64;
+    let share = (clicked - first) as f64 / span;
+    assert!(
+        (0.2..0.8).contains(&share),
+        "the cursor went to {share:.2} of the run, from its end"
+    );
+    let shown = harness.state().shown_sample();
+    assert!(shown.t_ns <= clicked && clicked - shown.t_ns < 20_000_000);
 }
 
 /// A recording with a capture replays its ladder: the wire window shows

@@ -195,7 +195,7 @@ pub fn show(
     view: &mut PlotView,
     (palette, lang): (&Palette, Lang),
     marked_s: Option<f64>,
-) {
+) -> Option<f64> {
     let total_height = ui.available_height();
     // Too little room for two plots (a projector at 1024x768): buffers only.
     let show_rate = total_height >= 180.0;
@@ -214,16 +214,38 @@ pub fn show(
         marked_s,
     };
     let height = (total_height - rate_height - 8.0).max(60.0);
-    let (mut interacted, shown_range) = buffers_plot(ui, &shown, settings, view, height);
+    let mut clicked = None;
+    let (mut interacted, shown_range) =
+        buffers_plot(ui, &shown, settings, view, height, &mut clicked);
     if show_rate {
         ui.add_space(4.0);
         // The reader's rate from the same thinning, 4 columns a point.
         let coarse = view.cache.as_ref().map(|(_, thinned)| coarsen(thinned, 4));
-        interacted |= throughput_plot(ui, &shown, coarse.as_ref(), shown_range, rate_height);
+        interacted |= throughput_plot(
+            ui,
+            &shown,
+            coarse.as_ref(),
+            shown_range,
+            rate_height,
+            &mut clicked,
+        );
     }
     if interacted {
         view.follow = false;
     }
+    clicked
+}
+
+/// The moment (s) under a click on the plot, not a drag: the moment the
+/// buffers should show.
+fn clicked_at(plot_ui: &egui_plot::PlotUi<'_>) -> Option<f64> {
+    if !plot_ui.response().clicked() {
+        return None;
+    }
+    plot_ui
+        .pointer_coordinate()
+        .map(|point| point.x)
+        .filter(|x| x.is_finite() && *x >= 0.0)
 }
 
 /// What both plots show, and the id that links their x axes.
@@ -256,6 +278,7 @@ fn buffers_plot(
     settings: &PlotSettings,
     view: &mut PlotView,
     height: f32,
+    clicked: &mut Option<f64>,
 ) -> (bool, (f64, f64)) {
     let Shown {
         timeline,
@@ -314,6 +337,7 @@ fn buffers_plot(
                 );
             }
             interacted = interacted_with(plot_ui, true);
+            *clicked = clicked.or(clicked_at(plot_ui));
         });
     (interacted, shown_range)
 }
@@ -424,6 +448,7 @@ fn throughput_plot(
     coarse: Option<&Thinned>,
     shown_range: (f64, f64),
     height: f32,
+    clicked: &mut Option<f64>,
 ) -> bool {
     let (palette, lang) = (shown.palette, shown.lang);
     let mut interacted = false;
@@ -456,6 +481,7 @@ fn throughput_plot(
                     .width(palette.line_width),
             );
             interacted = interacted_with(plot_ui, false);
+            *clicked = clicked.or(clicked_at(plot_ui));
         });
     interacted
 }

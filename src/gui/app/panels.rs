@@ -433,7 +433,7 @@ impl SockscopeApp {
                 }
             });
         }
-        plot::show(
+        let clicked = plot::show(
             ui,
             self.run.timeline(),
             self.run.info(),
@@ -442,6 +442,11 @@ impl SockscopeApp {
             (palette, lang),
             self.marked_ns.map(|t| t as f64 / 1e9),
         );
+        // A click on the timeline: the buffers show that moment (a
+        // recording's cursor goes there).
+        if let Some(secs) = clicked {
+            actions.push(Action::MarkMoment((secs * 1e9) as i64));
+        }
         actions
     }
 
