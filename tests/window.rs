@@ -8,11 +8,25 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn xvfb_run() -> PathBuf {
+/// `xvfb-run` with a display of the window's size. Each test starts its
+/// search for a free display number at its own (`first`): tests run in
+/// parallel, and two xvfb-run started at once may both find the same
+/// number free.
+fn xvfb_run(first: u32) -> Command {
     let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
         .map(|dir| dir.join("xvfb-run"))
         .find(|path| path.is_file());
-    found.expect("this test needs xvfb-run (Debian: apt-get install xvfb); .ci/run installs it")
+    let path = found
+        .expect("this test needs xvfb-run (Debian: apt-get install xvfb); .ci/run installs it");
+    let mut command = Command::new(path);
+    command.args([
+        "-n",
+        &first.to_string(),
+        "-a",
+        "-s",
+        "-screen 0 1280x800x24",
+    ]);
+    command
 }
 
 #[test]
@@ -21,8 +35,7 @@ fn scripted_capture_of_a_paused_reader_shows_the_alarm() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let shot = dir.join("paused.png");
-    let out = Command::new(xvfb_run())
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
+    let out = xvfb_run(110)
         .arg(env!("CARGO_BIN_EXE_sockscope"))
         .args([
             "--preset",
@@ -72,8 +85,7 @@ fn without_a_usable_graphics_adapter_the_window_exits_1_with_one_sentence() {
     use std::time::{Duration, Instant};
     // A display, but a Vulkan loader that finds no driver: wgpu has no
     // adapter at all.
-    let mut child = Command::new(xvfb_run())
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
+    let mut child = xvfb_run(120)
         .arg(env!("CARGO_BIN_EXE_sockscope"))
         .args(["--quit-after", "2"])
         .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
@@ -97,7 +109,8 @@ fn without_a_usable_graphics_adapter_the_window_exits_1_with_one_sentence() {
     };
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(status.code(), Some(1), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(status.code(), Some(1), "{status:?}\n{stdout}\n{stderr}");
     let ours: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("sockscope:"))
@@ -110,7 +123,7 @@ fn without_a_usable_graphics_adapter_the_window_exits_1_with_one_sentence() {
 /// Records a paused reader (2 s, 32 KiB buffers) and draws 0 to 1.5 s of
 /// it at 4 frames a second into `name` (`open FILE --export-gif`); the
 /// scratch folder and the animation's path.
-fn export_paused_reader(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+fn export_paused_reader(name: &str, display: u32) -> (std::path::PathBuf, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("sockscope-window-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -132,8 +145,7 @@ fn export_paused_reader(name: &str) -> (std::path::PathBuf, std::path::PathBuf) 
             "4K",
         ],
     );
-    let out = Command::new(xvfb_run())
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
+    let out = xvfb_run(display)
         .arg(env!("CARGO_BIN_EXE_sockscope"))
         .arg("open")
         .arg(&csv)
@@ -176,7 +188,7 @@ fn assert_paused_reader_frames(frames: &[image::Frame]) {
 #[test]
 fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
     use image::AnimationDecoder;
-    let (dir, gif) = export_paused_reader("run.gif");
+    let (dir, gif) = export_paused_reader("run.gif", 130);
     let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
         std::fs::File::open(&gif).unwrap(),
     ))
@@ -191,7 +203,7 @@ fn a_recording_exports_as_an_animated_gif_frame_by_frame() {
 #[test]
 fn a_recording_exports_as_an_animated_png_in_full_colour() {
     use image::AnimationDecoder;
-    let (dir, png) = export_paused_reader("run.png");
+    let (dir, png) = export_paused_reader("run.png", 140);
     let decoder = image::codecs::png::PngDecoder::new(std::io::BufReader::new(
         std::fs::File::open(&png).unwrap(),
     ))

@@ -306,6 +306,16 @@ impl AnimationExport {
     }
 }
 
+/// An export that never finished (the window closed while drawing) leaves
+/// no partial file behind.
+impl Drop for AnimationExport {
+    fn drop(&mut self) {
+        if self.encoder.take().is_some() {
+            let _ = std::fs::remove_file(self.partial());
+        }
+    }
+}
+
 /// What the window's Animation dialog asks for: a span on the timeline's
 /// clock (ns), the frame rate, the file's format and what is drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
