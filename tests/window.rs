@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 /// `xvfb-run` with a display of the window's size. Each test starts its
