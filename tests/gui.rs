@@ -1471,3 +1471,52 @@ fn a_live_span_is_drawn_into_a_gif_in_the_window_and_the_run_goes_on() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Open… (Ctrl+O) lists a folder's subfolders and recordings; a folder
+/// clicked is entered, a recording clicked plays back.
+#[test]
+fn open_lists_a_folder_and_a_recording_clicked_plays_back() {
+    let dir = common::scratch("gui", "browse");
+    let lessons = dir.join("lessons");
+    std::fs::create_dir_all(&lessons).unwrap();
+    let csv = common::record_csv_json(
+        &lessons,
+        &[
+            "--duration",
+            "0.5",
+            "--read-rate",
+            "0",
+            "--sample-hz",
+            "100",
+        ],
+    );
+    let mut harness = live_app(Preset::Balanced, Some(dir.clone()));
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    // The export folder first: its subfolder, and no recording yet.
+    step_until(&mut harness, "the export folder listed", |h| {
+        h.query_by_label("lessons/").is_some()
+    });
+    assert!(harness.query_by_label("run.csv").is_none());
+    harness.run_steps(4);
+    harness.get_by_label("lessons/").click();
+    step_until(&mut harness, "the subfolder listed", |h| {
+        h.query_by_label("run.csv").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("with its summary")
+            .is_some()
+    );
+    harness.run_steps(2);
+    harness.get_by_label("run.csv").click();
+    step_until(&mut harness, "the recording played back", |h| {
+        h.state().playback_state().is_some()
+    });
+    // The picture is the file's: its first sample.
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    let first = recording.samples_near(recording.span().0).unwrap()[0];
+    assert_eq!(harness.state().shown_sample(), first);
+    assert!(harness.query_by_label("Choose a recording").is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,6 +14,8 @@ use crate::run::Control;
 pub enum Action {
     /// A live control of the run (rates, call sizes, sample rate).
     Control(Control),
+    /// Choose a recording in a folder's listing (Open…).
+    BrowseRecordings,
     /// Read this file as a recording and play it back.
     OpenRecording(std::path::PathBuf),
     /// A recording played back: one sample forward (true) or back.
@@ -99,6 +101,9 @@ pub fn shortcuts(ctx: &egui::Context, projector: bool) -> Vec<Action> {
     let mut actions = Vec::new();
     if take(Modifiers::COMMAND, Key::S) || take(Modifiers::NONE, Key::S) {
         actions.push(Action::Export);
+    }
+    if take(Modifiers::COMMAND, Key::O) {
+        actions.push(Action::BrowseRecordings);
     }
     let keys = [
         (Key::Space, Action::TogglePause),

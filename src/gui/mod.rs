@@ -7,6 +7,7 @@ mod anim;
 pub mod animation;
 pub mod app;
 mod background;
+mod browse;
 mod connections;
 mod controls;
 mod export;

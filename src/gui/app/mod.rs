@@ -61,6 +61,8 @@ struct Windows {
     connections: ConnectionsWindow,
     /// The Animation dialog (A).
     animation: AnimationDialog,
+    /// Open…: a folder's recordings.
+    browse: super::browse::BrowseWindow,
 }
 
 pub struct SockscopeApp {
@@ -355,6 +357,18 @@ impl SockscopeApp {
                 None => self.run.toggle_reader_pause(),
             },
             Action::OpenRecording(path) => self.open_file(path, ctx),
+            Action::BrowseRecordings => {
+                // The typed path's folder, else the export folder.
+                let typed = PathBuf::from(self.windows.open_path.trim());
+                let folder = [
+                    typed.clone(),
+                    typed.parent().map(PathBuf::from).unwrap_or_default(),
+                ]
+                .into_iter()
+                .find(|p| !p.as_os_str().is_empty() && p.is_dir())
+                .unwrap_or_else(|| self.export_dir());
+                self.windows.browse.toggle(&folder);
+            }
             Action::Step(forward) => {
                 if let Some(playback) = &mut self.playback {
                     playback.step(forward);
@@ -761,6 +775,13 @@ impl SockscopeApp {
             }
         }
         self.animation_dialog(ctx, palette);
+        if self.windows.browse.open {
+            let exports = self.export_dir();
+            if let Some(path) = self.windows.browse.show(ctx, &exports, palette, lang) {
+                self.windows.open_path = path.display().to_string();
+                actions.push(Action::OpenRecording(path));
+            }
+        }
         let mut animating = false;
         if self.windows.server.open {
             animating |= self

@@ -628,6 +628,9 @@ fn open_field(ui: &mut egui::Ui, path: &mut String, lang: Lang) -> Vec<Action> {
             actions.push(Action::OpenRecording(path.trim().into()));
         }
     });
+    if ui.button(S::BrowseButton.text(lang)).clicked() {
+        actions.push(Action::BrowseRecordings);
+    }
     ui.label(RichText::new(S::OpenHint.text(lang)).small());
     actions
 }
