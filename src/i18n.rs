@@ -97,6 +97,7 @@ table! {
     ExportFolderHint => "S: save the timeline (PNG) and samples (CSV) there.", "按 S 将时间线（PNG）和采样（CSV）保存到这里。";
     // Timeline panel.
     FollowLive => "Follow live (L)", "实时跟随（L）";
+    FollowCursor => "Follow the cursor (L)", "跟随光标（L）";
     Window => "window", "时间范围";
     All => "all", "全部";
     PausedView => "paused: drag to pan, scroll/pinch to zoom", "已暂停跟随：拖动平移，滚轮/双指缩放";

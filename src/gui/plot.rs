@@ -171,11 +171,17 @@ pub fn flagged_ranges(
     ranges
 }
 
-/// The time range to show, in seconds. The whole run ends at the next
+/// The time range to show while following, in seconds: the last
+/// `window_secs` up to the newest sample, or up to `now` (a recording's
+/// cursor) when given. The whole run (an endless window) ends at the next
 /// step of a coarse grid (at most 1/16 of the range ahead), so the range
 /// stays put for many frames and its thinning is only brought up to date.
-fn follow_range(timeline: &Timeline, window_secs: f64) -> (f64, f64) {
+fn follow_range(timeline: &Timeline, window_secs: f64, now: Option<f64>) -> (f64, f64) {
     let newest = timeline.last().map_or(0.0, |s| s.t_secs());
+    let newest = match now {
+        Some(now) if window_secs.is_finite() => now,
+        _ => newest,
+    };
     if window_secs.is_finite() {
         let end = newest.max(window_secs);
         (end - window_secs, end)
@@ -194,8 +200,9 @@ pub fn show(
     settings: &PlotSettings,
     view: &mut PlotView,
     (palette, lang): (&Palette, Lang),
-    marked_s: Option<f64>,
+    moments: Moments,
 ) -> Option<f64> {
+    let Moments { marked_s, now_s } = moments;
     let total_height = ui.available_height();
     // Too little room for two plots (a projector at 1024x768): buffers only.
     let show_rate = total_height >= 180.0;
@@ -212,6 +219,7 @@ pub fn show(
         lang,
         group,
         marked_s,
+        now_s,
     };
     let height = (total_height - rate_height - 8.0).max(60.0);
     let mut clicked = None;
@@ -257,6 +265,18 @@ struct Shown<'a> {
     group: egui::Id,
     /// A moment marked on the wire, in seconds: a line across the plots.
     marked_s: Option<f64>,
+    /// A recording's cursor (s): following ends there, not at its end.
+    now_s: Option<f64>,
+}
+
+/// The moments the timeline marks and follows (seconds).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Moments {
+    /// A line across the plots: a moment marked, or a recording's cursor.
+    pub marked_s: Option<f64>,
+    /// A recording's cursor: following shows the window up to it, as a
+    /// live run shows the window up to now.
+    pub now_s: Option<f64>,
 }
 
 /// The user panned or zoomed this plot.
@@ -287,11 +307,12 @@ fn buffers_plot(
         lang,
         group,
         marked_s,
+        now_s,
     } = *shown;
     let capacity = info.map_or(0, |i| i.sndbuf.effective.max(i.rcvbuf.effective)) as f64;
     let peak = f64::from(timeline.peak_send_queue().max(timeline.peak_recv_queue()));
     let y_max = capacity.max(peak).max(1024.0) * 1.08;
-    let (live_start, live_end) = follow_range(timeline, settings.window());
+    let (live_start, live_end) = follow_range(timeline, settings.window(), now_s);
     let mut interacted = false;
     let mut shown_range = (live_start, live_end);
     Plot::new("buffers")
@@ -599,5 +620,26 @@ mod tests {
         // Two points (min and max) per column that saw a change.
         assert_eq!(points.len(), 200);
         assert_eq!(points.last().unwrap()[1], 999.0);
+    }
+
+    #[test]
+    fn following_a_recording_ends_at_its_cursor_not_at_its_end() {
+        let mut timeline = Timeline::new();
+        for s in 0..=60u64 {
+            timeline.push(Sample {
+                t_ns: s * 1_000_000_000,
+                ..Sample::default()
+            });
+        }
+        // Live: the last 20 s up to the newest sample.
+        assert_eq!(follow_range(&timeline, 20.0, None), (40.0, 60.0));
+        // A recording at 30 s: the 20 s up to the cursor, as live was then;
+        // near its start, its first 20 s.
+        assert_eq!(follow_range(&timeline, 20.0, Some(30.0)), (10.0, 30.0));
+        assert_eq!(follow_range(&timeline, 20.0, Some(5.0)), (0.0, 20.0));
+        // The whole run stays the whole run, the cursor moving across it.
+        let (start, end) = follow_range(&timeline, f64::INFINITY, Some(30.0));
+        assert_eq!(start, 0.0);
+        assert!(end >= 60.0, "{end}");
     }
 }

@@ -332,6 +332,7 @@ impl SockscopeApp {
             .map(|_| sample.t_ns);
         // Out for the frame: the closure borrows the rest of self.
         let mut playback = self.playback.take();
+        let cursor_s = playback.as_ref().map(|p| p.cursor_ns as f64 / 1e9);
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(playback) = &mut playback {
                 actions.extend(playback.bar(ui, palette, lang));
@@ -375,7 +376,7 @@ impl SockscopeApp {
                     egui::Layout::top_down(egui::Align::LEFT),
                     |ui| {
                         ui.set_min_size(plot_size);
-                        actions.extend(self.timeline_section(ui, palette));
+                        actions.extend(self.timeline_section(ui, palette, cursor_s));
                     },
                 );
                 // Never wider or taller than the room the panel was given.
@@ -394,7 +395,13 @@ impl SockscopeApp {
 
     /// The timeline with its legend and view controls; while a PNG export
     /// is being captured, the settings caption instead of the controls.
-    fn timeline_section(&mut self, ui: &mut egui::Ui, palette: &Palette) -> Vec<Action> {
+    /// `cursor_s`: a recording's cursor, which following keeps in view.
+    fn timeline_section(
+        &mut self,
+        ui: &mut egui::Ui,
+        palette: &Palette,
+        cursor_s: Option<f64>,
+    ) -> Vec<Action> {
         let lang = self.settings.lang;
         let mut actions = Vec::new();
         // The settings line is part of exported PNGs; on screen the
@@ -410,10 +417,12 @@ impl SockscopeApp {
         if !capturing {
             ui.horizontal(|ui| {
                 let mut follow = self.plot_view.follow;
-                if ui
-                    .toggle_value(&mut follow, S::FollowLive.text(lang))
-                    .changed()
-                {
+                let label = if cursor_s.is_some() {
+                    S::FollowCursor
+                } else {
+                    S::FollowLive
+                };
+                if ui.toggle_value(&mut follow, label.text(lang)).changed() {
                     actions.push(Action::FollowLive(follow));
                 }
                 ui.label(RichText::new(S::Window.text(lang)).small());
@@ -440,7 +449,10 @@ impl SockscopeApp {
             &self.settings.plot,
             &mut self.plot_view,
             (palette, lang),
-            self.marked_ns.map(|t| t as f64 / 1e9),
+            plot::Moments {
+                marked_s: self.marked_ns.map(|t| t as f64 / 1e9),
+                now_s: cursor_s,
+            },
         );
         // A click on the timeline: the buffers show that moment (a
         // recording's cursor goes there).
