@@ -1226,6 +1226,10 @@ fn a_recording_plays_back_from_the_moment_asked_for() {
     let expected = *at.iter().rev().find(|s| s.t_ns <= cursor).unwrap();
     assert_eq!(harness.state().shown_sample(), expected);
     assert!(harness.query_by_label_contains("A recorded run").is_some());
+    // The event log stops at the cursor: the reader's end of stream, when
+    // the run drained at its end, is not there yet.
+    let end_of_stream = " s  recv() returned 0";
+    assert!(harness.query_by_label_contains(end_of_stream).is_none());
     // Right: the next recorded sample.
     harness.key_press(egui::Key::ArrowRight);
     harness.run_steps(1);
@@ -1247,6 +1251,8 @@ fn a_recording_plays_back_from_the_moment_asked_for() {
             .playback_state()
             .is_some_and(|(_, playing)| !playing)
     });
+    harness.run_steps(1);
+    assert!(harness.query_by_label_contains(end_of_stream).is_some());
     harness.get_by_label("all").click();
     harness.run_steps(3);
     let left = harness.get_by_label("send queue").rect().left();

@@ -99,7 +99,11 @@ impl SockscopeApp {
             };
             ui.label(RichText::new(text).color(color).strong());
         }
-        let t = self.timeline().last().map_or(0.0, Sample::t_secs);
+        // The run's clock: a recording's at the cursor.
+        let t = match &self.playback {
+            Some(playback) => playback.cursor_ns as f64 / 1e9,
+            None => self.timeline().last().map_or(0.0, Sample::t_secs),
+        };
         ui.label(RichText::new(format!("{t:.1} s")).monospace());
         ui.separator();
     }
@@ -385,7 +389,7 @@ impl SockscopeApp {
                 ui.allocate_ui_with_layout(
                     egui::vec2(log_width, rest.y),
                     egui::Layout::top_down(egui::Align::LEFT),
-                    |ui| self.event_log(ui, palette),
+                    |ui| self.event_log(ui, palette, cursor_s),
                 );
             });
         });
@@ -413,8 +417,9 @@ impl SockscopeApp {
         let link = self.run.info().is_some_and(|i| i.link.is_some());
         let attached = self.run.info().is_some_and(|i| i.attached.is_some());
         plot::legend(ui, palette, lang, link, attached);
-        // The view controls stay out of an exported picture.
-        if !capturing {
+        // The view controls stay out of an exported picture, and out of
+        // an animation's frames.
+        if !capturing && self.gif.is_none() {
             ui.horizontal(|ui| {
                 let mut follow = self.plot_view.follow;
                 let label = if cursor_s.is_some() {
@@ -462,12 +467,17 @@ impl SockscopeApp {
         actions
     }
 
-    fn event_log(&self, ui: &mut egui::Ui, palette: &Palette) {
+    /// The events so far; a recording's up to its cursor (`cursor_s`).
+    fn event_log(&self, ui: &mut egui::Ui, palette: &Palette, cursor_s: Option<f64>) {
         let lang = self.settings.lang;
         ui.label(RichText::new(S::Events.text(lang)).strong());
         let events = self.timeline().events();
+        let shown = match cursor_s {
+            Some(cursor) => events.partition_point(|e| e.t_ns as f64 / 1e9 <= cursor),
+            None => events.len(),
+        };
         let attached = self.info().is_some_and(|i| i.attached.is_some());
-        if events.is_empty() {
+        if shown == 0 {
             ui.label(
                 RichText::new(S::NoEvents.text(lang))
                     .small()
@@ -482,7 +492,7 @@ impl SockscopeApp {
             .id_salt("events")
             .auto_shrink([false, false])
             .stick_to_bottom(true)
-            .show_rows(ui, row_height, events.len(), |ui, rows| {
+            .show_rows(ui, row_height, shown, |ui, rows| {
                 ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
                 for event in events.range(rows) {
                     let t = event.t_ns as f64 / 1e9;
