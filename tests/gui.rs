@@ -1183,6 +1183,23 @@ fn watch_on_a_connections_row_shows_that_connections_buffers_read_only() {
     drop((client, server));
 }
 
+/// The timeline's pixels shaded for a zero window or a blocked send()
+/// (amber or red at 22 % over the dark plot), counted in a rendering.
+fn warm_shading(harness: &mut Harness<'static, SockscopeApp>) -> usize {
+    let left = harness.get_by_label("send queue").rect().left();
+    let right = harness.get_by_label("Events").rect().left();
+    let top = harness.get_by_label("all").rect().bottom();
+    let image = harness.render().expect("a rendering");
+    let ppp = harness.ctx.pixels_per_point();
+    image
+        .enumerate_pixels()
+        .filter(|(x, y, p)| {
+            let (x, y) = (*x as f32 / ppp, *y as f32 / ppp);
+            x > left && x < right && y > top && p[0] > 40 && p[0] > p[2] + 25
+        })
+        .count()
+}
+
 /// `open FILE`: a recorded run plays back. The picture shows the recorded
 /// sample at the cursor, Right steps one sample, Space plays and the
 /// cursor moves on; the controls say it is a recording.
@@ -1230,6 +1247,7 @@ fn a_recording_plays_back_from_the_moment_asked_for() {
     // the run drained at its end, is not there yet.
     let end_of_stream = " s  recv() returned 0";
     assert!(harness.query_by_label_contains(end_of_stream).is_none());
+    let shaded_at_cursor = warm_shading(&mut harness);
     // Right: the next recorded sample.
     harness.key_press(egui::Key::ArrowRight);
     harness.run_steps(1);
@@ -1253,6 +1271,14 @@ fn a_recording_plays_back_from_the_moment_asked_for() {
     });
     harness.run_steps(1);
     assert!(harness.query_by_label_contains(end_of_stream).is_some());
+    // The timeline veils what comes after the cursor: at the end, half as
+    // much again of the shading shows in full colour as at 1 s (without
+    // the veil, the two differ by the cursor's line and a few columns).
+    let shaded_at_end = warm_shading(&mut harness);
+    assert!(
+        2 * shaded_at_end > 3 * shaded_at_cursor,
+        "shaded pixels in the timeline: {shaded_at_cursor} at 1 s, {shaded_at_end} at the end"
+    );
     harness.get_by_label("all").click();
     harness.run_steps(3);
     let left = harness.get_by_label("send queue").rect().left();

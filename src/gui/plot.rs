@@ -350,6 +350,7 @@ fn buffers_plot(
             };
             let thinned = view.thinned(timeline, info.map(|i| i.id), shown_range, columns);
             buffer_series(plot_ui, thinned, info, palette, lang);
+            veil_after(plot_ui, now_s, shown_range);
             if let Some(t) = marked_s {
                 plot_ui.vline(
                     egui_plot::VLine::new("", t)
@@ -361,6 +362,23 @@ fn buffers_plot(
             *clicked = clicked.or(clicked_at(plot_ui));
         });
     (interacted, shown_range)
+}
+
+/// A recording played back: what comes after the cursor is veiled (drawn
+/// over with the plot's background, two thirds opaque), so the run so far
+/// reads as it did live while the rest of the recording stays in view.
+fn veil_after(plot_ui: &mut egui_plot::PlotUi<'_>, now_s: Option<f64>, shown: (f64, f64)) {
+    let Some(now) = now_s.filter(|now| *now < shown.1) else {
+        return;
+    };
+    let ctx = plot_ui.ctx();
+    let background = ctx.style_of(ctx.theme()).visuals.extreme_bg_color;
+    let veil = Color32::from_rgba_unmultiplied(background.r(), background.g(), background.b(), 170);
+    plot_ui.span(
+        Span::new("", now.max(shown.0)..=shown.1)
+            .fill(veil)
+            .border_width(0.0),
+    );
 }
 
 /// The shading, the effective sizes and the three queue lines.
@@ -501,6 +519,7 @@ fn throughput_plot(
                     .color(palette.ok)
                     .width(palette.line_width),
             );
+            veil_after(plot_ui, shown.now_s, shown_range);
             interacted = interacted_with(plot_ui, false);
             *clicked = clicked.or(clicked_at(plot_ui));
         });
