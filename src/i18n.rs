@@ -222,6 +222,8 @@ table! {
     BrowseSummary => "with its summary", "有摘要";
     Opening => "reading {}", "正在读取 {}";
     PlaybackHeading => "A recorded run", "录制的运行";
+    AnimLiveHeading => "The live run, drawn for slides", "实时运行，正在绘制成动画";
+    AnimLiveNote => "Its samples, saved a moment ago, drawn frame by frame; the run goes on, and the window returns to it.", "它的采样刚刚保存，正在逐帧绘制；运行仍在继续，窗口随后回到它。";
     PlaybackNote => "Played back from a file: nothing runs, nothing can be changed. Space plays and pauses, Left and Right step one sample, the slider goes to any moment.", "从文件回放：没有运行任何连接，也不能更改。空格播放和暂停，左右方向键逐个采样，滑块跳到任意时刻。";
     PlaybackSettings => "It ran with: writer {} in send() calls of {}, reader {} in recv() calls of {}, {} samples a second.", "运行时的设置：发送方 {}，每次 send() {}；接收方 {}，每次 recv() {}；每秒 {} 个采样。";
     PlaybackNoSummary => "No summary (.json) beside the file: the buffer sizes and settings above are defaults, not the run's.", "文件旁边没有摘要（.json）：上面的缓冲区大小和设置是默认值，不是这次运行的。";

@@ -1420,6 +1420,13 @@ fn a_live_span_is_drawn_into_a_gif_in_the_window_and_the_run_goes_on() {
     step_until(&mut harness, "the saved samples played back", |h| {
         h.state().playback_state().is_some()
     });
+    harness.step();
+    // The panel says what the frames show: not a file opened, the live run.
+    assert!(
+        harness
+            .query_by_label("The live run, drawn for slides")
+            .is_some()
+    );
     harness.key_press(Key::Escape);
     step_until(&mut harness, "the stopped animation", |h| {
         h.state()

@@ -54,6 +54,11 @@ impl SockscopeApp {
         self.preparing.is_some() || self.drawing.is_some()
     }
 
+    /// Whether a live run's span is being drawn (from its saved samples).
+    pub(super) fn drawing_live(&self) -> bool {
+        self.drawing.as_ref().is_some_and(|d| d.live.is_some())
+    }
+
     /// Only Esc acts while an animation is drawn: it stops it.
     pub(super) fn animation_input(
         &mut self,

@@ -249,8 +249,13 @@ impl SockscopeApp {
                     };
                     if let Some(playback) = &self.playback {
                         // A recording: its settings, nothing to change.
-                        ui.heading(S::PlaybackHeading.text(lang));
-                        ui.label(RichText::new(S::PlaybackNote.text(lang)).color(palette.caution));
+                        let (heading, note) = if self.drawing_live() {
+                            (S::AnimLiveHeading, S::AnimLiveNote)
+                        } else {
+                            (S::PlaybackHeading, S::PlaybackNote)
+                        };
+                        ui.heading(heading.text(lang));
+                        ui.label(RichText::new(note.text(lang)).color(palette.caution));
                         ui.label(S::PlaybackSettings.fill(
                             lang,
                             &[
