@@ -252,7 +252,7 @@ struct OpenArgs {
     /// With --export-gif: where it ends (default: the recording's end).
     #[arg(long, value_name = "SECS", value_parser = parse_moment, requires = "export_gif")]
     to: Option<Duration>,
-    /// With --export-gif: frames a second, 1 to 50 (default 10).
+    /// With --export-gif: frames a second, 1 to 50.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50), requires = "export_gif")]
     fps: u32,
     /// With --export-gif: what to draw, the whole window (the picture, the
