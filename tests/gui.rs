@@ -1492,14 +1492,10 @@ fn a_live_span_is_drawn_into_a_gif_in_the_window_and_the_run_goes_on() {
     // Drawn from the run's moments, not its present: the last frame has
     // the writer blocked; the first, when the span starts at the run's
     // start (a run under the dialog's ten seconds), has it not yet.
-    let red = |frame: &image::Frame| {
-        frame
-            .buffer()
-            .pixels()
-            .filter(|p| p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2]))
-            .count()
-    };
-    let (first, last) = (red(&frames[0]), red(&frames[frames.len() - 1]));
+    let (first, last) = (
+        common::alarm_red_pixels(&frames[0]),
+        common::alarm_red_pixels(&frames[frames.len() - 1]),
+    );
     assert!(last > 2_000, "red pixels in the last frame: {last}");
     let (start, end) = recording.span();
     if end - start < 9_000_000_000 {

@@ -56,10 +56,7 @@ fn scripted_capture_of_a_paused_reader_shows_the_alarm() {
     // A paused reader blocks the writer within a second: the writer's box,
     // the cut link and the send buffer's glow are drawn in the alarm red
     // (255, 80, 70 in the dark theme).
-    let red = image
-        .pixels()
-        .filter(|p| p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2]))
-        .count();
+    let red = image.pixels().filter(|p| common::is_alarm_red(p)).count();
     assert!(
         red > 2_000,
         "only {red} alarm-red pixels: is send() shown blocked?"
@@ -68,9 +65,7 @@ fn scripted_capture_of_a_paused_reader_shows_the_alarm() {
     // line, where the link is not) has the writer's box in red.
     let top_red = image
         .enumerate_pixels()
-        .filter(|(_, y, p)| {
-            *y < 100 && p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2])
-        })
+        .filter(|(_, y, p)| *y < 100 && common::is_alarm_red(p))
         .count();
     assert!(
         top_red > 300,
@@ -163,13 +158,7 @@ fn export_paused_reader(name: &str, display: u32) -> (std::path::PathBuf, std::p
 /// size, and the picture moves with the recording (no send() blocked at
 /// its start, the alarm red once the writer blocked).
 fn assert_paused_reader_frames(frames: &[image::Frame]) {
-    let red = |frame: &image::Frame| {
-        frame
-            .buffer()
-            .pixels()
-            .filter(|p| p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2]))
-            .count()
-    };
+    let red = common::alarm_red_pixels;
     assert_eq!(frames.len(), 7);
     for frame in frames {
         assert_eq!(frame.buffer().dimensions(), (1280, 800));

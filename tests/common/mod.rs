@@ -190,3 +190,14 @@ pub fn record_csv_json(dir: &std::path::Path, args: &[&str]) -> std::path::PathB
     assert_succeeded(&out);
     csv
 }
+
+/// Whether a pixel is the window's alarm red (255, 80, 70 in the dark
+/// theme, as the GPU renders it): send() blocked, the link cut.
+pub fn is_alarm_red(p: &image::Rgba<u8>) -> bool {
+    p[0] > 220 && (60..110).contains(&p[1]) && (50..100).contains(&p[2])
+}
+
+/// How many pixels of an animation's frame are the alarm red.
+pub fn alarm_red_pixels(frame: &image::Frame) -> usize {
+    frame.buffer().pixels().filter(|p| is_alarm_red(p)).count()
+}
