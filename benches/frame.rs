@@ -10,6 +10,10 @@
 //!
 //! Run: `cargo bench --bench frame`.
 
+mod common;
+
+use common::percentile;
+
 use std::time::{Duration, Instant};
 
 use eframe::egui;
@@ -19,14 +23,6 @@ use sockscope::gui::{GuiOptions, SockscopeApp, synthetic};
 use sockscope::lab::Preset;
 
 const FRAMES: usize = 120;
-
-fn percentile(values: &mut [f64], p: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    values[((values.len() - 1) as f64 * p).round() as usize]
-}
 
 /// Median, p90 and worst frame CPU time in ms for a timeline of `secs`
 /// that keeps growing at 1 kHz while frames are drawn at 60 Hz (17 samples
@@ -64,9 +60,9 @@ fn frame_time(secs: f64, window_secs: f64) -> (f64, f64, f64, u64) {
         times.push(start.elapsed().as_secs_f64() * 1e3);
     }
     (
-        percentile(&mut times, 0.5),
-        percentile(&mut times, 0.9),
-        percentile(&mut times, 1.0),
+        percentile(&times, 0.5),
+        percentile(&times, 0.9),
+        percentile(&times, 1.0),
         samples,
     )
 }
@@ -92,7 +88,7 @@ fn main() {
     // thins from scratch: that thinning alone, at 1850 columns.
     for secs in [60.0, 3600.0] {
         let timeline = synthetic::timeline(secs, 1000);
-        let mut times: Vec<f64> = (0..20)
+        let times: Vec<f64> = (0..20)
             .map(|_| {
                 let start = Instant::now();
                 let thinned = timeline.thin(0, (secs * 1e9) as u64, 1850);
@@ -102,7 +98,7 @@ fn main() {
             .collect();
         println!(
             "  whole-run thinning from scratch, {secs:>4} s at 1 kHz: {:.2} ms median",
-            percentile(&mut times, 0.5)
+            percentile(&times, 0.5)
         );
     }
 
@@ -129,9 +125,9 @@ fn main() {
             lags.push(lag.as_secs_f64() * 1e3);
         }
     }
-    let p50 = percentile(&mut lags, 0.5);
-    let p95 = percentile(&mut lags, 0.95);
-    let max = percentile(&mut lags, 1.0);
+    let p50 = percentile(&lags, 0.5);
+    let p95 = percentile(&lags, 0.95);
+    let max = percentile(&lags, 1.0);
     println!(
         "sample-to-screen latency (live, 200 Hz sampling, 16 ms batches, frames at 60 Hz, {} frames): \
          p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms = {:.2} / {:.2} / {:.2} frames",

@@ -7,6 +7,10 @@
 //!
 //! Run: `cargo bench --bench ladder`.
 
+mod common;
+
+use common::percentile;
+
 use std::time::Instant;
 
 use eframe::egui;
@@ -60,11 +64,6 @@ fn log(secs: f64) -> WireLog {
     log
 }
 
-fn percentile(values: &mut [f64], p: f64) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[((values.len() - 1) as f64 * p).round() as usize]
-}
-
 /// Median and worst frame CPU time in ms.
 fn frame_time(log: &WireLog, span_s: f64) -> (f64, f64) {
     let ctx = egui::Context::default();
@@ -100,7 +99,7 @@ fn frame_time(log: &WireLog, span_s: f64) -> (f64, f64) {
             times.push(start.elapsed().as_secs_f64() * 1e3);
         }
     }
-    (percentile(&mut times, 0.5), percentile(&mut times, 1.0))
+    (percentile(&times, 0.5), percentile(&times, 1.0))
 }
 
 fn main() {

@@ -11,6 +11,10 @@
 //! Prints figures; asserts nothing about speed.
 //! Run: cargo bench --bench recording   (ROWS=3600000 by default)
 
+mod common;
+
+use common::percentile;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -110,15 +114,6 @@ fn main() {
     );
     frames(Arc::new(recording));
     let _ = std::fs::remove_file(&path);
-}
-
-fn percentile(values: &[f64], p: f64) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted
-        .get(((sorted.len().max(1) - 1) as f64 * p).round() as usize)
-        .copied()
-        .unwrap_or(f64::NAN)
 }
 
 /// Frame times (ms) of `harness.step()` and of the app's own frame.

@@ -13,6 +13,10 @@
 //!
 //! Run: `cargo bench --bench server_grid`.
 
+mod common;
+
+use common::percentile;
+
 use std::time::{Duration, Instant};
 
 use eframe::egui;
@@ -63,15 +67,6 @@ impl Figures {
         self.step.extend(&other.step);
         self.app.extend(&other.app);
     }
-}
-
-fn percentile(values: &[f64], p: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn report(label: &str, figures: &Figures) {
