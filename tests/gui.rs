@@ -1427,6 +1427,10 @@ fn a_live_span_is_drawn_into_a_gif_in_the_window_and_the_run_goes_on() {
             .query_by_label("The live run, drawn for slides")
             .is_some()
     );
+    // And no playback bar naming the file the samples went to.
+    for label in ["Play (Space)", "Pause (Space)"] {
+        assert_eq!(harness.query_all_by_label(label).count(), 0, "{label}");
+    }
     harness.key_press(Key::Escape);
     step_until(&mut harness, "the stopped animation", |h| {
         h.state()

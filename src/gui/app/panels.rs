@@ -110,7 +110,8 @@ impl SockscopeApp {
 
     fn top_buttons(&self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         let lang = self.settings.lang;
-        let pause = match &self.playback {
+        // A live run's frames show the live run's button.
+        let pause = match self.playback.as_ref().filter(|_| !self.drawing_live()) {
             Some(playback) if playback.playing => S::PlayPause,
             Some(_) => S::PlayPlay,
             None if self.config().read_rate.is_paused() => S::ResumeReader,
@@ -342,8 +343,11 @@ impl SockscopeApp {
         // Out for the frame: the closure borrows the rest of self.
         let mut playback = self.playback.take();
         let cursor_s = playback.as_ref().map(|p| p.cursor_ns as f64 / 1e9);
+        // A live run's frames show the live window: no playback bar naming
+        // the file its samples were saved to.
+        let live_frames = self.drawing_live();
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(playback) = &mut playback {
+            if let Some(playback) = playback.as_mut().filter(|_| !live_frames) {
                 actions.extend(playback.bar(ui, palette, lang));
             }
             if let Some(t_ns) = marked {
