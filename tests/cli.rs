@@ -509,7 +509,7 @@ fn open_refuses_a_damaged_recording_in_one_sentence() {
     // under a millisecond: the first sample can come late on a busy machine).
     let (header, rows) = text.split_once('\n').unwrap();
     let (_, after_t) = rows.split_once(',').unwrap();
-    std::fs::write(&csv, format!("{header}\nabc{after_t}")).unwrap();
+    std::fs::write(&csv, format!("{header}\nabc,{after_t}")).unwrap();
     let (code, stderr) = open(&[]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("line 2: t_ms is 'abc"), "{stderr}");
