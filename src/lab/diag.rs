@@ -86,6 +86,34 @@ struct SocketKey {
     id: [u8; 48],
 }
 
+#[cfg(test)]
+impl Connection {
+    /// A connection as sock_diag could report it, for tests of what is
+    /// made of its numbers.
+    pub(crate) fn example(tcp_state: TcpState, send_q: u32, recv_q: u32, info: TcpInfo) -> Self {
+        let address = SocketAddr::from(([127, 0, 0, 1], 40000));
+        Connection {
+            state: tcp_state.name(),
+            tcp_state,
+            local: address,
+            peer: address,
+            recv_q,
+            send_q,
+            memory: None,
+            snd_wnd: None,
+            uid: 0,
+            inode: 0,
+            owner: None,
+            info: Some(info),
+            congestion: None,
+            key: SocketKey {
+                family: libc::AF_INET as u8,
+                id: [0; 48],
+            },
+        }
+    }
+}
+
 impl Connection {
     /// Bytes queued either way, the table's order.
     pub fn queued(&self) -> u64 {

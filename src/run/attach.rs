@@ -441,7 +441,11 @@ impl Follower {
             // The one socket is both ends.
             None => writer.clone(),
         };
-        let mut sample = build_sample(t_ns, writer.as_ref(), reader.as_ref());
+        let before = [
+            self.info[0].before,
+            self.info[usize::from(self.reader.is_some())].before,
+        ];
+        let mut sample = build_sample(t_ns, writer.as_ref(), reader.as_ref(), before);
         sample.sender_info_age_us = self.info[0].age_us(t_ns);
         sample.receiver_info_age_us = if self.reader.is_some() {
             self.info[1].age_us(t_ns)
@@ -497,6 +501,9 @@ const SLOW_INFO: Duration = Duration::from_micros(100);
 #[derive(Default)]
 struct InfoReading {
     info: Option<TcpInfo>,
+    /// A TCP_INFO read before the last lookup's queues: the byte counts
+    /// the queues are taken from (see `build_sample`).
+    before: Option<TcpInfo>,
     congestion: Option<String>,
     at_ns: u64,
     slow: bool,
@@ -511,8 +518,15 @@ impl InfoReading {
         end: &Connection,
         t_ns: u64,
     ) -> std::io::Result<Option<Connection>> {
+        if self.info.is_none() {
+            // A first TCP_INFO, so that even the first sample's byte counts
+            // come from one read before its queues.
+            self.info = diag.lookup(end, true)?.and_then(|found| found.info);
+        }
         let due = t_ns.saturating_sub(self.at_ns) >= 1_000_000_000 / u64::from(BUSY_TCP_INFO_HZ);
         let with_info = !self.slow || due || self.info.is_none();
+        // Read at an earlier lookup, so before this one's queues.
+        self.before = self.info;
         let asked = Instant::now();
         let found = diag.lookup(end, with_info)?;
         let Some(mut found) = found else {
@@ -538,12 +552,32 @@ impl InfoReading {
 /// A sample from the two ends' sock_diag answers (None: gone). The writer's
 /// queue is its send queue (SIOCOUTQ's number), the reader's its receive
 /// queue (FIONREAD's); the bytes the programs wrote and read come from the
-/// kernel's counts of bytes acknowledged and received.
-fn build_sample(t_ns: u64, writer: Option<&Connection>, reader: Option<&Connection>) -> Sample {
+/// kernel's counts of bytes acknowledged and received, taken from `before`,
+/// each end's TCP_INFO read before these queues were.
+///
+/// sock_diag reads a socket's queues without its lock and its TCP_INFO
+/// after them, under the lock: an ACK (or a segment) that arrives between
+/// the two counts its bytes in both, and "written" (acknowledged + queued)
+/// or "read" (received - queued) comes out too high, kilobytes at a time
+/// on loopback. Counts read before the queues can only be lower than
+/// the queues' moment: a sample then shows the bytes written and read as
+/// of at most one sample earlier while data moves, and to the byte when
+/// it stops (the counts never run backwards, so one too high would stay).
+fn build_sample(
+    t_ns: u64,
+    writer: Option<&Connection>,
+    reader: Option<&Connection>,
+    before: [Option<TcpInfo>; 2],
+) -> Sample {
     let tx = writer.and_then(|c| c.info).unwrap_or_default();
     let rx = reader.and_then(|c| c.info).unwrap_or_default();
+    let [tx_before, rx_before] = before.map(Option::unwrap_or_default);
     let send_queue = writer.map_or(0, |c| c.send_q);
     let recv_queue = reader.map_or(0, |c| c.recv_q);
+    // The FIN is in the send queue once its program closed: counted out
+    // if the socket's state before the queue (sock_diag's header) or
+    // after it (a fresh TCP_INFO) says it may be.
+    let fin_queued = writer.is_some_and(|c| fin_sent(c.tcp_state)) || fin_sent(tx.state);
     let unsent = tx.notsent_bytes.unwrap_or(0).min(send_queue);
     let wmem = writer.and_then(|c| c.memory).unwrap_or_default();
     let rmem = reader.and_then(|c| c.memory).unwrap_or_default();
@@ -562,12 +596,12 @@ fn build_sample(t_ns: u64, writer: Option<&Connection>, reader: Option<&Connecti
         send_queue,
         unsent,
         recv_queue,
-        written: bytes_written(&tx, send_queue),
-        read: rx
+        written: bytes_written(&tx_before, send_queue, fin_queued),
+        read: rx_before
             .bytes_received
             .unwrap_or(0)
             .saturating_sub(u64::from(recv_queue)),
-        writer_state: writer_state(writer, &tx, sender_memory),
+        writer_state: writer_state(writer, sender_memory),
         reader_state: reader_state(&rx),
         zero_window: writer.is_some() && tx.snd_wnd == Some(0) && tx.state == TcpState::Established,
         sender,
@@ -583,21 +617,27 @@ fn build_sample(t_ns: u64, writer: Option<&Connection>, reader: Option<&Connecti
     }
 }
 
-/// The bytes the sending program handed to its kernel: those acknowledged
-/// and those still queued. The kernel's counts include the SYN's one
-/// sequence number (acknowledged with the handshake) and, once its program
-/// closed its side, the FIN's (queued, then acknowledged).
-fn bytes_written(tx: &TcpInfo, send_queue: u32) -> u64 {
-    let fin_sent = matches!(
-        tx.state,
+/// Whether a socket in `state` has had its FIN queued: its program closed
+/// (or shut down) its side.
+fn fin_sent(state: TcpState) -> bool {
+    matches!(
+        state,
         TcpState::FinWait1
             | TcpState::FinWait2
             | TcpState::Closing
             | TcpState::LastAck
             | TcpState::TimeWait
-    );
+    )
+}
+
+/// The bytes the sending program handed to its kernel: those acknowledged
+/// (by `tx`, read before `send_queue`) and those still queued. The kernel's
+/// counts include the SYN's one sequence number (acknowledged with the
+/// handshake) and, once its program closed its side, the FIN's (queued,
+/// then acknowledged).
+fn bytes_written(tx: &TcpInfo, send_queue: u32, fin_queued: bool) -> u64 {
     let sequence = tx.bytes_acked.unwrap_or(0) + u64::from(send_queue);
-    sequence.saturating_sub(1 + u64::from(fin_sent))
+    sequence.saturating_sub(1 + u64::from(fin_queued))
 }
 
 /// What the sending end is doing, as far as its kernel shows: its program's
@@ -605,11 +645,13 @@ fn bytes_written(tx: &TcpInfo, send_queue: u32) -> u64 {
 /// poll() and select() report) is when a program's send() sleeps or
 /// returns EAGAIN, and a FIN sent is its program closing or shutting down
 /// its side.
-fn writer_state(writer: Option<&Connection>, tx: &TcpInfo, memory: SenderMemory) -> WriterState {
-    if writer.is_none() {
+fn writer_state(writer: Option<&Connection>, memory: SenderMemory) -> WriterState {
+    let Some(writer) = writer else {
         return WriterState::Closed;
-    }
-    match tx.state {
+    };
+    // The state in sock_diag's header, fresh every sample (a TCP_INFO may
+    // be older).
+    match writer.tcp_state {
         TcpState::FinWait1
         | TcpState::FinWait2
         | TcpState::Closing
@@ -626,4 +668,76 @@ fn writer_state(writer: Option<&Connection>, tx: &TcpInfo, memory: SenderMemory)
 /// says a recv() returned 0.)
 fn reader_state(_rx: &TcpInfo) -> ReaderState {
     ReaderState::Reading
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(state: TcpState, acked: u64, received: u64) -> TcpInfo {
+        TcpInfo {
+            state,
+            bytes_acked: Some(acked),
+            bytes_received: Some(received),
+            ..TcpInfo::default()
+        }
+    }
+
+    /// An ACK for 4 KiB and a 4 KiB segment arrive between sock_diag's
+    /// reading of the queues and its TCP_INFO: the counts read before the
+    /// queues give the bytes written and read, not those (8 KiB too many
+    /// written, 4 KiB read that no program read).
+    #[test]
+    fn written_and_read_come_from_counts_read_before_the_queues() {
+        let writer = Connection::example(
+            TcpState::Established,
+            12_288,
+            0,
+            info(TcpState::Established, 1 + 4_096 + 4_096, 1),
+        );
+        let reader = Connection::example(
+            TcpState::Established,
+            0,
+            8_192,
+            info(TcpState::Established, 1, 8_192 + 4_096),
+        );
+        let before = [
+            Some(info(TcpState::Established, 1 + 4_096, 1)),
+            Some(info(TcpState::Established, 1, 8_192)),
+        ];
+        let sample = build_sample(7, Some(&writer), Some(&reader), before);
+        assert_eq!(sample.written, 4_096 + 12_288);
+        assert_eq!(sample.read, 0);
+        // Read from the answer alone, the race shows.
+        let racy = build_sample(7, Some(&writer), Some(&reader), [writer.info, reader.info]);
+        assert_eq!(racy.written, 4_096 + 4_096 + 12_288);
+        assert_eq!(racy.read, 4_096);
+    }
+
+    /// Once the program closed, its FIN takes a sequence number in the
+    /// queue: counted out when either state (sock_diag's header, read
+    /// before the queue, or the TCP_INFO) says it was queued.
+    #[test]
+    fn a_queued_fin_is_not_a_byte_written() {
+        let acked = 1 + 1_000;
+        for (header, info_state) in [
+            (TcpState::FinWait1, TcpState::FinWait1),
+            (TcpState::FinWait1, TcpState::Established),
+            (TcpState::Established, TcpState::FinWait1),
+        ] {
+            let writer = Connection::example(header, 501, 0, info(info_state, acked, 1));
+            let before = [writer.info, None];
+            let sample = build_sample(7, Some(&writer), None, before);
+            assert_eq!(sample.written, 1_500, "{header:?} {info_state:?}");
+        }
+        let writer = Connection::example(
+            TcpState::Established,
+            500,
+            0,
+            info(TcpState::Established, acked, 1),
+        );
+        let sample = build_sample(7, Some(&writer), None, [writer.info, None]);
+        assert_eq!(sample.written, 1_500);
+        assert_eq!(sample.writer_state, WriterState::Sending);
+    }
 }
