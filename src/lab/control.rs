@@ -5,7 +5,29 @@
 
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Select, TryRecvError};
+
+/// Waits up to `timeout` for a message, sleeping at once. Crossbeam's
+/// `recv_timeout()` first spins and then calls sched_yield() up to four
+/// times, and on a machine whose cores are all busy each yield hands the
+/// core away until the scheduler's next tick (4 ms at HZ=250): a thread
+/// that waits 1 ms between samples then wakes every 4 ms (190 samples a
+/// second of 1000 asked with two CPU hogs running). A `Select` with a
+/// timeout parks without yielding (`select!` would not do: with one
+/// operation it turns into `recv_timeout()`).
+pub(crate) fn recv_within<T>(
+    receiver: &Receiver<T>,
+    timeout: Duration,
+) -> Result<T, RecvTimeoutError> {
+    let mut select = Select::new();
+    select.recv(receiver);
+    match select.select_timeout(timeout) {
+        Ok(operation) => operation
+            .recv(receiver)
+            .map_err(|_| RecvTimeoutError::Disconnected),
+        Err(_) => Err(RecvTimeoutError::Timeout),
+    }
+}
 
 pub(crate) trait Controlled {
     type Control;
@@ -33,7 +55,7 @@ pub(crate) trait Controlled {
 
     /// Waits up to `timeout` for a control message, applying it.
     fn wait_for_control(&mut self, timeout: Duration) {
-        match self.controls().recv_timeout(timeout) {
+        match recv_within(self.controls(), timeout) {
             Ok(control) => self.apply(control),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => self.session_gone(),
@@ -89,5 +111,30 @@ mod tests {
         worker.gone = false;
         worker.wait_for_control(Duration::from_secs(5));
         assert!(worker.gone);
+    }
+
+    /// A control another thread sends ends a long wait: the wait returns
+    /// the control (its timeout would return none); a dropped sender ends
+    /// it as a disconnection.
+    #[test]
+    fn a_control_sent_during_a_wait_ends_it() {
+        let (tx, controls) = unbounded();
+        let (waiting_tx, waiting) = unbounded();
+        let sender = std::thread::spawn(move || {
+            waiting.recv().unwrap();
+            tx.send(7).unwrap();
+            // Kept until the control is taken, so it is no disconnection.
+            tx
+        });
+        waiting_tx.send(()).unwrap();
+        let began = std::time::Instant::now();
+        let taken = recv_within(&controls, Duration::from_secs(600));
+        assert_eq!(taken, Ok(7));
+        assert!(began.elapsed() < Duration::from_secs(600));
+        drop(sender.join().unwrap());
+        assert_eq!(
+            recv_within(&controls, Duration::from_secs(600)),
+            Err(RecvTimeoutError::Disconnected)
+        );
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use super::control::recv_within;
 use super::link::LinkProbe;
 use super::probe;
 use super::sample::{
@@ -415,7 +416,7 @@ impl Sampler {
                 break;
             }
             let wait = Duration::from_nanos(wake_ns.saturating_sub(self.shared.now_ns()));
-            match self.controls.recv_timeout(wait) {
+            match recv_within(&self.controls, wait) {
                 Ok(SamplerControl::Hz(hz)) => self.desk.set_hz(hz),
                 Ok(SamplerControl::WorkerDone) | Err(RecvTimeoutError::Timeout) => {}
                 Ok(SamplerControl::Stop) | Err(RecvTimeoutError::Disconnected) => stop = true,
