@@ -120,12 +120,15 @@ mod tests {
     fn a_control_sent_during_a_wait_ends_it() {
         let (tx, controls) = unbounded();
         let (waiting_tx, waiting) = unbounded();
-        let sender = std::thread::spawn(move || {
-            waiting.recv().unwrap();
-            tx.send(7).unwrap();
-            // Kept until the control is taken, so it is no disconnection.
-            tx
-        });
+        let sender = std::thread::Builder::new()
+            .name("control-sender".into())
+            .spawn(move || {
+                waiting.recv().unwrap();
+                tx.send(7).unwrap();
+                // Kept until the control is taken, so it is no disconnection.
+                tx
+            })
+            .unwrap();
         waiting_tx.send(()).unwrap();
         let began = std::time::Instant::now();
         let taken = recv_within(&controls, Duration::from_secs(600));
