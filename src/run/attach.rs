@@ -560,9 +560,11 @@ impl InfoReading {
 /// the two counts its bytes in both, and "written" (acknowledged + queued)
 /// or "read" (received - queued) comes out too high, kilobytes at a time
 /// on loopback. Counts read before the queues can only be lower than
-/// the queues' moment: a sample then shows the bytes written and read as
-/// of at most one sample earlier while data moves, and to the byte when
-/// it stops (the counts never run backwards, so one too high would stay).
+/// the queues' moment: while data moves, a sample shows the bytes written
+/// and read as of the TCP_INFO before (one sample earlier, or up to
+/// 1/`BUSY_TCP_INFO_HZ` s while a busy program's lock rations it), and to
+/// the byte once it stops (the counts never run backwards, so one too
+/// high would stay).
 fn build_sample(
     t_ns: u64,
     writer: Option<&Connection>,
