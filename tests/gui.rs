@@ -1381,8 +1381,22 @@ fn a_recordings_capture_replays_its_ladder_up_to_the_cursor() {
     });
 }
 
-/// The finished files in `dir` with this extension (temporary names end
-/// in `.partial`).
+/// Temporary files left in `dir` (an old `OUT.partial`, a named
+/// `.sockscope-*.tmp`): an export must leave none, finished or stopped.
+fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir).map_or_else(
+        |_| Vec::new(),
+        |entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with('.') || name.ends_with(".partial"))
+                .collect()
+        },
+    )
+}
+
+/// The finished files in `dir` with this extension.
 fn files_with(dir: &std::path::Path, extension: &str) -> Vec<PathBuf> {
     std::fs::read_dir(dir).map_or_else(
         |_| Vec::new(),
@@ -1439,7 +1453,7 @@ fn a_live_span_is_drawn_into_a_gif_in_the_window_and_the_run_goes_on() {
     });
     assert!(harness.state().playback_state().is_none(), "back to live");
     assert!(files_with(&dir, "gif").is_empty());
-    assert!(files_with(&dir, "partial").is_empty());
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
 
     // The newest seconds of the run (the dialog's first span), at 10
     // frames a second.
@@ -1466,7 +1480,7 @@ fn a_live_span_is_drawn_into_a_gif_in_the_window_and_the_run_goes_on() {
 
     let gifs = files_with(&dir, "gif");
     assert_eq!(gifs.len(), 1, "{gifs:?}");
-    assert!(files_with(&dir, "partial").is_empty());
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
     // The frames the status line reports are the file's.
     let reported: usize = text
         .split('(')

@@ -1,9 +1,10 @@
-//! An output file that is written under a temporary name in the same folder
-//! and renamed into place only when complete, so an interrupted or failed
-//! run never leaves a half-written file behind.
+//! An output file that is written as an unnamed file in the target's folder
+//! and put in place only when complete, so an interrupted, failed or killed
+//! run never leaves a half-written file behind, nor a temporary one.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -25,6 +26,15 @@ pub enum OutputPathError {
 
 /// The error in words, without the "(os error N)" tail.
 fn reason(path: &str, error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(libc::ENAMETOOLONG) => {
+            return format!("its name is longer than the {NAME_MAX} bytes a file name may have");
+        }
+        Some(libc::EPERM) => {
+            return "another user's file in a sticky folder such as /tmp, which only its owner may replace".into();
+        }
+        _ => {}
+    }
     match error.kind() {
         io::ErrorKind::NotFound => match Path::new(path).parent() {
             Some(folder) if folder.as_os_str().is_empty() || folder.is_dir() => {
@@ -45,16 +55,59 @@ fn reason(path: &str, error: &io::Error) -> String {
     }
 }
 
+/// Where the bytes wait until the file is complete.
+#[derive(Debug)]
+enum Temp {
+    /// An unnamed file in the target's folder (`O_TMPFILE`): nothing is
+    /// left behind however the process ends, even by `kill -9`.
+    Unnamed,
+    /// A named temporary file beside the target, where the file system has
+    /// no unnamed ones; removed on drop.
+    Named(PathBuf),
+}
+
 #[derive(Debug)]
 pub struct AtomicFile {
     target: PathBuf,
-    temp: PathBuf,
+    temp: Temp,
     writer: Option<BufWriter<File>>,
 }
 
+/// The longest file name Linux file systems take (NAME_MAX).
+const NAME_MAX: usize = 255;
+
+/// A short name beside the target: the rename stays within one file
+/// system, and a long target name still leaves room for it.
+fn temp_name(target: &Path) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    target.with_file_name(format!(
+        ".sockscope-{}-{}.tmp",
+        std::process::id(),
+        NEXT.fetch_add(1, Relaxed)
+    ))
+}
+
+/// Why a rename onto `target` would fail when the run is over, found now:
+/// a name too long for the file system, or another user's file in a
+/// sticky folder such as /tmp (only its owner may replace it).
+fn replace_refused(target: &Path, folder: &Path) -> Option<io::Error> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let name = target.file_name()?;
+    if name.as_bytes().len() > NAME_MAX {
+        return Some(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    let existing = fs::symlink_metadata(target).ok()?;
+    let dir = fs::metadata(folder).ok()?;
+    let me = nix::unistd::geteuid().as_raw();
+    let sticky = dir.mode() & libc::S_ISVTX != 0;
+    (sticky && me != 0 && existing.uid() != me && dir.uid() != me)
+        .then(|| io::Error::from_raw_os_error(libc::EPERM))
+}
+
 impl AtomicFile {
-    /// Checks that `target` can be written by creating its temporary file now,
-    /// before any work is done.
+    /// Checks that `target` can be written, and makes its temporary file
+    /// now, before any work is done.
     pub fn create(target: &Path) -> Result<Self, OutputPathError> {
         let shown = target.display().to_string();
         // "out/" names a folder even when it does not exist yet.
@@ -74,19 +127,33 @@ impl AtomicFile {
             path: shown.clone(),
             source,
         };
-        // A short name beside the target: the rename stays within one file
-        // system, and a long target name still leaves room for it.
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let temp = target.with_file_name(format!(
-            ".sockscope-{}-{}.tmp",
-            std::process::id(),
-            NEXT.fetch_add(1, Relaxed)
-        ));
-        let file = OpenOptions::new()
+        let folder = match target.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if let Some(refused) = replace_refused(target, &folder) {
+            return Err(not_writable(refused));
+        }
+        let unnamed = OpenOptions::new()
             .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(not_writable)?;
+            .custom_flags(libc::O_TMPFILE)
+            .mode(0o666)
+            .open(&folder);
+        let (file, temp) = match unnamed {
+            Ok(file) => (file, Temp::Unnamed),
+            // A file system without unnamed files (some network and FUSE
+            // ones), or a kernel before 3.11: a named one instead.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR)) => {
+                let temp = temp_name(target);
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&temp)
+                    .map_err(not_writable)?;
+                (file, Temp::Named(temp))
+            }
+            Err(e) => return Err(not_writable(e)),
+        };
         Ok(AtomicFile {
             target: target.to_owned(),
             temp,
@@ -104,26 +171,67 @@ impl AtomicFile {
             .expect("writer is present until commit")
     }
 
-    /// Flushes and renames the file into place. On failure the temporary
-    /// file is removed and the target is left as it was.
+    /// A second descriptor of the file, for a writer that must own one (an
+    /// encoder); write through one or the other, not both.
+    pub fn file_handle(&mut self) -> io::Result<File> {
+        self.writer().get_ref().try_clone()
+    }
+
+    /// Flushes and puts the file in place. On failure nothing is left and
+    /// the target is as it was.
     pub fn commit(mut self) -> io::Result<PathBuf> {
         let writer = self.writer.take().expect("commit once");
-        let result = writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|file| file.sync_all())
-            .and_then(|()| fs::rename(&self.temp, &self.target));
-        if result.is_err() {
-            let _ = fs::remove_file(&self.temp);
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        match &self.temp {
+            Temp::Named(temp) => {
+                let renamed = fs::rename(temp, &self.target);
+                if renamed.is_err() {
+                    let _ = fs::remove_file(temp);
+                }
+                renamed?;
+            }
+            Temp::Unnamed => {
+                // An unnamed file can only be linked to a new name, so it
+                // gets a short one first and is renamed over the target
+                // (which may exist): the target is never half-written.
+                let temp = temp_name(&self.target);
+                link_unnamed(&file, &temp)?;
+                let renamed = fs::rename(&temp, &self.target);
+                if renamed.is_err() {
+                    let _ = fs::remove_file(&temp);
+                }
+                renamed?;
+            }
         }
-        result.map(|()| self.target.clone())
+        Ok(self.target.clone())
     }
+}
+
+/// Gives an unnamed file a name: through /proc (any user), or by its
+/// descriptor where /proc is missing (needs CAP_DAC_READ_SEARCH).
+fn link_unnamed(file: &File, name: &Path) -> io::Result<()> {
+    use nix::fcntl::{AT_FDCWD, AtFlags};
+    use std::os::fd::AsRawFd;
+    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    nix::unistd::linkat(
+        AT_FDCWD,
+        proc_path.as_str(),
+        AT_FDCWD,
+        name,
+        AtFlags::AT_SYMLINK_FOLLOW,
+    )
+    .or_else(|_| nix::unistd::linkat(file, "", AT_FDCWD, name, AtFlags::AT_EMPTY_PATH))
+    .map_err(io::Error::from)
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.writer.take().is_some() {
-            let _ = fs::remove_file(&self.temp);
+        // An unnamed file goes with its descriptor.
+        if self.writer.take().is_some()
+            && let Temp::Named(temp) = &self.temp
+        {
+            let _ = fs::remove_file(temp);
         }
     }
 }
@@ -190,6 +298,47 @@ mod tests {
         assert!(
             long.exists(),
             "a long name still fits beside its temporary file"
+        );
+    }
+
+    #[test]
+    fn a_killed_writer_leaves_no_file_behind() {
+        let dir = scratch("killed");
+        let target = dir.join("out.csv");
+        let mut file = AtomicFile::create(&target).unwrap();
+        file.writer().write_all(&[b'x'; 100_000]).unwrap();
+        file.writer().flush().unwrap();
+        // What `kill -9` does: no destructor runs. (The descriptor leaks
+        // until this test process ends; the unnamed file goes with it.)
+        std::mem::forget(file);
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            0,
+            "the bytes written live in an unnamed file until commit"
+        );
+    }
+
+    #[test]
+    fn replaces_an_existing_file_whole() {
+        let dir = scratch("replace");
+        let target = dir.join("out.json");
+        fs::write(&target, "old").unwrap();
+        let mut file = AtomicFile::create(&target).unwrap();
+        file.writer().write_all(b"new").unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "old");
+        file.commit().unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_a_name_too_long_before_anything_is_written() {
+        let dir = scratch("long");
+        let long = dir.join(format!("{}.csv", "x".repeat(300)));
+        let refused = AtomicFile::create(&long).unwrap_err();
+        assert!(
+            refused.to_string().contains("longer than the 255 bytes"),
+            "{refused}"
         );
     }
 

@@ -4,8 +4,8 @@
 //! is dropped or doubled however slowly the machine renders. The file is a
 //! GIF or, named `.png`/`.apng`, an animated PNG (full colour, where a GIF
 //! has 256 colours a frame). It is written frame by frame (never all frames
-//! in memory) to a temporary name (`OUT.partial`), and renamed into place
-//! when whole.
+//! in memory) to an unnamed file in OUT's folder, put in place when whole:
+//! a stop, a failure or a kill leaves nothing behind.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use image::{Delay, Frame, RgbaImage};
 
 use super::options::CaptureOutcome;
 use super::playback::Playback;
+use crate::export::AtomicFile;
 
 type File = std::io::BufWriter<std::fs::File>;
 
@@ -82,6 +83,9 @@ pub struct AnimationExport {
     next: u64,
     requested_at: Option<Instant>,
     encoder: Option<Encoder>,
+    /// The file being written, unnamed until it is whole (the encoder
+    /// writes to a second descriptor of it).
+    file: Option<AtomicFile>,
     /// Where the timeline panel was last drawn (points), and the scale.
     crop: Option<(egui::Rect, f32)>,
     outcome: CaptureOutcome,
@@ -101,6 +105,7 @@ impl AnimationExport {
             next: 0,
             requested_at: None,
             encoder: None,
+            file: None,
             crop: None,
             outcome,
             then_close,
@@ -127,7 +132,7 @@ impl AnimationExport {
         if result.is_err() {
             // Nothing half-written stays.
             self.encoder = None;
-            let _ = std::fs::remove_file(self.partial());
+            self.file = None;
         }
         *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
         if self.then_close {
@@ -196,12 +201,6 @@ impl AnimationExport {
         }
     }
 
-    fn partial(&self) -> PathBuf {
-        let mut name = self.plan.path.clone().into_os_string();
-        name.push(".partial");
-        PathBuf::from(name)
-    }
-
     fn write(&mut self, image: &egui::ColorImage) -> Result<(), String> {
         let path = self.plan.path.clone();
         let failed = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
@@ -221,7 +220,9 @@ impl AnimationExport {
             None => image,
         };
         if self.encoder.is_none() {
-            let file = std::fs::File::create(self.partial()).map_err(|e| failed(&e))?;
+            let mut whole = AtomicFile::create(&path).map_err(|e| failed(&e))?;
+            let file = whole.file_handle().map_err(|e| failed(&e))?;
+            self.file = Some(whole);
             let file = std::io::BufWriter::new(file);
             self.encoder = Some(match self.plan.format {
                 Format::Gif => {
@@ -300,19 +301,12 @@ impl AnimationExport {
                 .map_err(|e| format!("cannot write {}: {e}", self.plan.path.display()))?,
         }
         let path = self.plan.path.clone();
-        std::fs::rename(self.partial(), &path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        Ok(path)
-    }
-}
-
-/// An export that never finished (the window closed while drawing) leaves
-/// no partial file behind.
-impl Drop for AnimationExport {
-    fn drop(&mut self) {
-        if self.encoder.take().is_some() {
-            let _ = std::fs::remove_file(self.partial());
-        }
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| "no frame was drawn".to_string())?;
+        file.commit()
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 }
 
