@@ -5,8 +5,6 @@
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -16,6 +14,7 @@ use crate::export::pcap::PcapWriter;
 use crate::export::summary::{CaptureSummary, RunFigures, Summary};
 use crate::export::{AtomicFile, OutputPathError};
 use crate::i18n::Lang;
+use crate::interrupt::Interrupt;
 use crate::lab::link::{LinkError, LinkLacks, Loss};
 use crate::lab::scenario::{Change, Scenario, changes_text};
 use crate::lab::units::format_bytes;
@@ -23,7 +22,9 @@ use crate::lab::wire::WirePacket;
 use crate::lab::{
     BufferSetting, CaptureState, Endpoint, EventKind, LabConfig, LabError, SessionInfo, Timeline,
 };
-use crate::run::{AttachError, AttachSource, Notice, Phase, Run, RunError, ScenarioNote, Target};
+use crate::run::{
+    AttachError, AttachSource, DRAIN_LIMIT, Notice, Phase, Run, RunError, ScenarioNote, Target,
+};
 
 /// Exit codes, as documented in README and `--help`.
 pub mod exit {
@@ -118,12 +119,14 @@ pub struct RecordOutcome {
     /// says so: a file named on the command line is replaced, never
     /// silently).
     pub replaced_files: Vec<PathBuf>,
+    /// Outputs that could not be written, in words (the others were).
+    pub write_errors: Vec<String>,
 }
 
 impl RecordOutcome {
     pub fn exit_code(&self) -> i32 {
         // An error explains lost bytes (a reset, say) better than exit 3.
-        if !self.summary.errors.is_empty() {
+        if !self.summary.errors.is_empty() || !self.write_errors.is_empty() {
             exit::FAILED
         } else if self.summary.integrity_ok == Some(false) {
             exit::INTEGRITY
@@ -132,13 +135,6 @@ impl RecordOutcome {
         } else {
             exit::OK
         }
-    }
-}
-
-fn write_error(path: &std::path::Path) -> impl FnOnce(io::Error) -> RecordError + '_ {
-    move |source| RecordError::Write {
-        path: path.display().to_string(),
-        source,
     }
 }
 
@@ -152,12 +148,12 @@ fn same_path(a: &std::path::Path, b: &std::path::Path) -> bool {
     a == b || (a.file_name() == b.file_name() && folder(a).is_some() && folder(a) == folder(b))
 }
 
-/// Runs a recording. `interrupt` ends it early (Ctrl-C); `notes` receives
-/// the stderr lines about clamped buffers; `stdout` gets progress and the
-/// summary.
+/// Runs a recording. `interrupt` ends it early (Ctrl-C), and cuts the
+/// drain short when it comes during one; `notes` receives the stderr lines
+/// about clamped buffers; `stdout` gets progress and the summary.
 pub fn record(
     options: &RecordOptions,
-    interrupt: &Arc<AtomicBool>,
+    interrupt: &Interrupt,
     stdout: &mut dyn Write,
     notes: &mut dyn Write,
 ) -> Result<RecordOutcome, RecordError> {
@@ -210,6 +206,11 @@ pub fn record(
         .unwrap_or_else(Instant::now);
     let deadline = started + options.duration;
     let mut interrupted = false;
+    // Signals already counted when the drain began: one more cuts it.
+    let mut signals_at_finish = 0;
+    // Set at the first look after the run began to finish.
+    let mut drain_began: Option<Instant> = None;
+    let mut drain_told = false;
     let mut last_progress = started;
     let line_start = if options.progress { "\r\x1b[K" } else { "" };
     let mut teller = Teller {
@@ -243,13 +244,40 @@ pub fn record(
             break;
         }
         let now = Instant::now();
+        let signals = interrupt.count();
+        // An outside peer that closed or reset has nothing more to show:
+        // the run ends there, as when its time is up.
         if run.phase() == Phase::Running
-            && (now >= deadline || interrupt.load(Relaxed) || csv_error.is_some())
+            && (now >= deadline || signals > 0 || csv_error.is_some() || teller.peer_left)
         {
-            interrupted = now < deadline && interrupt.load(Relaxed);
+            interrupted = now < deadline && signals > 0;
+            signals_at_finish = signals;
             run.finish();
+        } else if run.phase() == Phase::Finishing && signals > signals_at_finish {
+            interrupted = true;
+            run.stop_now();
         }
         let finishing = run.phase() == Phase::Finishing;
+        let drain_age = if finishing {
+            now.duration_since(*drain_began.get_or_insert(now))
+        } else {
+            Duration::ZERO
+        };
+        if !drain_told && drain_age >= DRAIN_TOLD_AFTER {
+            // A drain this long has bytes stuck on the way: say what it
+            // waits for, and how to stop it.
+            drain_told = true;
+            let unread = run
+                .timeline()
+                .last()
+                .map_or(0, |s| s.written.saturating_sub(s.read));
+            let _ = writeln!(
+                notes,
+                "{line_start}sockscope: reading what is still on its way ({} unread); at most {} s more, Ctrl-C stops now.",
+                format_bytes(unread),
+                DRAIN_LIMIT.saturating_sub(drain_age).as_secs_f64().ceil()
+            );
+        }
         if options.progress && now.duration_since(last_progress) >= Duration::from_millis(250) {
             last_progress = now;
             let _ = write!(
@@ -279,6 +307,7 @@ pub fn record(
             zero_window_ns: figures.zero_window_ns,
             first_sample_ns: figures.first_sample_ns,
             last_sample_ns: figures.last_sample_ns,
+            drain_cut: run.drain_cut(),
         },
     );
 
@@ -293,17 +322,25 @@ pub fn record(
     let wire_done = wire.map(WireOut::finish);
     let csv_flushed = csv.map(SampleCsv::finish).transpose().map(drop);
     let csv_done = csv_error.map_or(csv_flushed, Err);
-    let mut written_files =
-        commit_outputs(csv_file.map(|file| (file, csv_done)), json_file, &summary)?;
+    // Each output on its own: one that fails takes no other with it.
+    let mut commits = Commits::default();
+    if let Some(file) = csv_file {
+        commits.commit(file, csv_done);
+    }
+    if let Some(mut file) = json_file {
+        let written = serde_json::to_writer_pretty(file.writer(), &summary)
+            .map_err(io::Error::other)
+            .and_then(|()| writeln!(file.writer()));
+        commits.commit(file, written);
+    }
     if let (Some(file), Some(done)) = (pcap_file, wire_done) {
-        let path = file.path().to_owned();
-        done.map_err(write_error(&path))?;
-        written_files.push(file.commit().map_err(write_error(&path))?);
+        commits.commit(file, done);
     }
     let outcome = RecordOutcome {
         summary,
-        written_files,
+        written_files: commits.written,
         replaced_files,
+        write_errors: commits.failed,
     };
     let _ = stdout.write_all(human_summary(&outcome, &info.sndbuf, &info.rcvbuf).as_bytes());
     let _ = stdout.flush();
@@ -377,28 +414,28 @@ impl<'a> WireOut<'a> {
     }
 }
 
-/// Makes the outputs whole: the CSV (unless writing it failed) and the
-/// JSON summary. Returns the paths written.
-fn commit_outputs(
-    csv: Option<(AtomicFile, io::Result<()>)>,
-    json_file: Option<AtomicFile>,
-    summary: &Summary,
-) -> Result<Vec<PathBuf>, RecordError> {
-    let mut written_files = Vec::new();
-    if let Some((file, written)) = csv {
+/// The outputs made whole, and the ones that could not be.
+#[derive(Default)]
+struct Commits {
+    written: Vec<PathBuf>,
+    failed: Vec<String>,
+}
+
+impl Commits {
+    /// Puts `file` in place if everything was `written` to it.
+    fn commit(&mut self, file: AtomicFile, written: io::Result<()>) {
         let path = file.path().to_owned();
-        written.map_err(write_error(&path))?;
-        written_files.push(file.commit().map_err(write_error(&path))?);
+        match written.and_then(|()| file.commit()) {
+            Ok(path) => self.written.push(path),
+            Err(source) => self.failed.push(
+                RecordError::Write {
+                    path: path.display().to_string(),
+                    source,
+                }
+                .to_string(),
+            ),
+        }
     }
-    if let Some(mut file) = json_file {
-        let path = file.path().to_owned();
-        serde_json::to_writer_pretty(file.writer(), summary)
-            .map_err(io::Error::other)
-            .and_then(|()| writeln!(file.writer()))
-            .map_err(write_error(&path))?;
-        written_files.push(file.commit().map_err(write_error(&path))?);
-    }
-    Ok(written_files)
 }
 
 /// Notes on stderr: a buffer size the kernel changed, and scenario steps
@@ -499,6 +536,9 @@ fn announce(endpoint: Endpoint, notes: &mut dyn Write) {
     }
 }
 
+/// A drain longer than this is told on stderr.
+const DRAIN_TOLD_AFTER: Duration = Duration::from_millis(500);
+
 /// How often a start in progress is looked at.
 const CONNECT_POLL: Duration = Duration::from_millis(10);
 
@@ -526,7 +566,7 @@ fn scenario_fits(scenario: &Scenario, lacks: &LinkLacks) -> Result<(), RecordErr
     }
 }
 
-fn wait_until_connected(run: &mut Run, interrupt: &AtomicBool) -> Result<SessionInfo, RecordError> {
+fn wait_until_connected(run: &mut Run, interrupt: &Interrupt) -> Result<SessionInfo, RecordError> {
     loop {
         // Only the start: its samples wait in their channel for the loop
         // that streams every one of them to the CSV.
@@ -536,7 +576,7 @@ fn wait_until_connected(run: &mut Run, interrupt: &AtomicBool) -> Result<Session
         if let Some(error) = run.take_error() {
             return Err(error.into());
         }
-        if interrupt.load(Relaxed) {
+        if interrupt.raised() {
             run.cancel();
             return Err(RecordError::Interrupted);
         }
@@ -692,6 +732,13 @@ pub fn human_summary(
         "not verified: another program's bytes".to_string()
     } else if s.outside_peer {
         "not verified: an outside peer".to_string()
+    } else if let Some(cut) = &s.drain_cut {
+        format!(
+            "{} not verified: the drain was cut short after {:.1} s, {}",
+            format_bytes(cut.unread_bytes),
+            cut.after_s,
+            cut.reason
+        )
     } else if s.integrity_ok.is_none() {
         "not verified: the run failed".to_string()
     } else if s.integrity_ok == Some(true) {
@@ -721,7 +768,7 @@ pub fn human_summary(
         "  {} samples at {:.1} Hz (asked {} Hz)\n",
         s.samples, s.sample_hz_achieved, s.sample_hz
     ));
-    for error in &s.errors {
+    for error in s.errors.iter().chain(&outcome.write_errors) {
         out.push_str(&format!("  error: {error}\n"));
     }
     for path in &outcome.written_files {

@@ -118,6 +118,7 @@ fn a_failed_run_reads_as_not_verified_never_as_an_integrity_failure() {
         summary,
         written_files: Vec::new(),
         replaced_files: Vec::new(),
+        write_errors: Vec::new(),
     };
     let text = human_summary(&outcome, &info.sndbuf, &info.rcvbuf);
     assert!(text.contains("not verified: the run failed"), "{text}");

@@ -114,6 +114,7 @@ fn run_damaged(damage: Damage) {
         summary,
         written_files: Vec::new(),
         replaced_files: Vec::new(),
+        write_errors: Vec::new(),
     };
     assert_eq!(outcome.exit_code(), exit::INTEGRITY);
     let text = human_summary(&outcome, &info.sndbuf, &info.rcvbuf);

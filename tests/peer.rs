@@ -88,6 +88,42 @@ fn listen_records_an_outside_client_and_reports_its_close() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The README's promise: the peer's close ends a `--listen` run with its
+/// summary, long before its duration.
+#[test]
+fn a_peer_closing_ends_a_listen_run_before_its_duration() {
+    let dir = scratch("peer-ends");
+    let summary = dir.join("run.json");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args(["record", "--duration", "120", "--listen", &port.to_string()])
+        .args(["--write-rate", "0", "--json"])
+        .arg(&summary)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut client = connect_when_listening(port);
+    client.write_all(b"hello").unwrap();
+    drop(client);
+    let out = common::wait_at_most(
+        child,
+        Duration::from_secs(60),
+        "a --listen run whose peer closed",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("peer at"), "{stdout}");
+    let summary = json(&summary);
+    assert_eq!(summary["bytes_read"], 5);
+    assert_eq!(summary["interrupted"], false);
+    assert!(
+        summary["elapsed_s"].as_f64().unwrap() < 60.0,
+        "ended by the close, not by its 120 s: {summary}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn connect_records_an_outside_server_and_write_rate_0_sends_nothing() {
     let dir = scratch("connect");

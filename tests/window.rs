@@ -207,6 +207,72 @@ fn a_recording_exports_as_an_animated_png_in_full_colour() {
     let colours: std::collections::HashSet<[u8; 4]> =
         frames[6].buffer().pixels().map(|p| p.0).collect();
     assert!(colours.len() > 256, "{} colours", colours.len());
-    assert!(!dir.join("run.png.partial").exists());
+    assert_eq!(
+        only_files(&dir),
+        ["run.csv", "run.json", "run.png"],
+        "nothing unfinished left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The names in `dir`, sorted.
+fn only_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The sockscope process whose command line names `marker` (xvfb-run
+/// starts it as a grandchild).
+fn sockscope_naming(marker: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.find_map(|entry| {
+        let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        (cmdline.starts_with(env!("CARGO_BIN_EXE_sockscope")) && cmdline.contains(marker))
+            .then_some(pid)
+    })
+}
+
+/// Ctrl-C while `open --export-gif` draws: the window closes at once,
+/// exit 130, and no file is left, finished or not (the frames written so
+/// far were in an unnamed file).
+#[test]
+fn ctrl_c_stops_an_animation_export_leaving_nothing() {
+    let dir = std::env::temp_dir().join(format!("sockscope-window-sigint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = common::record_csv_json(&dir, &["--duration", "1", "--read-rate", "0"]);
+    let animation = dir.join("stopped.gif");
+    // Enough frames that it is still drawing when the signal comes.
+    let child = xvfb_run(150)
+        .arg(env!("CARGO_BIN_EXE_sockscope"))
+        .arg("open")
+        .arg(&csv)
+        .args(["--from", "0", "--to", "1", "--fps", "60", "--export-gif"])
+        .arg(&animation)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run xvfb-run");
+    let marker = animation.to_string_lossy().into_owned();
+    let mut pid = None;
+    common::wait_for("the first frames written", || {
+        pid = sockscope_naming(&marker);
+        pid.is_some_and(|pid| common::unnamed_file_bytes(pid) > 0)
+    });
+    common::send_signal(pid.unwrap(), "-INT");
+    let out = common::wait_at_most(
+        child,
+        std::time::Duration::from_secs(60),
+        "an export after Ctrl-C",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped by a signal"), "{stderr}");
+    assert_eq!(only_files(&dir), ["run.csv", "run.json"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

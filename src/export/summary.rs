@@ -60,6 +60,24 @@ pub struct Summary {
     pub writer: String,
     pub reader: String,
     pub errors: Vec<String>,
+    /// The drain after the run was cut short (the link delivered nothing,
+    /// it took too long, or Ctrl-C): the bytes still on their way were not
+    /// read, so `integrity_ok` is null. Null when the reader read to the
+    /// writer's end.
+    pub drain_cut: Option<DrainCutSummary>,
+}
+
+/// Why the drain ended before the reader reached the writer's end.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrainCutSummary {
+    /// "nothing_arrived", "too_long" or "stopped".
+    pub why: String,
+    /// The same, in words.
+    pub reason: String,
+    /// How long the drain had run.
+    pub after_s: f64,
+    /// Bytes written that the reader never got.
+    pub unread_bytes: u64,
 }
 
 /// What the capture of the wire saw, beside what the writer's kernel
@@ -176,6 +194,8 @@ pub struct RunFigures {
     /// First and last sample times.
     pub first_sample_ns: u64,
     pub last_sample_ns: u64,
+    /// Why the drain was cut short, and after how long.
+    pub drain_cut: Option<(crate::run::DrainCut, std::time::Duration)>,
 }
 
 impl Summary {
@@ -251,6 +271,12 @@ impl Summary {
             writer: info.writer_addr.to_string(),
             reader: info.reader_addr.to_string(),
             errors: report.errors.iter().map(ToString::to_string).collect(),
+            drain_cut: run.drain_cut.map(|(why, after)| DrainCutSummary {
+                why: why.key().to_string(),
+                reason: why.reason(),
+                after_s: after.as_secs_f64(),
+                unread_bytes: report.bytes_written.saturating_sub(report.bytes_read),
+            }),
         }
     }
 }

@@ -45,6 +45,10 @@ pub enum GuiError {
     Window(String),
     #[error("the screenshot was not written: {0}")]
     Capture(String),
+    /// Ctrl-C, SIGTERM or SIGHUP closed the window (exit 130); an export
+    /// in progress was dropped, leaving nothing.
+    #[error("stopped by a signal (Ctrl-C); nothing unfinished was written")]
+    Interrupted,
 }
 
 /// eframe's error, as a sentence a user can act on.
@@ -122,12 +126,36 @@ pub fn run(mut options: GuiOptions) -> Result<Option<PathBuf>, GuiError> {
         persist_window: !scripted,
         ..Default::default()
     };
+    // Ctrl-C closes the window as its close button does (the settings are
+    // saved, an export in progress is dropped), then exits 130.
+    let window: Arc<Mutex<Option<eframe::egui::Context>>> = Arc::default();
+    let interrupt = crate::interrupt::Interrupt::install({
+        let window = Arc::clone(&window);
+        move || {
+            if let Some(ctx) = &*window.lock().unwrap_or_else(|e| e.into_inner()) {
+                ctx.send_viewport_cmd(eframe::egui::ViewportCommand::Close);
+                ctx.request_repaint();
+            }
+        }
+    });
+    let early = interrupt.clone();
     eframe::run_native(
         "sockscope",
         native,
-        Box::new(move |cc| Ok(Box::new(SockscopeApp::new(cc, &options)))),
+        Box::new(move |cc| {
+            *window.lock().unwrap_or_else(|e| e.into_inner()) = Some(cc.egui_ctx.clone());
+            // A signal while the window was being made.
+            if early.raised() {
+                cc.egui_ctx
+                    .send_viewport_cmd(eframe::egui::ViewportCommand::Close);
+            }
+            Ok(Box::new(SockscopeApp::new(cc, &options)))
+        }),
     )
     .map_err(|e| GuiError::Window(explain(&e.to_string())))?;
+    if interrupt.raised() {
+        return Err(GuiError::Interrupted);
+    }
     let result = outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
     match result {
         Some(Ok(path)) => Ok(Some(path).filter(|p| !p.as_os_str().is_empty())),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
 use thiserror::Error;
@@ -100,6 +100,59 @@ impl Figures {
     }
 }
 
+/// The longest a drain may go without the reader getting a byte: the
+/// link delivers nothing (the cable is out, every packet is lost). A
+/// retransmission timeout doubles from 200 ms, so a link that is only
+/// slow still delivers within it.
+pub const DRAIN_QUIET: Duration = Duration::from_secs(2);
+/// The longest a drain may last in all (a slow link with full buffers).
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Why a drain ended before the reader reached the writer's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrainCut {
+    /// Nothing arrived for `DRAIN_QUIET`.
+    Quiet,
+    /// The drain reached `DRAIN_LIMIT`.
+    TooLong,
+    /// Stopped at once (a second Ctrl-C, or one during the drain).
+    Stopped,
+}
+
+impl DrainCut {
+    /// The summary's word for it.
+    pub fn key(self) -> &'static str {
+        match self {
+            DrainCut::Quiet => "nothing_arrived",
+            DrainCut::TooLong => "too_long",
+            DrainCut::Stopped => "stopped",
+        }
+    }
+
+    /// Why, in words, after "the drain was cut short: ".
+    pub fn reason(self) -> String {
+        match self {
+            DrainCut::Quiet => format!(
+                "nothing arrived for {} s (the cable out, or every packet lost)",
+                DRAIN_QUIET.as_secs()
+            ),
+            DrainCut::TooLong => format!("it reached its limit of {} s", DRAIN_LIMIT.as_secs()),
+            DrainCut::Stopped => "stopped by Ctrl-C".to_string(),
+        }
+    }
+}
+
+/// The drain after `finish`, bounded so that no link can hold a run open.
+#[derive(Debug, Clone, Copy)]
+struct Drain {
+    started: Instant,
+    /// The reader's total when it last moved, and when.
+    read: u64,
+    moved: Instant,
+    /// Set once the drain was cut (the source is then aborted).
+    cut: Option<(DrainCut, Duration)>,
+}
+
 /// What one `pump` brought.
 #[derive(Debug, Default)]
 pub struct Pumped {
@@ -158,6 +211,8 @@ pub struct Run {
     wire: Option<Wire>,
     /// Whether `wire` keeps the newest packets whole (see `keep_packets`).
     keep_packets: bool,
+    /// The drain in progress (or done) after `finish`.
+    drain: Option<Drain>,
 }
 
 struct Wire {
@@ -203,6 +258,7 @@ impl Run {
             batch: Vec::new(),
             wire: None,
             keep_packets: false,
+            drain: None,
         }
     }
 
@@ -377,6 +433,59 @@ impl Run {
         {
             source.finish();
             self.phase = Phase::Finishing;
+            let now = Instant::now();
+            self.drain = Some(Drain {
+                started: now,
+                read: self.timeline.last().map_or(0, |s| s.read),
+                moved: now,
+                cut: None,
+            });
+        }
+    }
+
+    /// Ends a drain in progress at once: what was not read stays unread
+    /// (and unverified). Does nothing before `finish`.
+    pub fn stop_now(&mut self) {
+        self.cut_drain(DrainCut::Stopped);
+    }
+
+    /// Why the drain was cut, and after how long; None when it reached the
+    /// writer's end (or there was none).
+    pub fn drain_cut(&self) -> Option<(DrainCut, Duration)> {
+        self.drain?.cut
+    }
+
+    fn cut_drain(&mut self, why: DrainCut) {
+        if self.phase != Phase::Finishing {
+            return;
+        }
+        if let (Some(drain), Some(source)) = (&mut self.drain, &self.source)
+            && drain.cut.is_none()
+        {
+            drain.cut = Some((why, drain.started.elapsed()));
+            source.abort();
+        }
+    }
+
+    /// Cuts a drain that has gone `DRAIN_QUIET` without the reader getting
+    /// a byte (a few samples' time at a slow sample rate), or `DRAIN_LIMIT`
+    /// in all.
+    fn bound_drain(&mut self) {
+        let Some(drain) = &mut self.drain else { return };
+        if drain.cut.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        let read = self.timeline.last().map_or(0, |s| s.read);
+        if read != drain.read {
+            drain.read = read;
+            drain.moved = now;
+        }
+        let quiet = DRAIN_QUIET.max(Duration::from_secs(3) / self.config.sample_hz.max(1));
+        if now.duration_since(drain.started) >= DRAIN_LIMIT {
+            self.cut_drain(DrainCut::TooLong);
+        } else if now.duration_since(drain.moved) >= quiet {
+            self.cut_drain(DrainCut::Quiet);
         }
     }
 
@@ -413,6 +522,9 @@ impl Run {
         } else {
             // After the samples, so its lines follow what happened before.
             self.play_scenario(&mut pumped.notices);
+            if self.phase == Phase::Finishing {
+                self.bound_drain();
+            }
         }
         // After a join too: the capture's last packets come as it ends.
         self.drain_wire();
@@ -615,6 +727,7 @@ impl Run {
         self.error = None;
         self.report = None;
         self.events_seen = 0;
+        self.drain = None;
     }
 
     /// Stops the current source and joins it on a thread of its own.

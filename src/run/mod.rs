@@ -17,5 +17,7 @@ mod source;
 
 pub use attach::{AttachError, AttachSource, Target};
 pub use control::Control;
-pub use controller::{Figures, Notice, Phase, Pumped, Run, RunError, ScenarioNote};
+pub use controller::{
+    DRAIN_LIMIT, DRAIN_QUIET, DrainCut, Figures, Notice, Phase, Pumped, Run, RunError, ScenarioNote,
+};
 pub use source::{Feed, LabSource, SampleSource};

@@ -201,3 +201,93 @@ pub fn is_alarm_red(p: &image::Rgba<u8>) -> bool {
 pub fn alarm_red_pixels(frame: &image::Frame) -> usize {
     frame.buffer().pixels().filter(|p| is_alarm_red(p)).count()
 }
+
+/// Waits for `child` to exit within `limit`; kills it and fails the test
+/// if it is still running then (a hang is a failure, never a stuck suite).
+pub fn wait_at_most(
+    mut child: std::process::Child,
+    limit: Duration,
+    what: &str,
+) -> std::process::Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().expect("poll the child").is_some() {
+            return child
+                .wait_with_output()
+                .expect("collect the child's output");
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let out = child
+                .wait_with_output()
+                .expect("collect the child's output");
+            panic!(
+                "{what}: still running after {limit:?}; killed.\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Bytes a process holds in unnamed files (`O_TMPFILE`, or files removed
+/// while open): an output being written before it is put in place.
+pub fn unnamed_file_bytes(pid: u32) -> u64 {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    fds.filter_map(Result::ok)
+        .filter(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|target| {
+                let target = target.to_string_lossy();
+                target.starts_with('/') && target.ends_with("(deleted)")
+            })
+        })
+        .filter_map(|fd| std::fs::metadata(fd.path()).ok())
+        .map(|meta| meta.len())
+        .sum()
+}
+
+/// Sends `signal` ("-INT", "-TERM") to a process.
+pub fn send_signal(pid: u32, signal: &str) {
+    let kill = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success(), "kill {signal} {pid}");
+}
+
+/// The lines a child writes to its stderr, as they come; the child's
+/// stderr must be piped. The whole text is kept for the final message.
+pub fn stderr_lines(child: &mut std::process::Child) -> crossbeam_channel::Receiver<String> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::Builder::new()
+        .name("test-stderr".into())
+        .spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("spawn the stderr reader");
+    rx
+}
+
+/// Waits up to `DEADLINE` for a line containing `text`; false if the
+/// process closed its stderr or the time ran out first.
+pub fn wait_for_line(lines: &crossbeam_channel::Receiver<String>, text: &str) -> bool {
+    let deadline = Instant::now() + DEADLINE;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(text) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}

@@ -522,6 +522,12 @@ impl SockscopeApp {
             ),
             _ => return,
         };
+        // Said where the command was typed too: a flag the window cannot
+        // honour is never dropped silently.
+        eprintln!(
+            "sockscope: {}; the window goes on without it.",
+            refusal.text(Lang::En).trim_end_matches('.')
+        );
         self.link_refused = Some(refusal);
         self.restart(LabConfig {
             endpoint,
@@ -605,6 +611,7 @@ impl SockscopeApp {
                     zero_window_ns: figures.zero_window_ns,
                     first_sample_ns: figures.first_sample_ns,
                     last_sample_ns: figures.last_sample_ns,
+                    drain_cut: self.run.drain_cut(),
                 },
             );
             // Its pcap is named once the export settles the file's name.
