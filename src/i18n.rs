@@ -372,6 +372,9 @@ table! {
     ConnCount => "{} shown of {}", "显示 {} 个，共 {} 个";
     ConnMore => "{} more (filter by port or state)", "还有 {} 个（可按端口或状态筛选）";
     ConnNotYours => "not yours to see", "无权查看";
+    ConnNoProgram => "no program (the kernel finishes it)", "无进程（由内核收尾）";
+    ConnAcceptQueue => "{} waiting for accept()", "{} 个等待 accept()";
+    ConnBacklog => "backlog {}", "backlog {}";
     ConnHeadState => "state", "状态";
     ConnHeadLocal => "local", "本地";
     ConnHeadPeer => "peer", "对端";

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -14,6 +13,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use sockscope::gui::{self, GuiOptions, Lang, Panel};
+use sockscope::interrupt::Interrupt;
 use sockscope::lab::config::{DEFAULT_SAMPLE_HZ, MAX_SAMPLE_HZ, check_chunk, check_sample_hz};
 use sockscope::lab::congestion::Congestion;
 use sockscope::lab::link::{self, LinkSpec, Loss};
@@ -89,11 +89,11 @@ struct PeerArgs {
     #[arg(long, conflicts_with_all = ["listen", "connect"])]
     link: bool,
     /// The private link's MTU in bytes, 576 to 65536 (implies --link).
-    #[arg(long, value_name = "BYTES", value_parser = parse_mtu, conflicts_with_all = ["listen", "connect"])]
+    #[arg(long, value_name = "BYTES", value_parser = parse_mtu, allow_hyphen_values = true, conflicts_with_all = ["listen", "connect"])]
     mtu: Option<u32>,
     /// The private link's rate, 8K/s to max (a token bucket at the
     /// bottleneck; implies --link).
-    #[arg(long, value_name = "RATE", value_parser = parse_link_rate, conflicts_with_all = ["listen", "connect"])]
+    #[arg(long, value_name = "RATE", value_parser = parse_link_rate, allow_hyphen_values = true, conflicts_with_all = ["listen", "connect"])]
     link_rate: Option<Rate>,
     /// Every packet's one-way delay on the private link in ms, 0 to 5000
     /// (netem, where the kernel has it; implies --link).
@@ -222,7 +222,7 @@ struct OpenArgs {
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
     /// Start at this moment, in seconds from the recording's first sample.
-    #[arg(long, value_name = "SECS", value_parser = parse_moment)]
+    #[arg(long, value_name = "SECS", value_parser = parse_moment, allow_hyphen_values = true)]
     at: Option<Duration>,
     /// Interface language: en or zh.
     #[arg(long, value_name = "LANG", value_parser = parse_lang)]
@@ -231,7 +231,7 @@ struct OpenArgs {
     #[arg(long, value_name = "FILE")]
     screenshot: Option<PathBuf>,
     /// Close the window after SECS seconds (with --screenshot: take it then).
-    #[arg(long, value_name = "SECS", value_parser = parse_duration)]
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, allow_hyphen_values = true)]
     quit_after: Option<Duration>,
     /// Start in projector mode (large text, light high-contrast theme).
     #[arg(long)]
@@ -247,10 +247,10 @@ struct OpenArgs {
     export_gif: Option<PathBuf>,
     /// With --export-gif: where the animation starts, seconds from the
     /// recording's first sample (default 0).
-    #[arg(long, value_name = "SECS", value_parser = parse_moment, requires = "export_gif")]
+    #[arg(long, value_name = "SECS", value_parser = parse_moment, allow_hyphen_values = true, requires = "export_gif")]
     from: Option<Duration>,
     /// With --export-gif: where it ends (default: the recording's end).
-    #[arg(long, value_name = "SECS", value_parser = parse_moment, requires = "export_gif")]
+    #[arg(long, value_name = "SECS", value_parser = parse_moment, allow_hyphen_values = true, requires = "export_gif")]
     to: Option<Duration>,
     /// With --export-gif: frames a second, 1 to 50.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50), requires = "export_gif")]
@@ -410,11 +410,18 @@ fn run_open(args: OpenArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(None) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("sockscope: {err}.");
-            ExitCode::from(exit::FAILED as u8)
-        }
+        Err(err) => gui_failed(&err),
     }
+}
+
+/// A window that failed: one sentence, and exit 1 (130 for a signal).
+fn gui_failed(err: &gui::GuiError) -> ExitCode {
+    eprintln!("sockscope: {err}.");
+    let code = match err {
+        gui::GuiError::Interrupted => exit::INTERRUPTED,
+        _ => exit::FAILED,
+    };
+    ExitCode::from(code as u8)
 }
 
 /// Runs the window; a screenshot's path is printed, a failure is one
@@ -426,10 +433,7 @@ fn run_gui(options: GuiOptions) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(None) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("sockscope: {err}.");
-            ExitCode::from(exit::FAILED as u8)
-        }
+        Err(err) => gui_failed(&err),
     }
 }
 
@@ -439,7 +443,7 @@ struct ConnectionsArgs {
     #[arg(long)]
     json: bool,
     /// Only connections with this port at either end.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_port, allow_hyphen_values = true)]
     port: Option<u16>,
     /// Only connections in this state (ss's names: established, listen,
     /// time-wait, close-wait, syn-sent, ...).
@@ -449,6 +453,15 @@ struct ConnectionsArgs {
     /// an IPv4 address also finds it on dual-stack sockets, ::ffff:...).
     #[arg(long, value_name = "IP", value_parser = parse_ip)]
     address: Option<std::net::IpAddr>,
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "'{}' is not a port; use a number from 0 to 65535, e.g. 9090",
+            text.escape_debug()
+        )
+    })
 }
 
 fn parse_ip(text: &str) -> Result<std::net::IpAddr, String> {
@@ -534,17 +547,21 @@ fn run_connections(args: ConnectionsArgs) -> ExitCode {
         let window = c
             .snd_wnd
             .map_or_else(String::new, |w| units::format_bytes(u64::from(w)));
-        let owner = c.owner.as_ref().map_or_else(
-            || "not yours to see".to_string(),
-            |o| format!("{} ({})", o.command, o.pid),
-        );
+        let owner = c.owner_text(Lang::En);
+        // A listener's queues count connections: the accept queue, and
+        // its backlog in brackets.
+        let (recv_q, send_q) = if c.tcp_state == sockscope::lab::probe::TcpState::Listen {
+            (c.recv_q.to_string(), format!("({})", c.send_q))
+        } else {
+            (c.recv_q.to_string(), c.send_q.to_string())
+        };
         println!(
             "{:<12} {:<47} {:<47} {:>9} {:>9} {:>19} {:>19} {:>10}  {owner}",
             c.state,
             c.local.to_string(),
             c.peer.to_string(),
-            c.recv_q,
-            c.send_q,
+            recv_q,
+            send_q,
             memory(|m| (m.rmem_alloc, m.rcvbuf)),
             memory(|m| (m.wmem_queued, m.sndbuf)),
             window,
@@ -656,7 +673,7 @@ struct RecordArgs {
     pcap: Option<PathBuf>,
     /// Capture the wire on the private link and count its segments in the
     /// JSON summary's `capture`, without writing a pcap; implies --link.
-    #[arg(long, conflicts_with_all = ["listen", "connect", "attach"])]
+    #[arg(long, conflicts_with_all = ["listen", "connect", "attach", "pcap"])]
     capture: bool,
     /// Run the timed steps of a scenario file (TOML; see scenarios/). Its
     /// starting settings apply unless the same flag is given.
@@ -691,31 +708,57 @@ fn parse_endpoint(text: &str) -> Result<SocketAddr, String> {
     }
 }
 
+/// The subcommand a command line names (for the help to point at).
+fn subcommand_named(args: &[std::ffi::OsString]) -> &'static str {
+    let named = |name: &str| args.iter().skip(1).any(|arg| arg == name);
+    ["record", "open", "connections"]
+        .into_iter()
+        .find(|name| named(name))
+        .unwrap_or("")
+}
+
 /// Usage errors as one sentence: clap's own wording for unknown flags and
-/// the like, and for a bad value the flag, the value and the accepted form.
-fn usage_error(err: &clap::Error) -> String {
+/// the like, and for a bad value the flag, the value and the accepted form;
+/// the help it points at is the subcommand's own.
+fn usage_error(err: &clap::Error, subcommand: &str) -> String {
+    let help = if subcommand.is_empty() {
+        "sockscope --help".to_string()
+    } else {
+        format!("sockscope {subcommand} --help")
+    };
     if matches!(
         err.kind(),
         ErrorKind::ValueValidation | ErrorKind::InvalidValue
     ) && let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg)
     {
         let flag = arg.split_whitespace().next().unwrap_or(arg);
+        let value = match err.get(ContextKind::InvalidValue) {
+            Some(ContextValue::String(value)) => value.clone(),
+            _ => String::new(),
+        };
         let reason = std::error::Error::source(err)
             .map(ToString::to_string)
-            .or_else(|| match err.get(ContextKind::InvalidValue) {
-                Some(ContextValue::String(value)) if value.is_empty() => {
-                    Some("a value is required".into())
-                }
+            .or_else(|| value.is_empty().then(|| "a value is required".into()))
+            .or_else(|| match err.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(valid)) => Some(format!(
+                    "'{}' is not one of the accepted values; use {}",
+                    value.escape_debug(),
+                    valid.join(" or ")
+                )),
                 _ => None,
             })
-            .unwrap_or_else(|| "invalid value".into());
+            .unwrap_or_else(|| format!("'{}' is not accepted; see '{help}'", value.escape_debug()));
         return format!("sockscope: {flag}: {reason}.");
     }
     if err.kind() == ErrorKind::MissingRequiredArgument
         && let Some(ContextValue::Strings(missing)) = err.get(ContextKind::InvalidArg)
     {
+        let example = match subcommand {
+            "record" => " e.g. 'sockscope record --duration 5';".to_string(),
+            _ => String::new(),
+        };
         return format!(
-            "sockscope: {} is required, e.g. 'sockscope record --duration 5'.",
+            "sockscope: {} is required with the flags given;{example} see '{help}'.",
             missing.join(" and ")
         );
     }
@@ -726,7 +769,7 @@ fn usage_error(err: &clap::Error) -> String {
         .unwrap_or("invalid arguments")
         .trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    format!("sockscope: {first}; see 'sockscope record --help'.")
+    format!("sockscope: {first}; see '{help}'.")
 }
 
 /// A panic is a bug: it reaches the user as one sentence, not a Rust
@@ -783,7 +826,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            eprintln!("{}", usage_error(&err));
+            eprintln!("{}", usage_error(&err, subcommand_named(&args)));
             return ExitCode::from(exit::USAGE as u8);
         }
     };
@@ -806,6 +849,18 @@ fn run_window(args: WindowArgs) -> ExitCode {
         && let Err(err) = check_png_target(path)
     {
         eprintln!("sockscope: --screenshot: {err}.");
+        return ExitCode::from(exit::USAGE as u8);
+    }
+    // Made when the first export is saved; a file in its place would only
+    // fail then, in the middle of a class.
+    if let Some(dir) = &args.export_dir
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        eprintln!(
+            "sockscope: --export-dir: '{}' is a file, not a folder; give a folder (one that does not exist yet is made).",
+            dir.display()
+        );
         return ExitCode::from(exit::USAGE as u8);
     }
     // A scripted capture neither reads nor changes the user's settings, so
@@ -968,15 +1023,9 @@ fn run_record(args: RecordArgs, given: &ArgMatches) -> ExitCode {
         buffer_sources,
         attach: args.peer.attach.map(|local| (local, args.peer.peer)),
     };
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupt);
-    // Ctrl-C (or SIGTERM, SIGHUP) ends the run the orderly way: drain, write
-    // the outputs whole. A second one quits at once.
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Relaxed) {
-            std::process::exit(exit::INTERRUPTED);
-        }
-    });
+    // Ctrl-C (or SIGTERM, SIGHUP) ends the run the orderly way: a bounded
+    // drain, the outputs written whole. A second one cuts the drain short.
+    let interrupt = Interrupt::install(|| {});
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr();
     match record(&options, &interrupt, &mut stdout, &mut stderr) {

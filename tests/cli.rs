@@ -396,16 +396,10 @@ fn ctrl_c_or_sigterm_mid_run_drains_writes_whole_outputs_and_exits_130() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        // Running: rows have reached the CSV's temporary file.
-        let deadline = std::time::Instant::now() + common::DEADLINE;
-        while !std::fs::read_dir(&dir).unwrap().any(|e| {
-            let e = e.unwrap();
-            e.file_name().to_string_lossy().ends_with(".tmp")
-                && e.metadata().is_ok_and(|m| m.len() > 0)
-        }) {
-            assert!(std::time::Instant::now() < deadline, "never wrote a row");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        // Running: rows have reached the CSV, unnamed until it is whole.
+        common::wait_for("the first rows", || {
+            common::unnamed_file_bytes(child.id()) > 0
+        });
         let kill = Command::new("kill")
             .args([signal, &child.id().to_string()])
             .status()
@@ -513,4 +507,81 @@ fn open_refuses_a_damaged_recording_in_one_sentence() {
     let (code, stderr) = open(&[]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("line 2: t_ms is 'abc"), "{stderr}");
+}
+
+/// Each bad value or missing flag is one sentence naming the flag, the
+/// value and the accepted form, pointing at the help of the subcommand
+/// that was run (negative numbers reach the flag's own check).
+#[test]
+fn every_bad_value_names_its_flag_the_value_and_the_accepted_form() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["record", "--duration", "1", "--mtu", "-1"],
+            &["--mtu", "-1"],
+        ),
+        (
+            &["record", "--duration", "1", "--link-rate", "-1"],
+            &["--link-rate", "-1"],
+        ),
+        (
+            &["record", "--duration", "1", "--link-loss", "0.001"],
+            &["--link-loss", "steps of 0.01", "'0.001'"],
+        ),
+        (
+            &["record", "--duration", "1", "--capture", "--pcap", "x.pcap"],
+            &["--capture", "--pcap", "'sockscope record --help'"],
+        ),
+        (
+            &["open", "x.csv", "--at", "-1"],
+            &["--at", "'-1' is not a moment"],
+        ),
+        (
+            &["open", "x.csv", "--export-gif", "a.gif", "--from", "-1"],
+            &["--from", "'-1' is not a moment"],
+        ),
+        (
+            &["open", "x.csv", "--quit-after", "-1"],
+            &["--quit-after", "-1"],
+        ),
+        (
+            &["connections", "--port", "-1"],
+            &["--port", "'-1' is not a port"],
+        ),
+        (
+            &["connections", "--port", "abc"],
+            &["--port", "'abc' is not a port", "0 to 65535"],
+        ),
+        (
+            &["open", "x.csv", "--export-gif", "a.gif", "--gif-of", "foo"],
+            &["--gif-of", "'foo'", "window or timeline"],
+        ),
+        (
+            &["record", "--duration", "1", "--peer", "127.0.0.1:1"],
+            &["--attach", "'sockscope record --help'"],
+        ),
+        (
+            &["open", "x.csv", "--from", "1"],
+            &["--export-gif", "'sockscope open --help'"],
+        ),
+        (
+            &["--export-dir", "/etc/passwd"],
+            &["--export-dir", "'/etc/passwd' is a file, not a folder"],
+        ),
+    ];
+    for (args, wanted) in cases {
+        let out = sockscope(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("sockscope: "), "{args:?}: {stderr}");
+        for part in *wanted {
+            assert!(
+                stderr.contains(part),
+                "{args:?} should say {part}: {stderr}"
+            );
+        }
+        if args[0] != "record" {
+            assert!(!stderr.contains("sockscope record"), "{args:?}: {stderr}");
+        }
+    }
 }

@@ -115,9 +115,43 @@ impl Connection {
 }
 
 impl Connection {
-    /// Bytes queued either way, the table's order.
+    /// Bytes queued either way, the table's order. A listener queues
+    /// connections, not bytes (its queues are the accept queue and the
+    /// backlog): none.
     pub fn queued(&self) -> u64 {
+        if self.tcp_state == TcpState::Listen {
+            return 0;
+        }
         u64::from(self.recv_q) + u64::from(self.send_q)
+    }
+
+    /// The two queue columns in words: bytes, or on a listener the
+    /// connections waiting for accept() and its backlog.
+    pub fn queue_columns(&self, lang: crate::i18n::Lang) -> [String; 2] {
+        use crate::i18n::S;
+        use crate::lab::units::format_bytes;
+        if self.tcp_state == TcpState::Listen {
+            [
+                S::ConnAcceptQueue.fill(lang, &[&self.recv_q]),
+                S::ConnBacklog.fill(lang, &[&self.send_q]),
+            ]
+        } else {
+            [
+                format_bytes(u64::from(self.recv_q)),
+                format_bytes(u64::from(self.send_q)),
+            ]
+        }
+    }
+
+    /// Who holds the socket, in words: the program, nobody (the kernel
+    /// finishes it on its own), or a program this user may not see.
+    pub fn owner_text(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::S;
+        match &self.owner {
+            Some(owner) => format!("{} ({})", owner.command, owner.pid),
+            None if self.orphaned() => S::ConnNoProgram.text(lang).to_string(),
+            None => S::ConnNotYours.text(lang).to_string(),
+        }
     }
 
     /// No program holds the socket any more: it was closed and the kernel
@@ -397,6 +431,34 @@ fn socket_owners() -> HashMap<u32, Owner> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn a_listener_queues_connections_not_bytes() {
+        let listener = Connection::example(TcpState::Listen, 128, 2, TcpInfo::default());
+        assert_eq!(listener.queued(), 0, "its backlog is not queued bytes");
+        let [waiting, backlog] = listener.queue_columns(Lang::En);
+        assert_eq!(waiting, "2 waiting for accept()");
+        assert_eq!(backlog, "backlog 128");
+        let busy = Connection::example(TcpState::Established, 4096, 1, TcpInfo::default());
+        assert_eq!(busy.queued(), 4097);
+        assert_eq!(busy.queue_columns(Lang::En), ["1 B", "4 KiB"]);
+    }
+
+    #[test]
+    fn a_socket_no_program_holds_is_not_called_hidden() {
+        let time_wait = Connection::example(TcpState::TimeWait, 0, 0, TcpInfo::default());
+        assert!(time_wait.orphaned());
+        assert_eq!(
+            time_wait.owner_text(Lang::En),
+            "no program (the kernel finishes it)"
+        );
+        let hidden = Connection {
+            inode: 4242,
+            ..Connection::example(TcpState::Established, 0, 0, TcpInfo::default())
+        };
+        assert_eq!(hidden.owner_text(Lang::En), "not yours to see");
+    }
 
     #[test]
     fn a_diag_message_reads_its_addresses_queues_and_memory() {

@@ -73,11 +73,13 @@ pub struct Loss(u32);
 impl Loss {
     pub const NONE: Loss = Loss(0);
 
-    /// From a percentage, rounded to a hundredth; None outside 0 to 100.
+    /// From a percentage, rounded to a hundredth; None outside 0 to 100,
+    /// and for a loss too small to be one (below 0.005 %, which would
+    /// round to none at all, silently).
     pub fn from_percent(percent: f64) -> Option<Loss> {
-        (0.0..=100.0)
-            .contains(&percent)
-            .then(|| Loss((percent * 100.0).round() as u32))
+        let hundredths = (percent * 100.0).round();
+        ((0.0..=100.0).contains(&percent) && (hundredths > 0.0 || percent == 0.0))
+            .then_some(Loss(hundredths as u32))
     }
 
     /// "2", "0.5", "2.5%": a percentage from 0 to 100.
@@ -167,7 +169,7 @@ pub enum LinkError {
     Rate(Rate),
     #[error("a link delay is 0 to {MAX_DELAY_MS} ms, not {0}")]
     Delay(String),
-    #[error("a link loss is a percentage from 0 to 100, like 2 or 0.5, not '{0}'")]
+    #[error("a link loss is a percentage from 0 to 100 in steps of 0.01, like 2 or 0.5, not '{0}'")]
     Loss(String),
     /// The kernel has no netem, which a delay needs.
     #[error("{NO_NETEM}")]
