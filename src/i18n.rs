@@ -144,6 +144,7 @@ table! {
     OfCapacity => "of {}{}", "容量 {}{}";
     Asked => " (asked {})", "（请求 {}）";
     Autotuned => " (autotuned)", "（自动调节）";
+    AutotunedFrom => " (autotuned; {} at the start)", "（自动调节；开始时 {}）";
     InFlightBytes => "in flight {}", "在途 {}";
     UnsentBytes => "unsent {}", "未发送 {}";
     WaitingForRecv => "waiting for recv() {}", "等待 recv() {}";
