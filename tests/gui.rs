@@ -1329,6 +1329,7 @@ fn a_recorded_autotuned_send_buffer_is_a_share_of_its_size_now() {
         info: Some(&recording.info),
         config: &recording.config,
         stall_started_ns: None,
+        stalled_at_start_ns: None,
         write_rate: 0.0,
         read_rate: 0.0,
     };

@@ -25,6 +25,10 @@ pub struct Now<'a> {
     pub config: &'a LabConfig,
     /// When the current writer stall began (ns since the session start).
     pub stall_started_ns: Option<u64>,
+    /// The first sample's time, when the writer was already blocked in it:
+    /// watching another program's connection began in the middle of a
+    /// stall (`Timeline::stalled_at_start`).
+    pub stalled_at_start_ns: Option<u64>,
     /// Measured over the last half second, bytes per second.
     pub write_rate: f64,
     pub read_rate: f64,
@@ -48,6 +52,26 @@ impl Now<'_> {
             self.sample.receiver_memory.rcvbuf,
             self.info.map(|i| &i.rcvbuf),
         )
+    }
+
+    /// The running stall began before the first sample: its length is
+    /// only known to be at least `stalled_for_secs`.
+    pub fn stall_began_before_watch(&self) -> bool {
+        self.stalled_at_start_ns.is_some() && self.stall_started_ns == self.stalled_at_start_ns
+    }
+
+    /// " (for 1.5 s)" after "blocked", or " (for at least 1.5 s: ...)"
+    /// when the stall began before watching did; empty when not blocked.
+    fn blocked_for(&self, lang: Lang) -> String {
+        let Some(secs) = self.stalled_for_secs() else {
+            return String::new();
+        };
+        let secs = format!("{secs:.1}");
+        if self.stall_began_before_watch() {
+            S::CapBlockedForAtLeast.fill(lang, &[&secs])
+        } else {
+            S::CapBlockedFor.fill(lang, &[&secs])
+        }
     }
 
     /// How long send() has been blocked, if it is.
@@ -205,10 +229,7 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
                 + &in_flight_tail(s, lang)
                 + &loss_tail(now, lang)
         };
-        let timer = now
-            .stalled_for_secs()
-            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
-            .unwrap_or_default();
+        let timer = now.blocked_for(lang);
         return (S::CapBlocked.fill(lang, &[&timer, &why]), Severity::Alarm);
     }
     if s.zero_window {
@@ -329,10 +350,7 @@ fn outside_caption(now: &Now, lang: Lang) -> (String, Severity) {
         _ => {}
     }
     if s.writer_blocked() {
-        let timer = now
-            .stalled_for_secs()
-            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
-            .unwrap_or_default();
+        let timer = now.blocked_for(lang);
         let zero = if s.zero_window {
             S::CapOutZeroWindowTail.text(lang)
         } else {
@@ -380,10 +398,7 @@ fn attached_caption(now: &Now, lang: Lang) -> (String, Severity) {
         ],
     );
     if s.writer_blocked() {
-        let timer = now
-            .stalled_for_secs()
-            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
-            .unwrap_or_default();
+        let timer = now.blocked_for(lang);
         let why = if s.zero_window && !remote {
             S::CapAttBecause.fill(lang, &[&receiver_full])
         } else if s.zero_window {
@@ -586,7 +601,7 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         _ => palette.weak_text,
     };
     let reader_color = match s.reader_state {
-        ReaderState::Paused => palette.paused,
+        ReaderState::Paused | ReaderState::NotReading => palette.paused,
         ReaderState::Reading | ReaderState::Draining => palette.ok,
         ReaderState::PeerReset | ReaderState::Failed => palette.alarm,
         _ => palette.weak_text,
@@ -606,16 +621,7 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
         WriterState::Failed => S::Failed.text(lang).into(),
     };
-    let reader_state = match s.reader_state {
-        _ if attached.is_some() && fin_received(s) => S::AttFinReceived.text(lang).into(),
-        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
-        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
-        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
-        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
-        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
-        ReaderState::Stopped => S::Stopped.text(lang).into(),
-        ReaderState::Failed => S::Failed.text(lang).into(),
-    };
+    let reader_state = reader_state_text(now, lang);
     let (writer_title, reader_title, writer_detail, reader_detail) = match attached {
         // Another program's: its programs by name, and nothing to set.
         Some(attached) => {
@@ -633,8 +639,7 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
                 program(&attached.reader_owner, S::AttNotYours)
             };
             let watched = S::AttWatched.text(lang).to_string();
-            let writer_detail = S::AttWriterDetail.fill(lang, &[&s.stalls_so_far()]);
-            (writer, reader, writer_detail, watched)
+            (writer, reader, attached_writer_detail(now, lang), watched)
         }
         None if outside => (
             S::OutsideWriterApp.text(lang).to_string(),
@@ -668,6 +673,34 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         palette,
     );
     (writer_color, reader_color)
+}
+
+/// What the reading application is doing, in the reader's box.
+fn reader_state_text(now: &Now, lang: Lang) -> String {
+    let s = &now.sample;
+    let attached = now.info.is_some_and(|i| i.attached.is_some());
+    match s.reader_state {
+        _ if attached && fin_received(s) => S::AttFinReceived.text(lang).into(),
+        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
+        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
+        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
+        ReaderState::Stopped => S::Stopped.text(lang).into(),
+        ReaderState::Failed => S::Failed.text(lang).into(),
+        ReaderState::NotReading => S::AttNotReading.text(lang).into(),
+    }
+}
+
+/// Under an attached sender: how often its buffer was full, a running
+/// stall included, and whether the first began before watching did.
+fn attached_writer_detail(now: &Now, lang: Lang) -> String {
+    let detail = if now.stalled_at_start_ns.is_some() {
+        S::AttWriterDetailBefore
+    } else {
+        S::AttWriterDetail
+    };
+    detail.fill(lang, &[&now.sample.stalls_so_far()])
 }
 
 /// The calls: send() goes down into the kernel, recv() comes up.
@@ -1339,6 +1372,7 @@ mod tests {
             info: Some(info),
             config,
             stall_started_ns: None,
+            stalled_at_start_ns: None,
             write_rate: 0.0,
             read_rate: 0.0,
         }
@@ -1665,5 +1699,55 @@ mod tests {
         // The close.
         now.sample.writer_state = WriterState::Closed;
         assert!(caption(&now, Lang::Zh).0.starts_with("连接已关闭"));
+    }
+
+    /// Issue 29, item 5: watching began with the sender's buffer full and
+    /// the receiver's queue full and still.
+    #[test]
+    fn a_stall_running_when_watching_began_is_counted_and_marked_and_the_still_reader_is_not_reading()
+     {
+        let info = SessionInfo {
+            attached: Some(crate::lab::Attached {
+                followed: "127.0.0.1:1".parse().unwrap(),
+                writer_owner: Some("python3, pid 7".into()),
+                reader_owner: Some("python3, pid 7".into()),
+            }),
+            ..info()
+        };
+        let config = crate::lab::Preset::Balanced.config();
+        let mut now = Now {
+            stall_started_ns: Some(1_000_000),
+            stalled_at_start_ns: Some(1_000_000),
+            ..idle(&info, &config)
+        };
+        now.sample.t_ns = 3_001_000_000;
+        now.sample.writer_state = WriterState::Blocked;
+        now.sample.reader_state = ReaderState::NotReading;
+        now.sample.zero_window = true;
+        let detail = attached_writer_detail(&now, Lang::En);
+        assert!(
+            detail.contains("full 1 times, the first before watching"),
+            "{detail}"
+        );
+        assert!(attached_writer_detail(&now, Lang::Zh).contains("早于观察开始"));
+        let text = caption(&now, Lang::En).0;
+        assert!(
+            text.contains("(for at least 3.0 s: it was full when watching began)"),
+            "{text}"
+        );
+        let reader = reader_state_text(&now, Lang::En);
+        assert!(reader.starts_with("NOT READING"), "{reader}");
+        assert!(!reader_state_text(&now, Lang::Zh).contains("正在读取"));
+        // A later stall, begun while watched: its length is known.
+        now.stall_started_ns = Some(2_000_000_000);
+        now.sample.stall_count = 1;
+        let text = caption(&now, Lang::En).0;
+        assert!(text.contains("(for 1.0 s)"), "{text}");
+        assert!(attached_writer_detail(&now, Lang::En).contains("full 2 times, the first"));
+        // Watched from the start: no mark, and a reading reader reads.
+        now.stalled_at_start_ns = None;
+        now.sample.reader_state = ReaderState::Reading;
+        assert!(!attached_writer_detail(&now, Lang::En).contains("before watching"));
+        assert!(reader_state_text(&now, Lang::En).starts_with("reading"));
     }
 }
