@@ -144,6 +144,7 @@ table! {
     OfCapacity => "of {}{}", "容量 {}{}";
     Asked => " (asked {})", "（请求 {}）";
     Autotuned => " (autotuned)", "（自动调节）";
+    AutotunedFrom => " (autotuned; {} at the start)", "（自动调节；开始时 {}）";
     InFlightBytes => "in flight {}", "在途 {}";
     UnsentBytes => "unsent {}", "未发送 {}";
     WaitingForRecv => "waiting for recv() {}", "等待 recv() {}";
@@ -199,6 +200,8 @@ table! {
     AttRemoteEnd => "the peer {} (another machine)", "对端 {}（另一台机器）";
     AttWatched => "watched, read-only", "只读观察";
     AttWriterDetail => "watched, read-only · send buffer full {} times", "只读观察 · 发送缓冲区满 {} 次";
+    AttWriterDetailBefore => "watched, read-only · send buffer full {} times, the first before watching", "只读观察 · 发送缓冲区满 {} 次，第一次早于观察开始";
+    AttNotReading => "NOT READING: its full queue does not move", "未在读取：接收队列已满且不动";
     AttHeading => "Watching {}", "正在观察 {}";
     AttReadOnlyNote => "Another program's connection, read through sock_diag: sockscope only watches it. Its rates, call sizes and buffers are its programs' to set, so there is nothing to throttle here.", "另一个程序的连接，通过 sock_diag 读取：sockscope 只观察它。它的速率、调用大小和缓冲区由它的程序决定，所以这里没有可以调节的东西。";
     AttBackToLab => "Back to sockscope's own connection (R)", "回到 sockscope 自己的连接（R）";
@@ -281,6 +284,7 @@ table! {
     CapInFlightTail => " {} of it is in flight: sent, and kept in the send buffer until its ACK comes back (round trip {} ms).", "其中 {} 正在传输中：已经发出，但要等 ACK 回来才能从发送缓冲区删除（往返时间 {} 毫秒）。";
     CapInFlight => "Sent but not yet acknowledged: {} is in flight. These bytes stay in the send buffer until their ACK comes back (round trip {} ms), so the kernel can send them again if one is lost.", "已发送但尚未确认：{} 正在传输中。这些数据要等 ACK 回来才会从发送缓冲区删除（往返时间 {} 毫秒），这样万一丢失，内核可以重传。";
     CapBlockedFor => " (for {} s)", "（已 {} 秒）";
+    CapBlockedForAtLeast => " (for at least {} s: it was full when watching began)", "（至少已 {} 秒：开始观察时已满）";
     CapBlocked => "send() is blocked{}: the send buffer is full, {}", "send() 阻塞{}：发送缓冲区已满，{}";
     CapZeroWindow => "The receiver's window is 0, so the sender may not transmit: {} send() still copies into the send buffer until that fills.", "接收方的窗口为 0，发送方的内核不能再发出数据：{} 在发送缓冲区填满之前，send() 仍然可以把数据复制进去。";
     CapReaderPaused => "The reader is paused: nothing calls recv(), so the bytes pile up in the receive buffer.", "接收方已暂停：没有人调用 recv()，数据在接收缓冲区里越积越多。";

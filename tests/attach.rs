@@ -174,6 +174,67 @@ fn attached_to_a_stalled_python_pair_the_queues_equal_ss_the_window_closes_and_t
     assert_eq!(summary["attached"]["closed"], true);
     assert!(summary["zero_window_ms"].as_f64().unwrap() > 0.0);
     assert_eq!(summary["bytes_written"], sent);
+    // Watched from before the buffer filled: the close ended the stall.
+    assert!(summary["stall_count"].as_u64().unwrap() >= 1, "{summary}");
+    assert_eq!(summary["attached"]["stalled_before_watch"], false);
+}
+
+/// Issue 29, item 5: watching begins after the client's send buffer filled.
+/// The stall in progress is one stall, begun before the watch, counted
+/// from the first sample to the last; and the server, whose full queue
+/// never moves, is not drawn as reading.
+#[test]
+fn a_sender_blocked_before_watching_begins_is_a_stall_and_its_silent_reader_is_not_reading() {
+    let dir = common::scratch("attach", "blocked-before");
+    let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
+    let mut pair = PythonPair::start();
+    let ready = pair.said("ready");
+    let client = format!("127.0.0.1:{}", ready[1]);
+    pair.next_step();
+    pair.said("full");
+    // Watched for a while, the buffer full throughout: the record ends by
+    // its duration, in the middle of the stall.
+    let out = common::sockscope()
+        .args(["record", "--attach", &client, "--duration", "2"])
+        .args(["--sample-hz", "1000"])
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    common::assert_succeeded(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    pair.next_step();
+    pair.said("closed");
+
+    let rows = rows(&csv);
+    assert!(
+        rows.iter().all(|r| r["writer_blocked"] == "1"),
+        "the buffer stays full"
+    );
+    let (first, last) = (&rows[0], rows.last().unwrap());
+    let watched_ms = number(last, "t_ms") - number(first, "t_ms");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(summary["stall_count"], 1, "{summary}");
+    let stall_ms = summary["stall_ms"].as_f64().unwrap();
+    // From the first sample to the last: all that was seen of it.
+    assert!(
+        stall_ms > 0.0 && stall_ms + 1.0 >= watched_ms as f64,
+        "{stall_ms} ms of {watched_ms} ms watched"
+    );
+    assert_eq!(summary["attached"]["stalled_before_watch"], true);
+    assert_eq!(summary["attached"]["closed"], false);
+    assert!(stdout.contains("writer stalls 1 ("), "{stdout}");
+    // The server's queue is full and still: once it has stood still for
+    // the span the read rate is measured over (500 ms), it is not reading.
+    assert_eq!(number(last, "read_bytes"), 0);
+    assert_eq!(last["zero_window"], "1");
+    for row in rows.iter().filter(|r| number(r, "t_ms") >= 600) {
+        assert_eq!(row["reader_state"], "not reading", "at {} ms", row["t_ms"]);
+    }
+    assert_eq!(last["reader_paused"], "0", "not the lab's pause");
 }
 
 #[test]

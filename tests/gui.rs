@@ -1309,6 +1309,56 @@ fn a_recording_plays_back_from_the_moment_asked_for() {
     assert!(shown.t_ns <= clicked && clicked - shown.t_ns < 20_000_000);
 }
 
+/// Issue 29, item 2, on real sockets: a reader that never reads, both
+/// buffers left to autotune, on the private link (MTU 1500: the send
+/// buffer starts at 67.5 KiB there, where loopback's 64 KiB segments start
+/// it near its 4 MiB cap), recorded and opened again. The buffer grows to
+/// ten times its size at the start, and the vessel's share is of its size
+/// now (the CSV's sndbuf_now_bytes), never the 900% the start gives.
+#[test]
+fn a_recorded_autotuned_send_buffer_is_a_share_of_its_size_now() {
+    use sockscope::gui::view::{Now, vessel_numbers};
+    use sockscope::lab::BufferKind;
+    let dir = common::scratch("gui", "autotuned");
+    let csv = common::record_csv_json(&dir, &["--duration", "1", "--read-rate", "0", "--link"]);
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    let start = recording.info.sndbuf;
+    assert_eq!(start.requested, None, "autotuned");
+    let now = |sample| Now {
+        sample,
+        info: Some(&recording.info),
+        config: &recording.config,
+        stall_started_ns: None,
+        stalled_at_start_ns: None,
+        write_rate: 0.0,
+        read_rate: 0.0,
+    };
+    let share = |now: &Now| -> f64 {
+        let (fill, _) = vessel_numbers(now, BufferKind::Send, Lang::En);
+        let percent = fill.rsplit("· ").next().unwrap().trim_end_matches('%');
+        percent.parse().unwrap_or_else(|_| panic!("{fill}"))
+    };
+    let samples = recording.timeline.recent();
+    let peak = *samples.iter().max_by_key(|s| s.send_queue).unwrap();
+    let grown = peak.sender_memory.sndbuf;
+    assert!(
+        u64::from(peak.send_queue) > 2 * start.effective && u64::from(grown) > start.effective,
+        "the buffer grew: {} queued, {grown} now, {} at the start",
+        peak.send_queue,
+        start.effective
+    );
+    let at_peak = now(peak);
+    let (_, size) = vessel_numbers(&at_peak, BufferKind::Send, Lang::En);
+    assert!(size.contains("at the start)"), "{size}");
+    // The queue counts payload, the limit memory: a full buffer reads
+    // about 100%, a little more or less, at every moment.
+    for sample in samples.iter().filter(|s| s.sender_memory.sndbuf > 0) {
+        let share = share(&now(*sample));
+        assert!(share <= 150.0, "{share}% at {} ms", sample.t_ns / 1_000_000);
+    }
+    assert!(share(&at_peak) >= 50.0, "{}", share(&at_peak));
+}
+
 /// A recording with a capture replays its ladder: the wire window shows
 /// the packets up to the cursor, and the count moves with it.
 #[test]

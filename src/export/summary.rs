@@ -173,6 +173,10 @@ pub struct AttachedSummary {
     pub reader_program: Option<String>,
     /// The connection closed while it was followed.
     pub closed: bool,
+    /// The send buffer was already full when watching began: the first of
+    /// `stall_count` began before the watch, and `stall_ms` counts it from
+    /// the first sample, so it is a lower bound.
+    pub stalled_before_watch: bool,
 }
 
 /// The link in force at the start.
@@ -267,6 +271,7 @@ impl Summary {
                 closed: timeline
                     .last()
                     .is_some_and(|s| s.writer_state == WriterState::Closed),
+                stalled_before_watch: timeline.stalled_at_start(),
             }),
             writer: info.writer_addr.to_string(),
             reader: info.reader_addr.to_string(),

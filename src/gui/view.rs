@@ -13,7 +13,8 @@ use crate::lab::link::{self, LinkSpec, Loss};
 use crate::lab::probe::TcpState;
 use crate::lab::units::format_bytes;
 use crate::lab::{
-    Cable, Endpoint, LabConfig, Rate, ReaderState, Sample, SessionInfo, WindowRoom, WriterState,
+    BufferKind, BufferSetting, Cable, Endpoint, LabConfig, Rate, ReaderState, Sample, SessionInfo,
+    WindowRoom, WriterState,
 };
 
 /// Everything the picture shows, read from the newest sample.
@@ -24,18 +25,53 @@ pub struct Now<'a> {
     pub config: &'a LabConfig,
     /// When the current writer stall began (ns since the session start).
     pub stall_started_ns: Option<u64>,
+    /// The first sample's time, when the writer was already blocked in it:
+    /// watching another program's connection began in the middle of a
+    /// stall (`Timeline::stalled_at_start`).
+    pub stalled_at_start_ns: Option<u64>,
     /// Measured over the last half second, bytes per second.
     pub write_rate: f64,
     pub read_rate: f64,
 }
 
 impl Now<'_> {
+    /// The send buffer's size now: the limit this sample read (sk_sndbuf),
+    /// which autotuning grows from the size at the start while SO_SNDBUF
+    /// is unset; the size at the start where the sample has none (no
+    /// SO_MEMINFO, Linux < 4.12, or a recording without the column).
     pub fn send_capacity(&self) -> u64 {
-        self.info.map_or(0, |i| i.sndbuf.effective)
+        now_or_start(
+            self.sample.sender_memory.sndbuf,
+            self.info.map(|i| &i.sndbuf),
+        )
     }
 
+    /// The receive buffer's size now (sk_rcvbuf), as `send_capacity`.
     pub fn recv_capacity(&self) -> u64 {
-        self.info.map_or(0, |i| i.rcvbuf.effective)
+        now_or_start(
+            self.sample.receiver_memory.rcvbuf,
+            self.info.map(|i| &i.rcvbuf),
+        )
+    }
+
+    /// The running stall began before the first sample: its length is
+    /// only known to be at least `stalled_for_secs`.
+    pub fn stall_began_before_watch(&self) -> bool {
+        self.stalled_at_start_ns.is_some() && self.stall_started_ns == self.stalled_at_start_ns
+    }
+
+    /// " (for 1.5 s)" after "blocked", or " (for at least 1.5 s: ...)"
+    /// when the stall began before watching did; empty when not blocked.
+    fn blocked_for(&self, lang: Lang) -> String {
+        let Some(secs) = self.stalled_for_secs() else {
+            return String::new();
+        };
+        let secs = format!("{secs:.1}");
+        if self.stall_began_before_watch() {
+            S::CapBlockedForAtLeast.fill(lang, &[&secs])
+        } else {
+            S::CapBlockedFor.fill(lang, &[&secs])
+        }
     }
 
     /// How long send() has been blocked, if it is.
@@ -44,6 +80,15 @@ impl Now<'_> {
         self.sample
             .writer_blocked()
             .then(|| self.sample.t_ns.saturating_sub(start) as f64 / 1e9)
+    }
+}
+
+/// A buffer's limit as a sample read it, or its size at the start when the
+/// sample has none.
+fn now_or_start(now: u32, setting: Option<&BufferSetting>) -> u64 {
+    match now {
+        0 => setting.map_or(0, |s| s.effective),
+        bytes => u64::from(bytes),
     }
 }
 
@@ -184,10 +229,7 @@ pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
                 + &in_flight_tail(s, lang)
                 + &loss_tail(now, lang)
         };
-        let timer = now
-            .stalled_for_secs()
-            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
-            .unwrap_or_default();
+        let timer = now.blocked_for(lang);
         return (S::CapBlocked.fill(lang, &[&timer, &why]), Severity::Alarm);
     }
     if s.zero_window {
@@ -308,10 +350,7 @@ fn outside_caption(now: &Now, lang: Lang) -> (String, Severity) {
         _ => {}
     }
     if s.writer_blocked() {
-        let timer = now
-            .stalled_for_secs()
-            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
-            .unwrap_or_default();
+        let timer = now.blocked_for(lang);
         let zero = if s.zero_window {
             S::CapOutZeroWindowTail.text(lang)
         } else {
@@ -359,10 +398,7 @@ fn attached_caption(now: &Now, lang: Lang) -> (String, Severity) {
         ],
     );
     if s.writer_blocked() {
-        let timer = now
-            .stalled_for_secs()
-            .map(|secs| S::CapBlockedFor.fill(lang, &[&format!("{secs:.1}")]))
-            .unwrap_or_default();
+        let timer = now.blocked_for(lang);
         let why = if s.zero_window && !remote {
             S::CapAttBecause.fill(lang, &[&receiver_full])
         } else if s.zero_window {
@@ -565,7 +601,7 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         _ => palette.weak_text,
     };
     let reader_color = match s.reader_state {
-        ReaderState::Paused => palette.paused,
+        ReaderState::Paused | ReaderState::NotReading => palette.paused,
         ReaderState::Reading | ReaderState::Draining => palette.ok,
         ReaderState::PeerReset | ReaderState::Failed => palette.alarm,
         _ => palette.weak_text,
@@ -585,16 +621,7 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
         WriterState::Failed => S::Failed.text(lang).into(),
     };
-    let reader_state = match s.reader_state {
-        _ if attached.is_some() && fin_received(s) => S::AttFinReceived.text(lang).into(),
-        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
-        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
-        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
-        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
-        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
-        ReaderState::Stopped => S::Stopped.text(lang).into(),
-        ReaderState::Failed => S::Failed.text(lang).into(),
-    };
+    let reader_state = reader_state_text(now, lang);
     let (writer_title, reader_title, writer_detail, reader_detail) = match attached {
         // Another program's: its programs by name, and nothing to set.
         Some(attached) => {
@@ -612,8 +639,7 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
                 program(&attached.reader_owner, S::AttNotYours)
             };
             let watched = S::AttWatched.text(lang).to_string();
-            let writer_detail = S::AttWriterDetail.fill(lang, &[&s.stalls_so_far()]);
-            (writer, reader, writer_detail, watched)
+            (writer, reader, attached_writer_detail(now, lang), watched)
         }
         None if outside => (
             S::OutsideWriterApp.text(lang).to_string(),
@@ -647,6 +673,34 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         palette,
     );
     (writer_color, reader_color)
+}
+
+/// What the reading application is doing, in the reader's box.
+fn reader_state_text(now: &Now, lang: Lang) -> String {
+    let s = &now.sample;
+    let attached = now.info.is_some_and(|i| i.attached.is_some());
+    match s.reader_state {
+        _ if attached && fin_received(s) => S::AttFinReceived.text(lang).into(),
+        ReaderState::Reading => S::ReaderReading.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::Paused => S::ReaderPaused.text(lang).into(),
+        ReaderState::Draining => S::ReaderDraining.fill(lang, &[&rate_text(now.read_rate)]),
+        ReaderState::PeerClosed => S::ReaderEof.text(lang).into(),
+        ReaderState::PeerReset => S::ReaderReset.text(lang).into(),
+        ReaderState::Stopped => S::Stopped.text(lang).into(),
+        ReaderState::Failed => S::Failed.text(lang).into(),
+        ReaderState::NotReading => S::AttNotReading.text(lang).into(),
+    }
+}
+
+/// Under an attached sender: how often its buffer was full, a running
+/// stall included, and whether the first began before watching did.
+fn attached_writer_detail(now: &Now, lang: Lang) -> String {
+    let detail = if now.stalled_at_start_ns.is_some() {
+        S::AttWriterDetailBefore
+    } else {
+        S::AttWriterDetail
+    };
+    detail.fill(lang, &[&now.sample.stalls_so_far()])
 }
 
 /// The calls: send() goes down into the kernel, recv() comes up.
@@ -705,11 +759,6 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
     let (send_look, recv_look) = levels.looks(s, palette);
     vessel::paint(ui, c.send_rect, &send_look, slots);
     vessel::paint(ui, c.recv_rect, &recv_look, slots);
-    let asked = |setting: Option<&crate::lab::BufferSetting>| match setting.map(|s| s.requested) {
-        Some(Some(bytes)) => S::Asked.fill(lang, &[&format_bytes(bytes)]),
-        Some(None) => S::Autotuned.text(lang).into(),
-        None => String::new(),
-    };
     let send_memory = Memory {
         used: s.sender_memory.wmem_queued,
         limit: s.sender_memory.sndbuf,
@@ -725,9 +774,7 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
         &c.painter,
         c.send_rect,
         S::SendBuffer.text(lang),
-        u64::from(s.send_queue),
-        now.send_capacity(),
-        &asked(now.info.map(|i| &i.sndbuf)),
+        vessel_numbers(now, BufferKind::Send, lang),
         send_memory,
         c,
     );
@@ -736,9 +783,7 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
         &c.painter,
         c.recv_rect,
         S::RecvBuffer.text(lang),
-        u64::from(s.recv_queue),
-        now.recv_capacity(),
-        &asked(now.info.map(|i| &i.rcvbuf)),
+        vessel_numbers(now, BufferKind::Receive, lang),
         recv_memory,
         c,
     );
@@ -1165,24 +1210,60 @@ fn memory_gauge(c: &Canvas, vessel: Rect, side: Side, memory: Memory) {
     );
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The two big lines over a vessel: what its queue holds and its share of
+/// the buffer ("697.1 KiB · 103%"), then the buffer's size and how it was
+/// set ("of 676 KiB (autotuned; 67.5 KiB at the start)"). The share is of
+/// the size now, as the memory line's is: an unset buffer grows (to
+/// `tcp_wmem[2]`, 4 MiB here), and against its starting size a send queue
+/// reads ten times "full".
+pub fn vessel_numbers(now: &Now, kind: BufferKind, lang: Lang) -> (String, String) {
+    let (bytes, capacity, setting) = match kind {
+        BufferKind::Send => (
+            now.sample.send_queue,
+            now.send_capacity(),
+            now.info.map(|i| &i.sndbuf),
+        ),
+        BufferKind::Receive => (
+            now.sample.recv_queue,
+            now.recv_capacity(),
+            now.info.map(|i| &i.rcvbuf),
+        ),
+    };
+    let percent = if capacity > 0 {
+        format!("{:.0}%", f64::from(bytes) * 100.0 / capacity as f64)
+    } else {
+        "–".into()
+    };
+    // An attached connection's size at the start is only where watching
+    // began, not where the buffer started.
+    let attached = now.info.is_some_and(|i| i.attached.is_some());
+    let how = match setting {
+        Some(BufferSetting {
+            requested: Some(asked),
+            ..
+        }) => S::Asked.fill(lang, &[&format_bytes(*asked)]),
+        Some(start) if !attached && start.effective > 0 && start.effective != capacity => {
+            S::AutotunedFrom.fill(lang, &[&format_bytes(start.effective)])
+        }
+        Some(_) => S::Autotuned.text(lang).into(),
+        None => String::new(),
+    };
+    (
+        format!("{} · {percent}", format_bytes(u64::from(bytes))),
+        S::OfCapacity.fill(lang, &[&format_bytes(capacity), &how]),
+    )
+}
+
 fn fill_numbers(
     lang: Lang,
     painter: &egui::Painter,
     rect: Rect,
     title: &str,
-    bytes: u64,
-    capacity: u64,
-    asked: &str,
+    (fill, size): (String, String),
     memory: Memory,
     c: &Canvas,
 ) {
     let (big, medium, palette) = (&c.big, &c.medium, c.palette);
-    let percent = if capacity > 0 {
-        format!("{:.0}%", bytes as f64 * 100.0 / capacity as f64)
-    } else {
-        "–".into()
-    };
     let title_font = FontId::proportional(medium.size);
     let title = painter.layout_no_wrap(title.to_string(), title_font, palette.text);
     let title_pos = pos2(rect.center().x - title.size().x / 2.0, rect.top() + 16.0);
@@ -1194,16 +1275,8 @@ fn fill_numbers(
     );
     painter.galley(title_pos, title, palette.text);
     let mut lines = vec![
-        (
-            format!("{} · {percent}", format_bytes(bytes)),
-            big.clone(),
-            palette.text,
-        ),
-        (
-            S::OfCapacity.fill(lang, &[&format_bytes(capacity), &asked]),
-            medium.clone(),
-            palette.text,
-        ),
+        (fill, big.clone(), palette.text),
+        (size, medium.clone(), palette.text),
     ];
     if memory.known() {
         let percent = f64::from(memory.used) * 100.0 / f64::from(memory.limit);
@@ -1299,6 +1372,7 @@ mod tests {
             info: Some(info),
             config,
             stall_started_ns: None,
+            stalled_at_start_ns: None,
             write_rate: 0.0,
             read_rate: 0.0,
         }
@@ -1380,6 +1454,72 @@ mod tests {
         assert!(
             text.contains("drops 2% of the packets: 17 segments resent"),
             "{text}"
+        );
+    }
+
+    /// Issue 29, item 2: SO_SNDBUF unset on a private link, the reader
+    /// paused. The send buffer had grown from 67.5 KiB to 676 KiB and held
+    /// 697.1 KiB: the vessel read "1033% of 67.5 KiB" beside a memory line
+    /// at 103%, and a recording blamed one send() larger than the buffer.
+    #[test]
+    fn an_autotuned_send_buffer_is_measured_against_its_size_now() {
+        let autotuned = SessionInfo {
+            sndbuf: BufferSetting {
+                kind: BufferKind::Send,
+                requested: None,
+                effective: 69_120,
+                kernel_max: Some(4 << 20),
+            },
+            ..info()
+        };
+        // `record`'s own call size: 128 KiB, more than the buffer at the
+        // start, less than the buffer now.
+        let config = LabConfig::default();
+        let mut now = idle(&autotuned, &config);
+        now.sample.send_queue = 713_830;
+        now.sample.unsent = 713_830;
+        now.sample.sender_memory = crate::lab::SenderMemory {
+            wmem_queued: 713_216,
+            sndbuf: 692_224,
+        };
+        assert_eq!(now.send_capacity(), 692_224);
+        let (fill, size) = vessel_numbers(&now, BufferKind::Send, Lang::En);
+        assert_eq!(fill, "697.1 KiB · 103%");
+        assert_eq!(size, "of 676 KiB (autotuned; 67.5 KiB at the start)");
+        let (fill, size) = vessel_numbers(&now, BufferKind::Send, Lang::Zh);
+        assert_eq!(fill, "697.1 KiB · 103%");
+        assert!(
+            size.contains("676 KiB") && size.contains("67.5 KiB"),
+            "{size}"
+        );
+        // Blocked with the window open: the call is smaller than the
+        // buffer now, so the caption does not blame its size.
+        now.sample.writer_state = WriterState::Blocked;
+        let text = caption(&now, Lang::En).0;
+        assert!(
+            !text.contains("larger than the whole send buffer"),
+            "{text}"
+        );
+        assert!(text.contains("faster than the kernel"), "{text}");
+        // A buffer that really is smaller than one call: said.
+        now.sample.sender_memory.sndbuf = 65_536;
+        let text = caption(&now, Lang::En).0;
+        assert!(text.contains("larger than the whole send buffer"), "{text}");
+        // A set buffer names what was asked, and a sample without the
+        // size now (Linux < 4.12, an older recording) falls back to the
+        // size at the start.
+        let set = info();
+        let mut old = idle(&set, &config);
+        old.sample.send_queue = 60_000;
+        let (fill, size) = vessel_numbers(&old, BufferKind::Send, Lang::En);
+        assert_eq!(fill, "58.6 KiB · 92%");
+        assert_eq!(size, "of 64 KiB (asked 32 KiB)");
+        // The receive buffer, autotuned the same way, by its size now.
+        now.sample.recv_queue = 100_000;
+        now.sample.receiver_memory.rcvbuf = 400_000;
+        assert_eq!(
+            vessel_numbers(&now, BufferKind::Receive, Lang::En).0,
+            "97.7 KiB · 25%"
         );
     }
 
@@ -1559,5 +1699,55 @@ mod tests {
         // The close.
         now.sample.writer_state = WriterState::Closed;
         assert!(caption(&now, Lang::Zh).0.starts_with("连接已关闭"));
+    }
+
+    /// Issue 29, item 5: watching began with the sender's buffer full and
+    /// the receiver's queue full and still.
+    #[test]
+    fn a_stall_running_when_watching_began_is_counted_and_marked_and_the_still_reader_is_not_reading()
+     {
+        let info = SessionInfo {
+            attached: Some(crate::lab::Attached {
+                followed: "127.0.0.1:1".parse().unwrap(),
+                writer_owner: Some("python3, pid 7".into()),
+                reader_owner: Some("python3, pid 7".into()),
+            }),
+            ..info()
+        };
+        let config = crate::lab::Preset::Balanced.config();
+        let mut now = Now {
+            stall_started_ns: Some(1_000_000),
+            stalled_at_start_ns: Some(1_000_000),
+            ..idle(&info, &config)
+        };
+        now.sample.t_ns = 3_001_000_000;
+        now.sample.writer_state = WriterState::Blocked;
+        now.sample.reader_state = ReaderState::NotReading;
+        now.sample.zero_window = true;
+        let detail = attached_writer_detail(&now, Lang::En);
+        assert!(
+            detail.contains("full 1 times, the first before watching"),
+            "{detail}"
+        );
+        assert!(attached_writer_detail(&now, Lang::Zh).contains("早于观察开始"));
+        let text = caption(&now, Lang::En).0;
+        assert!(
+            text.contains("(for at least 3.0 s: it was full when watching began)"),
+            "{text}"
+        );
+        let reader = reader_state_text(&now, Lang::En);
+        assert!(reader.starts_with("NOT READING"), "{reader}");
+        assert!(!reader_state_text(&now, Lang::Zh).contains("正在读取"));
+        // A later stall, begun while watched: its length is known.
+        now.stall_started_ns = Some(2_000_000_000);
+        now.sample.stall_count = 1;
+        let text = caption(&now, Lang::En).0;
+        assert!(text.contains("(for 1.0 s)"), "{text}");
+        assert!(attached_writer_detail(&now, Lang::En).contains("full 2 times, the first"));
+        // Watched from the start: no mark, and a reading reader reads.
+        now.stalled_at_start_ns = None;
+        now.sample.reader_state = ReaderState::Reading;
+        assert!(!attached_writer_detail(&now, Lang::En).contains("before watching"));
+        assert!(reader_state_text(&now, Lang::En).starts_with("reading"));
     }
 }

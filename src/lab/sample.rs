@@ -42,6 +42,11 @@ pub enum ReaderState {
     /// Stopped by the session (restart or quit).
     Stopped = 5,
     Failed = 6,
+    /// An attached connection's receiving program takes nothing: its
+    /// receive queue is full (no window to offer) and has not moved for
+    /// `RATE_WINDOW`. Its calls are not visible, but a recv() on a queue
+    /// that holds bytes returns some, so none was made.
+    NotReading = 7,
 }
 
 macro_rules! from_u8 {
@@ -75,7 +80,8 @@ from_u8!(ReaderState {
     PeerClosed,
     PeerReset,
     Stopped,
-    Failed
+    Failed,
+    NotReading
 });
 
 impl WriterState {
@@ -102,6 +108,7 @@ impl ReaderState {
             ReaderState::PeerReset => "peer reset",
             ReaderState::Stopped => "stopped",
             ReaderState::Failed => "failed",
+            ReaderState::NotReading => "not reading",
         }
     }
 }

@@ -347,6 +347,9 @@ pub struct Timeline {
     archive_blocks: Vec<SampleSpan>,
     events: VecDeque<Event>,
     events_dropped: u64,
+    /// The first sample, kept whole: how things stood when recording (or
+    /// watching another program's connection) began.
+    first: Option<Sample>,
     last: Option<Sample>,
     total_samples: u64,
     peak_send_queue: u32,
@@ -377,6 +380,7 @@ impl Timeline {
             archive_blocks: Vec::new(),
             events: VecDeque::new(),
             events_dropped: 0,
+            first: None,
             last: None,
             total_samples: 0,
             peak_send_queue: 0,
@@ -400,6 +404,7 @@ impl Timeline {
         self.peak_recv_queue = self.peak_recv_queue.max(sample.recv_queue);
         let number = self.total_samples;
         self.total_samples += 1;
+        self.first.get_or_insert(sample);
         self.last = Some(sample);
         self.recent.push_back(sample);
         if number.is_multiple_of(BLOCK as u64) {
@@ -667,6 +672,19 @@ impl Timeline {
     /// Events pushed out of the bounded log.
     pub fn events_dropped(&self) -> u64 {
         self.events_dropped
+    }
+
+    /// The first sample pushed, however much has been thinned since.
+    pub fn first(&self) -> Option<&Sample> {
+        self.first.as_ref()
+    }
+
+    /// The writer was already blocked at the first sample: its first
+    /// stall began before the record did (only another program's
+    /// connection, watched from the middle of its life, starts so), and
+    /// its length counts from the first sample.
+    pub fn stalled_at_start(&self) -> bool {
+        self.first.is_some_and(|s| s.writer_blocked())
     }
 
     pub fn last(&self) -> Option<&Sample> {

@@ -16,7 +16,7 @@ use super::control::Control;
 use super::source::{Feed, SampleSource};
 use crate::lab::diag::{Connection, DiagSocket, OwnerCache};
 use crate::lab::probe::{TcpInfo, TcpState};
-use crate::lab::sample::{ReceiverMemory, SenderInfo, SenderMemory};
+use crate::lab::sample::{RATE_WINDOW, ReceiverMemory, SenderInfo, SenderMemory};
 use crate::lab::sampler::{self, BUSY_TCP_INFO_HZ, Waker};
 use crate::lab::{
     Attached, BufferKind, BufferSetting, Fault, IoFailure, LabError, LabThread, ReaderState,
@@ -165,6 +165,10 @@ pub struct AttachSource {
 /// which tells `poll` that nothing more comes).
 struct FollowerEnd {
     last: Option<Sample>,
+    /// The stalls counted to the end: a stall still running when watching
+    /// stopped ends there, as the lab's writer ends its own when it stops.
+    stall_count: u64,
+    stall_ns: u64,
     /// The last sample before the connection closed (the closed one reads
     /// a freed socket: no buffers).
     last_open: Option<Sample>,
@@ -237,6 +241,7 @@ impl AttachSource {
             last: None,
             last_open: None,
             stall_began: None,
+            reader_still_since: 0,
             samples: 0,
             error: None,
         };
@@ -318,9 +323,9 @@ impl SampleSource for AttachSource {
                 if let Some(last) = follower.last {
                     report.bytes_written = last.written;
                     report.bytes_read = last.read;
-                    report.stall_count = last.stall_count;
-                    report.stall_time = Duration::from_nanos(last.stall_ns);
                 }
+                report.stall_count = follower.stall_count;
+                report.stall_time = Duration::from_nanos(follower.stall_ns);
                 if let Some(open) = follower.last_open {
                     report.final_sndbuf = Some(u64::from(open.sender_memory.sndbuf));
                     report.final_rcvbuf = Some(u64::from(open.receiver_memory.rcvbuf));
@@ -369,6 +374,9 @@ struct Follower {
     last_open: Option<Sample>,
     /// When the send buffer filled, for the stall counters.
     stall_began: Option<u64>,
+    /// When the receiving program last took bytes, or its queue last had
+    /// room: since when a full queue has stood still.
+    reader_still_since: u64,
     samples: u64,
     error: Option<WorkerError>,
 }
@@ -424,8 +432,11 @@ impl Follower {
         {
             wake();
         }
+        let (stall_count, stall_ns) = self.stalls_at_end();
         FollowerEnd {
             last: self.last,
+            stall_count,
+            stall_ns,
             last_open: self.last_open,
             samples: self.samples,
             error: self.error,
@@ -469,7 +480,45 @@ impl Follower {
             sample.writer_state = WriterState::Closed;
         }
         self.count_stalls(&mut sample);
+        self.judge_reader(&mut sample);
         Ok(sample)
+    }
+
+    /// Whether the receiving program reads, as far as its kernel shows:
+    /// a queue with room, or one whose bytes are being taken, is read
+    /// (its program may wait in recv() for more); a queue full enough to
+    /// offer no window that has not moved for `RATE_WINDOW` (the span the
+    /// window's read rate is measured over) is not: a recv() on it would
+    /// have taken bytes.
+    fn judge_reader(&mut self, sample: &mut Sample) {
+        // The writer's view of the window is this reader's only when both
+        // ends are here; the room by the reader's own memory always is.
+        let full = (self.reader.is_some() && sample.zero_window)
+            || sample.window_room().is_some_and(|room| room.too_little());
+        let moved = self.last.is_some_and(|last| last.read != sample.read);
+        if !full || moved {
+            self.reader_still_since = sample.t_ns;
+        }
+        let still = Duration::from_nanos(sample.t_ns.saturating_sub(self.reader_still_since));
+        if full && still >= RATE_WINDOW && sample.writer_state != WriterState::Closed {
+            sample.reader_state = ReaderState::NotReading;
+        }
+    }
+
+    /// The stall counters once watching ends: a stall still running is
+    /// counted up to the last sample (one that began before watching did
+    /// is counted from the first).
+    fn stalls_at_end(&self) -> (u64, u64) {
+        let Some(last) = &self.last else {
+            return (0, 0);
+        };
+        match self.stall_began {
+            Some(began) if last.writer_blocked() => (
+                last.stall_count + 1,
+                last.stall_ns + last.t_ns.saturating_sub(began),
+            ),
+            _ => (last.stall_count, last.stall_ns),
+        }
     }
 
     /// Counts the times the send buffer was full as the lab counts its
@@ -604,7 +653,11 @@ fn build_sample(
             .unwrap_or(0)
             .saturating_sub(u64::from(recv_queue)),
         writer_state: writer_state(writer, sender_memory),
-        reader_state: reader_state(&rx),
+        // The receiving program's calls are not visible: it counts as
+        // reading until its queue shows otherwise (`judge_reader`). (Its
+        // FIN received shows in its TCP state, not as `PeerClosed`, which
+        // says a recv() returned 0.)
+        reader_state: ReaderState::Reading,
         zero_window: writer.is_some() && tx.snd_wnd == Some(0) && tx.state == TcpState::Established,
         sender,
         receiver: sampler::receiver_info(&rx),
@@ -663,13 +716,6 @@ fn writer_state(writer: Option<&Connection>, memory: SenderMemory) -> WriterStat
         _ if !memory.writable() => WriterState::Blocked,
         _ => WriterState::Sending,
     }
-}
-
-/// The receiving program's calls are not visible: it counts as reading.
-/// (Its FIN received shows in its TCP state, not as `PeerClosed`, which
-/// says a recv() returned 0.)
-fn reader_state(_rx: &TcpInfo) -> ReaderState {
-    ReaderState::Reading
 }
 
 #[cfg(test)]

@@ -331,6 +331,11 @@ impl SockscopeApp {
             info: info.as_ref(),
             config: &config,
             stall_started_ns,
+            stalled_at_start_ns: self
+                .timeline()
+                .first()
+                .filter(|_| self.timeline().stalled_at_start())
+                .map(|first| first.t_ns),
             write_rate,
             read_rate,
         };
