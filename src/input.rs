@@ -101,17 +101,23 @@ pub enum InputProblem {
         found: &'static str,
         kind: InputKind,
     },
-    #[error(
-        "it is {}, over the {} {kind} may be{}",
-        format_bytes(*size),
-        format_bytes(kind.max_bytes()),
-        kind.too_big_hint()
-    )]
+    #[error("it is {}, over the {} {kind} may be{}", sizes(*size, kind.max_bytes()).0, sizes(*size, kind.max_bytes()).1, kind.too_big_hint())]
     TooBig { size: u64, kind: InputKind },
     #[error("line {line} is longer than the {} a line of {kind} may be", format_bytes(MAX_LINE_BYTES as u64))]
     LineTooLong { line: u64, kind: InputKind },
     #[error("it is not UTF-8 text; give {}", kind.accepted())]
     NotText { kind: InputKind },
+}
+
+/// A size and its cap as an error shows them: in bytes where the rounded
+/// figures would read the same ("4 GiB, over the 4 GiB").
+fn sizes(size: u64, cap: u64) -> (String, String) {
+    let (shown, cap_shown) = (format_bytes(size), format_bytes(cap));
+    if shown == cap_shown {
+        (format!("{size} bytes"), format!("{cap} bytes"))
+    } else {
+        (shown, cap_shown)
+    }
 }
 
 impl InputFileError {
@@ -146,8 +152,9 @@ impl InputFile {
         let file = OpenOptions::new()
             .read(true)
             // A FIFO's open returns at once instead of waiting for a writer;
-            // a terminal never becomes the controlling one. Regular files
-            // ignore both, so the flags stay on the descriptor.
+            // a terminal never becomes the controlling one. Both "have no
+            // effect for regular files" (open(2)), so they stay on the
+            // descriptor of a file that is read.
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(path)
             .map_err(unreadable)?;
@@ -340,14 +347,25 @@ mod tests {
         let dir = scratch("big");
         let path = dir.join("big.json");
         // Sparse: no disk is used.
-        File::create(&path)
-            .unwrap()
-            .set_len(InputKind::Summary.max_bytes() + 1)
-            .unwrap();
+        let file = File::create(&path).unwrap();
+        file.set_len(2 << 20).unwrap();
         let message = problem(&path, InputKind::Summary);
         assert!(
-            message.contains("over the 1 MiB a summary may be"),
+            message.ends_with(": it is 2 MiB, over the 1 MiB a summary may be"),
             "{message}"
+        );
+        // One byte over reads in bytes, not as "1 MiB, over the 1 MiB".
+        file.set_len(InputKind::Summary.max_bytes() + 1).unwrap();
+        let message = problem(&path, InputKind::Summary);
+        assert!(
+            message.ends_with(": it is 1048577 bytes, over the 1048576 bytes a summary may be"),
+            "{message}"
+        );
+        // The cap itself is read.
+        file.set_len(InputKind::Summary.max_bytes()).unwrap();
+        assert_eq!(
+            read_user_file(&path, InputKind::Summary).unwrap().len() as u64,
+            InputKind::Summary.max_bytes()
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

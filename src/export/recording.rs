@@ -1164,7 +1164,7 @@ mod tests {
         file.set_len(MAX_RECORDING_BYTES + 1).unwrap();
         let error = Recording::open(&path, &mut |_| {}).unwrap_err().to_string();
         assert!(
-            error.contains("over the 4 GiB a recording may be"),
+            error.contains("is 4294967297 bytes, over the 4294967296 bytes a recording may be"),
             "{error}"
         );
     }
