@@ -10,6 +10,7 @@ pub mod export;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod i18n;
+pub mod input;
 pub mod interrupt;
 pub mod lab;
 pub mod record;

@@ -9,13 +9,19 @@
 //! index of where every `INDEX_EVERY`-th row starts lets any moment's exact
 //! samples be read again from the file.
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
 use thiserror::Error;
 
 use super::csv::HEADER_PREFIX;
+use crate::input::{
+    InputFile, InputFileError, InputKind, InputProblem, MAX_LINE_BYTES, read_line_capped,
+    read_user_text, without_bom,
+};
 use crate::lab::probe::TcpState;
 use crate::lab::sample::{Bottleneck, ReceiverInfo, ReceiverMemory, SenderInfo, SenderMemory};
 use crate::lab::units::format_bytes;
@@ -25,8 +31,11 @@ use crate::lab::{
     SessionInfo, Size, Timeline, WriterState,
 };
 
-/// The largest recording opened: an hour at 1 kHz is about 1.2 GB.
-pub const MAX_RECORDING_BYTES: u64 = 4 << 30;
+/// The largest recording opened: an hour at 1 kHz is about 600 MB.
+pub const MAX_RECORDING_BYTES: u64 = InputKind::Recording.max_bytes();
+/// The latest a sample may be, in ms from the first: `record --duration`
+/// takes at most 1e9 s, and the ns clock holds it with room to spare.
+pub const MAX_T_MS: f64 = 1e12;
 /// Every how many rows the index remembers where a row starts.
 pub const INDEX_EVERY: usize = 1024;
 
@@ -39,14 +48,10 @@ pub enum RecordingError {
         #[source]
         source: io::Error,
     },
-    #[error(
-        "{path} is {size}, over the {limit} a recording may be; cut it with head -n, keeping the first line"
-    )]
-    TooBig {
-        path: String,
-        size: String,
-        limit: String,
-    },
+    /// The recording, its summary or its capture is not a regular file, is
+    /// too big, or has a line too long.
+    #[error(transparent)]
+    Input(#[from] InputFileError),
     #[error(
         "{path} is not a sockscope recording: its first line must start with the columns {HEADER_PREFIX}"
     )]
@@ -132,57 +137,87 @@ impl Recording {
             path: shown.clone(),
             source,
         };
-        let file = File::open(path).map_err(io_error)?;
-        let size = file.metadata().map_err(io_error)?.len();
-        if size > MAX_RECORDING_BYTES {
-            return Err(RecordingError::TooBig {
-                path: shown,
-                size: format_bytes(size),
-                limit: format_bytes(MAX_RECORDING_BYTES),
-            });
-        }
+        let file = InputFile::open(path, InputKind::Recording)?;
+        let size = file.size();
         let Beside {
             info,
             config,
             has_summary,
             capture,
         } = summary_beside(path)?;
+        // The capture is opened now, so one that cannot be read (a FIFO,
+        // say) is refused before the samples are.
+        let capture = match capture {
+            None => None,
+            Some(Err(why)) => Some(Err(why)),
+            Some(Ok((pcap, clock_zero))) => match InputFile::open(&pcap, InputKind::Capture) {
+                Ok(file) => Some(Ok((pcap, clock_zero, file))),
+                // A pcap that is gone leaves the samples playing.
+                Err(InputFileError {
+                    problem: InputProblem::Unreadable(kind),
+                    ..
+                }) => Some(Err(NoReplay::Unreadable {
+                    pcap,
+                    error: kind.to_string(),
+                })),
+                Err(error) => return Err(error.into()),
+            },
+        };
         // The pcap's share of the progress bar, by its size.
         let pcap_size = match &capture {
-            Some(Ok((pcap, _))) => std::fs::metadata(pcap).map_or(0, |m| m.len()),
+            Some(Ok((_, _, file))) => file.size(),
             _ => 0,
         };
         let csv_share = size as f32 / (size + pcap_size).max(1) as f32;
         let mut reader = BufReader::with_capacity(1 << 20, file);
-        let mut line = String::new();
-        let header_len = reader.read_line(&mut line).map_err(io_error)?;
-        if !line.starts_with(HEADER_PREFIX) {
+        let mut line = Vec::new();
+        let header_len = read_line_capped(&mut reader, &mut line).map_err(io_error)?;
+        // Read no further into a line than this: a file of one endless
+        // line is refused, not held.
+        let too_long = |line: u64| RecordingError::Damaged {
+            path: shown.clone(),
+            line,
+            what: format!(
+                "the line is longer than the {} a line may be",
+                format_bytes(MAX_LINE_BYTES as u64)
+            ),
+        };
+        if header_len > MAX_LINE_BYTES {
+            return Err(too_long(1));
+        }
+        // Spreadsheets on Windows save a byte order mark first.
+        let header = std::str::from_utf8(&line).map(without_bom).unwrap_or("");
+        if !header.starts_with(HEADER_PREFIX) {
             return Err(RecordingError::NotARecording { path: shown });
         }
-        let columns = Columns::of(line.trim_end());
+        let columns = Columns::of(header.trim_end());
         let mut timeline = Timeline::new();
         let mut index = Vec::new();
         let mut offset = header_len as u64;
         let mut rows = 0u64;
         let mut last_t: Option<u64> = None;
         loop {
-            line.clear();
-            let read = reader.read_line(&mut line).map_err(io_error)?;
+            let read = read_line_capped(&mut reader, &mut line).map_err(io_error)?;
             if read == 0 {
                 break;
             }
             let number = rows + 2;
+            if read > MAX_LINE_BYTES {
+                return Err(too_long(number));
+            }
             let damaged = |what: String| RecordingError::Damaged {
                 path: shown.clone(),
                 line: number,
                 what,
             };
-            if !line.ends_with('\n') {
+            if !line.ends_with(b"\n") {
                 return Err(damaged(
                     "the line stops short (no line end): the file was cut off".into(),
                 ));
             }
-            let sample = columns.parse(line.trim_end()).map_err(damaged)?;
+            let text =
+                std::str::from_utf8(&line).map_err(|_| damaged("it is not UTF-8 text".into()))?;
+            let sample = columns.parse(text.trim_end()).map_err(damaged)?;
             if last_t.is_some_and(|t| sample.t_ns < t) {
                 return Err(damaged(format!(
                     "t_ms {:.3} goes back in time",
@@ -206,8 +241,9 @@ impl Recording {
         let wire = match capture {
             None => None,
             Some(Err(why)) => Some(Err(why)),
-            Some(Ok((pcap, clock_zero))) => Some(read_capture(
+            Some(Ok((pcap, clock_zero, file))) => Some(read_capture(
                 &pcap,
+                file,
                 clock_zero,
                 info.writer_addr.port(),
                 &shown,
@@ -235,7 +271,11 @@ impl Recording {
         let Some(&(_, offset)) = self.index.get(at) else {
             return Ok(Vec::new());
         };
-        let mut file = File::open(&self.path)?;
+        // The file may have been swapped for a FIFO since it was opened.
+        let mut file = InputFile::open(&self.path, InputKind::Recording)
+            .map_err(io::Error::other)?
+            .into_inner()
+            .into_inner();
         file.seek(SeekFrom::Start(offset))?;
         let reader = BufReader::new(file.take(1 << 22));
         let mut samples = Vec::with_capacity(INDEX_EVERY + 1);
@@ -258,26 +298,17 @@ impl Recording {
     }
 }
 
-/// Reads the pcap `record --pcap` wrote into the ladder's log: Ok(Err)
-/// when the file cannot be opened (the samples play without it), Err when
-/// it is damaged (nothing is opened).
+/// Reads the pcap `record --pcap` wrote, opened as `file`, into the
+/// ladder's log; Err when it is damaged (nothing is opened).
 fn read_capture(
     pcap: &Path,
+    file: InputFile,
     clock_zero_unix_ns: u64,
     writer_port: u16,
     recording: &str,
     progress: &mut dyn FnMut(f32),
 ) -> Result<Result<RecordedWire, NoReplay>, RecordingError> {
-    let file = match File::open(pcap) {
-        Ok(file) => file,
-        Err(e) => {
-            return Ok(Err(NoReplay::Unreadable {
-                pcap: pcap.to_owned(),
-                error: e.kind().to_string(),
-            }));
-        }
-    };
-    let size = file.metadata().map_or(0, |m| m.len()).max(1);
+    let size = file.size().max(1);
     let mut log = WireLog::new(writer_port);
     let mut bytes_read = 0u64;
     let records = super::pcap::read(file, i128::from(clock_zero_unix_ns), |packet| {
@@ -379,18 +410,39 @@ impl Columns {
             ));
         }
         let field = |i: usize| self.positions[i].map(|p| fields[p]);
-        let number = |i: usize| -> Result<f64, String> {
+        // A value outside what its column holds is a damaged file, never
+        // clamped: a queue of 5 000 000 000 bytes is not 4 GiB.
+        let millis = |i: usize| -> Result<f64, String> {
             match field(i) {
                 None | Some("") => Ok(0.0),
-                Some(text) => text
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite() && *n >= 0.0)
-                    .ok_or_else(|| format!("{} is '{text}', not a number", NAMES[i])),
+                Some(text) => match text.parse::<f64>() {
+                    Ok(n) if (0.0..=MAX_T_MS).contains(&n) => Ok(n),
+                    Ok(_) => Err(format!(
+                        "{} is '{text}', not a time from 0 to {MAX_T_MS} ms",
+                        NAMES[i]
+                    )),
+                    Err(_) => Err(format!("{} is '{text}', not a number", NAMES[i])),
+                },
             }
         };
-        let u32_of = |i: usize| number(i).map(|n| n.min(f64::from(u32::MAX)) as u32);
-        let u64_of = |i: usize| number(i).map(|n| n as u64);
+        let whole = |i: usize, max: u64| -> Result<u64, String> {
+            match field(i) {
+                None | Some("") => Ok(0),
+                Some(text) => text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| {
+                        format!(
+                            "{} is '{text}', not a whole number from 0 to {max}",
+                            NAMES[i]
+                        )
+                    }),
+            }
+        };
+        // The sample keeps these as u32, as the kernel reports them.
+        let u32_of = |i: usize| whole(i, u32::MAX.into()).map(|n| n as u32);
+        let u64_of = |i: usize| whole(i, u64::MAX);
         let word = |i: usize| field(i).unwrap_or("");
         let writer_state = match field(7) {
             Some(name) => WriterState::from_name(name)
@@ -425,7 +477,7 @@ impl Columns {
         };
         let send_queue = u32_of(1)?;
         Ok(Sample {
-            t_ns: (number(0)? * 1e6).round() as u64,
+            t_ns: (millis(0)? * 1e6).round() as u64,
             send_queue,
             unsent: u32_of(2)?.min(send_queue),
             recv_queue: u32_of(3)?,
@@ -435,10 +487,10 @@ impl Columns {
             reader_state,
             zero_window,
             stall_count: u64_of(9)?,
-            stall_ns: (number(10)? * 1e6).round() as u64,
+            stall_ns: (millis(10)? * 1e6).round() as u64,
             sender: SenderInfo {
                 state: tcp_state(19)?,
-                probes: u32_of(13)?.min(255) as u8,
+                probes: whole(13, u8::MAX.into())? as u8,
                 snd_wnd: u32_of(11)?,
                 snd_cwnd: u32_of(14)?,
                 snd_mss: u32_of(15)?,
@@ -487,7 +539,8 @@ struct Beside {
 }
 
 /// The run's settings from the JSON summary beside the CSV; the defaults
-/// (and false) if there is none.
+/// (and false) if there is none. A key absent or null is not known; a key
+/// present must hold its type and range, or the summary is damaged.
 fn summary_beside(path: &Path) -> Result<Beside, RecordingError> {
     let json = path.with_extension("json");
     let config = LabConfig::default();
@@ -510,50 +563,81 @@ fn summary_beside(path: &Path) -> Result<Beside, RecordingError> {
         capture: Default::default(),
         attached: None,
     };
-    if json == path || !json.is_file() {
-        return Ok(Beside {
-            info,
-            config,
-            has_summary: false,
-            capture: None,
-        });
+    let no_summary = |info| Beside {
+        info,
+        config,
+        has_summary: false,
+        capture: None,
+    };
+    if json == path {
+        return Ok(no_summary(info));
     }
+    let text = match read_user_text(&json, InputKind::Summary) {
+        Ok(text) => text,
+        Err(InputFileError {
+            problem: InputProblem::Unreadable(io::ErrorKind::NotFound),
+            ..
+        }) => return Ok(no_summary(info)),
+        Err(error) => return Err(error.into()),
+    };
     let bad = |what: String| RecordingError::BadSummary {
         path: path.display().to_string(),
         summary: json.display().to_string(),
         what,
     };
-    let text = std::fs::read_to_string(&json).map_err(|e| bad(e.to_string()))?;
-    let summary: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let bytes = |key: &str| summary[key].as_u64();
-    let setting = |kind, requested: &str, effective: &str, max: &str| BufferSetting {
-        kind,
-        requested: bytes(requested),
-        effective: bytes(effective).unwrap_or(0),
-        kernel_max: bytes(max),
+    let summary: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    if !summary.is_object() {
+        return Err(bad(format!(
+            "it is {}, not an object of named values",
+            shown(&summary)
+        )));
+    }
+    let whole = |key: &str, range| whole_in(&summary, key, range).map_err(bad);
+    // The kernel keeps a socket's buffer sizes and their caps in an int.
+    let kernel_int = 0..=i32::MAX as u64;
+    let setting = |kind, requested: &str, effective: &str, max: &str| {
+        Ok::<_, RecordingError>(BufferSetting {
+            kind,
+            requested: whole(requested, 1..=crate::lab::MAX_BUFFER)?,
+            effective: whole(effective, kernel_int.clone())?.unwrap_or(0),
+            kernel_max: whole(max, kernel_int.clone())?,
+        })
     };
     info.sndbuf = setting(
         BufferKind::Send,
         "requested_sndbuf",
         "effective_sndbuf",
         "wmem_max",
-    );
+    )?;
     info.rcvbuf = setting(
         BufferKind::Receive,
         "requested_rcvbuf",
         "effective_rcvbuf",
         "rmem_max",
-    );
-    let address = |key: &str| summary[key].as_str().and_then(|a| a.parse().ok());
-    info.writer_addr = address("writer").unwrap_or(info.writer_addr);
-    info.reader_addr = address("reader").unwrap_or(info.reader_addr);
-    info.outside = summary["outside_peer"].as_bool().unwrap_or(false);
-    info.congestion = summary["congestion_control"]
-        .as_str()
+    )?;
+    let address = |value: &Value, key: &str| -> Result<Option<SocketAddr>, RecordingError> {
+        text_in(value, key)
+            .map_err(bad)?
+            .map(|text| {
+                text.parse().map_err(|_| {
+                    bad(format!(
+                        "{key} is '{text}', not an address such as 127.0.0.1:5000"
+                    ))
+                })
+            })
+            .transpose()
+    };
+    info.writer_addr = address(&summary, "writer")?.unwrap_or(info.writer_addr);
+    info.reader_addr = address(&summary, "reader")?.unwrap_or(info.reader_addr);
+    info.outside = flag_in(&summary, "outside_peer")
+        .map_err(bad)?
+        .unwrap_or(false);
+    info.congestion = text_in(&summary, "congestion_control")
+        .map_err(bad)?
         .unwrap_or("")
         .to_string();
-    let rate = |key: &str| -> Result<Rate, RecordingError> {
-        match summary[key].as_str() {
+    let rate = |value: &Value, key: &str| -> Result<Rate, RecordingError> {
+        match text_in(value, key).map_err(bad)? {
             None => Ok(Rate::Unlimited),
             Some(text) => {
                 summary_rate(text).ok_or_else(|| bad(format!("{key} is '{text}', not a rate")))
@@ -561,65 +645,164 @@ fn summary_beside(path: &Path) -> Result<Beside, RecordingError> {
         }
     };
     let link = &summary["link"];
-    let endpoint = if link.is_object() {
+    let endpoint = if link.is_null() {
+        Endpoint::Loopback
+    } else if link.is_object() {
+        let in_link = |what: String| bad(format!("link.{what}"));
+        let delay_ms = whole_in(
+            link,
+            "delay_ms",
+            0..=u64::from(crate::lab::link::MAX_DELAY_MS),
+        )
+        .map_err(in_link)?;
+        let mtu = whole_in(
+            link,
+            "mtu",
+            u64::from(crate::lab::link::MIN_MTU)..=u64::from(crate::lab::link::MAX_MTU),
+        )
+        .map_err(in_link)?;
+        let loss = match &link["loss_percent"] {
+            Value::Null => crate::lab::link::Loss::NONE,
+            value => value
+                .as_f64()
+                .and_then(crate::lab::link::Loss::from_percent)
+                .ok_or_else(|| {
+                    in_link(format!(
+                        "loss_percent is {}, not a percentage from 0 to 100",
+                        shown(value)
+                    ))
+                })?,
+        };
         let spec = crate::lab::link::LinkSpec {
-            rate: match link["rate"].as_str() {
-                Some(text) => summary_rate(text)
-                    .ok_or_else(|| bad(format!("link.rate is '{text}', not a rate")))?,
-                None => Rate::Unlimited,
-            },
-            delay_ms: link["delay_ms"].as_u64().unwrap_or(0) as u32,
-            loss: crate::lab::link::Loss::from_percent(
-                link["loss_percent"].as_f64().unwrap_or(0.0),
-            )
-            .unwrap_or(crate::lab::link::Loss::NONE),
-            mtu: link["mtu"]
-                .as_u64()
-                .map_or(crate::lab::link::DEFAULT_MTU, |m| m as u32),
+            rate: rate(link, "rate")
+                .map_err(|_| bad(format!("link.rate is {}, not a rate", shown(&link["rate"]))))?,
+            // Both fit a u32: their ranges are far below.
+            delay_ms: delay_ms.unwrap_or(0) as u32,
+            loss,
+            mtu: mtu.map_or(crate::lab::link::DEFAULT_MTU, |m| m as u32),
         };
         info.link = Some(spec);
         Endpoint::Link(spec)
     } else {
-        Endpoint::Loopback
+        return Err(bad(format!(
+            "link is {}, not an object or null",
+            shown(link)
+        )));
     };
-    if let Some(attached) = summary["attached"].as_object() {
-        info.attached = Some(Attached {
-            followed: attached["followed"]
-                .as_str()
-                .and_then(|a| a.parse().ok())
-                .unwrap_or(info.writer_addr),
-            writer_owner: attached["writer_program"].as_str().map(String::from),
-            reader_owner: attached["reader_program"].as_str().map(String::from),
-        });
+    match &summary["attached"] {
+        Value::Null => {}
+        attached @ Value::Object(_) => {
+            info.attached = Some(Attached {
+                followed: address(attached, "followed")?.unwrap_or(info.writer_addr),
+                writer_owner: text_in(attached, "writer_program")
+                    .map_err(bad)?
+                    .map(String::from),
+                reader_owner: text_in(attached, "reader_program")
+                    .map_err(bad)?
+                    .map(String::from),
+            });
+        }
+        other => {
+            return Err(bad(format!(
+                "attached is {}, not an object or null",
+                shown(other)
+            )));
+        }
     }
+    let chunk = |key: &str, default: Size| {
+        Ok::<_, RecordingError>(whole(key, 1..=crate::lab::MAX_CHUNK)?.map_or(default, Size))
+    };
     let config = LabConfig {
         sndbuf: info.sndbuf.requested.map(Size),
         rcvbuf: info.rcvbuf.requested.map(Size),
-        write_rate: rate("write_rate")?,
-        write_chunk: bytes("write_chunk").map_or(config.write_chunk, Size),
-        read_rate: rate("read_rate")?,
-        read_chunk: bytes("read_chunk").map_or(config.read_chunk, Size),
-        sample_hz: bytes("sample_hz").map_or(config.sample_hz, |hz| hz as u32),
+        write_rate: rate(&summary, "write_rate")?,
+        write_chunk: chunk("write_chunk", config.write_chunk)?,
+        read_rate: rate(&summary, "read_rate")?,
+        read_chunk: chunk("read_chunk", config.read_chunk)?,
+        // In range, so it fits a u32.
+        sample_hz: whole("sample_hz", 1..=u64::from(crate::lab::MAX_SAMPLE_HZ))?
+            .map_or(config.sample_hz, |hz| hz as u32),
         endpoint,
         ..config
     };
-    let capture = summary["capture"]["pcap"].as_str().map(|name| {
-        // A name alone is in the summary's folder.
-        let pcap = json
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(Path::new(name));
-        match summary["capture"]["clock_zero_unix_ns"].as_u64() {
-            Some(zero) => Ok((pcap, zero)),
-            None => Err(NoReplay::NoClock { pcap }),
+    let capture = match &summary["capture"] {
+        Value::Null => None,
+        capture @ Value::Object(_) => {
+            let clock_zero = whole_in(capture, "clock_zero_unix_ns", 0..=u64::MAX)
+                .map_err(|what| bad(format!("capture.{what}")))?;
+            text_in(capture, "pcap")
+                .map_err(|what| bad(format!("capture.{what}")))?
+                .map(|name| {
+                    // A name alone is in the summary's folder.
+                    let pcap = json
+                        .parent()
+                        .unwrap_or(Path::new("."))
+                        .join(Path::new(name));
+                    match clock_zero {
+                        Some(zero) => Ok((pcap, zero)),
+                        None => Err(NoReplay::NoClock { pcap }),
+                    }
+                })
         }
-    });
+        other => {
+            return Err(bad(format!(
+                "capture is {}, not an object or null",
+                shown(other)
+            )));
+        }
+    };
     Ok(Beside {
         info,
         config,
         has_summary: true,
         capture,
     })
+}
+
+/// A summary's value as an error quotes it: its JSON, cut short.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text,
+    }
+}
+
+/// `object[key]` as a whole number in `range`; None when absent or null.
+fn whole_in(object: &Value, key: &str, range: RangeInclusive<u64>) -> Result<Option<u64>, String> {
+    match &object[key] {
+        Value::Null => Ok(None),
+        value => value
+            .as_u64()
+            .filter(|n| range.contains(n))
+            .map(Some)
+            .ok_or_else(|| {
+                format!(
+                    "{key} is {}, not a whole number from {} to {}",
+                    shown(value),
+                    range.start(),
+                    range.end()
+                )
+            }),
+    }
+}
+
+/// `object[key]` as text; None when absent or null.
+fn text_in<'a>(object: &'a Value, key: &str) -> Result<Option<&'a str>, String> {
+    match &object[key] {
+        Value::Null => Ok(None),
+        Value::String(text) => Ok(Some(text)),
+        value => Err(format!("{key} is {}, not text", shown(value))),
+    }
+}
+
+/// `object[key]` as true or false; None when absent or null.
+fn flag_in(object: &Value, key: &str) -> Result<Option<bool>, String> {
+    match &object[key] {
+        Value::Null => Ok(None),
+        Value::Bool(flag) => Ok(Some(*flag)),
+        value => Err(format!("{key} is {}, not true or false", shown(value))),
+    }
 }
 
 /// A rate as the summary writes it (`Rate`'s Display): "max", "0 (paused)"
@@ -649,6 +832,7 @@ fn summary_rate(text: &str) -> Option<Rate> {
 mod tests {
     use super::*;
     use crate::export::csv::SampleCsv;
+    use std::fs::File;
 
     fn scratch(name: &str) -> PathBuf {
         let dir =
@@ -759,6 +943,205 @@ mod tests {
         );
     }
 
+    /// `path` with `column` of data row `row` (0 = the first) set to `value`.
+    fn set_field(path: &Path, row: usize, column: &str, value: &str) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let at = lines[0].split(',').position(|c| c == column).unwrap();
+        let mut fields: Vec<&str> = lines[row + 1].split(',').collect();
+        fields[at] = value;
+        lines[row + 1] = fields.join(",");
+        std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    }
+
+    #[test]
+    fn a_value_outside_its_columns_range_is_damage_not_a_clamp() {
+        let dir = scratch("range");
+        let path = dir.join("run.csv");
+        let cases = [
+            (
+                "sendq_bytes",
+                "99999999999999999999999",
+                "not a whole number from 0 to 4294967295",
+            ),
+            (
+                "sendq_bytes",
+                "5000000000",
+                "not a whole number from 0 to 4294967295",
+            ),
+            (
+                "recvq_bytes",
+                "-1",
+                "not a whole number from 0 to 4294967295",
+            ),
+            (
+                "snd_wnd_bytes",
+                "1.5",
+                "not a whole number from 0 to 4294967295",
+            ),
+            (
+                "zero_window_probes",
+                "256",
+                "not a whole number from 0 to 255",
+            ),
+            (
+                "written_bytes",
+                "18446744073709551616",
+                "not a whole number from 0 to 18446744073709551615",
+            ),
+            ("t_ms", "1e300", "not a time from 0 to 1000000000000 ms"),
+            ("t_ms", "-0.5", "not a time from 0 to 1000000000000 ms"),
+            ("t_ms", "NaN", "not a time from 0 to 1000000000000 ms"),
+            ("stall_ms", "inf", "not a time from 0 to 1000000000000 ms"),
+        ];
+        for (column, value, accepted) in cases {
+            write(&path, &samples()[..5]);
+            set_field(&path, 2, column, value);
+            let error = Recording::open(&path, &mut |_| {}).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("line 4: {column} is '{value}', {accepted}")),
+                "{column} = {value}: {error}"
+            );
+            assert!(!error.contains('\n'), "{error}");
+        }
+        // The largest each column holds is read as it is.
+        write(&path, &samples()[..5]);
+        set_field(&path, 4, "sendq_bytes", "4294967295");
+        set_field(&path, 4, "written_bytes", "18446744073709551615");
+        set_field(&path, 4, "t_ms", "1000000000000");
+        let recording = Recording::open(&path, &mut |_| {}).unwrap();
+        let last = recording.timeline.last().unwrap();
+        assert_eq!(last.send_queue, u32::MAX);
+        assert_eq!(last.written, u64::MAX);
+        assert_eq!(last.t_ns, 1_000_000_000_000_000_000);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_header_is_read_past() {
+        let dir = scratch("bom");
+        let path = dir.join("run.csv");
+        let written = samples();
+        write(&path, &written[..100]);
+        let mut bytes = "\u{feff}".as_bytes().to_vec();
+        bytes.extend(std::fs::read(&path).unwrap());
+        std::fs::write(&path, bytes).unwrap();
+        let recording = Recording::open(&path, &mut |_| {}).unwrap();
+        assert_eq!(recording.rows, 100);
+        // The index counts the mark's bytes: rows read again are whole.
+        assert_eq!(recording.samples_near(0).unwrap()[..], written[..100]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_refused_without_reading_it_whole() {
+        let dir = scratch("long");
+        let path = dir.join("run.csv");
+        write(&path, &samples()[..5]);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&"7".repeat(MAX_LINE_BYTES * 4));
+        text.push('\n');
+        std::fs::write(&path, &text).unwrap();
+        let error = Recording::open(&path, &mut |_| {}).unwrap_err().to_string();
+        assert!(
+            error.ends_with(", line 7: the line is longer than the 64 KiB a line may be"),
+            "{error}"
+        );
+        // A header as long.
+        std::fs::write(
+            &path,
+            format!("{HEADER_PREFIX}{}\n", ",x".repeat(MAX_LINE_BYTES)),
+        )
+        .unwrap();
+        let error = Recording::open(&path, &mut |_| {}).unwrap_err().to_string();
+        assert!(
+            error.contains(", line 1: the line is longer than"),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_summary_value_of_the_wrong_type_or_range_is_refused() {
+        let dir = scratch("summary");
+        let path = dir.join("run.csv");
+        let json = dir.join("run.json");
+        write(&path, &samples()[..5]);
+        std::fs::write(
+            &json,
+            r#"{"effective_sndbuf": 4608, "sample_hz": 1000, "outside_peer": false,
+                "link": {"rate": "256.0 KiB/s", "delay_ms": 20, "loss_percent": 1.5, "mtu": 1500}}"#,
+        )
+        .unwrap();
+        let recording = Recording::open(&path, &mut |_| {}).unwrap();
+        assert!(recording.has_summary);
+        assert_eq!(recording.info.sndbuf.effective, 4608);
+        assert_eq!(recording.config.sample_hz, 1000);
+        assert_eq!(recording.info.link.unwrap().delay_ms, 20);
+        let cases = [
+            (
+                r#"{"effective_sndbuf": "lots"}"#,
+                r#"effective_sndbuf is "lots", not a whole number from 0 to 2147483647"#,
+            ),
+            (
+                r#"{"effective_sndbuf": -5}"#,
+                "effective_sndbuf is -5, not a whole number from 0 to 2147483647",
+            ),
+            (
+                r#"{"effective_rcvbuf": 1e30}"#,
+                "effective_rcvbuf is 1e+30, not a whole number from 0 to 2147483647",
+            ),
+            (
+                r#"{"requested_sndbuf": 0}"#,
+                "requested_sndbuf is 0, not a whole number from 1 to 1073741824",
+            ),
+            (
+                r#"{"sample_hz": 4294967297}"#,
+                "sample_hz is 4294967297, not a whole number from 1 to 10000",
+            ),
+            (
+                r#"{"read_chunk": 0}"#,
+                "read_chunk is 0, not a whole number from 1 to 1073741824",
+            ),
+            (
+                r#"{"outside_peer": "yes"}"#,
+                r#"outside_peer is "yes", not true or false"#,
+            ),
+            (
+                r#"{"writer": "here"}"#,
+                "writer is 'here', not an address such as 127.0.0.1:5000",
+            ),
+            (r#"{"write_rate": 5}"#, "write_rate is 5, not text"),
+            (
+                r#"{"link": {"mtu": 10}}"#,
+                "link.mtu is 10, not a whole number from 576 to 65536",
+            ),
+            (
+                r#"{"link": {"delay_ms": 4294967296}}"#,
+                "link.delay_ms is 4294967296, not a whole number from 0 to 5000",
+            ),
+            (
+                r#"{"link": {"loss_percent": 250}}"#,
+                "link.loss_percent is 250, not a percentage from 0 to 100",
+            ),
+            (r#"{"link": 7}"#, "link is 7, not an object or null"),
+            (
+                r#"{"capture": {"pcap": "run.pcap", "clock_zero_unix_ns": -1}}"#,
+                "capture.clock_zero_unix_ns is -1, not a whole number from 0 to 18446744073709551615",
+            ),
+            (r#"[1, 2]"#, "it is [1,2], not an object of named values"),
+        ];
+        for (text, what) in cases {
+            std::fs::write(&json, text).unwrap();
+            let error = Recording::open(&path, &mut |_| {}).unwrap_err().to_string();
+            assert!(
+                error.contains("the summary beside it") && error.ends_with(what),
+                "{text}: {error}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn the_summarys_rates_read_back() {
         for rate in [
@@ -781,7 +1164,7 @@ mod tests {
         file.set_len(MAX_RECORDING_BYTES + 1).unwrap();
         let error = Recording::open(&path, &mut |_| {}).unwrap_err().to_string();
         assert!(
-            error.contains("over the 4 GiB a recording may be"),
+            error.contains("is 4294967297 bytes, over the 4294967296 bytes a recording may be"),
             "{error}"
         );
     }

@@ -31,6 +31,7 @@ use toml::Spanned;
 use super::config::{Endpoint, LabConfig, MAX_BUFFER, MAX_CHUNK};
 use super::link::{LinkSpec, Loss, MAX_DELAY_MS, check_delay, check_link_rate};
 use super::units::{Rate, Size};
+use crate::input::{InputKind, read_user_text};
 
 /// The scenarios in `scenarios/`, built in so the window offers them from
 /// any folder: (name, TOML).
@@ -407,24 +408,15 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
-/// Reads and parses a scenario file, refusing files over `MAX_FILE_BYTES`.
+/// Reads and parses a scenario file: a regular file of at most
+/// `MAX_FILE_BYTES` (a FIFO, a device or a folder is refused unread).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let fail = |message: String| ScenarioError {
+    let text = read_user_text(path, InputKind::Scenario).map_err(|e| ScenarioError {
         file: file.clone(),
         line: None,
-        message,
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(format!("cannot read it ({})", e.kind())))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "it is {size} bytes; a scenario file is at most {MAX_FILE_BYTES}"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read it ({})", e.kind())))?;
-    let text = String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))?;
+        message: e.problem.to_string(),
+    })?;
     parse(&text, &file)
 }
 
