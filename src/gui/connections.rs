@@ -174,9 +174,8 @@ impl ConnectionsWindow {
                         ui.label(c.state);
                         ui.label(c.local.to_string());
                         ui.label(c.peer.to_string());
-                        let [recv_q, send_q] = c.queue_columns(lang);
-                        ui.label(recv_q);
-                        ui.label(send_q);
+                        ui.label(format_bytes(u64::from(c.recv_q)));
+                        ui.label(format_bytes(u64::from(c.send_q)));
                         let memory = |used: fn(&diag::SocketMemory) -> (u32, u32)| {
                             c.memory.map_or_else(String::new, |m| {
                                 let (used, limit) = used(&m);
@@ -193,7 +192,10 @@ impl ConnectionsWindow {
                             c.snd_wnd
                                 .map_or_else(String::new, |w| format_bytes(u64::from(w))),
                         );
-                        ui.label(c.owner_text(lang));
+                        ui.label(c.owner.as_ref().map_or_else(
+                            || S::ConnNotYours.text(lang).to_string(),
+                            |o| format!("{} ({})", o.command, o.pid),
+                        ));
                         // A connection a program holds can be watched;
                         // a listener or a socket closing on its own not.
                         if c.tcp_state != TcpState::Listen && !c.orphaned() {
