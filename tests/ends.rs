@@ -22,14 +22,7 @@ fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use common::files_in;
 
 /// `record` of the shipped scenario that unplugs the cable at 1 s and
 /// plugs it back at 2.5 s, for `duration` seconds: shorter than 2.5 s, the

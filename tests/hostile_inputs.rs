@@ -97,14 +97,7 @@ fn assert_refused(out: &Outcome, says: &str) {
     assert!(out.stdout.is_empty(), "nothing on stdout: {}", out.stdout);
 }
 
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use common::files_in;
 
 /// coreutils' mkfifo: nix's needs its "fs" feature, which nothing else here does.
 fn mkfifo(path: &Path) {

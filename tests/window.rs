@@ -208,19 +208,9 @@ fn a_recording_exports_as_an_animated_png_in_full_colour() {
         frames[6].buffer().pixels().map(|p| p.0).collect();
     assert!(colours.len() > 256, "{} colours", colours.len());
     assert_eq!(
-        only_files(&dir),
+        common::files_in(&dir),
         ["run.csv", "run.json", "run.png"],
         "nothing unfinished left"
     );
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// The names in `dir`, sorted.
-fn only_files(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }

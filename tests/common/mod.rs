@@ -291,3 +291,13 @@ pub fn wait_for_line(lines: &crossbeam_channel::Receiver<String>, text: &str) ->
     }
     false
 }
+
+/// The names in `dir`, sorted: what a run left there.
+pub fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
