@@ -305,8 +305,6 @@ pub fn record(
             duration_s: options.duration.as_secs_f64(),
             interrupted,
             zero_window_ns: figures.zero_window_ns,
-            first_sample_ns: figures.first_sample_ns,
-            last_sample_ns: figures.last_sample_ns,
             drain_cut: run.drain_cut(),
         },
     );

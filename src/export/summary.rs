@@ -195,9 +195,6 @@ pub struct RunFigures {
     pub duration_s: f64,
     pub interrupted: bool,
     pub zero_window_ns: u64,
-    /// First and last sample times.
-    pub first_sample_ns: u64,
-    pub last_sample_ns: u64,
     /// Why the drain was cut short, and after how long.
     pub drain_cut: Option<(crate::run::DrainCut, std::time::Duration)>,
 }
@@ -212,7 +209,6 @@ impl Summary {
     ) -> Self {
         let elapsed_s = report.elapsed.as_secs_f64();
         let samples = timeline.total_samples();
-        let sampled_span = (run.last_sample_ns.saturating_sub(run.first_sample_ns)) as f64 / 1e9;
         let sndbuf: &BufferSetting = &info.sndbuf;
         let rcvbuf: &BufferSetting = &info.rcvbuf;
         Summary {
@@ -250,11 +246,7 @@ impl Summary {
             },
             samples,
             sample_hz: config.sample_hz,
-            sample_hz_achieved: if samples > 1 && sampled_span > 0.0 {
-                (samples - 1) as f64 / sampled_span
-            } else {
-                0.0
-            },
+            sample_hz_achieved: report.schedule.achieved_hz(),
             outside_peer: info.outside,
             congestion_control: info.congestion.clone(),
             link: info.link.map(|spec| LinkSummary {

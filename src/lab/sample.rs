@@ -357,6 +357,39 @@ impl Sample {
     }
 }
 
+/// The samples a sampler took on its clock, for the rate it achieved. The
+/// extra sample taken when a worker ends (so the last one holds the final
+/// counters) is not on the clock: counted, it would make a 1 Hz run of
+/// one second read "2 Hz".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SampleSchedule {
+    pub taken: u64,
+    pub first_ns: u64,
+    pub last_ns: u64,
+}
+
+impl SampleSchedule {
+    /// Counts a sample taken on the clock at `t_ns`.
+    pub fn add(&mut self, t_ns: u64) {
+        if self.taken == 0 {
+            self.first_ns = t_ns;
+        }
+        self.last_ns = t_ns;
+        self.taken += 1;
+    }
+
+    /// Samples a second between the first and the last on the clock; 0
+    /// with fewer than two.
+    pub fn achieved_hz(&self) -> f64 {
+        let span_s = self.last_ns.saturating_sub(self.first_ns) as f64 / 1e9;
+        if self.taken > 1 && span_s > 0.0 {
+            (self.taken - 1) as f64 / span_s
+        } else {
+            0.0
+        }
+    }
+}
+
 /// Samples from one tick, tagged with the session that produced them so a
 /// restart can never mix old and new samples.
 #[derive(Debug, Clone)]

@@ -15,7 +15,8 @@ use super::control::recv_within;
 use super::link::LinkProbe;
 use super::probe;
 use super::sample::{
-    Bottleneck, Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SenderInfo, SenderMemory,
+    Bottleneck, Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SampleSchedule,
+    SenderInfo, SenderMemory,
 };
 use super::shared::Shared;
 use super::worker_error::{IoFailure, WorkerError};
@@ -189,6 +190,7 @@ struct DeskState {
     next_due_ns: u64,
     busy_info_every: u64,
     taken: u64,
+    schedule: SampleSchedule,
     last_info: Option<LastInfo>,
     pending: Vec<Sample>,
     error: Option<WorkerError>,
@@ -214,6 +216,7 @@ impl SampleDesk {
                 next_due_ns: 0,
                 busy_info_every: 1,
                 taken: 0,
+                schedule: SampleSchedule::default(),
                 last_info: None,
                 pending: Vec::new(),
                 error: None,
@@ -270,8 +273,13 @@ impl SampleDesk {
     /// Takes one sample now, queues it and moves the schedule on.
     fn take(&self, state: &mut DeskState, now_ns: u64) {
         let info_due = state.taken.is_multiple_of(state.busy_info_every);
+        // Not so for the sample a worker's end asks for before its tick.
+        let on_schedule = now_ns >= state.next_due_ns;
         match self.sample(info_due, &mut state.last_info) {
             Ok(sample) => {
+                if on_schedule {
+                    state.schedule.add(sample.t_ns);
+                }
                 state.pending.push(sample);
                 state.taken += 1;
             }
@@ -373,6 +381,7 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 pub(crate) struct SamplerExit {
     pub error: Option<WorkerError>,
     pub samples: u64,
+    pub schedule: SampleSchedule,
 }
 
 impl Sampler {
@@ -427,6 +436,7 @@ impl Sampler {
         let exit = SamplerExit {
             error: state.error.clone(),
             samples: state.taken,
+            schedule: state.schedule,
         };
         drop(state);
         let _ = self.send(rest);

@@ -18,7 +18,7 @@ use super::config::{Endpoint, LabConfig, LabError, check_chunk, check_sample_hz}
 use super::connect::{accept_one, connect_one, connect_pair, fresh_sockets, split, step};
 use super::link::{Link, LinkLacks, LinkSpec, Loss};
 use super::reader::{Reader, ReaderControl, ReaderExit};
-use super::sample::{ReaderState, SampleBatch, WriterState};
+use super::sample::{ReaderState, SampleBatch, SampleSchedule, WriterState};
 use super::sampler::{SampleDesk, Sampler, SamplerControl, SamplerExit, Waker};
 use super::shared::{Shared, Worker};
 use super::units::{Rate, Size};
@@ -84,6 +84,8 @@ pub struct SessionReport {
     pub stall_count: u64,
     pub stall_time: Duration,
     pub samples: u64,
+    /// The samples taken on the sampler's clock, for the achieved rate.
+    pub schedule: SampleSchedule,
     /// Time from the start to the end of the last worker (writer or reader).
     pub elapsed: Duration,
     /// Errors the workers met; each prints as one sentence.
@@ -731,6 +733,7 @@ impl Session {
     fn join_threads(&mut self) -> SessionReport {
         let mut errors = Vec::new();
         let mut samples = 0;
+        let mut schedule = SampleSchedule::default();
         if let Some(threads) = self.threads.take() {
             let writer = threads.writer.join();
             let reader = threads.reader.join();
@@ -753,6 +756,7 @@ impl Session {
                 Ok(exit) => {
                     errors.extend(exit.error);
                     samples = exit.samples;
+                    schedule = exit.schedule;
                 }
                 Err(_) => errors.push(WorkerError::Panicked(LabThread::Sampler)),
             }
@@ -772,6 +776,7 @@ impl Session {
             stall_count: self.shared.stall_count.load(Relaxed),
             stall_time: Duration::from_nanos(self.shared.stall_ns.load(Relaxed)),
             samples,
+            schedule,
             elapsed: self.shared.workers_ended(),
             errors,
             final_sndbuf: socket2::SockRef::from(&*self.writer)

@@ -16,7 +16,7 @@ use super::control::Control;
 use super::source::{Feed, SampleSource};
 use crate::lab::diag::{Connection, DiagSocket, OwnerCache};
 use crate::lab::probe::{TcpInfo, TcpState};
-use crate::lab::sample::{RATE_WINDOW, ReceiverMemory, SenderInfo, SenderMemory};
+use crate::lab::sample::{RATE_WINDOW, ReceiverMemory, SampleSchedule, SenderInfo, SenderMemory};
 use crate::lab::sampler::{self, BUSY_TCP_INFO_HZ, Waker};
 use crate::lab::{
     Attached, BufferKind, BufferSetting, Fault, IoFailure, LabError, LabThread, ReaderState,
@@ -173,6 +173,7 @@ struct FollowerEnd {
     /// a freed socket: no buffers).
     last_open: Option<Sample>,
     samples: u64,
+    schedule: SampleSchedule,
     error: Option<WorkerError>,
 }
 
@@ -243,6 +244,7 @@ impl AttachSource {
             stall_began: None,
             reader_still_since: 0,
             samples: 0,
+            schedule: SampleSchedule::default(),
             error: None,
         };
         let thread = std::thread::Builder::new()
@@ -310,6 +312,7 @@ impl SampleSource for AttachSource {
             stall_count: 0,
             stall_time: Duration::ZERO,
             samples: 0,
+            schedule: Default::default(),
             elapsed,
             errors: Vec::new(),
             final_sndbuf: None,
@@ -331,6 +334,8 @@ impl SampleSource for AttachSource {
                     report.final_rcvbuf = Some(u64::from(open.receiver_memory.rcvbuf));
                 }
                 report.samples = follower.samples;
+                // Every sample is on the follower's clock.
+                report.schedule = follower.schedule;
                 report.errors.extend(follower.error);
             }
             Some(Err(_)) => report
@@ -378,6 +383,7 @@ struct Follower {
     /// room: since when a full queue has stood still.
     reader_still_since: u64,
     samples: u64,
+    schedule: SampleSchedule,
     error: Option<WorkerError>,
 }
 
@@ -402,6 +408,7 @@ impl Follower {
             batch.push(sample);
             self.last = Some(sample);
             self.samples += 1;
+            self.schedule.add(sample.t_ns);
             if closed || stopping || sent_at.elapsed() >= BATCH_INTERVAL {
                 if self.out.send(std::mem::take(&mut batch)).is_err() {
                     break;
@@ -439,6 +446,7 @@ impl Follower {
             stall_ns,
             last_open: self.last_open,
             samples: self.samples,
+            schedule: self.schedule,
             error: self.error,
         }
     }

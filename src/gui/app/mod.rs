@@ -593,6 +593,12 @@ impl SockscopeApp {
                 stall_count: last.stall_count,
                 stall_time: Duration::from_nanos(last.stall_ns),
                 samples: timeline.total_samples(),
+                // The run so far is all on the sampler's clock.
+                schedule: crate::lab::SampleSchedule {
+                    taken: timeline.total_samples(),
+                    first_ns: figures.first_sample_ns,
+                    last_ns: figures.last_sample_ns,
+                },
                 elapsed: Duration::from_nanos(last.t_ns),
                 errors: Vec::new(),
                 final_sndbuf: None,
@@ -609,8 +615,6 @@ impl SockscopeApp {
                     duration_s: last.t_secs(),
                     interrupted: false,
                     zero_window_ns: figures.zero_window_ns,
-                    first_sample_ns: figures.first_sample_ns,
-                    last_sample_ns: figures.last_sample_ns,
                     drain_cut: self.run.drain_cut(),
                 },
             );
