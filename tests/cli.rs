@@ -605,3 +605,45 @@ fn achieved_sample_rate_counts_only_the_samples_on_the_clock() {
         );
     }
 }
+
+/// A send() of a chunk larger than the send buffer copies only what the
+/// buffer has room for, so the writer holds only that much of the chunk
+/// (and the reader only what the receive queue can hold): `--write-chunk
+/// 1G` took 1 GB of memory and a second of filling before its first call.
+/// Every byte is still verified.
+#[test]
+fn a_huge_chunk_is_held_only_as_far_as_one_call_can_move() {
+    let dir = scratch("huge-chunk");
+    let json_path = dir.join("run.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_sockscope"))
+        .args([
+            "record",
+            "--duration",
+            "1",
+            "--write-chunk",
+            "1G",
+            "--read-chunk",
+            "1G",
+            "--json",
+        ])
+        .arg(&json_path)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = child.wait_with_output().unwrap().status;
+    assert!(status.success());
+    // The peak of the children this test process has waited for: the
+    // other tests' runs take tens of MiB, this one took over 1 GiB before.
+    let usage =
+        nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).unwrap();
+    let summary = json(&json_path);
+    assert_eq!(summary["write_chunk"].as_u64(), Some(1 << 30));
+    assert_eq!(summary["read_chunk"].as_u64(), Some(1 << 30));
+    assert_eq!(summary["integrity_ok"], true);
+    assert!(summary["bytes_read"].as_u64().unwrap() > 0);
+    let peak_mib = usage.max_rss() / 1024;
+    assert!(
+        peak_mib < 256,
+        "a 1 GiB chunk took {peak_mib} MiB of memory"
+    );
+}

@@ -24,6 +24,14 @@ pub const MAX_SAMPLE_HZ: u32 = 10_000;
 /// machine's memory.
 pub const MAX_CHUNK: u64 = 1 << 30;
 
+/// Of a send(data) or recv(bufsize) larger than this, the lab holds in
+/// memory only what one call can move: a non-blocking send() copies at
+/// most the send buffer's room and a recv() returns at most what the
+/// receive queue holds, so a call given the buffer's size (and at least
+/// this much) does what the whole chunk's call would. `--write-chunk 1G`
+/// took 1 GB of memory before.
+pub const HELD_AT_MOST: usize = 8 << 20;
+
 /// The largest SO_SNDBUF / SO_RCVBUF a setting or a scenario may request.
 /// The kernel caps a request at net.core.wmem_max / rmem_max anyway; 1 GiB
 /// is far above any real cap.

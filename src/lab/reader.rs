@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Receiver;
 use nix::poll::{PollFd, PollFlags, poll};
 
+use super::config::HELD_AT_MOST;
 use super::control::Controlled;
 use super::pacer::{Allowance, Pacer, TICK};
 use super::pattern;
@@ -70,7 +71,7 @@ impl Reader {
             shared,
             controls,
             pacer: Pacer::new(rate, Instant::now()),
-            buf: vec![0; bufsize],
+            buf: vec![0; bufsize.min(HELD_AT_MOST)],
             bufsize,
             verify,
             draining: false,
@@ -90,6 +91,25 @@ impl Reader {
     fn wait(&mut self, timeout: Duration) {
         let timeout = self.wait_limit(timeout);
         self.wait_for_control(timeout);
+    }
+
+    /// How much of a recv(`want`) to hold in memory: all of it up to
+    /// `HELD_AT_MOST`, else the receive buffer's size (at least
+    /// `HELD_AT_MOST`), which is more than its queue can hold, so the call
+    /// returns what the whole one would. Grows `buf` to it.
+    fn held_for_recv(&mut self, want: usize) -> usize {
+        let held = if want <= HELD_AT_MOST {
+            want
+        } else {
+            let room = socket2::SockRef::from(&*self.stream)
+                .recv_buffer_size()
+                .unwrap_or(0);
+            want.min(room.max(HELD_AT_MOST))
+        };
+        if self.buf.len() < held {
+            self.buf.resize(held, 0);
+        }
+        held
     }
 
     pub fn run(mut self) -> ReaderExit {
@@ -127,6 +147,7 @@ impl Reader {
                     }
                 }
             };
+            let want = self.held_for_recv(want);
             self.shared.reader_in_call.store(true, Relaxed);
             let result = (&*self.stream).read(&mut self.buf[..want]);
             self.shared.reader_in_call.store(false, Relaxed);
@@ -228,7 +249,8 @@ impl Controlled for Reader {
             ReaderControl::Rate(rate) => self.pacer.set_rate(rate, Instant::now()),
             ReaderControl::Bufsize(size) => {
                 self.bufsize = size.max(1);
-                self.buf.resize(self.bufsize, 0);
+                self.buf.resize(self.bufsize.min(HELD_AT_MOST), 0);
+                self.buf.shrink_to(HELD_AT_MOST);
             }
             ReaderControl::Drain => self.draining = true,
             ReaderControl::Stop => self.stop = true,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Receiver;
 use nix::poll::{PollFd, PollFlags, poll};
 
+use super::config::HELD_AT_MOST;
 use super::control::Controlled;
 use super::pacer::{Allowance, Pacer, TICK};
 use super::pattern;
@@ -42,7 +43,10 @@ pub(crate) struct Writer {
     controls: Receiver<WriterControl>,
     pacer: Pacer,
     chunk: usize,
+    /// The stream's bytes from `buf_start` on: the whole chunk, or the
+    /// part of a chunk larger than `HELD_AT_MOST` the next calls can take.
     buf: Vec<u8>,
+    buf_start: u64,
     /// The part of the current chunk the kernel has not taken yet.
     pending: std::ops::Range<usize>,
     stall_started: Option<Instant>,
@@ -70,7 +74,8 @@ impl Writer {
             controls,
             pacer: Pacer::new(rate, Instant::now()),
             chunk,
-            buf: vec![0; chunk],
+            buf: Vec::new(),
+            buf_start: 0,
             pending: 0..0,
             stall_started: None,
             finish: false,
@@ -109,6 +114,32 @@ impl Writer {
         exit
     }
 
+    /// The rest of the chunk from stream `position`, as much of it as one
+    /// non-blocking send() can take: all of it up to `HELD_AT_MOST`, else
+    /// the send buffer's size (at least `HELD_AT_MOST`). Refills the held
+    /// bytes, twice that much at a time, when the call passes their end.
+    fn bytes_for_send(&mut self, position: u64) -> std::ops::Range<usize> {
+        let rest = self.pending.len();
+        let pass = if rest <= HELD_AT_MOST {
+            rest
+        } else {
+            let room = socket2::SockRef::from(&*self.stream)
+                .send_buffer_size()
+                .unwrap_or(0);
+            rest.min(room.max(HELD_AT_MOST))
+        };
+        let held_end = self.buf_start + self.buf.len() as u64;
+        if position < self.buf_start || position + pass as u64 > held_end {
+            let len = rest.min(pass.saturating_mul(2));
+            self.buf.resize(len, 0);
+            self.buf.shrink_to(len.saturating_mul(2));
+            pattern::fill(&mut self.buf, position);
+            self.buf_start = position;
+        }
+        let from = (position - self.buf_start) as usize;
+        from..from + pass
+    }
+
     fn send_loop(&mut self) -> WriterExit {
         let mut position = self.shared.written.load(Relaxed);
         loop {
@@ -133,12 +164,11 @@ impl Writer {
                     }
                 }
                 self.pacer.consume(self.chunk);
-                self.buf.resize(self.chunk, 0);
-                pattern::fill(&mut self.buf, position);
                 self.pending = 0..self.chunk;
             }
+            let held = self.bytes_for_send(position);
             self.shared.writer_in_call.store(true, Relaxed);
-            let result = (&*self.stream).write(&self.buf[self.pending.clone()]);
+            let result = (&*self.stream).write(&self.buf[held]);
             self.shared.writer_in_call.store(false, Relaxed);
             match result {
                 Ok(0) => {
