@@ -35,9 +35,33 @@ pub struct Settings {
     pub lang: Lang,
 }
 
+/// The settings before and after the command line's flags. A flag is for
+/// its run only: a setting the window leaves as a flag set it is saved as
+/// it was before, so after `sockscope --preset slow-reader` a plain
+/// `sockscope` starts from the settings the user last chose, not the
+/// preset's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlagsApplied {
+    before: Settings,
+    after: Settings,
+}
+
+/// Whether two configs make the same choices the settings keep (the
+/// endpoint, pinning and the window's capture come from elsewhere).
+fn same_choices(a: &LabConfig, b: &LabConfig) -> bool {
+    let choices = |c: &LabConfig| LabConfig {
+        endpoint: crate::lab::Endpoint::Loopback,
+        pin_workers: false,
+        capture: false,
+        ..*c
+    };
+    choices(a) == choices(b)
+}
+
 impl Settings {
-    /// What the command line chose wins over what was saved.
-    pub fn take_options(&mut self, options: &super::options::GuiOptions) {
+    /// What the command line chose wins over what was saved, for this run.
+    pub fn take_options(&mut self, options: &super::options::GuiOptions) -> FlagsApplied {
+        let before = self.clone();
         if let Some(preset) = options.preset {
             self.lab = preset.config();
         }
@@ -50,6 +74,33 @@ impl Settings {
         if let Some(lang) = options.lang {
             self.lang = lang;
         }
+        FlagsApplied {
+            before,
+            after: self.clone(),
+        }
+    }
+
+    /// What to save: each setting the window changed, and each one it
+    /// left as the flags set it as it was before them.
+    pub fn to_store(&self, flags: &FlagsApplied) -> Settings {
+        let (before, after) = (&flags.before, &flags.after);
+        let mut kept = self.clone();
+        if same_choices(&self.lab, &after.lab) {
+            kept.lab = before.lab;
+            if self.resume_read_rate == after.resume_read_rate {
+                kept.resume_read_rate = before.resume_read_rate;
+            }
+        }
+        if self.projector == after.projector {
+            kept.projector = before.projector;
+        }
+        if self.export_dir == after.export_dir {
+            kept.export_dir.clone_from(&before.export_dir);
+        }
+        if self.lang == after.lang {
+            kept.lang = before.lang;
+        }
+        kept
     }
 
     /// Keeps the lab's settings and the rate a paused reader resumes to.
@@ -124,6 +175,54 @@ fn load_resume_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Rate, 
 mod tests {
     use super::*;
     use crate::lab::{Endpoint, Size};
+
+    #[test]
+    fn flags_are_for_their_run_and_what_the_window_changes_is_kept() {
+        let chosen = Settings {
+            lab: LabConfig {
+                sndbuf: Some(Size(96 * 1024)),
+                ..Preset::Balanced.config()
+            },
+            lang: Lang::En,
+            ..Settings::default()
+        };
+        let options = crate::gui::options::GuiOptions {
+            preset: Some(Preset::SlowReader),
+            projector: true,
+            lang: Some(Lang::Zh),
+            ..Default::default()
+        };
+        let mut settings = chosen.clone();
+        let flags = settings.take_options(&options);
+        assert_eq!(settings.lab, Preset::SlowReader.config());
+        assert!(settings.projector);
+        // The run goes on as the flags said (the window remembers its
+        // config with the capture on): the user's own settings are saved.
+        settings.remember(
+            &LabConfig {
+                capture: true,
+                ..Preset::SlowReader.config()
+            },
+            settings.resume_read_rate,
+        );
+        assert_eq!(settings.to_store(&flags), chosen);
+        // What the window changed is kept, and only that.
+        let changed = LabConfig {
+            read_rate: Rate::Paused,
+            ..Preset::SlowReader.config()
+        };
+        settings.remember(&changed, Rate::BytesPerSec(4096));
+        settings.projector = false;
+        let stored = settings.to_store(&flags);
+        assert_eq!(stored.lab, changed);
+        assert_eq!(stored.resume_read_rate, Rate::BytesPerSec(4096));
+        assert!(!stored.projector);
+        assert_eq!(
+            stored.lang,
+            Lang::En,
+            "the language was left as --lang set it"
+        );
+    }
 
     #[test]
     fn stored_settings_survive_nonsense() {

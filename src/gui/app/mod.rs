@@ -23,7 +23,7 @@ use super::playback::Playback;
 use super::plot::PlotView;
 use super::scripted::ScriptedCapture;
 use super::server::ServerWindow;
-use super::settings::{SETTINGS_KEY, Settings};
+use super::settings::{FlagsApplied, SETTINGS_KEY, Settings};
 use super::steps::StepsWindow;
 use super::theme::{self, Palette};
 use super::vessel::{self, Slots};
@@ -68,6 +68,9 @@ struct Windows {
 pub struct SockscopeApp {
     run: Run,
     settings: Settings,
+    /// The settings before and after the command line's flags, which are
+    /// for this run only.
+    flags_applied: FlagsApplied,
     persist: bool,
     /// Buffer sizes and the scenario path being edited.
     edits: Edits,
@@ -137,7 +140,7 @@ impl SockscopeApp {
             None
         };
         let mut settings = stored.unwrap_or_default();
-        settings.take_options(options);
+        let flags = settings.take_options(options);
         let config = LabConfig {
             // A preset on a private link (slow-link) brings its link along;
             // link flags change it (its rate stays unless one is given).
@@ -221,6 +224,7 @@ impl SockscopeApp {
                 scenario: ScenarioPanel::default(),
             },
             settings,
+            flags_applied: flags,
             persist: options.persist,
             slots: Slots::new(gpu),
             motion: VesselMotion::default(),
@@ -904,7 +908,11 @@ impl eframe::App for SockscopeApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         if self.persist {
-            eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+            eframe::set_value(
+                storage,
+                SETTINGS_KEY,
+                &self.settings.to_store(&self.flags_applied),
+            );
         }
     }
 
