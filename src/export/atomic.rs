@@ -30,10 +30,14 @@ fn reason(path: &str, error: &io::Error) -> String {
         Some(libc::ENAMETOOLONG) => {
             return format!("its name is longer than the {NAME_MAX} bytes a file name may have");
         }
-        Some(libc::EPERM) => {
-            return "another user's file in a sticky folder such as /tmp, which only its owner may replace".into();
-        }
+        Some(libc::EPERM) => return "the system does not permit it".into(),
         _ => {}
+    }
+    if error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<ForeignFileInStickyFolder>())
+    {
+        return "another user's file in a sticky folder such as /tmp, which only its owner may replace".into();
     }
     match error.kind() {
         io::ErrorKind::NotFound => match Path::new(path).parent() {
@@ -90,6 +94,10 @@ fn temp_name(target: &Path) -> PathBuf {
 /// Why a rename onto `target` would fail when the run is over, found now:
 /// a name too long for the file system, or another user's file in a
 /// sticky folder such as /tmp (only its owner may replace it).
+#[derive(Debug, thiserror::Error)]
+#[error("another user's file in a sticky folder")]
+struct ForeignFileInStickyFolder;
+
 fn replace_refused(target: &Path, folder: &Path) -> Option<io::Error> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
@@ -102,7 +110,7 @@ fn replace_refused(target: &Path, folder: &Path) -> Option<io::Error> {
     let me = nix::unistd::geteuid().as_raw();
     let sticky = dir.mode() & libc::S_ISVTX != 0;
     (sticky && me != 0 && existing.uid() != me && dir.uid() != me)
-        .then(|| io::Error::from_raw_os_error(libc::EPERM))
+        .then(|| io::Error::new(io::ErrorKind::PermissionDenied, ForeignFileInStickyFolder))
 }
 
 impl AtomicFile {

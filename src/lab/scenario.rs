@@ -401,6 +401,12 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         }
         steps.push(Step { at, changes });
     }
+    if setup == Setup::default() && steps.is_empty() {
+        return Err(parser.error(
+            None,
+            "this scenario sets nothing and has no steps; give settings such as sndbuf = \"64K\" or at least one [[step]] with its at",
+        ));
+    }
     Ok(Scenario {
         description: raw.description,
         setup,
@@ -495,6 +501,17 @@ mod tests {
             let scenario = parse(text, name).unwrap_or_else(|e| panic!("{e}"));
             assert!(!scenario.steps.is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_scenario_that_does_nothing_is_refused() {
+        for text in ["", "\n# nothing yet\n", "description = \"soon\"\n"] {
+            let err = parse(text, "empty.toml").unwrap_err().to_string();
+            assert!(err.contains("sets nothing and has no steps"), "{err}");
+        }
+        // Settings alone, or steps alone, are a scenario.
+        assert!(parse("sndbuf = \"64K\"\n", "s.toml").is_ok());
+        assert!(parse("[[step]]\nat = 1\nread_rate = 0\n", "p.toml").is_ok());
     }
 
     #[test]
