@@ -177,6 +177,23 @@ table! {
     OutsidePeer => "outside peer\n{}", "外部对端\n{}";
     WaitingForPeer => "waiting for one outside client on {} (e.g. nc {} {})…", "正在 {} 等待一个外部客户端（例如 nc {} {}）…";
     ConnectingTo => "connecting to {}…", "正在连接 {}…";
+    // No connection to draw yet, or none after a failed start.
+    NoConnectionYet => "no connection yet", "尚无连接";
+    NoConnection => "no connection", "没有连接";
+    VesselNothingToMeasure => "nothing to measure", "没有可测量的内容";
+    LinkListening => "listening on {}", "在 {} 上监听";
+    LinkServer => "server {}", "服务器 {}";
+    CapNoPeerYet => "No connection yet: sockscope listens on {} and waits for one client (e.g. nc {} {}). Until one connects there are no connection buffers to show, and nothing is sent or read.", "尚无连接：sockscope 正在 {} 上监听，等待一个客户端（例如 nc {} {}）。在客户端连上之前，没有连接的缓冲区可显示，也不发送或读取任何数据。";
+    CapConnectingTo => "No connection yet: connecting to {}. Nothing is sent or read until the handshake completes.", "尚无连接：正在连接 {}。握手完成之前，不发送也不读取任何数据。";
+    CapConnectingOwn => "No connection yet: sockscope's writer and reader are connecting.", "尚无连接：sockscope 的发送端和接收端正在建立连接。";
+    CapConnectFailed => "No connection: connecting to {} failed: {}. Nothing is sent or read; R tries again.", "没有连接：连接 {} 失败：{}。没有发送或读取任何数据；按 R 重试。";
+    CapListenFailed => "No connection: listening on {} failed: {}. R tries again.", "没有连接：在 {} 上监听失败：{}。按 R 重试。";
+    CapOwnStartFailed => "No connection: sockscope's own connection could not be made: {}. R tries again.", "没有连接：无法建立 sockscope 自己的连接：{}。按 R 重试。";
+    WhyRefused => "nothing listens on that port (connection refused)", "该端口上没有程序在监听（连接被拒绝）";
+    WhyTimedOut => "no answer came (timed out)", "没有收到应答（超时）";
+    WhyUnreachable => "no route to that address (unreachable)", "没有通往该地址的路由（不可达）";
+    WhyAddressInUse => "another socket holds that address (address already in use)", "另一个套接字占用了该地址（地址已在使用）";
+    WhyAddressNotAvailable => "that address is not one of this machine's (cannot assign requested address)", "该地址不属于本机（无法分配请求的地址）";
     CapOutPeerClosed => "The peer closed its side: sockscope's recv() returned 0 bytes (end of stream).", "对端关闭了它这一端：sockscope 的 recv() 返回 0 字节（数据流结束）。";
     CapOutBlocked => "send() is blocked{}: the send buffer is full because the peer is not reading fast enough{}.", "send() 阻塞{}：发送缓冲区已满，因为对端读得不够快{}。";
     CapOutZeroWindowTail => " (its window is 0)", "（它的窗口为 0）";

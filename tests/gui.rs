@@ -737,6 +737,52 @@ fn a_failed_worker_is_one_sentence_and_r_starts_afresh() {
     );
 }
 
+/// `--listen` before its client comes and `--connect` to a port nothing
+/// listens on: the caption says there is no connection (and why), not
+/// the green "send() only copies bytes..." of a connection that works.
+#[test]
+fn no_connection_yet_or_a_refused_one_is_said_not_drawn_as_working() {
+    use std::net::{Ipv4Addr, SocketAddr};
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, common::free_port()));
+    let mut harness = listen_app(addr);
+    step_until(&mut harness, "the caption of the wait", |h| {
+        h.query_by_label_contains(&format!(
+            "No connection yet: sockscope listens on {addr} and waits for one client"
+        ))
+        .is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("send() only copies bytes")
+            .is_none()
+    );
+    drop(harness);
+    // Free, below the ephemeral range: nothing listens there.
+    let closed = SocketAddr::from((Ipv4Addr::LOCALHOST, common::free_port()));
+    let options = GuiOptions {
+        preset: Some(Preset::Balanced),
+        lang: Some(Lang::En),
+        endpoint: sockscope::lab::Endpoint::Connect(closed),
+        ..GuiOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(move |cc| SockscopeApp::new(cc, &options));
+    step_until(&mut harness, "the caption of the refusal", |h| {
+        h.query_by_label_contains(&format!(
+            "No connection: connecting to {closed} failed: nothing listens on that port \
+             (connection refused)."
+        ))
+        .is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("One socket to an outside peer")
+            .is_none()
+    );
+}
+
 #[test]
 fn listening_on_a_port_in_use_says_so_and_r_tries_again() {
     use std::net::{Ipv4Addr, TcpListener};
@@ -1332,6 +1378,7 @@ fn a_recorded_autotuned_send_buffer_is_a_share_of_its_size_now() {
         stalled_at_start_ns: None,
         write_rate: 0.0,
         read_rate: 0.0,
+        no_connection: None,
     };
     let share = |now: &Now| -> f64 {
         let (fill, _) = vessel_numbers(now, BufferKind::Send, Lang::En);

@@ -140,7 +140,7 @@ impl Recording {
         let file = InputFile::open(path, InputKind::Recording)?;
         let size = file.size();
         let Beside {
-            info,
+            mut info,
             config,
             has_summary,
             capture,
@@ -228,6 +228,19 @@ impl Recording {
                 index.push((sample.t_ns, offset));
             }
             last_t = Some(sample.t_ns);
+            // No summary: the buffers' sizes at the start are the first
+            // the rows give (sk_sndbuf, sk_rcvbuf), so the picture, the
+            // plot and the info panel have sizes, not "of 0 B".
+            if !has_summary {
+                for (setting, now) in [
+                    (&mut info.sndbuf, sample.sender_memory.sndbuf),
+                    (&mut info.rcvbuf, sample.receiver_memory.rcvbuf),
+                ] {
+                    if setting.effective == 0 {
+                        setting.effective = u64::from(now);
+                    }
+                }
+            }
             timeline.push(sample);
             offset += read as u64;
             rows += 1;
@@ -890,6 +903,29 @@ mod tests {
             csv.write(s).unwrap();
         }
         csv.finish().unwrap();
+    }
+
+    /// `record --csv` without `--json`, opened: the rows' sndbuf_now_bytes
+    /// and rcvbuf_now_bytes give the buffers' sizes (they were "of 0 B",
+    /// with the queues drawn in empty vessels), the first row's being the
+    /// size at the start; a row without them then falls back to it.
+    #[test]
+    fn a_recording_without_its_summary_takes_the_buffer_sizes_from_its_rows() {
+        let dir = scratch("no-summary");
+        let path = dir.join("run.csv");
+        let mut written = samples();
+        // Autotuning grows the send buffer after the first row.
+        for s in written.iter_mut().skip(1) {
+            s.sender_memory.sndbuf = 4 << 20;
+        }
+        write(&path, &written);
+        assert!(!path.with_extension("json").exists());
+        let recording = Recording::open(&path, &mut |_| {}).unwrap();
+        assert!(!recording.has_summary);
+        assert_eq!(recording.info.sndbuf.effective, 65536);
+        assert_eq!(recording.info.rcvbuf.effective, 65536);
+        let last = recording.timeline.last().unwrap();
+        assert_eq!(last.sender_memory.sndbuf, 4 << 20, "each row keeps its own");
     }
 
     #[test]

@@ -150,12 +150,15 @@ impl ConnectionsWindow {
             })
             .collect();
         ui.label(S::ConnCount.fill(lang, &[&shown.len(), &self.rows.len()]));
-        egui::ScrollArea::vertical().show(ui, |ui| {
+        // Both ways: the table can be wider than the screen (projector
+        // mode, Chinese).
+        egui::ScrollArea::both().show(ui, |ui| {
             egui::Grid::new("connections")
                 .striped(true)
                 .num_columns(10)
                 .show(ui, |ui| {
                     for head in [
+                        S::ConnHeadWatch,
                         S::ConnHeadState,
                         S::ConnHeadLocal,
                         S::ConnHeadPeer,
@@ -165,17 +168,37 @@ impl ConnectionsWindow {
                         S::ConnHeadSendMemory,
                         S::ConnHeadWindow,
                         S::ConnHeadOwner,
-                        S::ConnHeadWatch,
                     ] {
                         ui.label(RichText::new(head.text(lang)).strong());
                     }
                     ui.end_row();
                     for c in shown.iter().take(MAX_ROWS) {
+                        // A connection a program holds can be watched;
+                        // a listener or a socket closing on its own not.
+                        // The button comes first, where the other
+                        // columns' words cannot push it: after nine
+                        // columns ("N waiting for accept()", "no program
+                        // (the kernel finishes it)", longer in Chinese)
+                        // it lay past the window's clip on the frame a
+                        // filter changed the rows (the window grows to
+                        // its contents a frame later), and a click there
+                        // missed it.
+                        if c.tcp_state != TcpState::Listen && !c.orphaned() {
+                            let watch = ui
+                                .button(S::ConnWatch.text(lang))
+                                .on_hover_text(S::ConnWatchHint.fill(lang, &[&c.local]));
+                            if watch.clicked() {
+                                self.picked = Some((c.local, c.peer));
+                            }
+                        } else {
+                            ui.label("");
+                        }
                         ui.label(c.state);
                         ui.label(c.local.to_string());
                         ui.label(c.peer.to_string());
-                        ui.label(format_bytes(u64::from(c.recv_q)));
-                        ui.label(format_bytes(u64::from(c.send_q)));
+                        let [recv_q, send_q] = c.queue_columns(lang);
+                        ui.label(recv_q);
+                        ui.label(send_q);
                         let memory = |used: fn(&diag::SocketMemory) -> (u32, u32)| {
                             c.memory.map_or_else(String::new, |m| {
                                 let (used, limit) = used(&m);
@@ -192,22 +215,7 @@ impl ConnectionsWindow {
                             c.snd_wnd
                                 .map_or_else(String::new, |w| format_bytes(u64::from(w))),
                         );
-                        ui.label(c.owner.as_ref().map_or_else(
-                            || S::ConnNotYours.text(lang).to_string(),
-                            |o| format!("{} ({})", o.command, o.pid),
-                        ));
-                        // A connection a program holds can be watched;
-                        // a listener or a socket closing on its own not.
-                        if c.tcp_state != TcpState::Listen && !c.orphaned() {
-                            let watch = ui
-                                .button(S::ConnWatch.text(lang))
-                                .on_hover_text(S::ConnWatchHint.fill(lang, &[&c.local]));
-                            if watch.clicked() {
-                                self.picked = Some((c.local, c.peer));
-                            }
-                        } else {
-                            ui.label("");
-                        }
+                        ui.label(c.owner_text(lang));
                         ui.end_row();
                     }
                 });

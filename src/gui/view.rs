@@ -3,6 +3,8 @@
 //! application, with the state of each part and a caption that says, in
 //! plain words, what the kernel is doing.
 
+use std::net::SocketAddr;
+
 use eframe::egui::{self, Align2, Color32, FontId, Pos2, Rect, Stroke, pos2, vec2};
 
 use super::anim::{Eased, Flow};
@@ -32,6 +34,123 @@ pub struct Now<'a> {
     /// Measured over the last half second, bytes per second.
     pub write_rate: f64,
     pub read_rate: f64,
+    /// A live run with no connection to draw (waiting, connecting, or
+    /// its start failed): `sample` is then an empty default, not a
+    /// measurement, and nothing may be drawn as sending or reading.
+    pub no_connection: Option<&'a NoConnection>,
+}
+
+/// Why a live run has no connection to draw: between its start and its
+/// connection, or after its start failed. A value the picture and the
+/// caption put into words (STYLE 14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoConnection {
+    /// `--listen`: waiting on this address for one outside client.
+    WaitingForPeer(SocketAddr),
+    /// Connecting: to an outside server (`--connect`), or sockscope's
+    /// own pair.
+    Connecting(Endpoint),
+    /// The start failed: where it was to connect, and why.
+    Failed(Endpoint, StartFailure),
+}
+
+/// Why a start failed, in the kernel's terms, which the window words in
+/// either language; what it cannot name it gives as the error's own text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartFailure {
+    /// ECONNREFUSED: nothing listens there (the peer's kernel sent RST).
+    Refused,
+    /// ETIMEDOUT: no answer to the SYNs.
+    TimedOut,
+    /// EHOSTUNREACH / ENETUNREACH.
+    Unreachable,
+    /// EADDRINUSE: another socket holds the address.
+    AddressInUse,
+    /// EADDRNOTAVAIL: not an address of this machine.
+    AddressNotAvailable,
+    Other(String),
+}
+
+impl StartFailure {
+    /// The reason of a failed start.
+    pub fn of(error: &crate::run::RunError) -> Self {
+        use crate::lab::LabError;
+        use crate::run::RunError;
+        use std::io::ErrorKind;
+        match error {
+            RunError::Start(LabError::Socket { source, .. }) => match source.kind() {
+                ErrorKind::ConnectionRefused => StartFailure::Refused,
+                ErrorKind::TimedOut => StartFailure::TimedOut,
+                ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+                    StartFailure::Unreachable
+                }
+                ErrorKind::AddrInUse => StartFailure::AddressInUse,
+                ErrorKind::AddrNotAvailable => StartFailure::AddressNotAvailable,
+                _ => StartFailure::Other(error.to_string()),
+            },
+            _ => StartFailure::Other(error.to_string()),
+        }
+    }
+
+    fn text(&self, lang: Lang) -> String {
+        match self {
+            StartFailure::Refused => S::WhyRefused.text(lang).into(),
+            StartFailure::TimedOut => S::WhyTimedOut.text(lang).into(),
+            StartFailure::Unreachable => S::WhyUnreachable.text(lang).into(),
+            StartFailure::AddressInUse => S::WhyAddressInUse.text(lang).into(),
+            StartFailure::AddressNotAvailable => S::WhyAddressNotAvailable.text(lang).into(),
+            StartFailure::Other(text) => text.clone(),
+        }
+    }
+}
+
+impl NoConnection {
+    /// The caption: what the run waits for, or why it has no connection.
+    fn caption(&self, lang: Lang) -> (String, Severity) {
+        match self {
+            NoConnection::WaitingForPeer(addr) => (
+                S::CapNoPeerYet.fill(lang, &[addr, &addr.ip(), &addr.port()]),
+                Severity::Info,
+            ),
+            NoConnection::Connecting(Endpoint::Connect(addr)) => {
+                (S::CapConnectingTo.fill(lang, &[addr]), Severity::Info)
+            }
+            NoConnection::Connecting(_) => (S::CapConnectingOwn.text(lang).into(), Severity::Info),
+            NoConnection::Failed(endpoint, why) => {
+                let why = why.text(lang);
+                let text = match endpoint {
+                    Endpoint::Connect(addr) => S::CapConnectFailed.fill(lang, &[addr, &why]),
+                    Endpoint::Listen(addr) => S::CapListenFailed.fill(lang, &[addr, &why]),
+                    Endpoint::Loopback | Endpoint::Link(_) => {
+                        S::CapOwnStartFailed.fill(lang, &[&why])
+                    }
+                };
+                (text, Severity::Alarm)
+            }
+        }
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self, NoConnection::Failed(..))
+    }
+
+    /// What each application box, each vessel and the link say: "no
+    /// connection yet", or "no connection" after a failed start.
+    fn state_text(&self, lang: Lang) -> &'static str {
+        if self.failed() {
+            S::NoConnection.text(lang)
+        } else {
+            S::NoConnectionYet.text(lang)
+        }
+    }
+
+    fn color(&self, palette: &Palette) -> Color32 {
+        if self.failed() {
+            palette.alarm
+        } else {
+            palette.weak_text
+        }
+    }
 }
 
 impl Now<'_> {
@@ -194,6 +313,9 @@ impl VesselLevels {
 /// receiver already holds are not yet ACKed; so "blocked" alone never
 /// claims the window is 0.
 pub fn caption(now: &Now, lang: Lang) -> (String, Severity) {
+    if let Some(none) = now.no_connection {
+        return none.caption(lang);
+    }
     if now.info.is_some_and(|i| i.attached.is_some()) {
         return attached_caption(now, lang);
     }
@@ -606,21 +728,12 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
         ReaderState::PeerReset | ReaderState::Failed => palette.alarm,
         _ => palette.weak_text,
     };
-    let attached = now.info.and_then(|i| i.attached.as_ref());
-    let writer_state = match s.writer_state {
-        WriterState::Blocked if attached.is_some() => S::AttSendBufferFull.text(lang).into(),
-        WriterState::Blocked => now.stalled_for_secs().map_or_else(
-            || S::WriterBlocked.text(lang).to_string(),
-            |secs| S::WriterBlockedFor.fill(lang, &[&format!("{secs:.1}")]),
-        ),
-        WriterState::Finished if attached.is_some() => S::AttFinSent.text(lang).into(),
-        WriterState::Closed => S::AttClosedState.text(lang).into(),
-        WriterState::Sending => S::WriterSending.fill(lang, &[&rate_text(now.write_rate)]),
-        WriterState::Paused => S::WriterPaused.text(lang).into(),
-        WriterState::Finished => S::WriterFinished.text(lang).into(),
-        WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
-        WriterState::Failed => S::Failed.text(lang).into(),
+    let (writer_color, reader_color) = match now.no_connection {
+        Some(none) => (none.color(palette), none.color(palette)),
+        None => (writer_color, reader_color),
     };
+    let attached = now.info.and_then(|i| i.attached.as_ref());
+    let writer_state = writer_state_text(now, lang);
     let reader_state = reader_state_text(now, lang);
     let (writer_title, reader_title, writer_detail, reader_detail) = match attached {
         // Another program's: its programs by name, and nothing to set.
@@ -675,8 +788,33 @@ fn applications(c: &Canvas, now: &Now) -> (Color32, Color32) {
     (writer_color, reader_color)
 }
 
+/// What the writing application is doing, in the writer's box.
+fn writer_state_text(now: &Now, lang: Lang) -> String {
+    if let Some(none) = now.no_connection {
+        return none.state_text(lang).into();
+    }
+    let attached = now.info.and_then(|i| i.attached.as_ref());
+    match now.sample.writer_state {
+        WriterState::Blocked if attached.is_some() => S::AttSendBufferFull.text(lang).into(),
+        WriterState::Blocked => now.stalled_for_secs().map_or_else(
+            || S::WriterBlocked.text(lang).to_string(),
+            |secs| S::WriterBlockedFor.fill(lang, &[&format!("{secs:.1}")]),
+        ),
+        WriterState::Finished if attached.is_some() => S::AttFinSent.text(lang).into(),
+        WriterState::Closed => S::AttClosedState.text(lang).into(),
+        WriterState::Sending => S::WriterSending.fill(lang, &[&rate_text(now.write_rate)]),
+        WriterState::Paused => S::WriterPaused.text(lang).into(),
+        WriterState::Finished => S::WriterFinished.text(lang).into(),
+        WriterState::PeerGone => S::WriterPeerGone.text(lang).into(),
+        WriterState::Failed => S::Failed.text(lang).into(),
+    }
+}
+
 /// What the reading application is doing, in the reader's box.
 fn reader_state_text(now: &Now, lang: Lang) -> String {
+    if let Some(none) = now.no_connection {
+        return none.state_text(lang).into();
+    }
     let s = &now.sample;
     let attached = now.info.is_some_and(|i| i.attached.is_some());
     match s.reader_state {
@@ -789,6 +927,9 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
     );
     memory_gauge(c, c.send_rect, Side::Left, send_memory);
     memory_gauge(c, c.recv_rect, Side::Right, recv_memory);
+    if now.no_connection.is_some() {
+        return;
+    }
     let foot = |r: Rect| pos2(r.center().x, c.vessel_bottom + 2.0);
     legend_line(
         &c.painter,
@@ -842,7 +983,9 @@ fn link(c: &Canvas, now: &Now) {
     };
     let gate_x = (gate_left.x + gate_right.x) / 2.0;
     let unplugged = s.cable == Cable::Unplugged;
-    let (link_color, link_text) = if unplugged {
+    let (link_color, link_text) = if let Some(none) = now.no_connection {
+        (none.color(palette), none.state_text(lang).to_string())
+    } else if unplugged {
         (palette.alarm, S::CableUnplugged.text(lang).to_string())
     } else if s.zero_window {
         (palette.alarm, S::WindowZero.text(lang).to_string())
@@ -885,6 +1028,12 @@ fn link(c: &Canvas, now: &Now) {
                 Stroke::new(4.0 * scale, link_color),
             );
         }
+    } else if now.no_connection.is_some() {
+        // No connection: a thin line, no arrow, nothing flows.
+        c.painter.line_segment(
+            [gate_left, gate_right],
+            Stroke::new(2.0 * scale, link_color.gamma_multiply(0.6)),
+        );
     } else {
         arrow(
             &c.painter,
@@ -933,6 +1082,8 @@ fn link(c: &Canvas, now: &Now) {
     } else {
         // The link as it is now: the config follows live changes.
         let label = match now.config.endpoint {
+            Endpoint::Listen(addr) => S::LinkListening.fill(lang, &[&addr]),
+            Endpoint::Connect(addr) => S::LinkServer.fill(lang, &[&addr]),
             Endpoint::Link(spec) => link_label(spec, lang),
             _ => S::Loopback.text(lang).to_string(),
         };
@@ -1217,6 +1368,13 @@ fn memory_gauge(c: &Canvas, vessel: Rect, side: Side, memory: Memory) {
 /// `tcp_wmem[2]`, 4 MiB here), and against its starting size a send queue
 /// reads ten times "full".
 pub fn vessel_numbers(now: &Now, kind: BufferKind, lang: Lang) -> (String, String) {
+    // No connection, no socket to measure: not "0 B of 0 B".
+    if let Some(none) = now.no_connection {
+        return (
+            none.state_text(lang).into(),
+            S::VesselNothingToMeasure.text(lang).into(),
+        );
+    }
     let (bytes, capacity, setting) = match kind {
         BufferKind::Send => (
             now.sample.send_queue,
@@ -1375,6 +1533,7 @@ mod tests {
             stalled_at_start_ns: None,
             write_rate: 0.0,
             read_rate: 0.0,
+            no_connection: None,
         }
     }
 
@@ -1398,6 +1557,75 @@ mod tests {
             capture: Default::default(),
             attached: None,
         }
+    }
+
+    /// `--listen` waiting for its client and `--connect` refused: an empty
+    /// default sample must not read as a writer "sending 0 B/s", a reader
+    /// "reading 0 B/s" and "0 B of 0 B" buffers under a green caption.
+    #[test]
+    fn no_connection_is_said_as_none_and_why_not_drawn_as_sending_and_reading() {
+        use crate::lab::LabError;
+        use crate::run::RunError;
+        let config = LabConfig::default();
+        let none = |no_connection| Now {
+            sample: Sample::default(),
+            info: None,
+            config: &config,
+            stall_started_ns: None,
+            stalled_at_start_ns: None,
+            write_rate: 0.0,
+            read_rate: 0.0,
+            no_connection,
+        };
+        let waiting = NoConnection::WaitingForPeer("127.0.0.1:9123".parse().unwrap());
+        let now = none(Some(&waiting));
+        let (text, severity) = caption(&now, Lang::En);
+        assert!(
+            text.starts_with("No connection yet: sockscope listens on 127.0.0.1:9123"),
+            "{text}"
+        );
+        assert!(text.contains("nc 127.0.0.1 9123"), "{text}");
+        assert_eq!(severity, Severity::Info);
+        for lang in [Lang::En, Lang::Zh] {
+            let yet = S::NoConnectionYet.text(lang);
+            assert_eq!(writer_state_text(&now, lang), yet);
+            assert_eq!(reader_state_text(&now, lang), yet);
+            assert_eq!(vessel_numbers(&now, BufferKind::Send, lang).0, yet);
+            assert_eq!(vessel_numbers(&now, BufferKind::Receive, lang).0, yet);
+            assert!(caption(&now, lang).0.contains("9123"));
+        }
+        // A real refusal: a connect() to a loopback port nothing holds.
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap()
+        };
+        let source = std::net::TcpStream::connect(port).unwrap_err();
+        let error = RunError::Start(LabError::Socket {
+            step: "connect",
+            source,
+        });
+        let refused = NoConnection::Failed(Endpoint::Connect(port), StartFailure::of(&error));
+        assert_eq!(
+            refused,
+            NoConnection::Failed(Endpoint::Connect(port), StartFailure::Refused)
+        );
+        let now = none(Some(&refused));
+        let (text, severity) = caption(&now, Lang::En);
+        assert_eq!(
+            text,
+            format!(
+                "No connection: connecting to {port} failed: nothing listens on that port \
+                 (connection refused). Nothing is sent or read; R tries again."
+            )
+        );
+        assert_eq!(severity, Severity::Alarm);
+        assert!(caption(&now, Lang::Zh).0.contains("连接被拒绝"));
+        assert_eq!(writer_state_text(&now, Lang::En), "no connection");
+        assert_eq!(reader_state_text(&now, Lang::Zh), "没有连接");
+        // A connection drawn as ever once there is one.
+        let now = none(None);
+        assert_eq!(caption(&now, Lang::En).1, Severity::Ok);
+        assert!(writer_state_text(&now, Lang::En).starts_with("sending"));
     }
 
     #[test]

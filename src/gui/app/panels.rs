@@ -14,7 +14,7 @@ use crate::gui::i18n::{Lang, S};
 use crate::gui::info_panel;
 use crate::gui::plot;
 use crate::gui::theme::Palette;
-use crate::gui::view::{self, Now};
+use crate::gui::view::{self, NoConnection, Now, StartFailure};
 use crate::lab::scenario::changes_text;
 use crate::lab::units::format_bytes;
 use crate::lab::{BufferSetting, Endpoint, EventKind, RATE_WINDOW, Sample, rates_over};
@@ -56,6 +56,29 @@ impl SockscopeApp {
             write_rate,
             read_rate,
         )
+    }
+
+    /// Why a live run has no connection to draw: it is still connecting
+    /// (or waiting for an outside client), or its start failed. None once
+    /// a session has started, and for a recording.
+    fn no_connection(&self) -> Option<NoConnection> {
+        use crate::run::RunError;
+        if self.playback.is_some() || self.info().is_some() {
+            return None;
+        }
+        let endpoint = self.run.endpoint();
+        if self.run.is_connecting() {
+            return Some(match endpoint {
+                Endpoint::Listen(addr) => NoConnection::WaitingForPeer(addr),
+                other => NoConnection::Connecting(other),
+            });
+        }
+        match self.run.error()? {
+            error @ (RunError::Start(_) | RunError::NoThread(_) | RunError::StartThreadEnded) => {
+                Some(NoConnection::Failed(endpoint, StartFailure::of(error)))
+            }
+            RunError::Control(_) | RunError::Retire(_) => None,
+        }
     }
 
     /// The name, the connection, the clock and the window's toggles.
@@ -326,6 +349,7 @@ impl SockscopeApp {
         let (sample, stall_started_ns, write_rate, read_rate) = self.now();
         let config = self.config();
         let info = self.info().cloned();
+        let no_connection = self.no_connection();
         let now = Now {
             sample,
             info: info.as_ref(),
@@ -338,6 +362,7 @@ impl SockscopeApp {
                 .map(|first| first.t_ns),
             write_rate,
             read_rate,
+            no_connection: no_connection.as_ref(),
         };
         let mut animating = false;
         let mut actions = Vec::new();
