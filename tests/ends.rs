@@ -223,3 +223,63 @@ fn ctrl_c_works_when_the_shell_started_it_with_sigint_ignored() {
     assert_eq!(out.status.code(), Some(130));
     assert!(csv.exists());
 }
+
+/// A third Ctrl-C quits at once, whatever is going on; an output is then
+/// either whole in place or not there at all, never half-written.
+#[test]
+fn a_third_ctrl_c_quits_at_once_leaving_no_half_written_file() {
+    let dir = common::scratch("ends", "three-ctrl-c");
+    let mut child = unplugged_run(&dir, "60");
+    let lines = common::stderr_lines(&mut child);
+    assert!(
+        common::wait_for_line(&lines, "on a private link"),
+        "the link was never made"
+    );
+    common::wait_for("the first rows", || {
+        common::unnamed_file_bytes(child.id()) > 0
+    });
+    for _ in 0..3 {
+        common::send_signal(child.id(), "-INT");
+    }
+    let out = common::wait_at_most(child, bound(1), "record after three Ctrl-C");
+    assert_eq!(out.status.code(), Some(130));
+    for name in files_in(&dir) {
+        match name.as_str() {
+            "uc.json" => assert_eq!(json(&dir.join(&name))["interrupted"], true),
+            "uc.csv" => {
+                let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+                assert!(
+                    text.ends_with('\n') && text.lines().count() > 1,
+                    "{text:.200}"
+                );
+            }
+            other => panic!("left {other}"),
+        }
+    }
+}
+
+/// Outputs are unnamed files until complete: `kill -9` mid-run, which no
+/// program can catch, leaves nothing in the folder.
+#[test]
+fn kill_9_mid_run_leaves_no_file_behind() {
+    let dir = common::scratch("ends", "kill-9");
+    let child = common::sockscope()
+        .args(["record", "--duration", "60", "--write-rate", "1M"])
+        .arg("--csv")
+        .arg(dir.join("run.csv"))
+        .arg("--json")
+        .arg(dir.join("run.json"))
+        .arg("--pcap")
+        .arg(dir.join("run.pcap"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    common::wait_for("the first rows", || {
+        common::unnamed_file_bytes(child.id()) > 0
+    });
+    common::send_signal(child.id(), "-KILL");
+    let out = common::wait_at_most(child, bound(1), "record after kill -9");
+    assert_eq!(out.status.code(), None, "killed by a signal");
+    assert_eq!(files_in(&dir), Vec::<String>::new());
+}
