@@ -406,7 +406,7 @@ impl AnimationDialog {
                                     .range(kept.0..=kept.1)
                                     .speed(0.05)
                                     .max_decimals(3)
-                                    .suffix(" s"),
+                                    .suffix(S::SecondsSuffix.text(lang)),
                             )
                             .labelled_by(label.id);
                         self.edited |= response.changed();

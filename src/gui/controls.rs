@@ -342,7 +342,7 @@ fn link_section(
         S::LinkDelay.text(lang),
         f64::from(spec.delay_ms),
         0.0..=f64::from(MAX_DELAY_MS),
-        (" ms", 0),
+        (S::MillisSuffix.text(lang), 0),
         !no_delay,
     ) {
         actions.push(Action::Control(Control::LinkDelay(ms.round() as u32)));

@@ -476,9 +476,11 @@ fn status_line(ui: &mut egui::Ui, sample: &Sample, read_rate: f64, palette: &Pal
         ui.label(RichText::new(state).color(color).strong());
         ui.add(
             egui::Label::new(
-                RichText::new(S::SrvStalls.fill(lang, &[&sample.stalls_so_far()]))
-                    .small()
-                    .color(palette.weak_text),
+                RichText::new(
+                    S::SrvStalls.fill(lang, &[&crate::i18n::times(sample.stalls_so_far(), lang)]),
+                )
+                .small()
+                .color(palette.weak_text),
             )
             .truncate(),
         );

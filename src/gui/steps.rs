@@ -225,8 +225,14 @@ impl StepsWindow {
                         )
                     } else {
                         (
-                            S::BacklogRefused
-                                .fill(lang, &[&client.port, &client.state.name(), &client.syns]),
+                            S::BacklogRefused.fill(
+                                lang,
+                                &[
+                                    &client.port,
+                                    &client.state.name(),
+                                    &crate::i18n::times(u64::from(client.syns), lang),
+                                ],
+                            ),
                             palette.alarm,
                         )
                     };

@@ -700,7 +700,10 @@ fn attached_writer_detail(now: &Now, lang: Lang) -> String {
     } else {
         S::AttWriterDetail
     };
-    detail.fill(lang, &[&now.sample.stalls_so_far()])
+    detail.fill(
+        lang,
+        &[&crate::i18n::times(now.sample.stalls_so_far(), lang)],
+    )
 }
 
 /// The calls: send() goes down into the kernel, recv() comes up.

@@ -241,7 +241,7 @@ impl WireWindow {
             ui.label(S::WireSpan.text(lang));
             let slider = egui::Slider::new(&mut self.span_s, MIN_SPAN..=MAX_SPAN)
                 .logarithmic(true)
-                .suffix(" s")
+                .suffix(S::SecondsSuffix.text(lang))
                 .max_decimals(3)
                 .text("");
             let response = ui.add(slider);
@@ -249,7 +249,7 @@ impl WireWindow {
                 egui::WidgetInfo::labeled(
                     egui::Role::Slider,
                     true,
-                    format!("{} (s)", S::WireSpan.text(lang)),
+                    format!("{} ({})", S::WireSpan.text(lang), S::SecondsUnit.text(lang)),
                 )
             });
         });
@@ -336,7 +336,7 @@ impl WireWindow {
                 Stroke::new(2.0, palette.edge),
             );
         }
-        time_ticks(&painter, body, t0, span, &font, palette);
+        time_ticks(&painter, body, (t0, span), &font, palette, lang);
         // Nothing after now (a recording's cursor) is drawn.
         let range = log.range(
             (t0 * 1e9) as i64,
@@ -466,7 +466,7 @@ pub fn packet_rows(ui: &mut egui::Ui, log: &WireLog, palette: &Palette, lang: La
         painter.text(
             pos2(rect.left() + 2.0, y),
             Align2::LEFT_CENTER,
-            format!("+{ms:.3} ms"),
+            format!("+{}", S::Millis.fill(lang, &[&format!("{ms:.3}")])),
             font.clone(),
             palette.weak_text,
         );
@@ -493,10 +493,10 @@ fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32) {
 fn time_ticks(
     painter: &egui::Painter,
     body: Rect,
-    t0: f64,
-    span: f64,
+    (t0, span): (f64, f64),
     font: &FontId,
     palette: &Palette,
+    lang: Lang,
 ) {
     let target = span / (body.height() / 60.0).max(1.0) as f64;
     let step = [
@@ -512,7 +512,7 @@ fn time_ticks(
         painter.text(
             pos2(body.left() + 4.0, y),
             Align2::LEFT_CENTER,
-            format!("{t:.decimals$} s"),
+            S::Seconds.fill(lang, &[&format!("{t:.decimals$}")]),
             font.clone(),
             palette.weak_text,
         );
@@ -579,7 +579,7 @@ fn sequence_graph(
     Plot::new("wire-sequence")
         .y_axis_label(S::SeqAxis.text(lang))
         .y_axis_formatter(|mark, _| format_bytes(mark.value.max(0.0) as u64))
-        .x_axis_formatter(|mark, _| format!("{:.3} s", mark.value))
+        .x_axis_formatter(move |mark, _| S::Seconds.fill(lang, &[&format!("{:.3}", mark.value)]))
         .legend(egui_plot::Legend::default())
         .show(ui, |plot_ui| {
             plot_ui.points(

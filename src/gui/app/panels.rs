@@ -104,7 +104,7 @@ impl SockscopeApp {
             Some(playback) => playback.cursor_ns as f64 / 1e9,
             None => self.timeline().last().map_or(0.0, Sample::t_secs),
         };
-        ui.label(RichText::new(format!("{t:.1} s")).monospace());
+        ui.label(RichText::new(S::Seconds.fill(lang, &[&format!("{t:.1}")])).monospace());
         ui.separator();
     }
 
@@ -445,12 +445,8 @@ impl SockscopeApp {
                     actions.push(Action::FollowLive(follow));
                 }
                 ui.label(RichText::new(S::Window.text(lang)).small());
-                for (secs, label) in plot::WINDOWS {
-                    let label = if secs.is_finite() {
-                        label
-                    } else {
-                        S::All.text(lang)
-                    };
+                for secs in plot::WINDOWS {
+                    let label = plot::window_label(secs, lang);
                     let chosen = self.settings.plot.window() == secs;
                     if ui.selectable_label(chosen, label).clicked() {
                         actions.push(Action::SetTimelineWindow(secs));
