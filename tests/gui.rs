@@ -176,15 +176,26 @@ fn projector_mode_toggles_with_p_and_the_button() {
 }
 
 fn fixed_app(size: egui::Vec2, projector: bool) -> Harness<'static, SockscopeApp> {
+    fixed_app_in(size, projector, Lang::En, 6.0)
+}
+
+/// The synthetic lesson of `secs` seconds (a stall cycle every 12 s) in
+/// `lang`.
+fn fixed_app_in(
+    size: egui::Vec2,
+    projector: bool,
+    lang: Lang,
+    secs: f64,
+) -> Harness<'static, SockscopeApp> {
     let options = GuiOptions {
         preset: Some(Preset::PausedReader),
         projector,
-        lang: Some(Lang::En),
+        lang: Some(lang),
         // Shown in the controls: the same on every machine.
         export_dir: Some(PathBuf::from("/tmp/sockscope-exports")),
         fixed: Some((
             Box::new(synthetic::info()),
-            Box::new(synthetic::timeline(6.0, 200)),
+            Box::new(synthetic::timeline(secs, 200)),
         )),
         ..GuiOptions::default()
     };
@@ -194,6 +205,46 @@ fn fixed_app(size: egui::Vec2, projector: bool) -> Harness<'static, SockscopeApp
         .build_eframe(move |cc| SockscopeApp::new(cc, &options));
     harness.run_steps(4);
     harness
+}
+
+/// The sizes teachers project at and laptops have, in both languages.
+const LOOKS: [(f32, f32, bool, Lang); 4] = [
+    (1024.0, 768.0, true, Lang::Zh),
+    (1024.0, 768.0, true, Lang::En),
+    (1280.0, 800.0, false, Lang::Zh),
+    (1024.0, 768.0, false, Lang::En),
+];
+
+/// Issue 29, item 12: the event log's rows are whole. Stuck to its
+/// newest row, the list used to start with the lower half of one, and
+/// its rows drifted from where the scrolling counted them.
+#[test]
+fn the_event_logs_rows_lie_whole_inside_the_list() {
+    for (w, h, projector, lang) in LOOKS {
+        let mut harness = fixed_app_in(egui::vec2(w, h), projector, lang, 60.0);
+        harness.run_steps(2);
+        let list = harness.state().events_rect().expect("the event log");
+        let unit = match lang {
+            Lang::En => " s  ",
+            Lang::Zh => " 秒  ",
+        };
+        let rows: Vec<egui::Rect> = harness
+            .query_all_by_label_contains(unit)
+            .map(|node| node.rect())
+            .filter(|row| row.intersect(list).height() > 0.5 && row.center().x < list.right())
+            .collect();
+        assert!(
+            rows.len() >= 5,
+            "{w}x{h} {lang:?}: {} rows in view",
+            rows.len()
+        );
+        for row in &rows {
+            assert!(
+                row.top() >= list.top() - 0.5 && row.bottom() <= list.bottom() + 0.5,
+                "{w}x{h} {lang:?}: row {row:?} cut by the list {list:?}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -82,6 +82,8 @@ pub struct SockscopeApp {
     /// Where this frame drew the wire window, if open (a PNG export crops
     /// the ladder to it).
     wire_rect: Option<egui::Rect>,
+    /// Where this frame showed the event log's rows (what they are clipped to).
+    events_rect: Option<egui::Rect>,
     applied_projector: Option<bool>,
     /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
@@ -230,6 +232,7 @@ impl SockscopeApp {
             windows,
             timeline_rect: None,
             wire_rect: None,
+            events_rect: None,
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
@@ -281,6 +284,12 @@ impl SockscopeApp {
     #[doc(hidden)]
     pub fn info_for_tests(&self) -> Option<&SessionInfo> {
         self.info()
+    }
+
+    /// Where the event log's rows were shown this frame (tests).
+    #[doc(hidden)]
+    pub fn events_rect(&self) -> Option<egui::Rect> {
+        self.events_rect
     }
 
     /// A recording played back: its cursor (ns) and whether it plays
