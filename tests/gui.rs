@@ -247,6 +247,38 @@ fn the_event_logs_rows_lie_whole_inside_the_list() {
     }
 }
 
+/// Issue 29, item 12: "Resume reader (Space)" was white on yellow. Its
+/// glyphs must stand out from its fill as WCAG asks of text (4.5:1).
+#[test]
+fn the_resume_reader_button_reads_on_its_fill() {
+    for projector in [false, true] {
+        let mut harness = fixed_app(egui::vec2(1280.0, 800.0), projector);
+        let rect = harness.get_by_label("Resume reader (Space)").rect();
+        let image = harness.render().expect("rendered");
+        let ppp = harness.ctx.pixels_per_point();
+        let inner = rect.shrink(4.0);
+        let mut counts = std::collections::HashMap::new();
+        let mut pixels = Vec::new();
+        for y in (inner.top() * ppp) as u32..(inner.bottom() * ppp) as u32 {
+            for x in (inner.left() * ppp) as u32..(inner.right() * ppp) as u32 {
+                let p = image.get_pixel(x, y).0;
+                let color = egui::Color32::from_rgb(p[0], p[1], p[2]);
+                *counts.entry(color).or_insert(0usize) += 1;
+                pixels.push(color);
+            }
+        }
+        let fill = counts.into_iter().max_by_key(|(_, n)| *n).unwrap().0;
+        let best = pixels
+            .iter()
+            .map(|c| sockscope::gui::theme::contrast(*c, fill))
+            .fold(1.0, f32::max);
+        assert!(
+            best >= 4.5,
+            "projector {projector}: the text's best contrast on {fill:?} is {best:.1}"
+        );
+    }
+}
+
 #[test]
 fn snapshot_main_view_with_the_writer_blocked() {
     let mut harness = fixed_app(egui::vec2(1280.0, 800.0), false);
