@@ -279,6 +279,64 @@ fn the_resume_reader_button_reads_on_its_fill() {
     }
 }
 
+/// Issue 29, item 12: floating windows covered the top bar (Info, tall,
+/// was centred over it at 1024x768; a window could be dragged over it),
+/// and Esc closed only Info. Now each stays under the top bar, and Esc
+/// closes the one on top: the last opened, or the last clicked.
+#[test]
+fn windows_stay_under_the_top_bar_and_esc_closes_the_one_on_top() {
+    const INFO: &str = "How Linux sizes and counts socket buffers";
+    const WIRE: &str = "The wire: every packet";
+    let mut harness = fixed_app(egui::vec2(1024.0, 768.0), false);
+    let open = |h: &Harness<'static, SockscopeApp>, title: &str| h.query_by_label(title).is_some();
+    // The top bar's last button: the bar wraps to two rows at 1024.
+    let bar_bottom = harness.get_by_label("中文").rect().bottom();
+    harness.key_press(egui::Key::I);
+    harness.run_steps(3);
+    harness.key_press(egui::Key::W);
+    harness.run_steps(3);
+    assert!(open(&harness, INFO) && open(&harness, WIRE));
+    for title in [INFO, WIRE] {
+        let top = harness.get_by_label(title).rect().top();
+        assert!(
+            top > bar_bottom,
+            "{title} at {top}, the top bar ends at {bar_bottom}"
+        );
+    }
+    // Dragged up by its title, the wire's window stops under the bar.
+    let grab = harness.get_by_label(WIRE).rect().center();
+    harness.hover_at(grab);
+    harness.step();
+    harness.drag_at(grab);
+    harness.step();
+    for y in [grab.y - 20.0, grab.y - 60.0, 2.0] {
+        harness.hover_at(egui::pos2(grab.x, y));
+        harness.step();
+    }
+    harness.drop_at(egui::pos2(grab.x, 2.0));
+    harness.run_steps(3);
+    let top = harness.get_by_label(WIRE).rect().top();
+    assert!(
+        top > bar_bottom,
+        "dragged to {top}, over the bar ending at {bar_bottom}"
+    );
+    // The wire, opened last (and just dragged), is on top: Esc closes it.
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    assert!(!open(&harness, WIRE) && open(&harness, INFO));
+    // Open it again, then click Info's title: Info is on top now.
+    harness.key_press(egui::Key::W);
+    harness.run_steps(3);
+    harness.get_by_label(INFO).click();
+    harness.run_steps(3);
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    assert!(!open(&harness, INFO) && open(&harness, WIRE));
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    assert!(!open(&harness, WIRE));
+}
+
 #[test]
 fn snapshot_main_view_with_the_writer_blocked() {
     let mut harness = fixed_app(egui::vec2(1280.0, 800.0), false);

@@ -50,7 +50,8 @@ pub enum Action {
     /// Show the buffers at this moment (ns), marked on the wire.
     MarkMoment(i64),
     ToggleFullscreen,
-    /// Close the info panel, else leave full screen.
+    /// Close the floating window on top, else unmark the moment marked,
+    /// else leave full screen.
     Escape,
     SwitchLanguage,
     /// The timeline follows the newest samples (or stays where it is).

@@ -382,6 +382,7 @@ impl AnimationDialog {
         let mut request = None;
         egui::Window::new(S::AnimTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .collapsible(false)
             .resizable(false)
             .show(ctx, |ui| {

@@ -196,6 +196,7 @@ impl ServerWindow {
         let content = ctx.content_rect();
         egui::Window::new(S::SrvTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .default_size(vec2(
                 (content.width() - 40.0).min(980.0),
                 (content.height() - 80.0).min(680.0),

@@ -94,6 +94,7 @@ impl StepsWindow {
         let mut open = self.open;
         egui::Window::new(S::StepsTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .default_width(900.0)
             .show(ctx, |ui| {
                 ui.label(S::StepsIntro.text(lang));

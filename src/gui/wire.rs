@@ -123,6 +123,7 @@ impl WireWindow {
         let mut open = self.open;
         let response = egui::Window::new(S::WireTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .default_pos(ctx.content_rect().right_top() + vec2(-600.0, 40.0))
             .default_size(vec2(560.0, 620.0))
             .show(ctx, |ui| {

@@ -5,6 +5,7 @@
 mod animate;
 mod panels;
 
+use super::floating::{self, Floating};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -468,10 +469,13 @@ impl SockscopeApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!fullscreen(ctx)));
             }
             Action::Escape => {
-                if self.marked_ns.is_some() {
+                // The floating window on top first (as a dialog's Esc),
+                // then the moment marked, then full screen.
+                let lang = self.settings.lang;
+                if let Some(window) = floating::topmost(ctx, lang, |w| self.is_open(w)) {
+                    self.close(window);
+                } else if self.marked_ns.is_some() {
                     self.marked_ns = None;
-                } else if self.windows.info {
-                    self.windows.info = false;
                 } else if fullscreen(ctx) {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
                 }
@@ -743,6 +747,39 @@ impl SockscopeApp {
         }
     }
 
+    fn is_open(&self, window: Floating) -> bool {
+        let w = &self.windows;
+        match window {
+            Floating::Info => w.info,
+            Floating::Messages => w.messages.open,
+            Floating::Steps => w.steps.open,
+            Floating::Server => w.server.open,
+            Floating::Wire => w.wire.open,
+            Floating::Connections => w.connections.open,
+            // Hidden while an animation is drawn.
+            Floating::Animation => w.animation.open && !self.animating(),
+            Floating::Browse => w.browse.open,
+        }
+    }
+
+    fn close(&mut self, window: Floating) {
+        let w = &mut self.windows;
+        match window {
+            Floating::Info => w.info = false,
+            Floating::Messages => w.messages.open = false,
+            Floating::Steps => w.steps.open = false,
+            Floating::Server => {
+                // As its close button: the server and its clients stop.
+                w.server.stop();
+                w.server.open = false;
+            }
+            Floating::Wire => w.wire.open = false,
+            Floating::Connections => w.connections.open = false,
+            Floating::Animation => w.animation.toggle(),
+            Floating::Browse => w.browse.open = false,
+        }
+    }
+
     /// The windows over the main view; returns their actions and whether
     /// something in them moves.
     fn windows(&mut self, ctx: &egui::Context, palette: &Palette) -> (Vec<Action>, bool) {
@@ -876,6 +913,11 @@ impl eframe::App for SockscopeApp {
 
         actions.extend(self.top_bar(ui, &palette));
         actions.extend(self.status_bar(ui, &palette));
+        // What is left is the floating windows' room: none covers the
+        // top bar's buttons.
+        let room = ui.available_rect_before_wrap();
+        floating::set_area(&ctx, room);
+        floating::keep_below_top(&ctx, room);
         if self.settings.show_controls {
             actions.extend(self.controls_panel(ui, &palette));
         }
@@ -886,6 +928,9 @@ impl eframe::App for SockscopeApp {
         actions.extend(central);
         let (windows, moving) = self.windows(&ctx, &palette);
         actions.extend(windows);
+        // A window dragged up this frame (or one shown without the
+        // constraint) is back under the top bar by the next.
+        floating::keep_below_top(&ctx, room);
         animating |= moving;
 
         self.exports.request_screenshots(

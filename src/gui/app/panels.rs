@@ -599,6 +599,7 @@ impl SockscopeApp {
             .pivot(egui::Align2::CENTER_CENTER)
             .default_pos(ctx.content_rect().center())
             .default_width(640.0)
+            .constrain_to(crate::gui::floating::area(ctx))
             .collapsible(false)
             .show(ctx, |ui| {
                 if info_panel::show(ui, self.run.info(), &self.windows.reuse, lang) {
