@@ -855,7 +855,7 @@ fn fullscreen(ctx: &egui::Context) -> bool {
 /// egui's default proportional font lacks arrows (→) that the captions
 /// use; its bundled monospace font has them. Falling back to it draws the
 /// same on every machine, with or without system fonts.
-fn install_fonts(ctx: &egui::Context) {
+pub(crate) fn install_fonts(ctx: &egui::Context) {
     let mut fonts = egui::FontDefinitions::default();
     if fonts.font_data.contains_key("Hack") {
         fonts
