@@ -1810,7 +1810,7 @@ mod tests {
         now.sample.zero_window = true;
         let detail = attached_writer_detail(&now, Lang::En);
         assert!(
-            detail.contains("full 1 times, the first before watching"),
+            detail.contains("full once, the first before watching"),
             "{detail}"
         );
         assert!(attached_writer_detail(&now, Lang::Zh).contains("早于观察开始"));

@@ -469,13 +469,16 @@ impl SockscopeApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!fullscreen(ctx)));
             }
             Action::Escape => {
-                // The floating window on top first (as a dialog's Esc),
-                // then the moment marked, then full screen.
+                // A live run's marked moment first (its banner says "Esc
+                // or L: back to live"; a recording's cursor marks one every
+                // frame, which kept Esc from ever closing a window there),
+                // then the floating window on top, as a dialog's Esc, then
+                // full screen.
                 let lang = self.settings.lang;
-                if let Some(window) = floating::topmost(ctx, lang, |w| self.is_open(w)) {
-                    self.close(window);
-                } else if self.marked_ns.is_some() {
+                if self.marked_ns.is_some() && self.playback.is_none() {
                     self.marked_ns = None;
+                } else if let Some(window) = floating::topmost(ctx, lang, |w| self.is_open(w)) {
+                    self.close(window);
                 } else if fullscreen(ctx) {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
                 }
