@@ -55,6 +55,17 @@ macro_rules! table {
 }
 
 table! {
+    // Units of time and counts: every number with a unit goes through
+    // these, so the Chinese window never shows "s" or "min".
+    Seconds => "{} s", "{} 秒";
+    SecondsSuffix => " s", " 秒";
+    SecondsUnit => "s", "秒";
+    Millis => "{} ms", "{} 毫秒";
+    MillisSuffix => " ms", " 毫秒";
+    MillisUnit => "ms", "毫秒";
+    Minutes => "{} min", "{} 分钟";
+    TimesOnce => "once", "1 次";
+    TimesMany => "{} times", "{} 次";
     // Top bar.
     Connecting => "connecting…", "正在连接…";
     ConnectionLine => "TCP {} → {} · connection #{}", "TCP {} → {} · 连接 #{}";
@@ -216,8 +227,8 @@ table! {
     AttNotYours => "a program not yours to see", "无权查看的程序";
     AttRemoteEnd => "the peer {} (another machine)", "对端 {}（另一台机器）";
     AttWatched => "watched, read-only", "只读观察";
-    AttWriterDetail => "watched, read-only · send buffer full {} times", "只读观察 · 发送缓冲区满 {} 次";
-    AttWriterDetailBefore => "watched, read-only · send buffer full {} times, the first before watching", "只读观察 · 发送缓冲区满 {} 次，第一次早于观察开始";
+    AttWriterDetail => "watched, read-only · send buffer full {}", "只读观察 · 发送缓冲区满 {}";
+    AttWriterDetailBefore => "watched, read-only · send buffer full {}, the first before watching", "只读观察 · 发送缓冲区满 {}，第一次早于观察开始";
     AttNotReading => "NOT READING: its full queue does not move", "未在读取：接收队列已满且不动";
     AttHeading => "Watching {}", "正在观察 {}";
     AttReadOnlyNote => "Another program's connection, read through sock_diag: sockscope only watches it. Its rates, call sizes and buffers are its programs' to set, so there is nothing to throttle here.", "另一个程序的连接，通过 sock_diag 读取：sockscope 只观察它。它的速率、调用大小和缓冲区由它的程序决定，所以这里没有可以调节的东西。";
@@ -437,7 +448,7 @@ table! {
     BacklogRunning => "running (1.5 s)…", "运行中（1.5 秒）…";
     BacklogQueue => "listen({}): {} connections wait in the accept queue (the listener's TCP_INFO; its backlog is {}, and Linux queues one more)", "listen({})：{} 个连接在队列中等待 accept()（来自监听套接字的 TCP_INFO；backlog 为 {}，Linux 会多排一个）";
     BacklogQueued => "client port {}: {}, waiting in the queue for accept()", "客户端端口 {}：{}，在队列中等待 accept()";
-    BacklogRefused => "client port {}: {}, its SYN sent {} times and never answered: the queue is full", "客户端端口 {}：{}，SYN 发了 {} 次都没有应答：队列已满";
+    BacklogRefused => "client port {}: {}, its SYN sent {} and never answered: the queue is full", "客户端端口 {}：{}，SYN 发了 {}都没有应答：队列已满";
     StepsServer => "Server", "服务端";
     StepsClient => "Client", "客户端";
     StepsPython => "Python", "Python";
@@ -516,7 +527,7 @@ table! {
     SrvZeroWindow => "window 0: receive buffer full", "窗口为 0：接收缓冲区已满";
     SrvPaused => "server thread paused", "服务线程已暂停";
     SrvFlowing => "recv() {}/s", "recv() {}/s";
-    SrvStalls => "send() blocked {} times", "send() 阻塞 {} 次";
+    SrvStalls => "send() blocked {}", "send() 阻塞 {}";
     SrvReadRate => "Server thread {} read rate", "服务线程 {} 读取速度";
     SrvPause => "pause", "暂停";
     SrvResume => "resume", "继续";
@@ -588,9 +599,51 @@ impl S {
     }
 }
 
+/// How many times, as a phrase: "once", "3 times"; "1 次", "3 次".
+pub fn times(count: u64, lang: Lang) -> String {
+    match count {
+        1 => S::TimesOnce.text(lang).into(),
+        n => S::TimesMany.fill(lang, &[&n]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_of_one_is_once_and_chinese_counts_with_ci() {
+        assert_eq!(times(1, Lang::En), "once");
+        assert_eq!(times(0, Lang::En), "0 times");
+        assert_eq!(times(3, Lang::En), "3 times");
+        assert_eq!(times(1, Lang::Zh), "1 次");
+        assert_eq!(times(12, Lang::Zh), "12 次");
+        // In the sentences that use it, with no "1 times" left.
+        let full = S::AttWriterDetail.fill(Lang::En, &[&times(1, Lang::En)]);
+        assert_eq!(full, "watched, read-only · send buffer full once");
+        let zh = S::SrvStalls.fill(Lang::Zh, &[&times(2, Lang::Zh)]);
+        assert_eq!(zh, "send() 阻塞 2 次");
+        let syn = S::BacklogRefused.fill(Lang::Zh, &[&50123, &"SYN_SENT", &times(4, Lang::Zh)]);
+        assert_eq!(
+            syn,
+            "客户端端口 50123：SYN_SENT，SYN 发了 4 次都没有应答：队列已满"
+        );
+        for key in S::ALL.iter().filter(|k| **k != S::TimesMany) {
+            let en = key.text(Lang::En);
+            assert!(
+                !en.contains("{} times"),
+                "{key:?} counts without times(): {en}"
+            );
+        }
+    }
+
+    #[test]
+    fn time_units_are_words_of_the_language() {
+        assert_eq!(S::Seconds.fill(Lang::En, &[&"1.5"]), "1.5 s");
+        assert_eq!(S::Seconds.fill(Lang::Zh, &[&"1.5"]), "1.5 秒");
+        assert_eq!(S::Minutes.fill(Lang::Zh, &[&5]), "5 分钟");
+        assert_eq!(S::Millis.fill(Lang::Zh, &[&"0.250"]), "0.250 毫秒");
+    }
 
     #[test]
     fn the_windows_no_netem_sentence_is_the_one_record_prints() {

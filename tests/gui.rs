@@ -176,15 +176,26 @@ fn projector_mode_toggles_with_p_and_the_button() {
 }
 
 fn fixed_app(size: egui::Vec2, projector: bool) -> Harness<'static, SockscopeApp> {
+    fixed_app_in(size, projector, Lang::En, 6.0)
+}
+
+/// The synthetic lesson of `secs` seconds (a stall cycle every 12 s) in
+/// `lang`.
+fn fixed_app_in(
+    size: egui::Vec2,
+    projector: bool,
+    lang: Lang,
+    secs: f64,
+) -> Harness<'static, SockscopeApp> {
     let options = GuiOptions {
         preset: Some(Preset::PausedReader),
         projector,
-        lang: Some(Lang::En),
+        lang: Some(lang),
         // Shown in the controls: the same on every machine.
         export_dir: Some(PathBuf::from("/tmp/sockscope-exports")),
         fixed: Some((
             Box::new(synthetic::info()),
-            Box::new(synthetic::timeline(6.0, 200)),
+            Box::new(synthetic::timeline(secs, 200)),
         )),
         ..GuiOptions::default()
     };
@@ -194,6 +205,136 @@ fn fixed_app(size: egui::Vec2, projector: bool) -> Harness<'static, SockscopeApp
         .build_eframe(move |cc| SockscopeApp::new(cc, &options));
     harness.run_steps(4);
     harness
+}
+
+/// The sizes teachers project at and laptops have, in both languages.
+const LOOKS: [(f32, f32, bool, Lang); 4] = [
+    (1024.0, 768.0, true, Lang::Zh),
+    (1024.0, 768.0, true, Lang::En),
+    (1280.0, 800.0, false, Lang::Zh),
+    (1024.0, 768.0, false, Lang::En),
+];
+
+/// Issue 29, item 12: the event log's rows are whole. Stuck to its
+/// newest row, the list used to start with the lower half of one, and
+/// its rows drifted from where the scrolling counted them.
+#[test]
+fn the_event_logs_rows_lie_whole_inside_the_list() {
+    for (w, h, projector, lang) in LOOKS {
+        let mut harness = fixed_app_in(egui::vec2(w, h), projector, lang, 60.0);
+        harness.run_steps(2);
+        let list = harness.state().events_rect().expect("the event log");
+        let unit = match lang {
+            Lang::En => " s  ",
+            Lang::Zh => " 秒  ",
+        };
+        let rows: Vec<egui::Rect> = harness
+            .query_all_by_label_contains(unit)
+            .map(|node| node.rect())
+            .filter(|row| row.intersect(list).height() > 0.5 && row.center().x < list.right())
+            .collect();
+        assert!(
+            rows.len() >= 5,
+            "{w}x{h} {lang:?}: {} rows in view",
+            rows.len()
+        );
+        for row in &rows {
+            assert!(
+                row.top() >= list.top() - 0.5 && row.bottom() <= list.bottom() + 0.5,
+                "{w}x{h} {lang:?}: row {row:?} cut by the list {list:?}"
+            );
+        }
+    }
+}
+
+/// Issue 29, item 12: "Resume reader (Space)" was white on yellow. Its
+/// glyphs must stand out from its fill as WCAG asks of text (4.5:1).
+#[test]
+fn the_resume_reader_button_reads_on_its_fill() {
+    for projector in [false, true] {
+        let mut harness = fixed_app(egui::vec2(1280.0, 800.0), projector);
+        let rect = harness.get_by_label("Resume reader (Space)").rect();
+        let image = harness.render().expect("rendered");
+        let ppp = harness.ctx.pixels_per_point();
+        let inner = rect.shrink(4.0);
+        let mut counts = std::collections::HashMap::new();
+        let mut pixels = Vec::new();
+        for y in (inner.top() * ppp) as u32..(inner.bottom() * ppp) as u32 {
+            for x in (inner.left() * ppp) as u32..(inner.right() * ppp) as u32 {
+                let p = image.get_pixel(x, y).0;
+                let color = egui::Color32::from_rgb(p[0], p[1], p[2]);
+                *counts.entry(color).or_insert(0usize) += 1;
+                pixels.push(color);
+            }
+        }
+        let fill = counts.into_iter().max_by_key(|(_, n)| *n).unwrap().0;
+        let best = pixels
+            .iter()
+            .map(|c| sockscope::gui::theme::contrast(*c, fill))
+            .fold(1.0, f32::max);
+        assert!(
+            best >= 4.5,
+            "projector {projector}: the text's best contrast on {fill:?} is {best:.1}"
+        );
+    }
+}
+
+/// Issue 29, item 12: floating windows covered the top bar (Info, tall,
+/// was centred over it at 1024x768; a window could be dragged over it),
+/// and Esc closed only Info. Now each stays under the top bar, and Esc
+/// closes the one on top: the last opened, or the last clicked.
+#[test]
+fn windows_stay_under_the_top_bar_and_esc_closes_the_one_on_top() {
+    const INFO: &str = "How Linux sizes and counts socket buffers";
+    const WIRE: &str = "The wire: every packet";
+    let mut harness = fixed_app(egui::vec2(1024.0, 768.0), false);
+    let open = |h: &Harness<'static, SockscopeApp>, title: &str| h.query_by_label(title).is_some();
+    // The top bar's last button: the bar wraps to two rows at 1024.
+    let bar_bottom = harness.get_by_label("中文").rect().bottom();
+    harness.key_press(egui::Key::I);
+    harness.run_steps(3);
+    harness.key_press(egui::Key::W);
+    harness.run_steps(3);
+    assert!(open(&harness, INFO) && open(&harness, WIRE));
+    for title in [INFO, WIRE] {
+        let top = harness.get_by_label(title).rect().top();
+        assert!(
+            top > bar_bottom,
+            "{title} at {top}, the top bar ends at {bar_bottom}"
+        );
+    }
+    // Dragged up by its title, the wire's window stops under the bar.
+    let grab = harness.get_by_label(WIRE).rect().center();
+    harness.hover_at(grab);
+    harness.step();
+    harness.drag_at(grab);
+    harness.step();
+    for y in [grab.y - 20.0, grab.y - 60.0, 2.0] {
+        harness.hover_at(egui::pos2(grab.x, y));
+        harness.step();
+    }
+    harness.drop_at(egui::pos2(grab.x, 2.0));
+    harness.run_steps(3);
+    let top = harness.get_by_label(WIRE).rect().top();
+    assert!(
+        top > bar_bottom,
+        "dragged to {top}, over the bar ending at {bar_bottom}"
+    );
+    // The wire, opened last (and just dragged), is on top: Esc closes it.
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    assert!(!open(&harness, WIRE) && open(&harness, INFO));
+    // Open it again, then click Info's title: Info is on top now.
+    harness.key_press(egui::Key::W);
+    harness.run_steps(3);
+    harness.get_by_label(INFO).click();
+    harness.run_steps(3);
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    assert!(!open(&harness, INFO) && open(&harness, WIRE));
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    assert!(!open(&harness, WIRE));
 }
 
 #[test]

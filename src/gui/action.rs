@@ -50,7 +50,8 @@ pub enum Action {
     /// Show the buffers at this moment (ns), marked on the wire.
     MarkMoment(i64),
     ToggleFullscreen,
-    /// Close the info panel, else leave full screen.
+    /// Back to live from a marked moment, else close the floating window
+    /// on top, else leave full screen.
     Escape,
     SwitchLanguage,
     /// The timeline follows the newest samples (or stays where it is).

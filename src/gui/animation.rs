@@ -382,6 +382,7 @@ impl AnimationDialog {
         let mut request = None;
         egui::Window::new(S::AnimTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .collapsible(false)
             .resizable(false)
             .show(ctx, |ui| {
@@ -406,7 +407,7 @@ impl AnimationDialog {
                                     .range(kept.0..=kept.1)
                                     .speed(0.05)
                                     .max_decimals(3)
-                                    .suffix(" s"),
+                                    .suffix(S::SecondsSuffix.text(lang)),
                             )
                             .labelled_by(label.id);
                         self.edited |= response.changed();

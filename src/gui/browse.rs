@@ -120,6 +120,7 @@ impl BrowseWindow {
         let mut enter = None;
         egui::Window::new(S::BrowseTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .default_width(460.0)
             .show(ctx, |ui| {
                 ui.label(RichText::new(self.folder.display().to_string()).strong());

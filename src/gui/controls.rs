@@ -231,12 +231,17 @@ fn reader_section(
     } else {
         S::PauseReaderKey.text(lang)
     };
-    let button = egui::Button::new(RichText::new(pause_text).size(18.0 * palette.scale))
-        .fill(if paused {
-            palette.paused
-        } else {
-            palette.glass
-        })
+    let mut text = RichText::new(pause_text).size(18.0 * palette.scale);
+    let fill = if paused {
+        // The paused colour is a bright yellow in the dark look: the
+        // theme's white text on it was unreadable.
+        text = text.color(super::theme::text_on(palette.paused));
+        palette.paused
+    } else {
+        palette.glass
+    };
+    let button = egui::Button::new(text)
+        .fill(fill)
         .min_size(egui::vec2(ui.available_width(), 36.0 * palette.scale));
     if ui.add(button).clicked() {
         actions.push(Action::TogglePause);
@@ -342,7 +347,7 @@ fn link_section(
         S::LinkDelay.text(lang),
         f64::from(spec.delay_ms),
         0.0..=f64::from(MAX_DELAY_MS),
-        (" ms", 0),
+        (S::MillisSuffix.text(lang), 0),
         !no_delay,
     ) {
         actions.push(Action::Control(Control::LinkDelay(ms.round() as u32)));

@@ -52,6 +52,7 @@ impl MessagesWindow {
         let mut open = self.open;
         egui::Window::new(S::MsgTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .default_width(520.0)
             .show(ctx, |ui| {
                 ui.label(S::MsgIntro.text(lang));

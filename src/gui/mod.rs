@@ -11,6 +11,7 @@ mod browse;
 mod connections;
 mod controls;
 mod export;
+mod floating;
 mod info_panel;
 pub mod messages;
 mod options;

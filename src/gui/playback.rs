@@ -164,7 +164,7 @@ impl Playback {
             let span = (last.saturating_sub(first)) as f64 / 1e9;
             let slider = ui.add(
                 egui::Slider::new(&mut secs, 0.0..=span.max(1e-3))
-                    .suffix(" s")
+                    .suffix(S::SecondsSuffix.text(lang))
                     .max_decimals(3)
                     .text(S::PlayPosition.fill(lang, &[&format!("{span:.1}")])),
             );

@@ -40,13 +40,24 @@ impl PlotSettings {
     }
 }
 
-pub const WINDOWS: [(f64, &str); 5] = [
-    (10.0, "10 s"),
-    (20.0, "20 s"),
-    (60.0, "1 min"),
-    (300.0, "5 min"),
-    (f64::INFINITY, "all"),
-];
+/// The timeline's windows, seconds: 10 s, 20 s, 1 min, 5 min and all.
+pub const WINDOWS: [f64; 5] = [10.0, 20.0, 60.0, 300.0, f64::INFINITY];
+
+/// A window's button, in the window's language: "1 min", "1 分钟".
+pub fn window_label(secs: f64, lang: Lang) -> String {
+    if !secs.is_finite() {
+        S::All.text(lang).into()
+    } else if secs >= 60.0 {
+        S::Minutes.fill(lang, &[&(secs / 60.0).round()])
+    } else {
+        S::Seconds.fill(lang, &[&secs.round()])
+    }
+}
+
+/// A time axis mark, whole seconds: "10 s", "10 秒".
+fn seconds_mark(value: f64, lang: Lang) -> String {
+    S::Seconds.fill(lang, &[&format!("{value:.0}")])
+}
 
 /// Per-frame state of the timeline view.
 #[derive(Debug, Clone)]
@@ -322,7 +333,7 @@ fn buffers_plot(
         .y_axis_label(S::AxisBytes.text(lang))
         .y_grid_spacer(binary_marks)
         .y_axis_formatter(|mark, _| format_bytes(mark.value.max(0.0) as u64))
-        .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
+        .x_axis_formatter(move |mark, _| seconds_mark(mark.value, lang))
         .allow_double_click_reset(false)
         .show(ui, |plot_ui| {
             if view.follow {
@@ -498,7 +509,7 @@ fn throughput_plot(
         .y_axis_label(S::AxisReadRate.text(lang))
         .y_grid_spacer(binary_marks)
         .y_axis_formatter(|mark, _| format!("{}/s", format_bytes(mark.value.max(0.0) as u64)))
-        .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
+        .x_axis_formatter(move |mark, _| seconds_mark(mark.value, lang))
         .allow_double_click_reset(false)
         .show(ui, |plot_ui| {
             let Some(thinned) = coarse else { return };
@@ -601,6 +612,18 @@ pub fn legend(ui: &mut egui::Ui, palette: &Palette, lang: Lang, link: bool, atta
 mod tests {
     use super::*;
     use crate::lab::Sample;
+
+    /// Issue 29, item 12: the Chinese window showed "1 min / 5 min" and
+    /// "10 s" beside its Chinese words.
+    #[test]
+    fn the_timelines_windows_and_marks_are_in_the_windows_language() {
+        let zh: Vec<String> = WINDOWS.iter().map(|s| window_label(*s, Lang::Zh)).collect();
+        assert_eq!(zh, ["10 秒", "20 秒", "1 分钟", "5 分钟", "全部"]);
+        let en: Vec<String> = WINDOWS.iter().map(|s| window_label(*s, Lang::En)).collect();
+        assert_eq!(en, ["10 s", "20 s", "1 min", "5 min", "all"]);
+        assert_eq!(seconds_mark(10.0, Lang::Zh), "10 秒");
+        assert_eq!(seconds_mark(10.0, Lang::En), "10 s");
+    }
 
     #[test]
     fn byte_axes_step_in_powers_of_two() {

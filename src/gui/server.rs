@@ -196,6 +196,7 @@ impl ServerWindow {
         let content = ctx.content_rect();
         egui::Window::new(S::SrvTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .default_size(vec2(
                 (content.width() - 40.0).min(980.0),
                 (content.height() - 80.0).min(680.0),
@@ -476,9 +477,11 @@ fn status_line(ui: &mut egui::Ui, sample: &Sample, read_rate: f64, palette: &Pal
         ui.label(RichText::new(state).color(color).strong());
         ui.add(
             egui::Label::new(
-                RichText::new(S::SrvStalls.fill(lang, &[&sample.stalls_so_far()]))
-                    .small()
-                    .color(palette.weak_text),
+                RichText::new(
+                    S::SrvStalls.fill(lang, &[&crate::i18n::times(sample.stalls_so_far(), lang)]),
+                )
+                .small()
+                .color(palette.weak_text),
             )
             .truncate(),
         );

@@ -94,6 +94,7 @@ impl StepsWindow {
         let mut open = self.open;
         egui::Window::new(S::StepsTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .default_width(900.0)
             .show(ctx, |ui| {
                 ui.label(S::StepsIntro.text(lang));
@@ -225,8 +226,14 @@ impl StepsWindow {
                         )
                     } else {
                         (
-                            S::BacklogRefused
-                                .fill(lang, &[&client.port, &client.state.name(), &client.syns]),
+                            S::BacklogRefused.fill(
+                                lang,
+                                &[
+                                    &client.port,
+                                    &client.state.name(),
+                                    &crate::i18n::times(u64::from(client.syns), lang),
+                                ],
+                            ),
                             palette.alarm,
                         )
                     };

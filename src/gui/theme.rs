@@ -80,6 +80,33 @@ impl Palette {
     }
 }
 
+/// Black or white, whichever reads better on `fill` (the larger WCAG
+/// contrast ratio): text on a coloured button.
+pub fn text_on(fill: Color32) -> Color32 {
+    if contrast(Color32::BLACK, fill) >= contrast(Color32::WHITE, fill) {
+        Color32::BLACK
+    } else {
+        Color32::WHITE
+    }
+}
+
+/// WCAG's contrast ratio of two colours, 1 (none) to 21 (black on white).
+pub fn contrast(a: Color32, b: Color32) -> f32 {
+    let luminance = |c: Color32| {
+        let channel = |v: u8| {
+            let v = f32::from(v) / 255.0;
+            if v <= 0.039_28 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(c.r()) + 0.7152 * channel(c.g()) + 0.0722 * channel(c.b())
+    };
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
 /// Applies the look to the whole context.
 pub fn apply(ctx: &egui::Context, projector: bool) {
     let palette = Palette::new(projector);
@@ -126,4 +153,21 @@ pub fn apply(ctx: &egui::Context, projector: bool) {
     style.spacing.slider_width = if projector { 150.0 } else { 140.0 };
     style.spacing.interact_size.y = if projector { 26.0 } else { 20.0 };
     ctx.set_style_of(theme, style);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_on_the_paused_colour_reads_in_both_looks() {
+        for projector in [false, true] {
+            let paused = Palette::new(projector).paused;
+            let ratio = contrast(text_on(paused), paused);
+            // WCAG AA for large text is 3, for body text 4.5.
+            assert!(ratio >= 4.5, "projector {projector}: {ratio:.1}");
+        }
+        assert!((contrast(Color32::BLACK, Color32::WHITE) - 21.0).abs() < 0.01);
+        assert_eq!(text_on(Color32::from_rgb(240, 200, 60)), Color32::BLACK);
+    }
 }

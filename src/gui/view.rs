@@ -838,7 +838,10 @@ fn attached_writer_detail(now: &Now, lang: Lang) -> String {
     } else {
         S::AttWriterDetail
     };
-    detail.fill(lang, &[&now.sample.stalls_so_far()])
+    detail.fill(
+        lang,
+        &[&crate::i18n::times(now.sample.stalls_so_far(), lang)],
+    )
 }
 
 /// The calls: send() goes down into the kernel, recv() comes up.
@@ -1208,9 +1211,12 @@ fn link_traffic(c: &Canvas, now: &Now, spec: LinkSpec, from: Pos2, to: Pos2) {
     if s.bottleneck.drops > 0 {
         text += &S::BottleneckDrops.fill(lang, &[&s.bottleneck.drops]);
     }
+    // Wrapped to the room from where it starts to the receive buffer: at
+    // the link's whole length it ran into the vessel.
+    let room = (to.x - 4.0 * scale - queue_rect.left()).max(40.0);
     let galley = c
         .painter
-        .layout(text, c.small.clone(), palette.weak_text, length.max(40.0));
+        .layout(text, c.small.clone(), palette.weak_text, room);
     c.painter.galley(
         pos2(
             queue_rect.left(),
@@ -1412,6 +1418,7 @@ pub fn vessel_numbers(now: &Now, kind: BufferKind, lang: Lang) -> (String, Strin
     )
 }
 
+/// Draws a vessel's title and its plate of numbers; returns the plate.
 fn fill_numbers(
     lang: Lang,
     painter: &egui::Painter,
@@ -1420,7 +1427,7 @@ fn fill_numbers(
     (fill, size): (String, String),
     memory: Memory,
     c: &Canvas,
-) {
+) -> Rect {
     let (big, medium, palette) = (&c.big, &c.medium, c.palette);
     let title_font = FontId::proportional(medium.size);
     let title = painter.layout_no_wrap(title.to_string(), title_font, palette.text);
@@ -1450,39 +1457,48 @@ fn fill_numbers(
         }
         lines.push((line, c.small.clone(), palette.memory));
     }
-    // The big numbers stay on one line; the memory line wraps within the
-    // vessel (a projector's are narrow).
-    let wrap = (rect.width() - 24.0).max(60.0);
+    // Every line wraps within the vessel: a projector's are narrow, and
+    // Chinese at 1024x768 ("容量 256 KiB（请求 128 KiB）", "· 56 dropped")
+    // ran past the plate and the vessel's walls.
+    let wrap = (rect.width() - 2.0 * PLATE_PAD - 8.0).max(40.0);
     let galleys: Vec<_> = lines
         .into_iter()
-        .enumerate()
-        .map(|(i, (text, font, color))| {
-            if i < 2 {
-                painter.layout_no_wrap(text, font, color)
-            } else {
-                painter.layout(text, font, color, wrap)
-            }
-        })
+        .map(|(text, font, color)| painter.layout(text, font, color, wrap))
         .collect();
-    let height: f32 = galleys.iter().map(|g| g.size().y).sum();
-    let width = galleys.iter().map(|g| g.size().x).fold(0.0, f32::max);
+    let sizes: Vec<egui::Vec2> = galleys.iter().map(|g| g.size()).collect();
+    let (plate, at) = plate_layout(rect, title_plate.bottom(), &sizes);
     // A plate behind the numbers keeps them readable over any fill.
-    let centre = pos2(
-        rect.center().x,
-        (title_plate.bottom() + rect.bottom()) / 2.0,
-    );
-    let plate = Rect::from_center_size(centre, vec2(width + 16.0, height + 8.0));
     painter.rect_filled(
         plate,
         egui::CornerRadius::same(6),
         palette.panel.gamma_multiply(0.78),
     );
-    let mut y = centre.y - height / 2.0;
-    for galley in galleys {
-        let size = galley.size();
-        painter.galley(pos2(centre.x - size.x / 2.0, y), galley, palette.text);
-        y += size.y;
+    for (galley, line) in galleys.into_iter().zip(at) {
+        painter.galley(line.min, galley, palette.text);
     }
+    plate
+}
+
+/// The room between a plate's edge and its text.
+const PLATE_PAD: f32 = 8.0;
+
+/// The plate over a vessel and each of its lines (their `sizes`, already
+/// wrapped to the vessel), centred in the vessel below its title.
+pub fn plate_layout(vessel: Rect, title_bottom: f32, sizes: &[egui::Vec2]) -> (Rect, Vec<Rect>) {
+    let height: f32 = sizes.iter().map(|s| s.y).sum();
+    let width = sizes.iter().map(|s| s.x).fold(0.0, f32::max);
+    let centre = pos2(vessel.center().x, (title_bottom + vessel.bottom()) / 2.0);
+    let plate = Rect::from_center_size(centre, vec2(width + 2.0 * PLATE_PAD, height + PLATE_PAD));
+    let mut y = centre.y - height / 2.0;
+    let lines = sizes
+        .iter()
+        .map(|size| {
+            let line = Rect::from_min_size(pos2(centre.x - size.x / 2.0, y), *size);
+            y += size.y;
+            line
+        })
+        .collect();
+    (plate, lines)
 }
 
 fn legend_line(
@@ -1534,6 +1550,74 @@ mod tests {
             write_rate: 0.0,
             read_rate: 0.0,
             no_connection: None,
+        }
+    }
+
+    /// Issue 29, item 12: in projector mode at 1024x768, in Chinese, the
+    /// receive buffer's plate ran past its walls ("容量 256 KiB（请求 128
+    /// KiB）" and "· 56 dropped" on one line each). Laid out with the
+    /// window's own fonts, the plate stays inside the vessel.
+    #[test]
+    fn a_vessels_plate_stays_inside_it_in_projector_chinese_at_1024() {
+        let ctx = egui::Context::default();
+        crate::gui::app::install_fonts(&ctx);
+        let mut info = info();
+        info.rcvbuf.requested = Some(128 * 1024);
+        info.rcvbuf.effective = 256 * 1024;
+        let config = LabConfig::default();
+        let mut now = idle(&info, &config);
+        now.sample.recv_queue = 254 * 1024;
+        for lang in [Lang::Zh, Lang::En] {
+            let mut plates = Vec::new();
+            for _ in 0..2 {
+                // Fonts are ready from the second pass.
+                plates.clear();
+                let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+                    let palette = Palette::new(true);
+                    // The central panel's width at 1024 with the controls.
+                    let rect = Rect::from_min_size(pos2(280.0, 80.0), vec2(735.0, 340.0));
+                    let painter = egui::Painter::new(
+                        ui.ctx().clone(),
+                        egui::LayerId::background(),
+                        Rect::EVERYTHING,
+                    );
+                    let c = Canvas::new(painter.clone(), rect, &palette, lang);
+                    let memory = Memory {
+                        used: 270 * 1024,
+                        limit: 256 * 1024,
+                        drops: 56,
+                    };
+                    let plate = fill_numbers(
+                        lang,
+                        &painter,
+                        c.recv_rect,
+                        S::RecvBuffer.text(lang),
+                        vessel_numbers(&now, BufferKind::Receive, lang),
+                        memory,
+                        &c,
+                    );
+                    plates.push((plate, c.recv_rect));
+                });
+            }
+            let (plate, vessel) = plates[0];
+            assert!(
+                plate.left() >= vessel.left() && plate.right() <= vessel.right(),
+                "{lang:?}: plate {plate:?} in vessel {vessel:?}"
+            );
+            assert!(
+                plate.top() >= vessel.top() && plate.bottom() <= vessel.bottom(),
+                "{lang:?}: plate {plate:?} in vessel {vessel:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_plates_lines_lie_inside_it() {
+        let vessel = Rect::from_min_size(pos2(0.0, 0.0), vec2(280.0, 200.0));
+        let sizes = [vec2(200.0, 28.0), vec2(264.0, 40.0), vec2(150.0, 18.0)];
+        let (plate, lines) = plate_layout(vessel, 30.0, &sizes);
+        for line in lines {
+            assert!(plate.contains_rect(line), "{line:?} in {plate:?}");
         }
     }
 
@@ -1954,7 +2038,7 @@ mod tests {
         now.sample.zero_window = true;
         let detail = attached_writer_detail(&now, Lang::En);
         assert!(
-            detail.contains("full 1 times, the first before watching"),
+            detail.contains("full once, the first before watching"),
             "{detail}"
         );
         assert!(attached_writer_detail(&now, Lang::Zh).contains("早于观察开始"));

@@ -123,6 +123,7 @@ impl WireWindow {
         let mut open = self.open;
         let response = egui::Window::new(S::WireTitle.text(lang))
             .open(&mut open)
+            .constrain_to(super::floating::area(ctx))
             .default_pos(ctx.content_rect().right_top() + vec2(-600.0, 40.0))
             .default_size(vec2(560.0, 620.0))
             .show(ctx, |ui| {
@@ -241,7 +242,7 @@ impl WireWindow {
             ui.label(S::WireSpan.text(lang));
             let slider = egui::Slider::new(&mut self.span_s, MIN_SPAN..=MAX_SPAN)
                 .logarithmic(true)
-                .suffix(" s")
+                .suffix(S::SecondsSuffix.text(lang))
                 .max_decimals(3)
                 .text("");
             let response = ui.add(slider);
@@ -249,7 +250,7 @@ impl WireWindow {
                 egui::WidgetInfo::labeled(
                     egui::Role::Slider,
                     true,
-                    format!("{} (s)", S::WireSpan.text(lang)),
+                    format!("{} ({})", S::WireSpan.text(lang), S::SecondsUnit.text(lang)),
                 )
             });
         });
@@ -294,10 +295,49 @@ impl WireWindow {
         });
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 4.0, palette.glass.gamma_multiply(0.5));
-        let head = 22.0;
+        let margin = 70.0;
+        let writer_x = rect.left() + margin + 30.0;
+        let reader_x = rect.right() - 30.0;
+        let font = FontId::proportional(12.0 * palette.scale.min(1.15));
+        // The thinning, from the view before this frame's drag or zoom:
+        // the head needs to know whether it has a note to hold.
+        let (t0, span) = (self.top_s, self.span_s);
+        let in_view = log
+            .range(
+                (t0 * 1e9) as i64,
+                (((t0 + span) * 1e9) as i64).min(now_ns.saturating_add(1)),
+            )
+            .len();
+        let rows = (rect.height() - 22.0).max(1.0) as usize;
+        let stride = in_view.div_ceil(rows).max(1);
+        let names = [
+            painter.layout_no_wrap(
+                S::WireWriterSide.text(lang).into(),
+                font.clone(),
+                palette.text,
+            ),
+            painter.layout_no_wrap(
+                S::WireReaderSide.text(lang).into(),
+                font.clone(),
+                palette.text,
+            ),
+        ];
+        let note = (stride > 1).then(|| {
+            painter.layout(
+                S::WireThinned.fill(lang, &[&in_view, &stride]),
+                FontId::proportional(11.0),
+                palette.weak_text,
+                rect.width() - 8.0,
+            )
+        });
+        let head_layout = ladder_head(
+            rect,
+            [writer_x, reader_x],
+            [names[0].size(), names[1].size()],
+            note.as_ref().map(|g| g.size()),
+        );
+        let head = head_layout.height;
         let body = Rect::from_min_max(pos2(rect.left(), rect.top() + head), rect.max);
-        let span = self.span_s;
-        let t0 = self.top_s;
         let y_of = |t_s: f64| body.top() + ((t_s - t0) / span) as f32 * body.height();
         let t_of = |y: f32| t0 + f64::from((y - body.top()) / body.height()) * span;
         // Drag scrolls, the wheel zooms around the pointer.
@@ -316,27 +356,18 @@ impl WireWindow {
                 self.follow = false;
             }
         }
-        let margin = 70.0;
-        let writer_x = rect.left() + margin + 30.0;
-        let reader_x = rect.right() - 30.0;
-        let font = FontId::proportional(12.0 * palette.scale.min(1.15));
-        for (x, name) in [
-            (writer_x, S::WireWriterSide.text(lang)),
-            (reader_x, S::WireReaderSide.text(lang)),
+        let [writer_name, reader_name] = names;
+        for (x, name, at) in [
+            (writer_x, writer_name, head_layout.writer),
+            (reader_x, reader_name, head_layout.reader),
         ] {
-            painter.text(
-                pos2(x, rect.top() + 4.0),
-                Align2::CENTER_TOP,
-                name,
-                font.clone(),
-                palette.text,
-            );
+            painter.galley(at.min, name, palette.text);
             painter.line_segment(
                 [pos2(x, body.top()), pos2(x, body.bottom())],
                 Stroke::new(2.0, palette.edge),
             );
         }
-        time_ticks(&painter, body, t0, span, &font, palette);
+        time_ticks(&painter, body, (t0, span), &font, palette, lang);
         // Nothing after now (a recording's cursor) is drawn.
         let range = log.range(
             (t0 * 1e9) as i64,
@@ -380,12 +411,21 @@ impl WireWindow {
                 }
             }
         }
-        if stride > 1 {
-            painter.text(
-                pos2(rect.right() - 4.0, rect.top() + 4.0),
-                Align2::RIGHT_TOP,
+        // Laid out again with this frame's figures (a drag or zoom moved
+        // the view), right-aligned where the head left room for it.
+        if let (true, Some(at)) = (stride > 1, head_layout.note) {
+            let note = painter.layout(
                 S::WireThinned.fill(lang, &[&count, &stride]),
                 FontId::proportional(11.0),
+                palette.weak_text,
+                rect.width() - 8.0,
+            );
+            painter.galley(
+                pos2(
+                    (at.right() - note.size().x).max(rect.left() + 4.0),
+                    at.top(),
+                ),
+                note,
                 palette.weak_text,
             );
         }
@@ -407,6 +447,56 @@ impl WireWindow {
             };
         }
         None
+    }
+}
+
+/// Where the ladder's head puts its words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LadderHead {
+    pub writer: Rect,
+    pub reader: Rect,
+    /// "N packets in view: one arrow in M is drawn", when thinned.
+    pub note: Option<Rect>,
+    /// The head's height: the arrows start below it.
+    pub height: f32,
+}
+
+/// The ladder's head in `rect`: each side's name centred over its line
+/// (`xs`), and the thinning note on a row of its own under them. At the
+/// top right it sat on the reader's name.
+pub fn ladder_head(
+    rect: Rect,
+    xs: [f32; 2],
+    names: [egui::Vec2; 2],
+    note: Option<egui::Vec2>,
+) -> LadderHead {
+    let top = rect.top() + 4.0;
+    let name_rect = |x: f32, size: egui::Vec2| {
+        // Kept inside the ladder however narrow it is.
+        let left = (x - size.x / 2.0).clamp(
+            rect.left() + 2.0,
+            (rect.right() - 2.0 - size.x).max(rect.left() + 2.0),
+        );
+        Rect::from_min_size(pos2(left, top), size)
+    };
+    let writer = name_rect(xs[0], names[0]);
+    let reader = name_rect(xs[1], names[1]);
+    let names_bottom = writer.bottom().max(reader.bottom());
+    let note = note.map(|size| {
+        Rect::from_min_size(
+            pos2(
+                (rect.right() - 4.0 - size.x).max(rect.left() + 4.0),
+                names_bottom + 2.0,
+            ),
+            size,
+        )
+    });
+    let bottom = note.map_or(names_bottom, |n| n.bottom());
+    LadderHead {
+        writer,
+        reader,
+        note,
+        height: (bottom - rect.top() + 4.0).max(22.0),
     }
 }
 
@@ -466,7 +556,7 @@ pub fn packet_rows(ui: &mut egui::Ui, log: &WireLog, palette: &Palette, lang: La
         painter.text(
             pos2(rect.left() + 2.0, y),
             Align2::LEFT_CENTER,
-            format!("+{ms:.3} ms"),
+            format!("+{}", S::Millis.fill(lang, &[&format!("{ms:.3}")])),
             font.clone(),
             palette.weak_text,
         );
@@ -493,10 +583,10 @@ fn arrow(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32) {
 fn time_ticks(
     painter: &egui::Painter,
     body: Rect,
-    t0: f64,
-    span: f64,
+    (t0, span): (f64, f64),
     font: &FontId,
     palette: &Palette,
+    lang: Lang,
 ) {
     let target = span / (body.height() / 60.0).max(1.0) as f64;
     let step = [
@@ -512,7 +602,7 @@ fn time_ticks(
         painter.text(
             pos2(body.left() + 4.0, y),
             Align2::LEFT_CENTER,
-            format!("{t:.decimals$} s"),
+            S::Seconds.fill(lang, &[&format!("{t:.decimals$}")]),
             font.clone(),
             palette.weak_text,
         );
@@ -579,7 +669,7 @@ fn sequence_graph(
     Plot::new("wire-sequence")
         .y_axis_label(S::SeqAxis.text(lang))
         .y_axis_formatter(|mark, _| format_bytes(mark.value.max(0.0) as u64))
-        .x_axis_formatter(|mark, _| format!("{:.3} s", mark.value))
+        .x_axis_formatter(move |mark, _| S::Seconds.fill(lang, &[&format!("{:.3}", mark.value)]))
         .legend(egui_plot::Legend::default())
         .show(ui, |plot_ui| {
             plot_ui.points(
@@ -635,5 +725,39 @@ mod tests {
             window: 0,
         };
         assert_eq!(label(&data, Lang::En), "seq 1449 · 1448 B");
+    }
+}
+
+#[cfg(test)]
+mod head_tests {
+    use super::*;
+
+    /// Issue 29, item 12: "N packets in view" sat on the reader's name.
+    /// Whatever the width and the words, the three never overlap, stay in
+    /// the ladder, and the arrows start below them.
+    #[test]
+    fn the_thinning_note_never_covers_a_sides_name() {
+        for width in [260.0, 400.0, 560.0, 900.0] {
+            let rect = Rect::from_min_size(pos2(10.0, 50.0), vec2(width, 400.0));
+            let xs = [rect.left() + 100.0, rect.right() - 30.0];
+            // English and Chinese names; a long note, as at 11 px.
+            for names in [
+                [vec2(38.0, 15.0), vec2(40.0, 15.0)],
+                [vec2(36.0, 17.0), vec2(36.0, 17.0)],
+            ] {
+                let note = vec2((width - 8.0).min(300.0), 14.0);
+                let head = ladder_head(rect, xs, names, Some(note));
+                let note = head.note.expect("room for the note");
+                for name in [head.writer, head.reader] {
+                    assert!(!name.intersects(note), "{width}: {name:?} and {note:?}");
+                    assert!(rect.contains_rect(name), "{width}: {name:?}");
+                }
+                assert!(!head.writer.intersects(head.reader), "{width}");
+                assert!(rect.contains_rect(note), "{width}: {note:?}");
+                assert!(rect.top() + head.height >= note.bottom());
+                let plain = ladder_head(rect, xs, names, None);
+                assert!(plain.note.is_none() && plain.height >= 22.0);
+            }
+        }
     }
 }

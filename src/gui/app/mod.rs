@@ -5,6 +5,7 @@
 mod animate;
 mod panels;
 
+use super::floating::{self, Floating};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -85,6 +86,8 @@ pub struct SockscopeApp {
     /// Where this frame drew the wire window, if open (a PNG export crops
     /// the ladder to it).
     wire_rect: Option<egui::Rect>,
+    /// Where this frame showed the event log's rows (what they are clipped to).
+    events_rect: Option<egui::Rect>,
     applied_projector: Option<bool>,
     /// This frame's CPU time in `ui`, for the benchmark.
     pub frame_cpu: Duration,
@@ -234,6 +237,7 @@ impl SockscopeApp {
             windows,
             timeline_rect: None,
             wire_rect: None,
+            events_rect: None,
             applied_projector: None,
             frame_cpu: Duration::ZERO,
             sample_lag: None,
@@ -285,6 +289,12 @@ impl SockscopeApp {
     #[doc(hidden)]
     pub fn info_for_tests(&self) -> Option<&SessionInfo> {
         self.info()
+    }
+
+    /// Where the event log's rows were shown this frame (tests).
+    #[doc(hidden)]
+    pub fn events_rect(&self) -> Option<egui::Rect> {
+        self.events_rect
     }
 
     /// A recording played back: its cursor (ns) and whether it plays
@@ -463,10 +473,16 @@ impl SockscopeApp {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!fullscreen(ctx)));
             }
             Action::Escape => {
-                if self.marked_ns.is_some() {
+                // A live run's marked moment first (its banner says "Esc
+                // or L: back to live"; a recording's cursor marks one every
+                // frame, which kept Esc from ever closing a window there),
+                // then the floating window on top, as a dialog's Esc, then
+                // full screen.
+                let lang = self.settings.lang;
+                if self.marked_ns.is_some() && self.playback.is_none() {
                     self.marked_ns = None;
-                } else if self.windows.info {
-                    self.windows.info = false;
+                } else if let Some(window) = floating::topmost(ctx, lang, |w| self.is_open(w)) {
+                    self.close(window);
                 } else if fullscreen(ctx) {
                     ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
                 }
@@ -742,6 +758,39 @@ impl SockscopeApp {
         }
     }
 
+    fn is_open(&self, window: Floating) -> bool {
+        let w = &self.windows;
+        match window {
+            Floating::Info => w.info,
+            Floating::Messages => w.messages.open,
+            Floating::Steps => w.steps.open,
+            Floating::Server => w.server.open,
+            Floating::Wire => w.wire.open,
+            Floating::Connections => w.connections.open,
+            // Hidden while an animation is drawn.
+            Floating::Animation => w.animation.open && !self.animating(),
+            Floating::Browse => w.browse.open,
+        }
+    }
+
+    fn close(&mut self, window: Floating) {
+        let w = &mut self.windows;
+        match window {
+            Floating::Info => w.info = false,
+            Floating::Messages => w.messages.open = false,
+            Floating::Steps => w.steps.open = false,
+            Floating::Server => {
+                // As its close button: the server and its clients stop.
+                w.server.stop();
+                w.server.open = false;
+            }
+            Floating::Wire => w.wire.open = false,
+            Floating::Connections => w.connections.open = false,
+            Floating::Animation => w.animation.toggle(),
+            Floating::Browse => w.browse.open = false,
+        }
+    }
+
     /// The windows over the main view; returns their actions and whether
     /// something in them moves.
     fn windows(&mut self, ctx: &egui::Context, palette: &Palette) -> (Vec<Action>, bool) {
@@ -817,7 +866,7 @@ fn fullscreen(ctx: &egui::Context) -> bool {
 /// egui's default proportional font lacks arrows (→) that the captions
 /// use; its bundled monospace font has them. Falling back to it draws the
 /// same on every machine, with or without system fonts.
-fn install_fonts(ctx: &egui::Context) {
+pub(crate) fn install_fonts(ctx: &egui::Context) {
     let mut fonts = egui::FontDefinitions::default();
     if fonts.font_data.contains_key("Hack") {
         fonts
@@ -875,6 +924,11 @@ impl eframe::App for SockscopeApp {
 
         actions.extend(self.top_bar(ui, &palette));
         actions.extend(self.status_bar(ui, &palette));
+        // What is left is the floating windows' room: none covers the
+        // top bar's buttons.
+        let room = ui.available_rect_before_wrap();
+        floating::set_area(&ctx, room);
+        floating::keep_below_top(&ctx, room);
         if self.settings.show_controls {
             actions.extend(self.controls_panel(ui, &palette));
         }
@@ -885,6 +939,9 @@ impl eframe::App for SockscopeApp {
         actions.extend(central);
         let (windows, moving) = self.windows(&ctx, &palette);
         actions.extend(windows);
+        // A window dragged up this frame (or one shown without the
+        // constraint) is back under the top bar by the next.
+        floating::keep_below_top(&ctx, room);
         animating |= moving;
 
         self.exports.request_screenshots(

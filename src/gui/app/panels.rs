@@ -127,7 +127,7 @@ impl SockscopeApp {
             Some(playback) => playback.cursor_ns as f64 / 1e9,
             None => self.timeline().last().map_or(0.0, Sample::t_secs),
         };
-        ui.label(RichText::new(format!("{t:.1} s")).monospace());
+        ui.label(RichText::new(S::Seconds.fill(lang, &[&format!("{t:.1}")])).monospace());
         ui.separator();
     }
 
@@ -425,11 +425,13 @@ impl SockscopeApp {
                 // Never wider or taller than the room the panel was given.
                 let given = egui::Rect::from_min_size(plot_rect.response.rect.min, plot_size);
                 self.timeline_rect = Some(plot_rect.response.rect.intersect(given));
-                ui.allocate_ui_with_layout(
-                    egui::vec2(log_width, rest.y),
-                    egui::Layout::top_down(egui::Align::LEFT),
-                    |ui| self.event_log(ui, palette, cursor_s),
-                );
+                self.events_rect = ui
+                    .allocate_ui_with_layout(
+                        egui::vec2(log_width, rest.y),
+                        egui::Layout::top_down(egui::Align::LEFT),
+                        |ui| self.event_log(ui, palette, cursor_s),
+                    )
+                    .inner;
             });
         });
         self.playback = playback;
@@ -470,12 +472,8 @@ impl SockscopeApp {
                     actions.push(Action::FollowLive(follow));
                 }
                 ui.label(RichText::new(S::Window.text(lang)).small());
-                for (secs, label) in plot::WINDOWS {
-                    let label = if secs.is_finite() {
-                        label
-                    } else {
-                        S::All.text(lang)
-                    };
+                for secs in plot::WINDOWS {
+                    let label = plot::window_label(secs, lang);
                     let chosen = self.settings.plot.window() == secs;
                     if ui.selectable_label(chosen, label).clicked() {
                         actions.push(Action::SetTimelineWindow(secs));
@@ -507,7 +505,13 @@ impl SockscopeApp {
     }
 
     /// The events so far; a recording's up to its cursor (`cursor_s`).
-    fn event_log(&self, ui: &mut egui::Ui, palette: &Palette, cursor_s: Option<f64>) {
+    /// Returns where its rows are shown, if there are any.
+    fn event_log(
+        &self,
+        ui: &mut egui::Ui,
+        palette: &Palette,
+        cursor_s: Option<f64>,
+    ) -> Option<egui::Rect> {
         let lang = self.settings.lang;
         ui.label(RichText::new(S::Events.text(lang)).strong());
         let events = self.timeline().events();
@@ -522,29 +526,49 @@ impl SockscopeApp {
                     .small()
                     .color(palette.weak_text),
             );
-            return;
+            return None;
         }
         // Only the rows in view are laid out: a long run's thousands of
         // events cost no more per frame than a dozen.
         let row_height = ui.text_style_height(&egui::TextStyle::Small) + 2.0;
-        egui::ScrollArea::vertical()
+        let spacing = ui.spacing().item_spacing.y;
+        let list = egui::ScrollArea::vertical()
             .id_salt("events")
             .auto_shrink([false, false])
+            .max_height(whole_rows_height(
+                ui.available_height(),
+                row_height,
+                spacing,
+            ))
             .stick_to_bottom(true)
             .show_rows(ui, row_height, shown, |ui, rows| {
                 ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                let width = ui.available_width();
                 for event in events.range(rows) {
                     let t = event.t_ns as f64 / 1e9;
                     let (short, long) = event_words(event.kind, attached, lang);
-                    let text = format!("{t:>8.3} s  {short}");
-                    ui.label(
-                        RichText::new(text)
-                            .color(event_color(event.kind, palette))
-                            .small(),
-                    )
-                    .on_hover_text(long);
+                    let text = format!(
+                        "{}  {short}",
+                        S::Seconds.fill(lang, &[&format!("{t:>8.3}")])
+                    );
+                    // Each row exactly as tall as show_rows counts it, so
+                    // the rows land where the scroll offset expects them.
+                    ui.allocate_ui_with_layout(
+                        egui::vec2(width, row_height),
+                        egui::Layout::left_to_right(egui::Align::Center),
+                        |ui| {
+                            ui.set_min_height(row_height);
+                            ui.label(
+                                RichText::new(text)
+                                    .color(event_color(event.kind, palette))
+                                    .small(),
+                            )
+                            .on_hover_text(long);
+                        },
+                    );
                 }
             });
+        Some(list.inner_rect)
     }
 
     /// The caption line that goes into exported PNGs: settings and time.
@@ -600,6 +624,7 @@ impl SockscopeApp {
             .pivot(egui::Align2::CENTER_CENTER)
             .default_pos(ctx.content_rect().center())
             .default_width(640.0)
+            .constrain_to(crate::gui::floating::area(ctx))
             .collapsible(false)
             .show(ctx, |ui| {
                 if info_panel::show(ui, self.run.info(), &self.windows.reuse, lang) {
@@ -630,6 +655,15 @@ fn export_folder(ui: &mut egui::Ui, mut dir: String, palette: &Palette, lang: La
     } else {
         Vec::new()
     }
+}
+
+/// The height of the most whole rows that fit in `available`: scrolled to
+/// its bottom (where the log sticks), a list this tall starts with a whole
+/// row at the top instead of the lower half of one.
+pub fn whole_rows_height(available: f32, row_height: f32, spacing: f32) -> f32 {
+    let step = row_height + spacing;
+    let rows = ((available + spacing) / step).floor().max(1.0);
+    rows * step - spacing
 }
 
 /// An event's few words and its line. Another program's send() calls are
