@@ -675,6 +675,9 @@ fn progress_line(
 
 fn describe_buffer(setting: &BufferSetting, at_end: Option<u64>) -> String {
     let requested = match setting.requested {
+        // Another program's socket: whether it set the size is not
+        // visible from outside.
+        None if !setting.origin_known => "(set by its program or autotuned)".to_string(),
         None => "unset (autotuned)".to_string(),
         Some(bytes) => format!("requested {}", format_bytes(bytes)),
     };

@@ -562,6 +562,7 @@ fn summary_beside(path: &Path) -> Result<Beside, RecordingError> {
         requested: None,
         effective: 0,
         kernel_max: None,
+        origin_known: false,
     };
     let mut info = SessionInfo {
         id: crate::lab::next_session_id(),
@@ -614,6 +615,7 @@ fn summary_beside(path: &Path) -> Result<Beside, RecordingError> {
             requested: whole(requested, 1..=crate::lab::MAX_BUFFER)?,
             effective: whole(effective, kernel_int.clone())?.unwrap_or(0),
             kernel_max: whole(max, kernel_int.clone())?,
+            origin_known: true,
         })
     };
     info.sndbuf = setting(

@@ -24,6 +24,7 @@ pub fn info() -> SessionInfo {
             RCVBUF
         },
         kernel_max: Some(4 << 20),
+        origin_known: true,
     };
     SessionInfo {
         id: 1,

@@ -1399,9 +1399,11 @@ pub fn vessel_numbers(now: &Now, kind: BufferKind, lang: Lang) -> (String, Strin
         "–".into()
     };
     // An attached connection's size at the start is only where watching
-    // began, not where the buffer started.
+    // began, not where the buffer started; nor is it known whether its
+    // program set the size.
     let attached = now.info.is_some_and(|i| i.attached.is_some());
     let how = match setting {
+        Some(setting) if !setting.origin_known => String::new(),
         Some(BufferSetting {
             requested: Some(asked),
             ..
@@ -1627,6 +1629,7 @@ mod tests {
             requested: Some(32 * 1024),
             effective: 64 * 1024,
             kernel_max: Some(4 << 20),
+            origin_known: true,
         };
         SessionInfo {
             id: 1,
@@ -1769,6 +1772,40 @@ mod tests {
         );
     }
 
+    /// Another program's socket, or a recording without its summary: how
+    /// the buffer was set is not known, so the vessel claims neither
+    /// "asked" nor "autotuned" (both used to say "(autotuned)").
+    #[test]
+    fn a_buffer_set_who_knows_how_claims_neither_asked_nor_autotuned() {
+        let unknown = SessionInfo {
+            sndbuf: BufferSetting {
+                kind: BufferKind::Send,
+                requested: None,
+                effective: 69_120,
+                kernel_max: None,
+                origin_known: false,
+            },
+            ..info()
+        };
+        let config = LabConfig::default();
+        let mut now = idle(&unknown, &config);
+        now.sample.send_queue = 10_000;
+        for lang in [Lang::En, Lang::Zh] {
+            let (_, size) = vessel_numbers(&now, BufferKind::Send, lang);
+            assert_eq!(size, S::OfCapacity.fill(lang, &[&"67.5 KiB", &""]));
+        }
+        let known = SessionInfo {
+            sndbuf: BufferSetting {
+                origin_known: true,
+                ..unknown.sndbuf
+            },
+            ..info()
+        };
+        let now = idle(&known, &config);
+        let (_, size) = vessel_numbers(&now, BufferKind::Send, Lang::En);
+        assert_eq!(size, "of 67.5 KiB (autotuned)");
+    }
+
     /// Issue 29, item 2: SO_SNDBUF unset on a private link, the reader
     /// paused. The send buffer had grown from 67.5 KiB to 676 KiB and held
     /// 697.1 KiB: the vessel read "1033% of 67.5 KiB" beside a memory line
@@ -1781,6 +1818,7 @@ mod tests {
                 requested: None,
                 effective: 69_120,
                 kernel_max: Some(4 << 20),
+                origin_known: true,
             },
             ..info()
         };

@@ -49,6 +49,11 @@ pub struct BufferSetting {
     /// What getsockopt() returns: twice the (clamped) request.
     pub effective: u64,
     pub kernel_max: Option<u64>,
+    /// Whether the lab knows how the buffer was set: false for another
+    /// program's socket (`--attach`; whether it called setsockopt() is not
+    /// visible from outside) and for a recording without its summary.
+    /// Then neither "asked for" nor "autotuned" is claimed.
+    pub origin_known: bool,
 }
 
 impl BufferSetting {
@@ -62,6 +67,7 @@ impl BufferSetting {
             requested: requested.map(Size::bytes),
             effective: effective? as u64,
             kernel_max: kind.kernel_max(),
+            origin_known: true,
         })
     }
 

@@ -198,6 +198,7 @@ impl AttachSource {
             requested: None,
             effective: u64::from(bytes),
             kernel_max: None,
+            origin_known: false,
         };
         let info = SessionInfo {
             id: next_session_id(),
@@ -227,8 +228,10 @@ impl AttachSource {
         let stop = Arc::new(AtomicBool::new(false));
         let hz = Arc::new(AtomicU32::new(hz.clamp(1, MAX_ATTACH_HZ)));
         let (tx, batches) = unbounded();
+        let (first_taken, first) = crossbeam_channel::bounded(1);
         let started = Instant::now();
         let follower = Follower {
+            first_taken: Some(first_taken),
             diag: DiagSocket::open()?,
             writer: writer.clone(),
             reader: target.other.as_ref().map(|_| reader.clone()),
@@ -251,6 +254,11 @@ impl AttachSource {
             .name("sockscope-attach".into())
             .spawn(move || follower.run())
             .map_err(AttachError::Thread)?;
+        // Watching begins with the first sample: once this returns, a
+        // stall that starts is seen starting (a caller may now say it
+        // watches, and a test may now make the stall). A follower that
+        // ends drops its sender, which ends the wait too.
+        let _ = first.recv_timeout(FIRST_SAMPLE_WAIT);
         Ok(AttachSource {
             info,
             started,
@@ -385,7 +393,13 @@ struct Follower {
     samples: u64,
     schedule: SampleSchedule,
     error: Option<WorkerError>,
+    /// Told once the first sample is taken.
+    first_taken: Option<Sender<()>>,
 }
+
+/// The longest `AttachSource::start` waits for the first sample (one
+/// sock_diag dump, a millisecond or so).
+const FIRST_SAMPLE_WAIT: Duration = Duration::from_secs(2);
 
 impl Follower {
     fn run(mut self) -> FollowerEnd {
@@ -401,6 +415,9 @@ impl Follower {
                     break;
                 }
             };
+            if let Some(first_taken) = self.first_taken.take() {
+                let _ = first_taken.send(());
+            }
             let closed = sample.writer_state == WriterState::Closed;
             if !closed {
                 self.last_open = Some(sample);
