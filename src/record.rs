@@ -85,22 +85,6 @@ pub enum RecordError {
     },
 }
 
-impl RecordError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            RecordError::Output { .. } | RecordError::SameOutput(_) => exit::USAGE,
-            RecordError::Lab(LabError::SampleRate(_) | LabError::ChunkTooLarge(_)) => exit::USAGE,
-            // A delay the kernel cannot apply is a bad value, like an MTU
-            // out of range.
-            RecordError::Lab(LabError::Link(link)) if link.is_bad_input() => exit::USAGE,
-            RecordError::Attach(error) if error.is_bad_input() => exit::USAGE,
-            RecordError::Attach(_) => exit::FAILED,
-            RecordError::Interrupted => exit::INTERRUPTED,
-            RecordError::Lab(_) | RecordError::Run(_) | RecordError::Write { .. } => exit::FAILED,
-        }
-    }
-}
-
 impl From<RunError> for RecordError {
     fn from(error: RunError) -> Self {
         match error {

@@ -106,7 +106,17 @@ fn attached_to_a_stalled_python_pair_the_queues_equal_ss_the_window_closes_and_t
         format!("127.0.0.1:{}", ready[2]),
     );
     let mut record = common::sockscope()
-        .args(["record", "--attach", &client, "--duration", "120"])
+        // The peer too: another program may hold a connection from the
+        // same ephemeral port towards a different peer.
+        .args([
+            "record",
+            "--attach",
+            &client,
+            "--peer",
+            &server,
+            "--duration",
+            "120",
+        ])
         .args(["--sample-hz", "1000"])
         .arg("--csv")
         .arg(&csv)
@@ -189,13 +199,24 @@ fn a_sender_blocked_before_watching_begins_is_a_stall_and_its_silent_reader_is_n
     let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
     let mut pair = PythonPair::start();
     let ready = pair.said("ready");
-    let client = format!("127.0.0.1:{}", ready[1]);
+    let (client, server) = (
+        format!("127.0.0.1:{}", ready[1]),
+        format!("127.0.0.1:{}", ready[2]),
+    );
     pair.next_step();
     pair.said("full");
     // Watched for a while, the buffer full throughout: the record ends by
     // its duration, in the middle of the stall.
     let out = common::sockscope()
-        .args(["record", "--attach", &client, "--duration", "2"])
+        .args([
+            "record",
+            "--attach",
+            &client,
+            "--peer",
+            &server,
+            "--duration",
+            "2",
+        ])
         .args(["--sample-hz", "1000"])
         .arg("--csv")
         .arg(&csv)

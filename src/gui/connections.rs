@@ -18,26 +18,13 @@ use crate::lab::units::format_bytes;
 const REFRESH: Duration = Duration::from_secs(1);
 /// Rows drawn; the rest are counted.
 const MAX_ROWS: usize = 200;
-const STATES: [&str; 11] = [
-    "ESTABLISHED",
-    "LISTEN",
-    "TIME_WAIT",
-    "CLOSE_WAIT",
-    "SYN_SENT",
-    "SYN_RECV",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "LAST_ACK",
-    "CLOSING",
-    "CLOSE",
-];
 
 #[derive(Default)]
 pub struct ConnectionsWindow {
     pub open: bool,
     port: String,
     address: String,
-    state: Option<&'static str>,
+    state: Option<TcpState>,
     rows: Vec<Connection>,
     error: Option<String>,
     refreshed: Option<Instant>,
@@ -122,11 +109,14 @@ impl ConnectionsWindow {
                 )
             });
             egui::ComboBox::from_label(S::ConnState.text(lang))
-                .selected_text(self.state.unwrap_or(S::ConnAnyState.text(lang)))
+                .selected_text(
+                    self.state
+                        .map_or(S::ConnAnyState.text(lang), TcpState::name),
+                )
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.state, None, S::ConnAnyState.text(lang));
-                    for state in STATES {
-                        ui.selectable_value(&mut self.state, Some(state), state);
+                    for state in TcpState::NAMED {
+                        ui.selectable_value(&mut self.state, Some(state), state.name());
                     }
                 });
         });
@@ -141,7 +131,7 @@ impl ConnectionsWindow {
             .rows
             .iter()
             .filter(|c| port.is_none_or(|p| c.local.port() == p || c.peer.port() == p))
-            .filter(|c| self.state.is_none_or(|s| c.state == s))
+            .filter(|c| self.state.is_none_or(|s| c.tcp_state == s))
             .filter(|c| {
                 let wanted = self.address.trim();
                 wanted.is_empty()

@@ -63,6 +63,34 @@ pub enum TcpState {
 }
 
 impl TcpState {
+    /// The states a user picks from (a connections filter), as ss and
+    /// netstat name them, the common ones first.
+    pub const NAMED: [TcpState; 11] = [
+        TcpState::Established,
+        TcpState::Listen,
+        TcpState::TimeWait,
+        TcpState::CloseWait,
+        TcpState::SynSent,
+        TcpState::SynRecv,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::LastAck,
+        TcpState::Closing,
+        TcpState::Close,
+    ];
+
+    /// The state a user names as ss does ("time-wait") or netstat does
+    /// ("TIME_WAIT"), in any case.
+    pub fn from_user(text: &str) -> Option<Self> {
+        let wanted = text.trim().to_ascii_uppercase().replace('-', "_");
+        Self::NAMED.into_iter().find(|state| state.name() == wanted)
+    }
+
+    /// ss's spelling: "time-wait".
+    pub fn ss_name(self) -> String {
+        self.name().to_ascii_lowercase().replace('_', "-")
+    }
+
     /// The state `name()` calls `name` (a recording's column).
     pub fn from_name(name: &str) -> Option<Self> {
         (0..=12u8)
@@ -297,6 +325,26 @@ const SO_MEMINFO: libc::c_int = 0x39;
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_state_named_as_ss_or_netstat_names_it_is_found() {
+        assert_eq!(TcpState::from_user("time-wait"), Some(TcpState::TimeWait));
+        assert_eq!(TcpState::from_user(" TIME_WAIT "), Some(TcpState::TimeWait));
+        assert_eq!(
+            TcpState::from_user("Established"),
+            Some(TcpState::Established)
+        );
+        assert_eq!(TcpState::from_user("unknown"), None);
+        assert_eq!(
+            TcpState::from_user("new-syn-recv"),
+            None,
+            "not one a user picks"
+        );
+        for state in TcpState::NAMED {
+            assert_eq!(TcpState::from_user(&state.ss_name()), Some(state));
+        }
+    }
+
     use super::*;
     use std::io::Write;
     use std::net::{TcpListener, TcpStream};

@@ -298,6 +298,14 @@ impl Parser<'_> {
     }
 }
 
+/// A scenario that changes the link run with an outside peer (`--listen`,
+/// `--connect`), whose link sockscope does not own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "it changes the link (link_rate, link_delay, link_loss or cable), which needs sockscope's own pair (--link), not --listen or --connect"
+)]
+pub struct NeedsOwnPair;
+
 /// Parses a scenario; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let parser = Parser { file, text };
@@ -448,6 +456,65 @@ impl Scenario {
         config
     }
 
+    /// The command line's settings over the file's: the file's starting
+    /// settings apply except where the same flag was given (`pick` says
+    /// whether the flag of a field, named as the field, was). The link's
+    /// rate, delay and loss are picked field by field; the file's link
+    /// changes need sockscope's own pair, not an outside peer.
+    pub fn under_flags(
+        &self,
+        config: LabConfig,
+        pick: impl Fn(&str) -> bool,
+    ) -> Result<LabConfig, NeedsOwnPair> {
+        let file = self.apply_setup(config);
+        let mut merged = config;
+        if !pick("sndbuf") {
+            merged.sndbuf = file.sndbuf;
+        }
+        if !pick("rcvbuf") {
+            merged.rcvbuf = file.rcvbuf;
+        }
+        if !pick("write_chunk") {
+            merged.write_chunk = file.write_chunk;
+        }
+        if !pick("read_chunk") {
+            merged.read_chunk = file.read_chunk;
+        }
+        if !pick("write_rate") {
+            merged.write_rate = file.write_rate;
+        }
+        if !pick("read_rate") {
+            merged.read_rate = file.read_rate;
+        }
+        if self.needs_link() {
+            if config.endpoint.is_outside() {
+                return Err(NeedsOwnPair);
+            }
+            merged.endpoint = match (config.endpoint, file.endpoint) {
+                (Endpoint::Link(flags), Endpoint::Link(from_file)) => Endpoint::Link(LinkSpec {
+                    rate: if pick("link_rate") {
+                        flags.rate
+                    } else {
+                        from_file.rate
+                    },
+                    delay_ms: if pick("link_delay") {
+                        flags.delay_ms
+                    } else {
+                        from_file.delay_ms
+                    },
+                    loss: if pick("link_loss") {
+                        flags.loss
+                    } else {
+                        from_file.loss
+                    },
+                    ..flags
+                }),
+                (_, from_file) => from_file,
+            };
+        }
+        Ok(merged)
+    }
+
     /// The scenario sets the link's rate or moves its cable, so it runs on
     /// a private link.
     pub fn needs_link(&self) -> bool {
@@ -501,6 +568,50 @@ mod tests {
             let scenario = parse(text, name).unwrap_or_else(|e| panic!("{e}"));
             assert!(!scenario.steps.is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn flags_given_win_over_the_files_settings_and_the_rest_come_from_it() {
+        let text = "sndbuf = \"32K\"\nwrite_rate = \"1M\"\nlink_rate = \"2M\"\nlink_loss = 1\n[[step]]\nat = 1\nread_rate = 0\n";
+        let scenario = parse(text, "f.toml").unwrap();
+        let flags = LabConfig {
+            sndbuf: Some(Size(8192)),
+            write_rate: Rate::BytesPerSec(5000),
+            endpoint: Endpoint::Link(LinkSpec {
+                rate: Rate::BytesPerSec(4096),
+                ..LinkSpec::default()
+            }),
+            ..LabConfig::default()
+        };
+        let given = ["sndbuf", "link_rate"];
+        let merged = scenario
+            .under_flags(flags, |name| given.contains(&name))
+            .unwrap();
+        assert_eq!(merged.sndbuf, Some(Size(8192)), "--sndbuf given");
+        assert_eq!(
+            merged.write_rate,
+            Rate::BytesPerSec(1 << 20),
+            "from the file"
+        );
+        let Endpoint::Link(link) = merged.endpoint else {
+            panic!("{:?}", merged.endpoint)
+        };
+        assert_eq!(link.rate, Rate::BytesPerSec(4096), "--link-rate given");
+        assert_eq!(link.loss, Loss::from_percent(1.0).unwrap(), "from the file");
+        // Nothing given: the file's settings, its link included.
+        let merged = scenario
+            .under_flags(LabConfig::default(), |_| false)
+            .unwrap();
+        assert_eq!(merged.sndbuf, Some(Size(32 * 1024)));
+        assert!(
+            matches!(merged.endpoint, Endpoint::Link(l) if l.rate == Rate::BytesPerSec(2 << 20))
+        );
+        // A link change with an outside peer is refused.
+        let outside = LabConfig {
+            endpoint: Endpoint::Listen("127.0.0.1:9000".parse().unwrap()),
+            ..LabConfig::default()
+        };
+        assert_eq!(scenario.under_flags(outside, |_| false), Err(NeedsOwnPair));
     }
 
     #[test]
