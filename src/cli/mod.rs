@@ -6,6 +6,7 @@ mod connections;
 mod open;
 mod parse;
 mod record;
+mod run;
 mod window;
 
 use std::process::ExitCode;
@@ -46,12 +47,18 @@ enum Command {
     /// or the window's export, with the JSON summary beside it (same name,
     /// .json) for the run's settings.
     Open(open::OpenArgs),
+    /// Run a command (a server, a client, a shell) on a private link of its
+    /// own, in this terminal; `--join` runs another beside it.
+    #[command(after_help = RUN_EXIT_CODES)]
+    Run(run::RunArgs),
 }
+
+const RUN_EXIT_CODES: &str = "Exit codes: the command's own status (128+N when signal N ended it); 127 the command was not found; 126 it could not be run; 2 bad input (a flag's value, --join with no link of that name); 1 the private link could not be made.";
 
 /// The subcommand a command line names (for the help to point at).
 fn subcommand_named(args: &[std::ffi::OsString]) -> &'static str {
     let named = |name: &str| args.iter().skip(1).any(|arg| arg == name);
-    ["record", "open", "connections"]
+    ["record", "open", "connections", "run"]
         .into_iter()
         .find(|name| named(name))
         .unwrap_or("")
@@ -144,6 +151,10 @@ pub(super) fn main() -> ExitCode {
     if args.get(1).is_some_and(|arg| arg == link::HELPER_ARG) {
         return ExitCode::from(link::helper_main(&args[2..]) as u8);
     }
+    // A command entering a link (`sockscope run`): also before any thread.
+    if args.get(1).is_some_and(|arg| arg == link::guest::ENTER_ARG) {
+        return ExitCode::from(link::guest::enter_main(&args[2..]).clamp(0, 255) as u8);
+    }
     install_panic_hook();
     // For the test of the hook itself (tests/cli.rs): a bug, on purpose.
     if std::env::var_os("SOCKSCOPE_TEST_PANIC").is_some() {
@@ -177,6 +188,7 @@ pub(super) fn main() -> ExitCode {
         }
         Some(Command::Connections(args)) => connections::run(&args),
         Some(Command::Open(args)) => open::run(args),
+        Some(Command::Run(args)) => run::run(args),
         None => window::run(cli.window),
     };
     done.unwrap_or_else(|error| error.report())

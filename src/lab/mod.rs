@@ -16,6 +16,7 @@ pub mod pattern;
 pub mod preset;
 pub mod probe;
 mod reader;
+pub mod rendezvous;
 pub mod reuseaddr;
 pub mod sample;
 pub mod sampler;

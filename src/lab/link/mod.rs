@@ -17,6 +17,7 @@
 
 #![allow(unsafe_code)]
 
+pub mod guest;
 pub(crate) mod netlink;
 mod nft;
 mod tc;
@@ -251,7 +252,7 @@ pub fn set_helper_program(program: impl Into<PathBuf>) {
     let _ = HELPER_PROGRAM.set(program.into());
 }
 
-fn helper_program() -> io::Result<PathBuf> {
+pub fn helper_program() -> io::Result<PathBuf> {
     match HELPER_PROGRAM.get() {
         Some(program) => Ok(program.clone()),
         None => std::env::current_exe(),
@@ -584,6 +585,11 @@ pub struct SocketFactory {
 }
 
 impl SocketFactory {
+    /// The helper's process, in the namespace: where `guest` enters it.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// A new TCP socket in the namespace (the helper calls socket()).
     pub fn tcp(&self) -> io::Result<Socket> {
         sendmsg::<()>(

@@ -1,0 +1,273 @@
+//! `sockscope run -- COMMAND`: anyone's programs on a private link, as a
+//! user runs them in two terminals. Real namespaces, real processes, the
+//! lesson's kind of Python server and client; every wait is bounded.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn run(args: &[&str]) -> Command {
+    let mut command = common::sockscope();
+    command.arg("run").args(args);
+    command
+}
+
+/// The exit code of `sockscope run ARGS`, its stderr.
+fn status_of(args: &[&str]) -> (Option<i32>, String) {
+    let child = run(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = common::wait_at_most(child, DEADLINE, &format!("run {args:?}"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A name of this test's own, so parallel tests never share a link.
+fn name(test: &str) -> String {
+    format!("t{}-{test}", std::process::id())
+}
+
+#[test]
+fn the_commands_status_is_sockscopes_as_a_shell_gives_it() {
+    let n = name("status");
+    let named = |extra: &[&'static str]| {
+        let mut args = vec!["--name", n.as_str(), "--"];
+        args.extend_from_slice(extra);
+        status_of(&args)
+    };
+    assert_eq!(named(&["sh", "-c", "exit 7"]).0, Some(7));
+    assert_eq!(named(&["true"]).0, Some(0));
+    let (code, stderr) = named(&["no-such-command-here"]);
+    assert_eq!(code, Some(127), "{stderr}");
+    assert!(stderr.contains("command not found"), "{stderr}");
+    // A file without the execute bit.
+    let dir = common::scratch("run", "status");
+    let plain = dir.join("notes.txt");
+    std::fs::write(&plain, "not a program\n").unwrap();
+    let plain: &'static str = Box::leak(plain.to_str().unwrap().to_string().into_boxed_str());
+    let (code, stderr) = named(&[plain]);
+    assert_eq!(code, Some(126), "{stderr}");
+    assert!(stderr.contains("cannot be run"), "{stderr}");
+    // A signal N ends it: 128 + N.
+    assert_eq!(named(&["sh", "-c", "kill -TERM $$"]).0, Some(143));
+    // Bad flags: 2, before anything starts.
+    let (code, stderr) = status_of(&["--link-rate", "fast", "--", "true"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.starts_with("sockscope: --link-rate:"), "{stderr}");
+    let (code, stderr) = status_of(&["--name", "a/b", "--", "true"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let (code, stderr) = status_of(&[]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[test]
+fn join_with_no_link_of_that_name_is_one_sentence_and_exit_2() {
+    let n = name("nobody");
+    let (code, stderr) = status_of(&["--join", &n, "--", "true"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no sockscope run named"), "{stderr}");
+}
+
+/// Starts `sockscope run` of a Python program that prints lines, and
+/// returns it with its stdout's lines.
+fn start(args: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = run(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("test-stdout".into())
+        .spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+    (child, rx)
+}
+
+fn line(lines: &std::sync::mpsc::Receiver<String>, what: &str) -> String {
+    lines
+        .recv_timeout(DEADLINE)
+        .unwrap_or_else(|_| panic!("no line: {what}"))
+}
+
+const SERVER: &str = r#"
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(5)
+print("listening", flush=True)
+c, _ = s.accept()
+got, began = 0, None
+while True:
+    data = c.recv(65536)
+    if not data:
+        break
+    if began is None:
+        began = time.monotonic()
+    got += len(data)
+print("received", got, time.monotonic() - began, flush=True)
+"#;
+
+const CLIENT: &str = r#"
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"x" * 300000)
+c.close()
+print("sent", 300000, flush=True)
+"#;
+
+/// The lesson's server in one terminal, its client in another: the
+/// client's bytes cross the link's bottleneck (100 KiB/s here, so 300 000
+/// bytes take about 2.9 s), all of them arrive, and the machine's own
+/// loopback does not reach the server.
+#[test]
+fn the_lessons_server_and_a_joined_client_talk_over_the_shaped_link() {
+    let n = name("lesson");
+    // A port free on the machine's loopback: the server takes it on the
+    // link's.
+    let port = common::free_port().to_string();
+    let (mut server, server_lines) = start(&[
+        "--name",
+        &n,
+        "--link-rate",
+        "100K",
+        "--",
+        "python3",
+        "-c",
+        SERVER,
+        &port,
+    ]);
+    assert_eq!(line(&server_lines, "the server listens"), "listening");
+    // The server is on the link's own lo, not the machine's.
+    let outside = std::net::TcpStream::connect(format!("127.0.0.1:{port}"));
+    assert!(
+        outside.is_err(),
+        "the machine's loopback reached the link's server"
+    );
+    let (client, client_lines) = start(&["--join", &n, "--", "python3", "-c", CLIENT, &port]);
+    assert_eq!(line(&client_lines, "the client sent"), "sent 300000");
+    let out = common::wait_at_most(client, DEADLINE, "the joined client");
+    assert_eq!(out.status.code(), Some(0));
+    let received = line(&server_lines, "the server received");
+    let mut words = received.split_whitespace().skip(1);
+    let bytes: u64 = words.next().unwrap().parse().unwrap();
+    let secs: f64 = words.next().unwrap().parse().unwrap();
+    assert_eq!(bytes, 300_000, "every byte arrived");
+    // A token bucket of 100 KiB/s lets a burst through at once, then the
+    // rate: far more than the 0.1 s the machine's loopback would take.
+    assert!(
+        secs > 1.5,
+        "300 000 bytes in {secs} s: was the link shaped?"
+    );
+    let _ = server.wait();
+    // The link is gone with its run: joining it now is refused.
+    let (code, _) = status_of(&["--join", &n, "--", "true"]);
+    assert_eq!(code, Some(2));
+}
+
+/// Whether any process's command line holds `marker`.
+fn running(marker: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker))
+        })
+}
+
+fn wait_gone(marker: &str) {
+    let start = Instant::now();
+    while running(marker) {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "a process holding {marker} is still running"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What the command leaves running on the link ends with it; and `kill
+/// -9` of sockscope ends the command and everything it started.
+#[test]
+fn nothing_is_left_running_when_the_command_ends_or_sockscope_is_killed() {
+    let n = name("leftovers");
+    // `sleep` with a unique length, to find it in /proc.
+    let left = format!("{}.5", 9000 + std::process::id() % 1000);
+    let script = format!("sleep {left} & echo started; exit 0");
+    let (code, stderr) = status_of(&["--name", &n, "--", "sh", "-c", &script]);
+    assert_eq!(code, Some(0), "{stderr}");
+    wait_gone(&format!("sleep {left}"));
+
+    let held = format!("{}.25", 9000 + std::process::id() % 1000);
+    let script = format!("sleep {held} & sleep {held}");
+    let (mut child, _) = start(&["--name", &n, "--", "sh", "-c", &script]);
+    let started = Instant::now();
+    while !running(&format!("sleep {held}")) {
+        assert!(started.elapsed() < DEADLINE, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    common::send_signal(child.id(), "-KILL");
+    let _ = child.wait();
+    wait_gone(&format!("sleep {held}"));
+}
+
+/// Ctrl-C is the command's, as in a shell: the terminal sends SIGINT to
+/// the whole foreground group; the command ends by it and sockscope, which
+/// stays, ends with its status (130).
+#[test]
+fn ctrl_c_reaches_the_command_and_sockscope_passes_its_status_on() {
+    use std::os::unix::process::CommandExt;
+    let n = name("ctrl-c");
+    let mut child = run(&["--name", &n, "--", "sh", "-c", "echo ready; exec sleep 60"])
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready");
+    // The whole group, as the terminal's Ctrl-C does.
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = common::wait_at_most(child, DEADLINE, "run after Ctrl-C");
+    assert_eq!(out.status.code(), Some(130));
+}
+
+#[test]
+fn a_second_run_under_a_name_in_use_is_refused() {
+    let n = name("taken");
+    let (mut first, lines) = start(&["--name", &n, "--", "sh", "-c", "echo up; exec sleep 60"]);
+    assert_eq!(line(&lines, "the first run"), "up");
+    let (code, stderr) = status_of(&["--name", &n, "--", "true"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("already running"), "{stderr}");
+    let _ = first.kill();
+    let _ = first.wait();
+}
