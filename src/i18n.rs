@@ -544,6 +544,7 @@ table! {
     EvWindowReopened => "window open", "窗口重新打开";
     EvCableUnplugged => "cable unplugged", "网线已拔掉";
     EvCablePlugged => "cable plugged in", "网线已插上";
+    EvDelayStopped => "delay stopped", "延迟已停止";
     EvRetransmitTimeout => "timeout: sent again, RTO {} ms", "超时重传，RTO {} 毫秒";
     EvReaderPaused => "reader paused", "接收方暂停";
     EvReaderResumed => "reader resumed", "接收方恢复";

@@ -628,6 +628,7 @@ impl Teller {
                     }
                     EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
                     EventKind::ConnectionClosed => "closed",
+                    EventKind::DelayStopped => "link",
                     _ => return None,
                 };
                 Some(format!(

@@ -361,7 +361,7 @@ struct Columns {
 }
 
 /// The columns read back, in this order (see `Columns::parse`).
-const NAMES: [&str; 36] = [
+const NAMES: [&str; 38] = [
     "t_ms",
     "sendq_bytes",
     "unsent_bytes",
@@ -398,6 +398,8 @@ const NAMES: [&str; 36] = [
     "sndbuf_now_bytes",
     "writer_blocked",
     "reader_paused",
+    "link_delay_ms",
+    "delay_held_packets",
 ];
 
 impl Columns {
@@ -535,6 +537,9 @@ impl Columns {
                 backlog_bytes: u32_of(29)?,
                 drops: u32_of(30)?,
             },
+            // Absent before issue 23: no delay known, none held.
+            link_delay_ms: whole(36, crate::lab::link::MAX_DELAY_MS.into())? as u32,
+            delay_held_packets: u32_of(37)?,
             ..Sample::default()
         })
     }
@@ -695,6 +700,19 @@ fn summary_beside(path: &Path) -> Result<Beside, RecordingError> {
             mtu: mtu.map_or(crate::lab::link::DEFAULT_MTU, |m| m as u32),
         };
         info.link = Some(spec);
+        info.link_lacks.delay_method = match &link["delay_method"] {
+            Value::Null => None,
+            value => Some(
+                serde_json::from_value::<crate::lab::link::DelayMethod>(value.clone()).map_err(
+                    |_| {
+                        in_link(format!(
+                            "delay_method is {}, not \"netem\" or \"queue\"",
+                            shown(value)
+                        ))
+                    },
+                )?,
+            ),
+        };
         Endpoint::Link(spec)
     } else {
         return Err(bad(format!(

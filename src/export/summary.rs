@@ -184,7 +184,14 @@ pub struct AttachedSummary {
 pub struct LinkSummary {
     /// The bottleneck's rate, as the other rates: "max" when unlimited.
     pub rate: String,
+    /// The one-way delay asked at the start, in ms; the CSV's
+    /// link_delay_ms has it at every sample.
     pub delay_ms: u32,
+    /// How this kernel delays: "netem", "queue" (a netfilter queue and
+    /// sockscope's delaying thread), or null where it cannot.
+    pub delay_method: Option<crate::lab::link::DelayMethod>,
+    /// The delaying thread ended during the run (the queue failed open).
+    pub delay_stopped: bool,
     pub loss_percent: f64,
     pub mtu: u32,
 }
@@ -252,6 +259,8 @@ impl Summary {
             link: info.link.map(|spec| LinkSummary {
                 rate: spec.rate.to_string(),
                 delay_ms: spec.delay_ms,
+                delay_method: info.link_lacks.delay_method,
+                delay_stopped: timeline.last().is_some_and(|s| s.delay_stopped),
                 loss_percent: spec.loss.percent(),
                 mtu: spec.mtu,
             }),

@@ -286,6 +286,13 @@ pub struct Sample {
     /// What waits at the private link's bottleneck (lo's qdisc), as fresh
     /// as the writer's TCP_INFO; all zero without a link or a qdisc.
     pub bottleneck: Bottleneck,
+    /// The private link's one-way delay in force, in ms (0 without one).
+    pub link_delay_ms: u32,
+    /// Packets held by the delay now, travelling the link (the queue's;
+    /// 0 under netem, whose packets are in `bottleneck`).
+    pub delay_held_packets: u32,
+    /// The delaying thread has ended: the link passes packets undelayed.
+    pub delay_stopped: bool,
 }
 
 impl Sample {

@@ -314,6 +314,13 @@ impl SampleDesk {
         let writer_state = shared.writer_state();
         let reader_state = shared.reader_state();
         let mut sample = take_queues(&self.writer, &self.reader, shared.now_ns())?;
+        if let Some(probe) = &self.link {
+            // A few atomic loads: fresh every sample.
+            let delay = probe.delay();
+            sample.link_delay_ms = delay.delay_ms;
+            sample.delay_held_packets = delay.held_packets;
+            sample.delay_stopped = delay.stopped;
+        }
         sample.cable = match &self.link {
             None => Cable::NoLink,
             // One ioctl, no lock; an unreadable state reads as plugged.

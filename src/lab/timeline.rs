@@ -59,6 +59,9 @@ pub enum EventKind {
     /// An attached connection ended: its program closed its socket, or the
     /// kernel freed it.
     ConnectionClosed,
+    /// The private link's delaying thread ended: the queue fails open and
+    /// packets cross undelayed.
+    DelayStopped,
 }
 
 impl EventKind {
@@ -84,6 +87,7 @@ impl EventKind {
                 S::EvRetransmitTimeout.fill(lang, &[&millis(*rto, 0)])
             }
             EventKind::ConnectionClosed => S::EvConnectionClosed.text(lang).into(),
+            EventKind::DelayStopped => S::EvDelayStopped.text(lang).into(),
         }
     }
 
@@ -109,6 +113,7 @@ impl EventKind {
                 S::EvLongRetransmitTimeout.fill(lang, &[&millis(*rto, 0)])
             }
             EventKind::ConnectionClosed => S::EvLongConnectionClosed.text(lang).into(),
+            EventKind::DelayStopped => S::DelayStopped.text(lang).into(),
         }
     }
 }
@@ -636,6 +641,9 @@ impl Timeline {
             (Cable::Plugged, Cable::Unplugged) => events.push(EventKind::CableUnplugged),
             (Cable::Unplugged, Cable::Plugged) => events.push(EventKind::CablePlugged),
             _ => {}
+        }
+        if now.delay_stopped && !before.delay_stopped {
+            events.push(EventKind::DelayStopped);
         }
         if let Some(rto) = timeout_backoff(before, now) {
             events.push(EventKind::RetransmitTimeout { rto });

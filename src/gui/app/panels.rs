@@ -692,7 +692,8 @@ fn event_color(kind: EventKind, palette: &Palette) -> egui::Color32 {
         | EventKind::WriterPeerGone
         | EventKind::WriterFailed
         | EventKind::ReaderFailed
-        | EventKind::CableUnplugged => palette.alarm,
+        | EventKind::CableUnplugged
+        | EventKind::DelayStopped => palette.alarm,
         EventKind::WindowClosed | EventKind::ReaderPaused | EventKind::RetransmitTimeout { .. } => {
             palette.caution
         }
