@@ -628,7 +628,7 @@ impl Teller {
                     }
                     EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
                     EventKind::ConnectionClosed => "closed",
-                    EventKind::DelayStopped => "link",
+                    EventKind::DelayStopped | EventKind::DelayFellBehind => "link",
                     _ => return None,
                 };
                 Some(format!(

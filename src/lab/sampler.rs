@@ -15,8 +15,8 @@ use super::control::recv_within;
 use super::link::LinkProbe;
 use super::probe;
 use super::sample::{
-    Bottleneck, Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SampleSchedule,
-    SenderInfo, SenderMemory,
+    Bottleneck, Cable, DelayTotals, ReceiverInfo, ReceiverMemory, Sample, SampleBatch,
+    SampleSchedule, SenderInfo, SenderMemory,
 };
 use super::shared::Shared;
 use super::worker_error::{IoFailure, WorkerError};
@@ -320,6 +320,11 @@ impl SampleDesk {
             sample.link_delay_ms = delay.delay_ms;
             sample.delay_held_packets = delay.held_packets;
             sample.delay_stopped = delay.stopped;
+            sample.delay_totals = DelayTotals {
+                packets: delay.delayed_packets,
+                undelayed: delay.undelayed_packets,
+                thread_cpu_ns: delay.thread_cpu_ns,
+            };
         }
         sample.cable = match &self.link {
             None => Cable::NoLink,

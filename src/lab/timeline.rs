@@ -62,6 +62,9 @@ pub enum EventKind {
     /// The private link's delaying thread ended: the queue fails open and
     /// packets cross undelayed.
     DelayStopped,
+    /// The delaying thread fell behind for the first time: some packets
+    /// crossed undelayed (the queue failed open).
+    DelayFellBehind,
 }
 
 impl EventKind {
@@ -88,6 +91,7 @@ impl EventKind {
             }
             EventKind::ConnectionClosed => S::EvConnectionClosed.text(lang).into(),
             EventKind::DelayStopped => S::EvDelayStopped.text(lang).into(),
+            EventKind::DelayFellBehind => S::EvDelayFellBehind.text(lang).into(),
         }
     }
 
@@ -114,6 +118,7 @@ impl EventKind {
             }
             EventKind::ConnectionClosed => S::EvLongConnectionClosed.text(lang).into(),
             EventKind::DelayStopped => S::DelayStopped.text(lang).into(),
+            EventKind::DelayFellBehind => S::DelayFellBehind.text(lang).into(),
         }
     }
 }
@@ -644,6 +649,9 @@ impl Timeline {
         }
         if now.delay_stopped && !before.delay_stopped {
             events.push(EventKind::DelayStopped);
+        }
+        if now.delay_totals.undelayed > 0 && before.delay_totals.undelayed == 0 {
+            events.push(EventKind::DelayFellBehind);
         }
         if let Some(rto) = timeout_backoff(before, now) {
             events.push(EventKind::RetransmitTimeout { rto });

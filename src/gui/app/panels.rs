@@ -694,6 +694,7 @@ fn event_color(kind: EventKind, palette: &Palette) -> egui::Color32 {
         | EventKind::ReaderFailed
         | EventKind::CableUnplugged
         | EventKind::DelayStopped => palette.alarm,
+        EventKind::DelayFellBehind => palette.caution,
         EventKind::WindowClosed | EventKind::ReaderPaused | EventKind::RetransmitTimeout { .. } => {
             palette.caution
         }

@@ -109,6 +109,10 @@ pub struct DelayReading {
     pub stopped: bool,
     /// Packets that went through undelayed because the thread fell behind.
     pub undelayed_packets: u64,
+    /// Packets the thread delayed so far.
+    pub delayed_packets: u64,
+    /// CPU time the thread used so far, in ns.
+    pub thread_cpu_ns: u64,
 }
 
 /// The share of packets the link drops at random, in hundredths of a
@@ -727,6 +731,8 @@ fn reading(gauge: &nfqueue::DelayGauge) -> DelayReading {
         held_packets: gauge.held.load(Relaxed),
         stopped: gauge.stopped.load(Relaxed),
         undelayed_packets: gauge.undelayed.load(Relaxed),
+        delayed_packets: gauge.delayed.load(Relaxed),
+        thread_cpu_ns: gauge.cpu_ns.load(Relaxed),
     }
 }
 
