@@ -45,6 +45,9 @@ const SOL_NETLINK: libc::c_int = 270;
 const NETLINK_NO_ENOBUFS: libc::c_int = 5;
 const NLMSG_HEADER: usize = 16;
 
+/// Set (to anything) in the environment, the queue takes each wire
+/// segment alone rather than GSO super-packets: for the benchmark.
+pub const PER_SEGMENT_ENV: &str = "SOCKSCOPE_DELAY_PER_SEGMENT";
 /// The queue the rule sends packets to (the namespace is the lab's own).
 pub(super) const QUEUE_NUM: u16 = 0;
 /// How many packets the kernel may hold for the thread: 1024 by default,
@@ -69,7 +72,16 @@ pub(super) fn bind(socket: &OwnedFd) -> io::Result<()> {
     command.extend_from_slice(&0u16.to_be_bytes()); // pf: unused by bind
     let mut params = 0u32.to_be_bytes().to_vec(); // copy_range
     params.push(NFQNL_COPY_META);
-    let flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
+    // GSO super-packets whole: one id for up to 64 KiB. The benchmark
+    // (bench/delay-cost.sh) can ask for every wire segment alone instead,
+    // as a network card without offload would hand them, to measure the
+    // thread per MTU-sized packet.
+    let gso = if std::env::var_os(PER_SEGMENT_ENV).is_some() {
+        0
+    } else {
+        NFQA_CFG_F_GSO
+    };
+    let flags = NFQA_CFG_F_FAIL_OPEN | gso;
     let mut body = nfgenmsg();
     body.extend(attribute(NFQA_CFG_CMD, &command));
     body.extend(attribute(NFQA_CFG_PARAMS, &params));
@@ -77,7 +89,10 @@ pub(super) fn bind(socket: &OwnedFd) -> io::Result<()> {
         NFQA_CFG_QUEUE_MAXLEN,
         &QUEUE_MAXLEN.to_be_bytes(),
     ));
-    body.extend(attribute(NFQA_CFG_MASK, &flags.to_be_bytes()));
+    body.extend(attribute(
+        NFQA_CFG_MASK,
+        &(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO).to_be_bytes(),
+    ));
     body.extend(attribute(NFQA_CFG_FLAGS, &flags.to_be_bytes()));
     transact(
         socket,
