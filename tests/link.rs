@@ -678,7 +678,11 @@ fn a_stopped_delaying_thread_fails_open_and_loses_nothing() {
             s.delay_stopped && s.read > stopped_at + 4 * MIB && s.sender.rtt_us < 20_000
         })
     });
-    assert_eq!(history.last().unwrap().delay_held_packets, 0);
+    let last = *history.last().unwrap();
+    assert_eq!((last.delay_held_packets, last.link_delay_ms), (0, 0));
+    // Asked again, the delay says it has stopped rather than pretend.
+    let again = session.set_link_delay(20).unwrap_err().to_string();
+    assert!(again.contains(link::DELAY_STOPPED), "{again}");
     session.finish();
     history.extend(drain(&session));
     let report = session.join();

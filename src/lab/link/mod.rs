@@ -179,7 +179,8 @@ pub struct LinkSpec {
     pub mtu: u32,
     /// The bottleneck's rate (a token bucket filter on lo), or unlimited.
     pub rate: Rate,
-    /// Every packet's one-way delay, in ms (netem; 0 for none).
+    /// Every packet's one-way delay, in ms (netem or the queue, as
+    /// `DelayMethod` says; 0 for none).
     #[serde(default)]
     pub delay_ms: u32,
     /// The share of packets dropped at random (nf_tables).
@@ -637,6 +638,9 @@ impl Link {
             what: format!("delay to {delay_ms} ms"),
             source,
         };
+        if delay_ms > 0 && self.gauge.stopped.load(Relaxed) {
+            return Err(LinkError::Unavailable(DELAY_STOPPED.to_string()));
+        }
         if delay_ms > 0 {
             self.raise_tcp_memory(rate, delay_ms);
         }
@@ -726,10 +730,17 @@ impl Link {
 }
 
 fn reading(gauge: &nfqueue::DelayGauge) -> DelayReading {
+    let stopped = gauge.stopped.load(Relaxed);
     DelayReading {
-        delay_ms: gauge.delay_ms.load(Relaxed),
+        // Once the thread has ended, packets cross undelayed, whatever
+        // was asked.
+        delay_ms: if stopped {
+            0
+        } else {
+            gauge.delay_ms.load(Relaxed)
+        },
         held_packets: gauge.held.load(Relaxed),
-        stopped: gauge.stopped.load(Relaxed),
+        stopped,
         undelayed_packets: gauge.undelayed.load(Relaxed),
         delayed_packets: gauge.delayed.load(Relaxed),
         thread_cpu_ns: gauge.cpu_ns.load(Relaxed),
