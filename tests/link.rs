@@ -704,3 +704,59 @@ fn a_stopped_delaying_thread_fails_open_and_loses_nothing() {
         link::DELAY_STOPPED
     );
 }
+
+/// tshark as the oracle, at MTU 1500: a scenario that shortens the delay
+/// live, captured, shows the reader never acknowledging out of order (no
+/// duplicate ACK, no SACK block) and the writer never resending. The
+/// capture sees each frame as it enters lo, before the delay; the reader's
+/// ACKs are what tell how the segments came out of it.
+#[test]
+fn tshark_finds_nothing_reordered_when_the_delay_shortens_live() {
+    let dir = scratch("delay-tshark");
+    let scenario = dir.join("shorter.toml");
+    std::fs::write(
+        &scenario,
+        "write_rate = \"8M\"\nlink_delay = 80\n\
+         [[step]]\nat = 0.8\nlink_delay = 30\n\
+         [[step]]\nat = 1.4\nlink_delay = 5\n\
+         [[step]]\nat = 2\nlink_delay = 0\n",
+    )
+    .unwrap();
+    let pcap = dir.join("run.pcap");
+    let Some((csv, summary)) = record_delayed(
+        "delay-tshark-run",
+        "2.5",
+        &[
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--pcap",
+            pcap.to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    let delays = column(&csv, "link_delay_ms");
+    for step in [80.0, 30.0, 5.0, 0.0] {
+        assert!(delays.contains(&step), "no sample at {step} ms");
+    }
+    assert_eq!(summary["capture"]["dropped"], 0, "{summary}");
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args([
+            "-Y",
+            "tcp.analysis.duplicate_ack or tcp.options.sack_le or tcp.analysis.retransmission",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "_ws.expert.message",
+        ])
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success(), "{out:?}");
+    let flagged = String::from_utf8_lossy(&out.stdout);
+    assert!(flagged.trim().is_empty(), "frames flagged:\n{flagged}");
+    assert_eq!(summary["retransmits"], 0, "{summary}");
+}
