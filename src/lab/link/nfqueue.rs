@@ -217,17 +217,65 @@ impl Drop for Delayer {
     }
 }
 
+/// The packets held, by id, with the time each is due: the thread's whole
+/// state.
+#[derive(Debug, Default)]
+struct Schedule {
+    /// (due, id), in arrival order, which is also due order.
+    held: VecDeque<(u64, u32)>,
+    last_due: u64,
+    next_id: Option<u32>,
+}
+
+impl Schedule {
+    /// A packet arrived at `now` (ns) with `delay` (ns) in force: it is due
+    /// after the delay, and never before the one ahead of it, so that a
+    /// shorter delay cannot let it overtake. Returns how many ids the
+    /// kernel skipped before it: packets it could not hand over (the
+    /// socket was full) and let through undelayed.
+    fn arrive(&mut self, id: u32, now: u64, delay: u64) -> u64 {
+        let skipped = self
+            .next_id
+            .map_or(0, |expected| u64::from(id.wrapping_sub(expected)));
+        self.next_id = Some(id.wrapping_add(1));
+        self.last_due = (now + delay).max(self.last_due);
+        self.held.push_back((self.last_due, id));
+        skipped
+    }
+
+    /// Takes every packet due by `now`: the newest one's id, whose batch
+    /// verdict lets them all go in order.
+    fn due_by(&mut self, now: u64) -> Option<u32> {
+        let mut newest = None;
+        while let Some(&(due, id)) = self.held.front() {
+            if due > now {
+                break;
+            }
+            newest = Some(id);
+            self.held.pop_front();
+        }
+        newest
+    }
+
+    /// When the oldest packet is due.
+    fn next_due(&self) -> Option<u64> {
+        self.held.front().map(|&(due, _)| due)
+    }
+
+    /// The newest packet held.
+    fn newest(&self) -> Option<u32> {
+        self.held.back().map(|&(_, id)| id)
+    }
+}
+
 /// The thread: take packets' ids as they arrive, let them go when due.
 fn run(socket: &OwnedFd, wake: &OwnedFd, gauge: &DelayGauge) {
     let start = Instant::now();
     let now_ns = || start.elapsed().as_nanos() as u64;
-    // (due, id), in arrival order, which is also due order.
-    let mut held: VecDeque<(u64, u32)> = VecDeque::new();
-    let mut last_due = 0u64;
-    let mut next_id: Option<u32> = None;
+    let mut schedule = Schedule::default();
     let mut buffers = vec![[0u8; MESSAGE_ROOM]; BATCH];
     loop {
-        let timeout = held.front().map(|&(due, _)| due.saturating_sub(now_ns()));
+        let timeout = schedule.next_due().map(|due| due.saturating_sub(now_ns()));
         let (readable, woken) = wait(socket, wake, timeout);
         if woken {
             let mut value = 0u64;
@@ -236,7 +284,7 @@ fn run(socket: &OwnedFd, wake: &OwnedFd, gauge: &DelayGauge) {
             if value >= 2 {
                 return;
             }
-            if let Some(&(_, id)) = held.back() {
+            if let Some(id) = schedule.newest() {
                 let _ = accept_up_to(socket, id);
             }
             return;
@@ -257,18 +305,10 @@ fn run(socket: &OwnedFd, wake: &OwnedFd, gauge: &DelayGauge) {
                 let arrived = now_ns();
                 for (buffer, len) in buffers.iter().zip(&got) {
                     for id in packet_ids(&buffer[..*len]) {
-                        if let Some(expected) = next_id
-                            && id != expected
-                        {
-                            // Ids are given in order; the missing ones the
-                            // kernel could not hand over and let through.
-                            gauge
-                                .undelayed
-                                .fetch_add(u64::from(id.wrapping_sub(expected)), Relaxed);
+                        let skipped = schedule.arrive(id, arrived, delay_ns);
+                        if skipped > 0 {
+                            gauge.undelayed.fetch_add(skipped, Relaxed);
                         }
-                        next_id = Some(id.wrapping_add(1));
-                        last_due = (arrived + delay_ns).max(last_due);
-                        held.push_back((last_due, id));
                         gauge.delayed.fetch_add(1, Relaxed);
                     }
                 }
@@ -277,21 +317,12 @@ fn run(socket: &OwnedFd, wake: &OwnedFd, gauge: &DelayGauge) {
                 }
             }
         }
-        let now = now_ns();
-        let mut newest_due = None;
-        while let Some(&(due, id)) = held.front() {
-            if due > now {
-                break;
-            }
-            newest_due = Some(id);
-            held.pop_front();
-        }
-        if let Some(id) = newest_due
+        if let Some(id) = schedule.due_by(now_ns())
             && accept_up_to(socket, id).is_err()
         {
             return;
         }
-        gauge.held.store(held.len() as u32, Relaxed);
+        gauge.held.store(schedule.held.len() as u32, Relaxed);
         gauge.cpu_ns.store(thread_cpu_ns(), Relaxed);
     }
 }
@@ -454,6 +485,35 @@ mod tests {
         message.extend_from_slice(&[0u8; 10]);
         message.extend(body);
         message
+    }
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn a_shorter_delay_never_lets_a_packet_overtake_the_one_before() {
+        let mut schedule = Schedule::default();
+        schedule.arrive(1, 0, 50 * MS);
+        schedule.arrive(2, MS, 50 * MS);
+        // The delay drops to 5 ms: the next packets wait for those ahead.
+        schedule.arrive(3, 2 * MS, 5 * MS);
+        schedule.arrive(4, 60 * MS, 5 * MS);
+        let dues: Vec<u64> = schedule.held.iter().map(|&(due, _)| due).collect();
+        assert_eq!(dues, [50 * MS, 51 * MS, 51 * MS, 65 * MS]);
+        assert_eq!(schedule.due_by(49 * MS), None);
+        assert_eq!(schedule.due_by(50 * MS), Some(1));
+        // One verdict lets 2 and 3 go together, in order.
+        assert_eq!(schedule.due_by(64 * MS), Some(3));
+        assert_eq!(schedule.next_due(), Some(65 * MS));
+        assert_eq!(schedule.newest(), Some(4));
+    }
+
+    #[test]
+    fn ids_the_kernel_skipped_are_counted_as_undelayed_even_across_the_wrap() {
+        let mut schedule = Schedule::default();
+        assert_eq!(schedule.arrive(u32::MAX - 1, 0, MS), 0);
+        assert_eq!(schedule.arrive(u32::MAX, 0, MS), 0);
+        assert_eq!(schedule.arrive(3, 0, MS), 3); // 0, 1 and 2 passed by
+        assert_eq!(schedule.arrive(4, 0, MS), 0);
     }
 
     #[test]
