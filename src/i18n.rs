@@ -176,7 +176,9 @@ table! {
     LinkRate => "Link rate", "链路速率";
     LinkDelay => "Link delay, each way", "链路延迟（单程）";
     LinkLoss => "Link loss", "链路丢包率";
-    NoNetem => "this kernel has no netem: delay is unavailable; the rate, loss and the cable work", "此内核没有 netem：无法设置延迟；速率、丢包和网线可用";
+    NoNetem => "this kernel has no netem and no netfilter queue: delay is unavailable; the rate, loss and the cable work", "此内核既没有 netem 也没有 netfilter 队列：无法设置延迟；速率、丢包和网线可用";
+    DelayFellBehind => "the link's delay fell behind: sockscope's delaying thread could not keep up, and some packets crossed the link undelayed", "链路延迟跟不上：sockscope 的延迟线程处理不过来，部分数据包无延迟地通过了链路";
+    DelayStopped => "the link's delay stopped: sockscope's delaying thread ended, and packets now cross the link undelayed", "链路延迟已停止：sockscope 的延迟线程已结束，数据包现在无延迟地通过链路";
     NoNfTables => "this kernel has no nf_tables: loss is unavailable; the rate and the cable work", "此内核没有 nf_tables：无法设置丢包；速率和网线可用";
     CongestionControl => "Congestion control", "拥塞控制算法";
     UnplugCable => "Unplug the cable (U)", "拔掉网线 (U)";
@@ -543,6 +545,8 @@ table! {
     EvWindowReopened => "window open", "窗口重新打开";
     EvCableUnplugged => "cable unplugged", "网线已拔掉";
     EvCablePlugged => "cable plugged in", "网线已插上";
+    EvDelayStopped => "delay stopped", "延迟已停止";
+    EvDelayFellBehind => "delay fell behind", "延迟跟不上";
     EvRetransmitTimeout => "timeout: sent again, RTO {} ms", "超时重传，RTO {} 毫秒";
     EvReaderPaused => "reader paused", "接收方暂停";
     EvReaderResumed => "reader resumed", "接收方恢复";
@@ -648,6 +652,10 @@ mod tests {
     #[test]
     fn the_windows_no_netem_sentence_is_the_one_record_prints() {
         assert_eq!(S::NoNetem.text(Lang::En), crate::lab::link::NO_NETEM);
+        assert_eq!(
+            S::DelayStopped.text(Lang::En),
+            crate::lab::link::DELAY_STOPPED
+        );
     }
 
     #[test]

@@ -612,6 +612,7 @@ impl Teller {
                     }
                     EventKind::WriterFailed | EventKind::ReaderFailed => "failure",
                     EventKind::ConnectionClosed => "closed",
+                    EventKind::DelayStopped | EventKind::DelayFellBehind => "link",
                     _ => return None,
                 };
                 Some(format!(

@@ -9,6 +9,7 @@ use sockscope::lab::link::{self, LinkSpec};
 use sockscope::lab::{Endpoint, LabConfig, Rate, Session, Size};
 
 const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
 
 fn scratch(name: &str) -> std::path::PathBuf {
     common::scratch("link", name)
@@ -454,7 +455,7 @@ fn the_link_loss_flag_is_reported_and_checked() {
 /// not (this machine's kernel), the flag is refused in one sentence, exit
 /// 2, with nothing written.
 #[test]
-fn a_link_delay_is_applied_with_netem_and_refused_in_one_sentence_without() {
+fn a_link_delay_is_applied_with_netem_or_the_queue_and_refused_in_one_sentence_without() {
     let dir = scratch("delay");
     let csv = dir.join("run.csv");
     let out = sockscope()
@@ -488,4 +489,276 @@ fn a_link_delay_is_applied_with_netem_and_refused_in_one_sentence_without() {
         assert!(stderr.contains("is not a delay"), "{stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
+}
+
+/// Runs `record` for a delayed link; None (and a note) where this kernel
+/// can delay neither with netem nor with a netfilter queue, after checking
+/// that it says so in today's one sentence.
+fn record_delayed(name: &str, secs: &str, args: &[&str]) -> Option<(String, serde_json::Value)> {
+    let dir = scratch(name);
+    let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
+    let out = sockscope()
+        .args(["record", "--duration", secs])
+        .args(args)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(2) && stderr.contains(link::NO_NETEM) {
+        eprintln!("skipped: {}", link::NO_NETEM);
+        return None;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(summary["integrity_ok"], true, "{summary}");
+    let method = summary["link"]["delay_method"].as_str().unwrap_or("");
+    assert!(["netem", "queue"].contains(&method), "{summary}");
+    Some((std::fs::read_to_string(&csv).unwrap(), summary))
+}
+
+/// The second half of a run's rows: past the handshake and slow start.
+fn steady(csv: &str) -> String {
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    std::iter::once(header)
+        .chain(rows[rows.len() / 2..].iter().copied())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Bytes a second read over the rows of `csv`.
+fn read_rate(csv: &str) -> f64 {
+    let (t, read) = (column(csv, "t_ms"), column(csv, "read_bytes"));
+    (read[read.len() - 1] - read[0]) / ((t[t.len() - 1] - t[0]) / 1e3)
+}
+
+/// 50 ms each way at a classroom pace (the writer below the link, so no
+/// queue adds to it): the kernel's own smoothed RTT is 100 to 105 ms, and
+/// every sample says the delay in force.
+#[test]
+fn a_50_ms_delay_each_way_makes_a_round_trip_of_100_to_105_ms() {
+    let Some((csv, summary)) = record_delayed(
+        "delay-rtt",
+        "3",
+        &["--link-delay", "50", "--write-rate", "256K"],
+    ) else {
+        return;
+    };
+    assert_eq!(summary["link"]["delay_ms"], 50, "{summary}");
+    assert_eq!(summary["link"]["delay_stopped"], false, "{summary}");
+    assert!(column(&csv, "link_delay_ms").iter().all(|&d| d == 50.0));
+    let rtt = median(column(&steady(&csv), "rtt_us"));
+    assert!(
+        (100_000.0..=105_000.0).contains(&rtt),
+        "median tcpi_rtt {rtt} µs with 50 ms each way"
+    );
+}
+
+/// The lesson of the bandwidth-delay product: on a long link the receive
+/// window, not the link, sets the speed (throughput ≈ window ÷ RTT), and
+/// a bigger SO_RCVBUF goes faster.
+#[test]
+fn on_a_long_link_the_receive_buffer_sets_the_speed() {
+    let run = |rcvbuf: &str| {
+        let (csv, _) = record_delayed(
+            &format!("delay-rcvbuf-{rcvbuf}"),
+            "5",
+            &["--link-delay", "50", "--rcvbuf", rcvbuf],
+        )?;
+        let csv = steady(&csv);
+        let measured = read_rate(&csv);
+        // The window the writer sees advertised, over the round trip.
+        let window = median(column(&csv, "snd_wnd_bytes"));
+        let rtt_s = median(column(&csv, "rtt_us")) / 1e6;
+        let formula = window / rtt_s;
+        assert!(
+            (measured / formula - 1.0).abs() <= 0.25,
+            "--rcvbuf {rcvbuf}: {measured:.0} B/s measured, window {window} B ÷ RTT \
+             {rtt_s} s = {formula:.0} B/s"
+        );
+        Some(measured)
+    };
+    let Some(small) = run("64K") else { return };
+    let big = run("1M").unwrap();
+    assert!(
+        big >= 4.0 * small,
+        "{big:.0} B/s with --rcvbuf 1M, {small:.0} B/s with 64K"
+    );
+}
+
+/// Live changes of the delay, in the session the window drives: each
+/// reaches the samples, and nothing is lost or resent. (Reordering itself
+/// is the tshark test's below: a deliberately reordering thread passed
+/// this one, since TCP absorbs small reorderings without resending, and
+/// failed that one.) Only shorter delays could reorder, so the steps only
+/// shorten it: a
+/// sudden longer one makes the writer's tail-loss probe fire before the
+/// ACK can come back, a spurious resend of TCP's own (tshark shows it
+/// undone by a D-SACK), which is not a reordering.
+/// At a classroom pace: at hundreds of MiB/s the bursts the queue lets go
+/// at once can overflow the reading socket's backlog (rcv_drops), a loss
+/// that is not a reordering.
+#[test]
+fn live_delay_changes_reach_the_samples_and_resend_nothing() {
+    use_sockscope_as_helper();
+    let session = Session::start(LabConfig {
+        write_rate: Rate::BytesPerSec(8 * MIB),
+        sample_hz: 100,
+        endpoint: Endpoint::Link(LinkSpec {
+            delay_ms: 120,
+            ..LinkSpec::default()
+        }),
+        ..LabConfig::default()
+    });
+    let session = match session {
+        Err(e) if e.to_string().contains(link::NO_NETEM) => return,
+        made => made.unwrap(),
+    };
+    let mut history = Vec::new();
+    for delay in [60, 20, 5, 1, 0] {
+        let from = history
+            .last()
+            .map_or(0, |s: &sockscope::lab::Sample| s.read);
+        collect_until(&session, &mut history, "bytes flow", |h| {
+            h.last().is_some_and(|s| s.read > from + 2 * MIB)
+        });
+        session.set_link_delay(delay).unwrap();
+        collect_until(&session, &mut history, "the new delay in force", |h| {
+            h.last().is_some_and(|s| s.link_delay_ms == delay)
+        });
+    }
+    session.finish();
+    history.extend(drain(&session));
+    let report = session.join();
+    assert_eq!(report.integrity(), Some(true), "{report:?}");
+    let last = history.last().unwrap();
+    assert_eq!(last.receiver_memory.drops, 0, "the reading socket dropped");
+    assert_eq!(
+        last.sender.total_retrans, 0,
+        "segments resent after live delay changes"
+    );
+}
+
+/// If the delaying thread ends, the queue fails open: traffic goes on
+/// undelayed, the samples say so (and the timeline's event in the same
+/// sentence record prints), and every byte still arrives.
+#[test]
+fn a_stopped_delaying_thread_fails_open_and_loses_nothing() {
+    use_sockscope_as_helper();
+    let session = Session::start(LabConfig {
+        write_rate: Rate::BytesPerSec(4 * MIB),
+        sample_hz: 100,
+        endpoint: Endpoint::Link(LinkSpec {
+            delay_ms: 50,
+            ..LinkSpec::default()
+        }),
+        ..LabConfig::default()
+    });
+    let session = match session {
+        Err(e) if e.to_string().contains(link::NO_NETEM) => return,
+        made => made.unwrap(),
+    };
+    if session.link_delay_method() != Some(link::DelayMethod::Queue) {
+        eprintln!("skipped: this kernel delays with netem, no thread to stop");
+        return;
+    }
+    let mut history = Vec::new();
+    collect_until(&session, &mut history, "bytes flow, delayed", |h| {
+        h.last()
+            .is_some_and(|s| s.read > MIB && s.sender.rtt_us >= 100_000 && !s.delay_stopped)
+    });
+    assert!(history.iter().any(|s| s.delay_held_packets > 0));
+    session.stop_link_delaying_thread().unwrap();
+    let stopped_at = history.last().unwrap().read;
+    collect_until(&session, &mut history, "bytes flow on, undelayed", |h| {
+        h.last().is_some_and(|s| {
+            s.delay_stopped && s.read > stopped_at + 4 * MIB && s.sender.rtt_us < 20_000
+        })
+    });
+    let last = *history.last().unwrap();
+    assert_eq!((last.delay_held_packets, last.link_delay_ms), (0, 0));
+    // Asked again, the delay says it has stopped rather than pretend.
+    let again = session.set_link_delay(20).unwrap_err().to_string();
+    assert!(again.contains(link::DELAY_STOPPED), "{again}");
+    session.finish();
+    history.extend(drain(&session));
+    let report = session.join();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.integrity(), Some(true), "{report:?}");
+    assert_eq!(report.bytes_read, report.bytes_written);
+    let mut timeline = sockscope::lab::Timeline::new();
+    for sample in &history {
+        timeline.push(*sample);
+    }
+    let stops: Vec<_> = timeline
+        .events()
+        .iter()
+        .filter(|e| e.kind == sockscope::lab::EventKind::DelayStopped)
+        .collect();
+    assert_eq!(stops.len(), 1, "{:?}", timeline.events());
+    assert_eq!(
+        stops[0].kind.describe(sockscope::i18n::Lang::En),
+        link::DELAY_STOPPED
+    );
+}
+
+/// tshark as the oracle, at MTU 1500: a scenario that shortens the delay
+/// live, captured, shows the reader never acknowledging out of order (no
+/// duplicate ACK, no SACK block) and the writer never resending. The
+/// capture sees each frame as it enters lo, before the delay; the reader's
+/// ACKs are what tell how the segments came out of it.
+#[test]
+fn tshark_finds_nothing_reordered_when_the_delay_shortens_live() {
+    let dir = scratch("delay-tshark");
+    let scenario = dir.join("shorter.toml");
+    std::fs::write(
+        &scenario,
+        "write_rate = \"8M\"\nlink_delay = 80\n\
+         [[step]]\nat = 0.8\nlink_delay = 30\n\
+         [[step]]\nat = 1.4\nlink_delay = 5\n\
+         [[step]]\nat = 2\nlink_delay = 0\n",
+    )
+    .unwrap();
+    let pcap = dir.join("run.pcap");
+    let Some((csv, summary)) = record_delayed(
+        "delay-tshark-run",
+        "2.5",
+        &[
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--pcap",
+            pcap.to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    let delays = column(&csv, "link_delay_ms");
+    for step in [80.0, 30.0, 5.0, 0.0] {
+        assert!(delays.contains(&step), "no sample at {step} ms");
+    }
+    assert_eq!(summary["capture"]["dropped"], 0, "{summary}");
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args([
+            "-Y",
+            "tcp.analysis.duplicate_ack or tcp.options.sack_le or tcp.analysis.retransmission",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "_ws.expert.message",
+        ])
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success(), "{out:?}");
+    let flagged = String::from_utf8_lossy(&out.stdout);
+    assert!(flagged.trim().is_empty(), "frames flagged:\n{flagged}");
+    assert_eq!(summary["retransmits"], 0, "{summary}");
 }

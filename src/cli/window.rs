@@ -76,7 +76,8 @@ pub(super) struct PeerArgs {
     #[arg(long, value_name = "RATE", value_parser = parse_link_rate, allow_hyphen_values = true, conflicts_with_all = ["listen", "connect"])]
     link_rate: Option<Rate>,
     /// Every packet's one-way delay on the private link in ms, 0 to 5000
-    /// (netem, where the kernel has it; implies --link).
+    /// (netem where the kernel has it, else a netfilter queue and a
+    /// delaying thread of sockscope's; implies --link).
     #[arg(long, value_name = "MS", value_parser = parse_delay, allow_hyphen_values = true, conflicts_with_all = ["listen", "connect"])]
     link_delay: Option<u32>,
     /// The share of packets the private link drops at random, in percent,

@@ -56,6 +56,8 @@ struct Row {
     rcv_drops: u32,
     wmem_queued_bytes: u32,
     sndbuf_now_bytes: u32,
+    link_delay_ms: u32,
+    delay_held_packets: u32,
 }
 
 impl From<&Sample> for Row {
@@ -107,6 +109,8 @@ impl From<&Sample> for Row {
             rcv_drops: s.receiver_memory.drops,
             wmem_queued_bytes: s.sender_memory.wmem_queued,
             sndbuf_now_bytes: s.sender_memory.sndbuf,
+            link_delay_ms: s.link_delay_ms,
+            delay_held_packets: s.delay_held_packets,
         }
     }
 }

@@ -361,7 +361,7 @@ struct Columns {
 }
 
 /// The columns read back, in this order (see `Columns::parse`).
-const NAMES: [&str; 36] = [
+const NAMES: [&str; 38] = [
     "t_ms",
     "sendq_bytes",
     "unsent_bytes",
@@ -398,6 +398,8 @@ const NAMES: [&str; 36] = [
     "sndbuf_now_bytes",
     "writer_blocked",
     "reader_paused",
+    "link_delay_ms",
+    "delay_held_packets",
 ];
 
 impl Columns {
@@ -535,6 +537,9 @@ impl Columns {
                 backlog_bytes: u32_of(29)?,
                 drops: u32_of(30)?,
             },
+            // Absent before issue 23: no delay known, none held.
+            link_delay_ms: whole(36, crate::lab::link::MAX_DELAY_MS.into())? as u32,
+            delay_held_packets: u32_of(37)?,
             ..Sample::default()
         })
     }
@@ -697,6 +702,19 @@ fn summary_beside(path: &Path) -> Result<Beside, RecordingError> {
             mtu: mtu.map_or(crate::lab::link::DEFAULT_MTU, |m| m as u32),
         };
         info.link = Some(spec);
+        info.link_lacks.delay_method = match &link["delay_method"] {
+            Value::Null => None,
+            value => Some(
+                serde_json::from_value::<crate::lab::link::DelayMethod>(value.clone()).map_err(
+                    |_| {
+                        in_link(format!(
+                            "delay_method is {}, not \"netem\" or \"queue\"",
+                            shown(value)
+                        ))
+                    },
+                )?,
+            ),
+        };
         Endpoint::Link(spec)
     } else {
         return Err(bad(format!(
@@ -1031,6 +1049,12 @@ mod tests {
             ("t_ms", "-0.5", "not a time from 0 to 1000000000000 ms"),
             ("t_ms", "NaN", "not a time from 0 to 1000000000000 ms"),
             ("stall_ms", "inf", "not a time from 0 to 1000000000000 ms"),
+            ("link_delay_ms", "5001", "not a whole number from 0 to 5000"),
+            (
+                "delay_held_packets",
+                "-3",
+                "not a whole number from 0 to 4294967295",
+            ),
         ];
         for (column, value, accepted) in cases {
             write(&path, &samples()[..5]);
@@ -1052,6 +1076,38 @@ mod tests {
         assert_eq!(last.send_queue, u32::MAX);
         assert_eq!(last.written, u64::MAX);
         assert_eq!(last.t_ns, 1_000_000_000_000_000_000);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The delay's columns (issue 23) read back; a file from before them
+    /// opens as one without a delay.
+    #[test]
+    fn the_delay_columns_read_back_and_older_files_open_without_them() {
+        let dir = scratch("delay-columns");
+        let path = dir.join("run.csv");
+        let mut rows = samples()[..5].to_vec();
+        for row in &mut rows {
+            row.link_delay_ms = 50;
+            row.delay_held_packets = 17;
+        }
+        write(&path, &rows);
+        let recording = Recording::open(&path, &mut |_| {}).unwrap();
+        let last = recording.timeline.last().unwrap();
+        assert_eq!((last.link_delay_ms, last.delay_held_packets), (50, 17));
+        // Cut the two columns off, as a file written before them.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let old: String = text
+            .lines()
+            .map(|line| {
+                let fields: Vec<&str> = line.split(',').collect();
+                fields[..fields.len() - 2].join(",") + "\n"
+            })
+            .collect();
+        assert!(!old.contains("link_delay_ms"));
+        std::fs::write(&path, old).unwrap();
+        let recording = Recording::open(&path, &mut |_| {}).unwrap();
+        let last = recording.timeline.last().unwrap();
+        assert_eq!((last.link_delay_ms, last.delay_held_packets), (0, 0));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -1108,10 +1164,15 @@ mod tests {
         std::fs::write(
             &json,
             r#"{"effective_sndbuf": 4608, "sample_hz": 1000, "outside_peer": false,
-                "link": {"rate": "256.0 KiB/s", "delay_ms": 20, "loss_percent": 1.5, "mtu": 1500}}"#,
+                "link": {"rate": "256.0 KiB/s", "delay_ms": 20, "delay_method": "queue",
+                         "loss_percent": 1.5, "mtu": 1500}}"#,
         )
         .unwrap();
         let recording = Recording::open(&path, &mut |_| {}).unwrap();
+        assert_eq!(
+            recording.info.link_lacks.delay_method,
+            Some(crate::lab::link::DelayMethod::Queue)
+        );
         assert!(recording.has_summary);
         assert_eq!(recording.info.sndbuf.effective, 4608);
         assert_eq!(recording.config.sample_hz, 1000);
@@ -1157,6 +1218,10 @@ mod tests {
             (
                 r#"{"link": {"delay_ms": 4294967296}}"#,
                 "link.delay_ms is 4294967296, not a whole number from 0 to 5000",
+            ),
+            (
+                r#"{"link": {"delay_method": "carrier pigeon"}}"#,
+                "link.delay_method is \"carrier pigeon\", not \"netem\" or \"queue\"",
             ),
             (
                 r#"{"link": {"loss_percent": 250}}"#,

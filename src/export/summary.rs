@@ -184,7 +184,21 @@ pub struct AttachedSummary {
 pub struct LinkSummary {
     /// The bottleneck's rate, as the other rates: "max" when unlimited.
     pub rate: String,
+    /// The one-way delay asked at the start, in ms; the CSV's
+    /// link_delay_ms has it at every sample.
     pub delay_ms: u32,
+    /// How this kernel delays: "netem", "queue" (a netfilter queue and
+    /// sockscope's delaying thread), or null where it cannot.
+    pub delay_method: Option<crate::lab::link::DelayMethod>,
+    /// The delaying thread ended during the run (the queue failed open).
+    pub delay_stopped: bool,
+    /// Packets the delaying thread delayed (a GSO super-packet is one),
+    /// and those that crossed undelayed because it fell behind; 0 under
+    /// netem.
+    pub delay_packets: u64,
+    pub delay_undelayed_packets: u64,
+    /// The delaying thread's CPU time, in s.
+    pub delay_thread_cpu_s: f64,
     pub loss_percent: f64,
     pub mtu: u32,
 }
@@ -252,6 +266,13 @@ impl Summary {
             link: info.link.map(|spec| LinkSummary {
                 rate: spec.rate.to_string(),
                 delay_ms: spec.delay_ms,
+                delay_method: info.link_lacks.delay_method,
+                delay_stopped: timeline.last().is_some_and(|s| s.delay_stopped),
+                delay_packets: timeline.last().map_or(0, |s| s.delay_totals.packets),
+                delay_undelayed_packets: timeline.last().map_or(0, |s| s.delay_totals.undelayed),
+                delay_thread_cpu_s: timeline
+                    .last()
+                    .map_or(0.0, |s| s.delay_totals.thread_cpu_ns as f64 / 1e9),
                 loss_percent: spec.loss.percent(),
                 mtu: spec.mtu,
             }),

@@ -39,8 +39,8 @@ pub use config::{
 };
 pub use preset::Preset;
 pub use sample::{
-    Cable, RATE_WINDOW, ReaderState, ReceiverMemory, Sample, SampleBatch, SampleSchedule,
-    SenderMemory, WindowRoom, WriterState, rates_over,
+    Cable, DelayTotals, RATE_WINDOW, ReaderState, ReceiverMemory, Sample, SampleBatch,
+    SampleSchedule, SenderMemory, WindowRoom, WriterState, rates_over,
 };
 pub use session::{
     Attached, CaptureState, Fault, Session, SessionInfo, SessionReport, next_session_id,

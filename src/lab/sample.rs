@@ -286,6 +286,27 @@ pub struct Sample {
     /// What waits at the private link's bottleneck (lo's qdisc), as fresh
     /// as the writer's TCP_INFO; all zero without a link or a qdisc.
     pub bottleneck: Bottleneck,
+    /// The private link's one-way delay in force, in ms (0 without one).
+    pub link_delay_ms: u32,
+    /// Packets held by the delay now, travelling the link (the queue's;
+    /// 0 under netem, whose packets are in `bottleneck`).
+    pub delay_held_packets: u32,
+    /// The delaying thread has ended: the link passes packets undelayed.
+    pub delay_stopped: bool,
+    /// The delaying thread's counts so far (all zero under netem).
+    pub delay_totals: DelayTotals,
+}
+
+/// What the private link's delaying thread has done so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DelayTotals {
+    /// Packets it delayed (a GSO super-packet of many segments is one).
+    pub packets: u64,
+    /// Packets that crossed undelayed because it fell behind (its socket
+    /// overflowed and the queue failed open).
+    pub undelayed: u64,
+    /// CPU time the thread used, in ns.
+    pub thread_cpu_ns: u64,
 }
 
 impl Sample {

@@ -15,8 +15,8 @@ use super::control::recv_within;
 use super::link::LinkProbe;
 use super::probe;
 use super::sample::{
-    Bottleneck, Cable, ReceiverInfo, ReceiverMemory, Sample, SampleBatch, SampleSchedule,
-    SenderInfo, SenderMemory,
+    Bottleneck, Cable, DelayTotals, ReceiverInfo, ReceiverMemory, Sample, SampleBatch,
+    SampleSchedule, SenderInfo, SenderMemory,
 };
 use super::shared::Shared;
 use super::worker_error::{IoFailure, WorkerError};
@@ -314,6 +314,18 @@ impl SampleDesk {
         let writer_state = shared.writer_state();
         let reader_state = shared.reader_state();
         let mut sample = take_queues(&self.writer, &self.reader, shared.now_ns())?;
+        if let Some(probe) = &self.link {
+            // A few atomic loads: fresh every sample.
+            let delay = probe.delay();
+            sample.link_delay_ms = delay.delay_ms;
+            sample.delay_held_packets = delay.held_packets;
+            sample.delay_stopped = delay.stopped;
+            sample.delay_totals = DelayTotals {
+                packets: delay.delayed_packets,
+                undelayed: delay.undelayed_packets,
+                thread_cpu_ns: delay.thread_cpu_ns,
+            };
+        }
         sample.cable = match &self.link {
             None => Cable::NoLink,
             // One ioctl, no lock; an unreadable state reads as plugged.

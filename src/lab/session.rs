@@ -429,6 +429,22 @@ impl Session {
         Ok(self.link("set the link delay")?.set_delay(delay_ms)?)
     }
 
+    /// Ends the private link's delaying thread at once, as if it had died
+    /// (see `Link::stop_delaying_thread`): the queue fails open, packets
+    /// cross undelayed, and the samples say the delay stopped. Nothing
+    /// happens under netem or without a delay running.
+    pub fn stop_link_delaying_thread(&self) -> Result<(), LabError> {
+        self.link("stop the link's delaying thread")?
+            .stop_delaying_thread();
+        Ok(())
+    }
+
+    /// How the private link delays (netem, the queue), None where it
+    /// cannot or without a link.
+    pub fn link_delay_method(&self) -> Option<super::link::DelayMethod> {
+        self.link.as_ref().and_then(Link::delay_method)
+    }
+
     /// Sets the share of packets the private link drops.
     pub fn set_link_loss(&self, loss: Loss) -> Result<(), LabError> {
         Ok(self.link("set the link loss")?.set_loss(loss)?)

@@ -59,6 +59,12 @@ pub enum EventKind {
     /// An attached connection ended: its program closed its socket, or the
     /// kernel freed it.
     ConnectionClosed,
+    /// The private link's delaying thread ended: the queue fails open and
+    /// packets cross undelayed.
+    DelayStopped,
+    /// The delaying thread fell behind for the first time: some packets
+    /// crossed undelayed (the queue failed open).
+    DelayFellBehind,
 }
 
 impl EventKind {
@@ -84,6 +90,8 @@ impl EventKind {
                 S::EvRetransmitTimeout.fill(lang, &[&millis(*rto, 0)])
             }
             EventKind::ConnectionClosed => S::EvConnectionClosed.text(lang).into(),
+            EventKind::DelayStopped => S::EvDelayStopped.text(lang).into(),
+            EventKind::DelayFellBehind => S::EvDelayFellBehind.text(lang).into(),
         }
     }
 
@@ -109,6 +117,8 @@ impl EventKind {
                 S::EvLongRetransmitTimeout.fill(lang, &[&millis(*rto, 0)])
             }
             EventKind::ConnectionClosed => S::EvLongConnectionClosed.text(lang).into(),
+            EventKind::DelayStopped => S::DelayStopped.text(lang).into(),
+            EventKind::DelayFellBehind => S::DelayFellBehind.text(lang).into(),
         }
     }
 }
@@ -636,6 +646,12 @@ impl Timeline {
             (Cable::Plugged, Cable::Unplugged) => events.push(EventKind::CableUnplugged),
             (Cable::Unplugged, Cable::Plugged) => events.push(EventKind::CablePlugged),
             _ => {}
+        }
+        if now.delay_stopped && !before.delay_stopped {
+            events.push(EventKind::DelayStopped);
+        }
+        if now.delay_totals.undelayed > 0 && before.delay_totals.undelayed == 0 {
+            events.push(EventKind::DelayFellBehind);
         }
         if let Some(rto) = timeout_backoff(before, now) {
             events.push(EventKind::RetransmitTimeout { rto });

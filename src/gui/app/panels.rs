@@ -692,7 +692,9 @@ fn event_color(kind: EventKind, palette: &Palette) -> egui::Color32 {
         | EventKind::WriterPeerGone
         | EventKind::WriterFailed
         | EventKind::ReaderFailed
-        | EventKind::CableUnplugged => palette.alarm,
+        | EventKind::CableUnplugged
+        | EventKind::DelayStopped => palette.alarm,
+        EventKind::DelayFellBehind => palette.caution,
         EventKind::WindowClosed | EventKind::ReaderPaused | EventKind::RetransmitTimeout { .. } => {
             palette.caution
         }

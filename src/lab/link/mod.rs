@@ -19,6 +19,7 @@
 
 pub mod guest;
 pub(crate) mod netlink;
+mod nfqueue;
 mod nft;
 mod tc;
 
@@ -28,7 +29,8 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use nix::sys::socket::{
@@ -52,19 +54,67 @@ pub const MAX_MTU: u32 = 65536;
 const HELPER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The descriptor the helper finds its end of the Unix socket on.
 const HELPER_FD: RawFd = 3;
-/// Sockets the helper makes: the control socket, two rtnetlink sockets
-/// (changes; the sampler's queue readings), a netfilter netlink socket, a
-/// packet socket (unbound: it receives nothing until a capture binds it),
-/// the lab's listener and its client.
-const SOCKETS: usize = 7;
+/// Descriptors the helper hands over: the control socket, two rtnetlink
+/// sockets (changes; the sampler's queue readings), two netfilter netlink
+/// sockets (rules; the delay's queue), a packet socket (unbound: it
+/// receives nothing until a capture binds it), the lab's listener and its
+/// client, and the namespace's net.ipv4.tcp_rmem and tcp_wmem files (the
+/// owner of a namespace may write its sysctls through them).
+const SOCKETS: usize = 10;
 /// The slowest link rate: below it a test run would move next to nothing.
 pub const MIN_LINK_RATE: u64 = 8 * 1024;
 /// The longest one-way delay, in ms: beyond it a handshake's timeouts
 /// (1 s and more) are what the class would watch.
 pub const MAX_DELAY_MS: u32 = 5_000;
-/// What the window says where the kernel has no netem.
-pub const NO_NETEM: &str =
-    "this kernel has no netem: delay is unavailable; the rate, loss and the cable work";
+/// What the window says where the kernel has neither netem nor a
+/// netfilter queue to delay with.
+pub const NO_NETEM: &str = "this kernel has no netem and no netfilter queue: delay is unavailable; \
+     the rate, loss and the cable work";
+/// What the record run and the window say once the delaying thread has
+/// ended: the queue fails open.
+pub const DELAY_STOPPED: &str = "the link's delay stopped: sockscope's delaying thread ended, \
+     and packets now cross the link undelayed";
+/// The most the namespace's TCP buffers may grow to for a long link.
+const MAX_TCP_MEM: u64 = 64 << 20;
+
+/// How the link delays its packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DelayMethod {
+    /// The kernel's netem qdisc on lo (with the rate).
+    Netem,
+    /// A netfilter queue on lo's way in, and a thread of sockscope's that
+    /// lets each packet go when due (kernels without netem).
+    Queue,
+}
+
+impl DelayMethod {
+    /// "netem" or "queue", as the JSON summary says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DelayMethod::Netem => "netem",
+            DelayMethod::Queue => "queue",
+        }
+    }
+}
+
+/// The delay as it stands at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DelayReading {
+    /// The one-way delay in force, in ms.
+    pub delay_ms: u32,
+    /// Packets held by the delay now (the queue's; 0 under netem, whose
+    /// packets are in the bottleneck's backlog).
+    pub held_packets: u32,
+    /// The delaying thread has ended: packets pass undelayed.
+    pub stopped: bool,
+    /// Packets that went through undelayed because the thread fell behind.
+    pub undelayed_packets: u64,
+    /// Packets the thread delayed so far.
+    pub delayed_packets: u64,
+    /// CPU time the thread used so far, in ns.
+    pub thread_cpu_ns: u64,
+}
 
 /// The share of packets the link drops at random, in hundredths of a
 /// percent (0 to 10 000).
@@ -130,7 +180,8 @@ pub struct LinkSpec {
     pub mtu: u32,
     /// The bottleneck's rate (a token bucket filter on lo), or unlimited.
     pub rate: Rate,
-    /// Every packet's one-way delay, in ms (netem; 0 for none).
+    /// Every packet's one-way delay, in ms (netem or the queue, as
+    /// `DelayMethod` says; 0 for none).
     #[serde(default)]
     pub delay_ms: u32,
     /// The share of packets dropped at random (nf_tables).
@@ -210,8 +261,16 @@ impl LinkError {
 /// bucket's limit, or netem's packet limit in full-sized packets; 0 when
 /// lo is unshaped (it has no queue).
 pub fn queue_limit(spec: LinkSpec) -> u64 {
+    queue_limit_with(spec, Some(DelayMethod::Netem))
+}
+
+/// `queue_limit` for a link that delays by `method`: only netem's delay
+/// puts its own queue at the bottleneck.
+pub fn queue_limit_with(spec: LinkSpec, method: Option<DelayMethod>) -> u64 {
     match spec.rate {
-        _ if spec.delay_ms > 0 => tc::netem_limit_bytes(spec.mtu),
+        _ if spec.delay_ms > 0 && method == Some(DelayMethod::Netem) => {
+            tc::netem_limit_bytes(spec.mtu)
+        }
         Rate::BytesPerSec(rate) => u64::from(tc::tbf_sizes(rate, spec.mtu).1),
         _ => 0,
     }
@@ -268,14 +327,24 @@ pub struct Link {
     netlink: OwnedFd,
     /// rtnetlink, lent to the sampler for the bottleneck's queue.
     stats: Mutex<Option<OwnedFd>>,
-    /// Netfilter's netlink, for the loss rule.
+    /// Netfilter's netlink, for the loss and delay rules.
     netfilter: OwnedFd,
+    /// Netfilter's netlink bound to the delay's queue, until the delaying
+    /// thread takes it.
+    queue: Mutex<Option<OwnedFd>>,
+    /// The namespace's net.ipv4.tcp_rmem and tcp_wmem.
+    tcp_rmem: std::fs::File,
+    tcp_wmem: std::fs::File,
+    /// How this kernel delays, if it can.
+    delay_method: Option<DelayMethod>,
+    /// The delay in force and the delaying thread's report.
+    gauge: Arc<nfqueue::DelayGauge>,
+    /// The delaying thread, once a delay needs it.
+    delayer: Mutex<Option<nfqueue::Delayer>>,
     /// The packet socket a capture of the wire takes (once).
     packet: Mutex<Option<OwnedFd>>,
     /// The settings in force (changed live).
     spec: Mutex<LinkSpec>,
-    /// The kernel has netem (delay); this one does not.
-    netem: bool,
     /// Why loss is unavailable, if it is (no nf_tables).
     no_loss: Option<String>,
 }
@@ -284,10 +353,12 @@ pub struct Link {
 /// that says so.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkLacks {
-    /// No netem: no delay.
+    /// Neither netem nor a netfilter queue: no delay.
     pub delay: Option<String>,
     /// No nf_tables: no loss.
     pub loss: Option<String>,
+    /// How the delay is made where it can be.
+    pub delay_method: Option<DelayMethod>,
 }
 
 /// What `Link::open` hands back: the link, and two fresh TCP sockets inside
@@ -380,8 +451,20 @@ impl Link {
         if let Some(sentence) = message.strip_prefix("err:") {
             return Err(LinkError::Namespace(sentence.to_string()));
         }
-        let Ok([control, netlink, stats, netfilter, packet, listener, client]) =
-            <[OwnedFd; SOCKETS]>::try_from(fds).map_err(|fds| fds.len())
+        let Ok(
+            [
+                control,
+                netlink,
+                stats,
+                netfilter,
+                queue,
+                packet,
+                listener,
+                client,
+                tcp_rmem,
+                tcp_wmem,
+            ],
+        ) = <[OwnedFd; SOCKETS]>::try_from(fds).map_err(|fds| fds.len())
         else {
             return Err(LinkError::Handover(format!(
                 "it answered {message:?} without its {SOCKETS} sockets"
@@ -392,6 +475,19 @@ impl Link {
         }
         // Asked before any qdisc is on lo, so the probe changes nothing.
         let netem = tc::has_qdisc(&netlink, "netem").unwrap_or(false);
+        // Else the queue: binding it and putting the rule on (and off
+        // again) is the test that the kernel has both.
+        let delay_method = if netem {
+            Some(DelayMethod::Netem)
+        } else if nfqueue::bind(&queue).is_ok()
+            && nft::set_delay_rule(&netfilter, true)
+                .and_then(|()| nft::set_delay_rule(&netfilter, false))
+                .is_ok()
+        {
+            Some(DelayMethod::Queue)
+        } else {
+            None
+        };
         // Making the (empty) loss chain is the test that nf_tables is there.
         let no_loss = nft::set_loss(&netfilter, 0).err().map(|e| {
             format!(
@@ -405,6 +501,12 @@ impl Link {
             netlink,
             stats: Mutex::new(Some(stats)),
             netfilter,
+            queue: Mutex::new(Some(queue)),
+            tcp_rmem: tcp_rmem.into(),
+            tcp_wmem: tcp_wmem.into(),
+            delay_method,
+            gauge: Arc::default(),
+            delayer: Mutex::new(None),
             packet: Mutex::new(Some(packet)),
             spec: Mutex::new(LinkSpec {
                 rate: Rate::Unlimited,
@@ -412,7 +514,6 @@ impl Link {
                 loss: Loss::NONE,
                 ..spec
             }),
-            netem,
             no_loss,
         };
         link.shape(spec.rate, spec.delay_ms)?;
@@ -436,16 +537,42 @@ impl Link {
         self.spec.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether this kernel has netem, which delay needs.
+    /// Whether this kernel has netem.
     pub fn has_netem(&self) -> bool {
-        self.netem
+        self.delay_method == Some(DelayMethod::Netem)
+    }
+
+    /// How this link delays: netem, the queue, or not at all.
+    pub fn delay_method(&self) -> Option<DelayMethod> {
+        self.delay_method
     }
 
     /// What the kernel lacks for the link's controls.
     pub fn lacks(&self) -> LinkLacks {
         LinkLacks {
-            delay: (!self.netem).then(|| NO_NETEM.to_string()),
+            delay: self.delay_method.is_none().then(|| NO_NETEM.to_string()),
             loss: self.no_loss.clone(),
+            delay_method: self.delay_method,
+        }
+    }
+
+    /// The delay in force and what the delaying thread reports.
+    pub fn delay(&self) -> DelayReading {
+        reading(&self.gauge)
+    }
+
+    /// Ends the delaying thread at once, as if it had died, without
+    /// letting its packets go: the kernel drops them (TCP sends them
+    /// again) and lets every later packet through undelayed. The failure
+    /// the queue is made to survive, on demand (tests, a class's demo).
+    pub fn stop_delaying_thread(&self) {
+        if let Some(mut delayer) = self
+            .delayer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            delayer.stop(nfqueue::Ending::Abandon);
         }
     }
 
@@ -469,18 +596,22 @@ impl Link {
     fn shape(&self, rate: Rate, delay_ms: u32) -> Result<(), LinkError> {
         check_link_rate(rate)?;
         check_delay(delay_ms)?;
-        if delay_ms > 0 && !self.netem {
+        if delay_ms > 0 && self.delay_method.is_none() {
             return Err(LinkError::NoDelay);
         }
+        let netem = self.delay_method == Some(DelayMethod::Netem);
         // One change at a time: the netlink socket answers in order.
         let mut spec = self.lock_spec();
-        let shaped = spec.rate != Rate::Unlimited || spec.delay_ms > 0;
+        let shaped = spec.rate != Rate::Unlimited || (netem && spec.delay_ms > 0);
         let paced = match rate {
             Rate::BytesPerSec(n) => Some(n),
             _ => None,
         };
+        if !netem && delay_ms != spec.delay_ms {
+            self.queue_delay(delay_ms, rate)?;
+        }
         let applied = match paced {
-            _ if delay_ms > 0 => tc::set_netem(&self.netlink, delay_ms, paced),
+            _ if netem && delay_ms > 0 => tc::set_netem(&self.netlink, delay_ms, paced),
             Some(n) => tc::set_rate(&self.netlink, n, spec.mtu),
             // Unshaped already: lo has no qdisc to take off.
             None if !shaped => Ok(()),
@@ -496,7 +627,50 @@ impl Link {
         })?;
         spec.rate = rate;
         spec.delay_ms = delay_ms;
+        self.gauge.delay_ms.store(delay_ms, Relaxed);
         Ok(())
+    }
+
+    /// Delays with the queue: the first delay starts the delaying thread
+    /// and puts the rule on. Once on, the rule stays, even at 0 ms: taking
+    /// it off while packets are held would let new ones overtake them.
+    fn queue_delay(&self, delay_ms: u32, rate: Rate) -> Result<(), LinkError> {
+        let failed = |source| LinkError::Shaping {
+            what: format!("delay to {delay_ms} ms"),
+            source,
+        };
+        if delay_ms > 0 && self.gauge.stopped.load(Relaxed) {
+            return Err(LinkError::Unavailable(DELAY_STOPPED.to_string()));
+        }
+        if delay_ms > 0 {
+            self.raise_tcp_memory(rate, delay_ms);
+        }
+        self.gauge.delay_ms.store(delay_ms, Relaxed);
+        let mut delayer = self.delayer.lock().unwrap_or_else(|p| p.into_inner());
+        if delay_ms > 0
+            && delayer.is_none()
+            && let Some(queue) = self.queue.lock().unwrap_or_else(|p| p.into_inner()).take()
+        {
+            *delayer = Some(nfqueue::Delayer::start(queue, self.gauge.clone()).map_err(failed)?);
+            nft::set_delay_rule(&self.netfilter, true).map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    /// Raises the namespace's TCP buffer maxima (autotuning's ceilings) to
+    /// cover the bandwidth-delay product, with room for the kernel's
+    /// per-segment overhead; never lowers them. Best effort: a read-only
+    /// /proc/sys leaves the defaults.
+    fn raise_tcp_memory(&self, rate: Rate, delay_ms: u32) {
+        let rtt_ms = 2 * u64::from(delay_ms);
+        let needed = match rate {
+            Rate::BytesPerSec(n) => (4 * n).saturating_mul(rtt_ms) / 1000,
+            Rate::Unlimited | Rate::Paused => MAX_TCP_MEM,
+        }
+        .min(MAX_TCP_MEM);
+        for file in [&self.tcp_rmem, &self.tcp_wmem] {
+            let _ = raise_maximum(file, needed);
+        }
     }
 
     /// Sets the share of packets the link drops at random.
@@ -551,8 +725,46 @@ impl Link {
         Ok(LinkProbe {
             control: self.control.try_clone()?,
             stats: self.stats.lock().unwrap_or_else(|p| p.into_inner()).take(),
+            gauge: self.gauge.clone(),
         })
     }
+}
+
+fn reading(gauge: &nfqueue::DelayGauge) -> DelayReading {
+    let stopped = gauge.stopped.load(Relaxed);
+    DelayReading {
+        // Once the thread has ended, packets cross undelayed, whatever
+        // was asked.
+        delay_ms: if stopped {
+            0
+        } else {
+            gauge.delay_ms.load(Relaxed)
+        },
+        held_packets: gauge.held.load(Relaxed),
+        stopped,
+        undelayed_packets: gauge.undelayed.load(Relaxed),
+        delayed_packets: gauge.delayed.load(Relaxed),
+        thread_cpu_ns: gauge.cpu_ns.load(Relaxed),
+    }
+}
+
+/// Sets a "min default max" sysctl's max to at least `bytes`.
+fn raise_maximum(file: &std::fs::File, bytes: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let mut text = [0u8; 128];
+    let got = file.read_at(&mut text, 0)?;
+    let values: Vec<u64> = String::from_utf8_lossy(&text[..got])
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let [min, default, max] = values[..] else {
+        return Err(io::Error::other("not three numbers"));
+    };
+    if max >= bytes {
+        return Ok(());
+    }
+    file.write_at(format!("{min} {default} {bytes}\n").as_bytes(), 0)?;
+    Ok(())
 }
 
 /// Reads a link's cable (one SIOCGIFFLAGS ioctl) and its bottleneck's
@@ -561,6 +773,7 @@ impl Link {
 pub struct LinkProbe {
     control: OwnedFd,
     stats: Option<OwnedFd>,
+    gauge: Arc<nfqueue::DelayGauge>,
 }
 
 impl LinkProbe {
@@ -571,6 +784,11 @@ impl LinkProbe {
     /// What waits at the bottleneck now; None without a queue to read.
     pub fn queue(&self) -> Option<crate::lab::sample::Bottleneck> {
         tc::queue_stats(self.stats.as_ref()?).ok()
+    }
+
+    /// The delay in force and the packets it holds (a few atomic loads).
+    pub fn delay(&self) -> DelayReading {
+        reading(&self.gauge)
     }
 }
 
@@ -787,16 +1005,31 @@ fn make_namespace(mtu: u32) -> Result<[OwnedFd; SOCKETS], String> {
     };
     let tcp =
         || new_socket(libc::AF_INET, libc::SOCK_STREAM, 0).map_err(|e| format!("socket(): {e}"));
+    // /proc/sys/net is this process's namespace's now. Read-only where
+    // /proc/sys is mounted so (some containers): the maxima then stay.
+    let sysctl = |name: &str| -> Result<OwnedFd, String> {
+        let path = format!("/proc/sys/net/ipv4/{name}");
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .or_else(|_| std::fs::File::open(&path))
+            .map(OwnedFd::from)
+            .map_err(|e| format!("could not open {path} in the private namespace: {e}"))
+    };
     Ok([
         control,
         netlink(libc::NETLINK_ROUTE)?,
         netlink(libc::NETLINK_ROUTE)?,
+        netlink(libc::NETLINK_NETFILTER)?,
         netlink(libc::NETLINK_NETFILTER)?,
         // Protocol 0: no frames until a capture binds it to lo.
         new_socket(libc::AF_PACKET, libc::SOCK_RAW, 0)
             .map_err(|e| format!("could not make the link's packet socket: {e}"))?,
         tcp()?,
         tcp()?,
+        sysctl("tcp_rmem")?,
+        sysctl("tcp_wmem")?,
     ])
 }
 

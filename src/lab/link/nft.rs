@@ -22,6 +22,7 @@ const NFT_MSG_DELRULE: u16 = 8;
 const NLM_F_CREATE: u16 = 0x400;
 const NLM_F_APPEND: u16 = 0x800;
 const NFPROTO_IPV4: u8 = 2;
+const NFPROTO_IPV6: u8 = 10;
 const NF_INET_PRE_ROUTING: u32 = 0;
 const NF_DROP: u32 = 0;
 const NFTA_TABLE_NAME: u16 = 1;
@@ -59,8 +60,17 @@ const NFTA_IMMEDIATE_DATA: u16 = 2;
 const NFT_REG_VERDICT: u32 = 0;
 const NFT_REG_1: u32 = 1;
 
+const NFTA_TARGET_NAME: u16 = 1;
+const NFTA_TARGET_REV: u16 = 2;
+const NFTA_TARGET_INFO: u16 = 3;
+/// xt_NFQUEUE's flag: with no program bound to the queue, accept.
+const NFQ_FLAG_BYPASS: u16 = 0x01;
+
 const TABLE: &str = "sockscope";
 const CHAIN: &str = "loss";
+const DELAY_CHAIN: &str = "delay";
+/// After the loss chain (priority 0): a lost packet is not held first.
+const DELAY_PRIORITY: u32 = 10;
 /// The loss is drawn in steps of a hundredth of a percent.
 pub(super) const LOSS_STEPS: u32 = 10_000;
 
@@ -93,6 +103,58 @@ pub(super) fn set_loss(netlink: &OwnedFd, in_steps: u32) -> io::Result<()> {
     }
     messages.push(batch(NFNL_MSG_BATCH_END));
     transact(netlink, &messages)
+}
+
+/// Sends every packet arriving at lo, IPv4 and IPv6, to the delay's
+/// netfilter queue (`on`), or none (`!on`): what `iptables-nft -t sockscope
+/// -A delay -j NFQUEUE --queue-num 0 --queue-bypass` sends, on prerouting
+/// (input's way in). Not on output: packets held there still count against
+/// the sender's TCP small-queue budget, which caps the throughput far below
+/// window ÷ RTT. This kernel has no native nf_tables `queue`, so the rule
+/// uses the xtables target through nf_tables' compat expression.
+pub(super) fn set_delay_rule(netlink: &OwnedFd, on: bool) -> io::Result<()> {
+    let mut messages = vec![batch(NFNL_MSG_BATCH_BEGIN)];
+    for family in [NFPROTO_IPV4, NFPROTO_IPV6] {
+        let table = string(NFTA_TABLE_NAME, TABLE);
+        let mut chain = string(NFTA_CHAIN_TABLE, TABLE);
+        chain.extend(string(NFTA_CHAIN_NAME, DELAY_CHAIN));
+        let mut hook = be32(NFTA_HOOK_HOOKNUM, NF_INET_PRE_ROUTING);
+        hook.extend(be32(NFTA_HOOK_PRIORITY, DELAY_PRIORITY));
+        chain.extend(nested(NFTA_CHAIN_HOOK, &hook));
+        chain.extend(string(NFTA_CHAIN_TYPE, "filter"));
+        let mut rule_place = string(NFTA_RULE_TABLE, TABLE);
+        rule_place.extend(string(NFTA_RULE_CHAIN, DELAY_CHAIN));
+        messages.push(nft_in(family, NFT_MSG_NEWTABLE, NLM_F_CREATE, &table));
+        messages.push(nft_in(family, NFT_MSG_NEWCHAIN, NLM_F_CREATE, &chain));
+        messages.push(nft_in(family, NFT_MSG_DELRULE, 0, &rule_place));
+        if on {
+            let mut rule = rule_place;
+            rule.extend(nested(NFTA_RULE_EXPRESSIONS, &queue_expression()));
+            messages.push(nft_in(
+                family,
+                NFT_MSG_NEWRULE,
+                NLM_F_CREATE | NLM_F_APPEND,
+                &rule,
+            ));
+        }
+    }
+    messages.push(batch(NFNL_MSG_BATCH_END));
+    transact(netlink, &messages)
+}
+
+/// xt_NFQUEUE revision 3 as a compat `target` expression: struct
+/// xt_NFQ_info_v3 {queuenum, queues_total, flags: u16, host order},
+/// padded to 8 bytes as x_tables aligns it.
+fn queue_expression() -> Vec<u8> {
+    let mut info = Vec::with_capacity(8);
+    info.extend_from_slice(&super::nfqueue::QUEUE_NUM.to_ne_bytes());
+    info.extend_from_slice(&1u16.to_ne_bytes());
+    info.extend_from_slice(&NFQ_FLAG_BYPASS.to_ne_bytes());
+    info.resize(8, 0);
+    let mut target = string(NFTA_TARGET_NAME, "NFQUEUE");
+    target.extend(be32(NFTA_TARGET_REV, 3));
+    target.extend(attribute(NFTA_TARGET_INFO, &info));
+    expression("target", &target)
 }
 
 /// numgen random mod LOSS_STEPS → reg 1; reg 1 to network order (cmp
@@ -140,7 +202,11 @@ fn nfgenmsg(family: u8, res_id: u16) -> Vec<u8> {
 }
 
 fn nft(kind: u16, flags: u16, attributes: &[u8]) -> Message {
-    let mut body = nfgenmsg(NFPROTO_IPV4, 0);
+    nft_in(NFPROTO_IPV4, kind, flags, attributes)
+}
+
+fn nft_in(family: u8, kind: u16, flags: u16, attributes: &[u8]) -> Message {
+    let mut body = nfgenmsg(family, 0);
     body.extend_from_slice(attributes);
     Message {
         kind: (NFNL_SUBSYS_NFTABLES << 8) | kind,
@@ -177,5 +243,22 @@ mod tests {
         let value = attributes(data).nth(2).unwrap().1;
         let (_, bytes) = attributes(value).next().unwrap();
         assert_eq!(bytes, 250u32.to_be_bytes());
+    }
+
+    #[test]
+    fn the_queue_rule_is_nfqueue_revision_3_to_queue_0_with_bypass() {
+        let expression = queue_expression();
+        let (_, elem) = attributes(&expression).next().unwrap();
+        let mut parts = attributes(elem);
+        assert_eq!(parts.next().unwrap().1, b"target\0");
+        let data: Vec<(u16, &[u8])> = attributes(parts.next().unwrap().1).collect();
+        assert_eq!(data[0], (NFTA_TARGET_NAME, &b"NFQUEUE\0"[..]));
+        assert_eq!(data[1], (NFTA_TARGET_REV, &3u32.to_be_bytes()[..]));
+        let info = data[2].1;
+        assert_eq!(data[2].0, NFTA_TARGET_INFO);
+        assert_eq!(info.len(), 8);
+        assert_eq!(u16::from_ne_bytes([info[0], info[1]]), 0);
+        assert_eq!(u16::from_ne_bytes([info[2], info[3]]), 1);
+        assert_eq!(u16::from_ne_bytes([info[4], info[5]]), NFQ_FLAG_BYPASS);
     }
 }
