@@ -158,11 +158,26 @@ fn every_value_flag_refuses_hostile_values_in_one_sentence() {
     ] {
         cases.push(vec![flag.into()]);
     }
+    // `run`'s flags come before `-- COMMAND`: the value, then the command.
+    let mut after: Vec<Vec<String>> = vec![Vec::new(); cases.len()];
+    for flag in [
+        "--link-rate",
+        "--link-delay",
+        "--link-loss",
+        "--mtu",
+        "--congestion",
+        // Not --name: "five" and "NaN" are names. --join refuses each:
+        // no link has it, or it is no name.
+        "--join",
+    ] {
+        cases.push(vec!["run".into(), flag.into()]);
+        after.push(vec!["--".into(), "true".into()]);
+    }
     let mut failures = Vec::new();
-    for case in &cases {
+    for (case, after) in cases.iter().zip(&after) {
         for value in hostile_values() {
             let mut command = sockscope();
-            command.current_dir(&dir).args(case).arg(&value);
+            command.current_dir(&dir).args(case).arg(&value).args(after);
             let shown = format!("{} {:.40}", case.join(" "), value);
             check_refused(&run_bounded(command, &shown), &shown, &mut failures);
         }
@@ -334,6 +349,9 @@ fn has_thread(pid: u32, prefix: &str) -> bool {
 }
 
 /// One long run, how to tell it is under way, and what it may leave.
+/// `record`, the window and `open` end with 130 for any of the three
+/// signals; `run` passes the signal on to its command and ends with the
+/// command's status, 128 + the signal's number.
 struct LongRun {
     name: &'static str,
     args: Vec<String>,
@@ -343,6 +361,8 @@ struct LongRun {
     /// Files a signalled run may leave, each whole.
     may_leave: &'static [&'static str],
     window: bool,
+    /// Ends with the command's status rather than 130.
+    passes_on: bool,
 }
 
 fn lab_running(child: &mut Child, _: &crossbeam_channel::Receiver<String>) -> bool {
@@ -385,6 +405,7 @@ fn every_long_run_ends_on_the_first_signal_with_exit_130_and_no_stray_file() {
             ready: output_growing,
             may_leave: &["run.csv", "run.json"],
             window: false,
+            passes_on: false,
         },
         LongRun {
             name: "record --listen, waiting",
@@ -400,6 +421,7 @@ fn every_long_run_ends_on_the_first_signal_with_exit_130_and_no_stray_file() {
             ready: waiting_for_peer,
             may_leave: &[],
             window: false,
+            passes_on: false,
         },
         LongRun {
             name: "the window",
@@ -407,6 +429,7 @@ fn every_long_run_ends_on_the_first_signal_with_exit_130_and_no_stray_file() {
             ready: lab_running,
             may_leave: &[],
             window: true,
+            passes_on: false,
         },
         LongRun {
             name: "open, playing back",
@@ -414,6 +437,7 @@ fn every_long_run_ends_on_the_first_signal_with_exit_130_and_no_stray_file() {
             ready: signals_caught,
             may_leave: &[],
             window: true,
+            passes_on: false,
         },
         LongRun {
             name: "open --export-gif",
@@ -421,6 +445,23 @@ fn every_long_run_ends_on_the_first_signal_with_exit_130_and_no_stray_file() {
             ready: output_growing,
             may_leave: &[],
             window: true,
+            passes_on: false,
+        },
+        LongRun {
+            name: "run, a command on a link",
+            args: s(&[
+                "run",
+                "--name",
+                &format!("robust{}", std::process::id()),
+                "--",
+                "sh",
+                "-c",
+                "echo on the link >&2; exec sleep 60",
+            ]),
+            ready: |_, lines| lines.try_iter().any(|line| line == "on the link"),
+            may_leave: &[],
+            window: false,
+            passes_on: true,
         },
     ];
     let mut failures = Vec::new();
@@ -462,7 +503,17 @@ fn every_long_run_ends_on_the_first_signal_with_exit_130_and_no_stray_file() {
             common::send_signal(child.id(), signal);
             let out = common::wait_at_most(child, DEADLINE, &what);
             let stderr: Vec<String> = lines.try_iter().collect();
-            if out.status.code() != Some(130) || stderr.iter().any(|l| l.contains("panicked")) {
+            let expected = if run.passes_on {
+                128 + match signal {
+                    "-INT" => 2,
+                    "-TERM" => 15,
+                    _ => 1,
+                }
+            } else {
+                130
+            };
+            if out.status.code() != Some(expected) || stderr.iter().any(|l| l.contains("panicked"))
+            {
                 failures.push(format!(
                     "{what}: exit {:?}, stderr {stderr:?}",
                     out.status.code()

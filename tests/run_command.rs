@@ -271,3 +271,30 @@ fn a_second_run_under_a_name_in_use_is_refused() {
     let _ = first.kill();
     let _ = first.wait();
 }
+
+/// A signal sent to sockscope alone (`kill PID`, a service manager) goes
+/// on to the command, as a shell passes it to its foreground job: a
+/// command that catches SIGTERM decides its own status, and sockscope ends
+/// with it.
+#[test]
+fn a_signal_sent_to_sockscope_goes_on_to_the_command() {
+    let n = name("forward");
+    let catcher = r#"
+import signal, sys, time
+def bye(signal_number, frame):
+    print("caught", signal_number, flush=True)
+    sys.exit(5)
+signal.signal(signal.SIGTERM, bye)
+signal.signal(signal.SIGHUP, bye)
+print("ready", flush=True)
+time.sleep(60)
+"#;
+    for signal in ["-TERM", "-HUP"] {
+        let (child, lines) = start(&["--name", &n, "--", "python3", "-c", catcher]);
+        assert_eq!(line(&lines, "the catcher starts"), "ready");
+        common::send_signal(child.id(), signal);
+        assert!(line(&lines, "the catcher's word").starts_with("caught"));
+        let out = common::wait_at_most(child, DEADLINE, "run after a signal");
+        assert_eq!(out.status.code(), Some(5), "{signal}");
+    }
+}

@@ -42,8 +42,8 @@ pub(super) struct RunArgs {
     /// named NAME; default "link") instead of a new one.
     #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = rendezvous::DEFAULT_NAME, value_parser = parse_name, conflicts_with_all = ["link_rate", "link_delay", "link_loss", "mtu"])]
     join: Option<String>,
-    /// Without the window (the window's view of the link's connections is
-    /// not built yet: today every run is headless).
+    /// Without the window. The window's view of the link's connections is
+    /// not built yet, so every run is headless today, and this says so.
     #[arg(long)]
     no_window: bool,
     /// The command and its arguments, after `--`.
@@ -62,17 +62,13 @@ fn parse_name(text: &str) -> Result<String, String> {
         .map(str::to_string)
         .ok_or_else(|| {
             format!(
-                "'{}' is not a link name; use up to 32 letters, digits, - or _, e.g. lesson",
+                "'{}' is not a link name; use up to 32 letters, digits, - or _, starting with a letter or digit, e.g. lesson",
                 text.escape_debug()
             )
         })
 }
 
 pub(super) fn run(args: RunArgs) -> Result<ExitCode, CliError> {
-    // The terminal's Ctrl-C and Ctrl-\ are the command's, as in a shell:
-    // sockscope stays to pass its status on. A SIGTERM or SIGHUP to
-    // sockscope ends it, and with it (PR_SET_PDEATHSIG) the command.
-    guest::leave_terminal_keys_to_the_command();
     let program = link::helper_program().map_err(|e| CliError::Failed(format!("run: {e}")))?;
     let congestion = args.congestion.as_ref().map(ToString::to_string);
     if let Some(name) = &args.join {
@@ -124,6 +120,12 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode, CliError> {
 /// and this process stays to pass the status on.
 fn wait(spawned: std::io::Result<std::process::Child>) -> Result<ExitCode, CliError> {
     let mut child = spawned.map_err(|e| CliError::Failed(format!("run: {e}")))?;
+    // The terminal's Ctrl-C and Ctrl-\ are the command's, as in a shell;
+    // what another process sends sockscope goes on to the command. Until
+    // now a signal ended sockscope, and with it (PR_SET_PDEATHSIG) the
+    // command.
+    guest::forward_to(child.id());
+    guest::pass_signals_on();
     let status = child
         .wait()
         .map_err(|e| CliError::Failed(format!("run: {e}")))?;
@@ -136,10 +138,34 @@ fn wait(spawned: std::io::Result<std::process::Child>) -> Result<ExitCode, CliEr
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
 
+/// The command as a shell would take it back: arguments with spaces or
+/// quotes in single quotes, control characters escaped.
 fn shown(command: &[OsString]) -> String {
     command
         .iter()
-        .map(|arg| arg.to_string_lossy())
+        .map(|arg| {
+            let text = arg.to_string_lossy();
+            let plain = !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "-_./=:,+@%".contains(c));
+            if plain {
+                text.into_owned()
+            } else {
+                let quoted: String = text
+                    .replace('\'', "'\\''")
+                    .chars()
+                    .map(|c| {
+                        if c.is_control() {
+                            c.escape_default().to_string()
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect();
+                format!("'{quoted}'")
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -27,9 +27,13 @@ pub enum RendezvousError {
     Io(PathBuf, #[source] io::Error),
 }
 
-/// A link name: 1 to 32 letters, digits, - or _.
+/// A link name: 1 to 32 letters, digits, - or _, starting with a letter
+/// or digit (so it never reads as a flag).
 pub fn check_name(text: &str) -> Option<&str> {
-    let ok = !text.is_empty()
+    let ok = text
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
         && text.len() <= 32
         && text
             .bytes()
@@ -123,7 +127,7 @@ mod tests {
     #[test]
     fn a_link_name_is_short_and_plain() {
         assert_eq!(check_name("lesson-1_b"), Some("lesson-1_b"));
-        for bad in ["", "a/b", "..", "x y", &"n".repeat(33), "名字"] {
+        for bad in ["", "a/b", "..", "x y", "-1", "_a", &"n".repeat(33), "名字"] {
             assert_eq!(check_name(bad), None, "{bad}");
         }
     }

@@ -20,6 +20,8 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::sync::atomic::AtomicI32;
+use std::sync::atomic::Ordering::Relaxed;
 
 use nix::sched::{CloneFlags, setns, unshare};
 use nix::sys::signal::{SigHandler, Signal, signal};
@@ -88,15 +90,18 @@ pub fn enter_main(args: &[OsString]) -> i32 {
             &format!("the link's process namespace could not be made: {e}"),
         );
     }
-    // The terminal's Ctrl-C reaches the command (same process group); this
-    // process only passes its status on.
-    ignore_stop_signals();
+    // The terminal's Ctrl-C reaches the command (same process group);
+    // what sockscope passes on goes to the init, and from it to the command.
+    pass_signals_on();
     // SAFETY: this process has one thread (main has started none), so
     // fork is safe; the child only calls async-signal-safe functions and
     // exec or _exit.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => init(&command),
-        Ok(ForkResult::Parent { child }) => wait_for(child),
+        Ok(ForkResult::Parent { child }) => {
+            forward_to(child.as_raw() as u32);
+            wait_for(child)
+        }
         Err(e) => say(CANNOT_RUN, &format!("fork failed: {e}")),
     }
 }
@@ -128,26 +133,48 @@ fn join(helper_pid: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// In sockscope while a command runs on a link: the terminal's Ctrl-C and
-/// Ctrl-\ go to the command (it is in the same process group), and
-/// sockscope stays to pass its status on, as a shell does.
-pub fn leave_terminal_keys_to_the_command() {
-    for sig in [Signal::SIGINT, Signal::SIGQUIT] {
-        // SAFETY: SIG_IGN installs no handler code.
-        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+/// Where a signal this process is sent goes on to (0: nowhere yet).
+static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
+
+/// Passes a signal another process sent (`kill`) on to `FORWARD_TO`. The
+/// terminal's own (Ctrl-C, Ctrl-\) come from the kernel and are left
+/// alone: the terminal gave the command its own copy, the whole
+/// foreground process group being the terminal's target.
+extern "C" fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let code = unsafe { (*info).si_code };
+    let target = FORWARD_TO.load(Relaxed);
+    if code != libc::SI_KERNEL && target > 0 {
+        // SAFETY: kill is async-signal-safe.
+        unsafe { libc::kill(target, signal) };
     }
 }
 
-fn ignore_stop_signals() {
-    for sig in [
-        Signal::SIGINT,
-        Signal::SIGQUIT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-    ] {
-        // SAFETY: SIG_IGN installs no handler code.
-        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+/// The signals a shell passes on to its foreground job.
+const PASSED_ON: [libc::c_int; 4] = [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP];
+
+/// From now on, SIGINT, SIGQUIT, SIGTERM and SIGHUP sent to this process
+/// by another go on to `target` (set with `forward_to`), and the
+/// terminal's are left to the command: this process stays to pass the
+/// command's status on, as a shell does. sockscope calls it while a
+/// command runs on a link; the processes between them do the same.
+pub fn pass_signals_on() {
+    for signal in PASSED_ON {
+        // SAFETY: a zeroed sigaction is valid; the handler only reads an
+        // atomic and calls kill, both async-signal-safe.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = forward as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
     }
+}
+
+/// Where `pass_signals_on` sends them: the next process toward the command.
+pub fn forward_to(pid: u32) {
+    FORWARD_TO.store(pid as i32, Relaxed);
 }
 
 /// PID 1 of the command's namespace: starts the command, reaps every
@@ -155,10 +182,17 @@ fn ignore_stop_signals() {
 fn init(command: &[OsString]) -> ! {
     // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number only.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    // As PID 1 it gets only the signals it handles: what its parent passes
+    // on, which it passes on to the command.
+    forward_to(0);
+    pass_signals_on();
     // SAFETY: one thread, as above.
     let code = match unsafe { fork() } {
         Ok(ForkResult::Child) => exec(command),
-        Ok(ForkResult::Parent { child }) => wait_for(child),
+        Ok(ForkResult::Parent { child }) => {
+            forward_to(child.as_raw() as u32);
+            wait_for(child)
+        }
         Err(e) => say(CANNOT_RUN, &format!("fork failed: {e}")),
     };
     // SAFETY: _exit ends this process at once; everything else in the
