@@ -298,3 +298,34 @@ time.sleep(60)
         assert_eq!(out.status.code(), Some(5), "{signal}");
     }
 }
+
+/// Where the system refuses unprivileged user namespaces, one sentence
+/// names the setting and how to allow it, and the command never runs
+/// (never off the link). Made here inside a user namespace whose limit
+/// for nested ones is set to 0.
+#[test]
+fn refused_namespaces_name_the_setting_and_the_command_never_runs() {
+    let dir = common::scratch("run", "refused");
+    let marker = dir.join("ran");
+    let script = format!(
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec '{}' run -- touch '{}'",
+        env!("CARGO_BIN_EXE_sockscope"),
+        marker.display()
+    );
+    let child = Command::new("unshare")
+        .args(["-Ur", "sh", "-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare (util-linux)");
+    let out = common::wait_at_most(child, DEADLINE, "run with namespaces refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("user.max_user_namespaces = 0")
+            && stderr.contains("sysctl user.max_user_namespaces="),
+        "{stderr}"
+    );
+    assert!(!marker.exists(), "the command ran off the link");
+}

@@ -973,22 +973,19 @@ fn make_namespace(mtu: u32) -> Result<[OwnedFd; SOCKETS], String> {
     use nix::sched::{CloneFlags, unshare};
     // SAFETY: getuid and getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET).map_err(|errno| {
-        format!(
-            "this system does not let sockscope make a private network namespace \
-             (unshare: {}); allow unprivileged user namespaces (Ubuntu: sysctl \
-             kernel.apparmor_restrict_unprivileged_userns=0; Debian before 11: sysctl \
-             kernel.unprivileged_userns_clone=1) or run as root, or leave out --link",
-            io::Error::from(errno)
-        )
-    })?;
+    // Which setting refuses, read now: inside, /proc/sys/user is the new
+    // namespace's.
+    let setting = refusing_setting();
+    let refused = |step: &str, error: &dyn std::fmt::Display| refused(setting, step, error);
+    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET)
+        .map_err(|errno| refused("unshare", &io::Error::from(errno)))?;
     // Map our user to root inside, so the namespace's lo is ours to set.
     let write = |path: &str, text: String| {
         std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .and_then(|mut file| file.write_all(text.as_bytes()))
-            .map_err(|e| format!("could not write {path} for the private namespace: {e}"))
+            .map_err(|e| refused(&format!("writing {path}"), &e))
     };
     write("/proc/self/setgroups", "deny".into())?;
     write("/proc/self/uid_map", format!("0 {uid} 1"))?;
@@ -997,8 +994,11 @@ fn make_namespace(mtu: u32) -> Result<[OwnedFd; SOCKETS], String> {
         .map_err(|e| format!("could not make the link's control socket: {e}"))?;
     set_lo_mtu(control.as_fd(), mtu)
         .map_err(|e| format!("could not set the private link's MTU to {mtu}: {e}"))?;
-    set_lo_up(control.as_fd(), true)
-        .map_err(|e| format!("could not bring the private link up: {e}"))?;
+    set_lo_up(control.as_fd(), true).map_err(|e| match setting {
+        // AppArmor lets the namespace be made but takes its capabilities.
+        Some(RefusingSetting::AppArmor) => refused("bringing its lo up", &e),
+        _ => format!("could not bring the private link up: {e}"),
+    })?;
     let netlink = |protocol| {
         new_socket(libc::AF_NETLINK, libc::SOCK_RAW, protocol)
             .map_err(|e| format!("could not make the link's netlink socket: {e}"))
@@ -1031,6 +1031,63 @@ fn make_namespace(mtu: u32) -> Result<[OwnedFd; SOCKETS], String> {
         sysctl("tcp_rmem")?,
         sysctl("tcp_wmem")?,
     ])
+}
+
+/// A system setting that refuses an unprivileged user namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefusingSetting {
+    /// Ubuntu 23.10 and later: the namespace is made without capabilities.
+    AppArmor,
+    /// `user.max_user_namespaces` is 0.
+    NoneAllowed,
+    /// Debian before 11: `kernel.unprivileged_userns_clone` is 0.
+    DebianClone,
+}
+
+/// The setting that would refuse the namespace on this system, if any.
+fn refusing_setting() -> Option<RefusingSetting> {
+    let reads = |path: &str, value: &str| {
+        std::fs::read_to_string(path).is_ok_and(|text| text.trim() == value)
+    };
+    if reads(
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+        "1",
+    ) {
+        Some(RefusingSetting::AppArmor)
+    } else if reads("/proc/sys/user/max_user_namespaces", "0") {
+        Some(RefusingSetting::NoneAllowed)
+    } else if reads("/proc/sys/kernel/unprivileged_userns_clone", "0") {
+        Some(RefusingSetting::DebianClone)
+    } else {
+        None
+    }
+}
+
+/// One sentence: the namespace was refused at `step`, by which setting,
+/// and how to allow it.
+fn refused(setting: Option<RefusingSetting>, step: &str, error: &dyn std::fmt::Display) -> String {
+    let (why, allow) = match setting {
+        Some(RefusingSetting::AppArmor) => (
+            "AppArmor restricts unprivileged user namespaces here \
+             (kernel.apparmor_restrict_unprivileged_userns = 1)",
+            "allow them with 'sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0', \
+             or for sockscope alone with an AppArmor profile that grants it 'userns,'",
+        ),
+        Some(RefusingSetting::NoneAllowed) => (
+            "this system allows no user namespaces (user.max_user_namespaces = 0)",
+            "allow them with 'sudo sysctl user.max_user_namespaces=15000'",
+        ),
+        Some(RefusingSetting::DebianClone) => (
+            "this system keeps user namespaces for root \
+             (kernel.unprivileged_userns_clone = 0)",
+            "allow them with 'sudo sysctl kernel.unprivileged_userns_clone=1'",
+        ),
+        None => (
+            "this system does not let sockscope make a private network namespace",
+            "allow unprivileged user namespaces, or run as root",
+        ),
+    };
+    format!("{why}, so the private link cannot be made ({step}: {error}); {allow}")
 }
 
 /// A socket in this process's network namespace.
