@@ -1811,3 +1811,49 @@ fn open_lists_a_folder_and_a_recording_clicked_plays_back() {
     assert!(harness.query_by_label("Choose a recording").is_none());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 23: a recording played back in projector mode in Chinese at
+/// 1024x768. The playback bar (buttons, slider, "共 1.0 秒") was wider than
+/// the panel: the slider does not wrap, so it pushed the panel, and the
+/// picture and the event log with it, past the window's right edge.
+#[test]
+fn the_playback_bar_fits_a_projectors_width_in_chinese() {
+    let dir = common::scratch("gui", "playback-bar");
+    let csv = common::record_csv_json(&dir, &["--duration", "1", "--read-rate", "0"]);
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    let options = GuiOptions {
+        lang: Some(Lang::Zh),
+        projector: true,
+        recording: Some(std::sync::Arc::new(recording)),
+        ..GuiOptions::default()
+    };
+    let width = 1024.0;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(width, 768.0))
+        .wgpu()
+        .build_eframe(|cc| SockscopeApp::new(cc, &options));
+    harness.run_steps(4);
+    let slider = harness
+        .get_by_role_and_label(egui::accesskit::Role::Slider, "共 1.0 秒")
+        .rect();
+    let value = harness
+        .get_by_role_and_label(egui::accesskit::Role::SpinButton, "共 1.0 秒")
+        .rect();
+    let forward = harness.get_by_label("下一个采样 >（右）").rect();
+    let events = harness.get_by_label("事件").rect();
+    for (what, rect) in [
+        ("the slider", slider),
+        ("its value", value),
+        ("the forward button", forward),
+        ("the event log's title", events),
+    ] {
+        assert!(
+            rect.right() <= width,
+            "{what} ends at {}, past the window's {width}",
+            rect.right()
+        );
+    }
+    // Still a slider a hand can use, not a sliver.
+    assert!(slider.width() > 300.0, "{slider:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -160,23 +160,6 @@ impl Playback {
             if ui.button(S::PlayForward.text(lang)).clicked() {
                 actions.push(Action::Step(true));
             }
-            let mut secs = (self.cursor_ns.saturating_sub(first)) as f64 / 1e9;
-            let span = (last.saturating_sub(first)) as f64 / 1e9;
-            let slider = ui.add(
-                egui::Slider::new(&mut secs, 0.0..=span.max(1e-3))
-                    .suffix(S::SecondsSuffix.text(lang))
-                    .max_decimals(3)
-                    .text(S::PlayPosition.fill(lang, &[&format!("{span:.1}")])),
-            );
-            // Only a hand on it seeks: the slider may round the value it
-            // shows, which is no reason to move.
-            let by_hand = slider.dragged()
-                || slider.has_focus()
-                || slider.is_pointer_button_down_on()
-                || slider.clicked();
-            if slider.changed() && by_hand {
-                actions.push(Action::Seek(first + (secs * 1e9) as u64));
-            }
             egui::ComboBox::from_label(S::PlaySpeed.text(lang))
                 .selected_text(format!("{}x", self.speed))
                 .show_ui(ui, |ui| {
@@ -202,6 +185,45 @@ impl Playback {
             ui.label(RichText::new(note).small().color(palette.weak_text));
             if let Some(error) = &self.error {
                 ui.label(RichText::new(error).color(palette.alarm));
+            }
+        });
+        // The slider on a row of its own, as wide as the room left beside
+        // its value and "of 4.7 s": a slider is one widget that does not
+        // wrap, and at its default width beside the buttons it pushed the
+        // panel, and the picture, past the window's right edge (projector,
+        // Chinese, 1024 wide).
+        let mut secs = (self.cursor_ns.saturating_sub(first)) as f64 / 1e9;
+        let span = (last.saturating_sub(first)) as f64 / 1e9;
+        let text = S::PlayPosition.fill(lang, &[&format!("{span:.1}")]);
+        let suffix = S::SecondsSuffix.text(lang);
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let width_of = |t: String| {
+            ui.painter()
+                .layout_no_wrap(t, font.clone(), egui::Color32::WHITE)
+                .size()
+                .x
+        };
+        // The value box shows up to "999.999 s"; the text sits after it.
+        let beside = width_of(text.clone())
+            + width_of(format!("{:.3}{suffix}", span.max(1.0)))
+            + 4.0 * ui.spacing().item_spacing.x
+            + 2.0 * ui.spacing().button_padding.x;
+        ui.horizontal(|ui| {
+            ui.spacing_mut().slider_width = (ui.available_width() - beside).max(60.0);
+            let slider = ui.add(
+                egui::Slider::new(&mut secs, 0.0..=span.max(1e-3))
+                    .suffix(suffix)
+                    .max_decimals(3)
+                    .text(text),
+            );
+            // Only a hand on it seeks: the slider may round the value it
+            // shows, which is no reason to move.
+            let by_hand = slider.dragged()
+                || slider.has_focus()
+                || slider.is_pointer_button_down_on()
+                || slider.clicked();
+            if slider.changed() && by_hand {
+                actions.push(Action::Seek(first + (secs * 1e9) as u64));
             }
         });
         actions
