@@ -180,6 +180,36 @@ table! {
     NoNetem => "this kernel has no netem: delay is unavailable; the rate, loss and the cable work", "此内核没有 netem：无法设置延迟；速率、丢包和网线可用";
     NoNfTables => "this kernel has no nf_tables: loss is unavailable; the rate and the cable work", "此内核没有 nf_tables：无法设置丢包；速率和网线可用";
     CongestionControl => "Congestion control", "拥塞控制算法";
+    // What sets the speed (the bandwidth-delay product), on a link with a
+    // delay: the formula and the measured speed side by side, then why.
+    SpeedWindowHover => "What sets the speed: a sender may have only one window of bytes unacknowledged, and each ACK takes a round trip to come back, so a window allows at most window ÷ round trip bytes a second. The send buffer keeps every byte until its ACK.", "速度由什么决定：发送方最多只能有一个窗口的数据未被确认，而每个 ACK 都要一个往返时间才能回来，所以一个窗口每秒最多允许“窗口 ÷ 往返时间”字节。发送缓冲区要保留每个字节，直到它的 ACK 回来。";
+    SpeedFormula => "{} {} ÷ round trip {} = {}", "{} {} ÷ 往返时间 {} = {}";
+    SpeedNameRwnd => "receive window", "接收窗口";
+    SpeedNameSndbuf => "send buffer", "发送缓冲区";
+    SpeedNameCwnd => "congestion window", "拥塞窗口";
+    SpeedLinkRate => "link rate {}", "链路速率 {}";
+    SpeedWriterPace => "the writer's pace {}", "发送方的速率 {}";
+    SpeedReaderPace => "the reader's pace {}", "接收方的读取速率 {}";
+    SpeedMeasured => "measured {}", "实测 {}";
+    SpeedWhyRwnd => "The receive buffer, not the link, sets the speed:", "决定速度的是接收缓冲区，而不是链路：";
+    SpeedMoreRcvbuf => " a bigger SO_RCVBUF would go faster", "更大的 SO_RCVBUF 会更快";
+    SpeedRcvbufAutotuned => " SO_RCVBUF is unset, so autotuning grows it, up to the maximum in net.ipv4.tcp_rmem.", "SO_RCVBUF 未设置，自动调节会增大它，最多到 net.ipv4.tcp_rmem 的上限。";
+    SpeedWhySndbuf => "The send buffer, not the link, sets the speed:", "决定速度的是发送缓冲区，而不是链路：";
+    SpeedMoreSndbuf => " a bigger SO_SNDBUF would go faster", "更大的 SO_SNDBUF 会更快";
+    SpeedSndbufAutotuned => " SO_SNDBUF is unset, so autotuning grows it, up to the maximum in net.ipv4.tcp_wmem.", "SO_SNDBUF 未设置，自动调节会增大它，最多到 net.ipv4.tcp_wmem 的上限。";
+    SpeedUpTo => ", up to {}.", "，最多到{}。";
+    SpeedEnd => ".", "。";
+    SpeedNextLink => "the link's {}", "链路的 {}";
+    SpeedNextRwnd => "the {} the receive window allows", "接收窗口允许的 {}";
+    SpeedNextSndbuf => "the {} the send buffer allows", "发送缓冲区允许的 {}";
+    SpeedNextCwnd => "the {} the congestion window allows", "拥塞窗口允许的 {}";
+    SpeedNextWriter => "the writer's {}", "发送方的 {}";
+    SpeedNextReader => "the reader's {}", "接收方的 {}";
+    SpeedWhyCwnd => "The congestion window ({} segments × {} B) sets the speed: the sender's congestion control ({}) has not opened it wider, so bigger buffers would not go faster now.", "决定速度的是拥塞窗口（{} 个报文段 × {} B）：发送方的拥塞控制（{}）还没有把它开得更大，所以现在加大缓冲区也不会更快。";
+    SpeedWhyLink => "The link's rate sets the speed: the windows are big enough to keep it busy, so bigger buffers would not go faster; they would only fill the queue at the bottleneck.", "决定速度的是链路的速率：窗口已经大到能让链路一直忙碌，所以加大缓冲区不会更快，只会让瓶颈处的队列更长。";
+    SpeedWhyWriter => "The writer's own pace sets the speed: the windows and the link would allow more.", "决定速度的是发送方自己的速率：窗口和链路都允许更快。";
+    SpeedWhyReader => "The reader's pace sets the speed: what it leaves unread stays in the receive buffer, and the window shrinks to the room left.", "决定速度的是接收方的读取速率：没读走的数据留在接收缓冲区里，窗口缩小到剩下的空间。";
+    SpeedNoDelay => "No delay on this link ({}), so it runs without its {} ms each way: the lesson of a long link, window ÷ round trip, cannot be shown here.", "这条链路没有延迟（{}），所以它没有单程 {} 毫秒的延迟：长链路的一课“窗口 ÷ 往返时间”无法在这里演示。";
     UnplugCable => "Unplug the cable (U)", "拔掉网线 (U)";
     PlugCable => "Plug the cable in (U)", "插回网线 (U)";
     CableUnplugged => "cable unplugged", "网线已拔掉";

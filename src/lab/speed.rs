@@ -155,13 +155,22 @@ impl SpeedLimit {
         self.ceilings.of(self.limiter).unwrap_or(self.measured)
     }
 
-    /// The next lowest ceiling: how far removing the limiter would go, and
-    /// what would hold the speed then. None when nothing else sets one.
+    /// The next lowest fixed ceiling: how far lifting the limiter would go,
+    /// and what would hold the speed then. None when nothing else sets
+    /// one. The congestion window and an autotuned buffer are not fixed:
+    /// they grow with what the connection gets through, so they are never
+    /// named as the next limit.
     pub fn next(&self) -> Option<(Limiter, f64)> {
         let own = self.ceiling();
+        let grows = |l: Limiter| match l {
+            Limiter::CongestionWindow => true,
+            Limiter::ReceiveWindow => self.rcvbuf_autotuned,
+            Limiter::SendBuffer => self.sndbuf_autotuned,
+            _ => false,
+        };
         Limiter::ORDER
             .into_iter()
-            .filter(|l| *l != self.limiter)
+            .filter(|l| *l != self.limiter && !grows(*l))
             .filter_map(|l| self.ceilings.of(l).map(|c| (l, c)))
             .filter(|(_, c)| *c > own)
             .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -432,10 +441,12 @@ mod tests {
             limit.measured
         );
         assert!(!limit.rcvbuf_autotuned && limit.sndbuf_autotuned);
-        // Lift the window: the congestion window (80 × 1448 B) is next.
+        // Lifted, the window gives way to the link: the congestion window
+        // (80 × 1448 B) is lower but grows, as does the autotuned send
+        // buffer.
         let (next, ceiling) = limit.next().unwrap();
-        assert_eq!(next, Limiter::CongestionWindow);
-        assert!((ceiling - 115_840.0 / 0.1004).abs() < 1.0);
+        assert_eq!(next, Limiter::Link);
+        assert_eq!(ceiling, 10.0 * MIB);
     }
 
     #[test]
