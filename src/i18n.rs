@@ -209,7 +209,7 @@ table! {
     SpeedWhyLink => "The link's rate sets the speed: the windows are big enough to keep it busy, so bigger buffers would not go faster; they would only fill the queue at the bottleneck.", "决定速度的是链路的速率：窗口已经大到能让链路一直忙碌，所以加大缓冲区不会更快，只会让瓶颈处的队列更长。";
     SpeedWhyWriter => "The writer's own pace sets the speed: the windows and the link would allow more.", "决定速度的是发送方自己的速率：窗口和链路都允许更快。";
     SpeedWhyReader => "The reader's pace sets the speed: what it leaves unread stays in the receive buffer, and the window shrinks to the room left.", "决定速度的是接收方的读取速率：没读走的数据留在接收缓冲区里，窗口缩小到剩下的空间。";
-    SpeedNoDelay => "No delay on this link ({}), so it runs without its {} ms each way: the lesson of a long link, window ÷ round trip, cannot be shown here.", "这条链路没有延迟（{}），所以它没有单程 {} 毫秒的延迟：长链路的一课“窗口 ÷ 往返时间”无法在这里演示。";
+    SpeedNoDelay => "This link cannot have its delay ({}), so it runs without its {} ms each way: the lesson of a long link, window ÷ round trip, cannot be shown here.", "这条链路无法加上延迟（{}），所以它在没有单程 {} 毫秒延迟的情况下运行：长链路的一课“窗口 ÷ 往返时间”无法在这里演示。";
     UnplugCable => "Unplug the cable (U)", "拔掉网线 (U)";
     PlugCable => "Plug the cable in (U)", "插回网线 (U)";
     CableUnplugged => "cable unplugged", "网线已拔掉";

@@ -1974,7 +1974,8 @@ fn the_long_link_without_a_delay_says_so_rather_than_pretend() {
     let mut harness = live_app(Preset::LongLink, None);
     step_until(&mut harness, "a delay, or the sentence why not", |h| {
         h.query_by_label_contains(" ms = ").is_some()
-            || h.query_by_label_contains("No delay on this link").is_some()
+            || h.query_by_label_contains("This link cannot have its delay")
+                .is_some()
     });
     let delayed = match harness.state().config().endpoint {
         sockscope::lab::Endpoint::Link(spec) => spec.delay_ms,

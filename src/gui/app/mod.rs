@@ -435,6 +435,8 @@ impl SockscopeApp {
                 }
             }
             Action::LoadPreset(preset) => {
+                // A new try: a link setting it cannot have says so again.
+                self.link_refused = None;
                 let config = preset.config();
                 self.edits.pending = PendingBuffers::of(&config);
                 self.restart(config);
