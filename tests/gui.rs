@@ -1869,8 +1869,10 @@ fn the_playback_bar_fits_a_projectors_width_in_chinese() {
             rect.right()
         );
     }
+    let note = harness.get_by_label_contains("run.csv · ").rect();
+    assert!(note.right() <= width, "the file's note ends at {}", note.right());
     // Still a slider a hand can use, not a sliver.
-    assert!(slider.width() > 300.0, "{slider:?}");
+    assert!(slider.width() > 200.0, "{slider:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -1993,4 +1995,65 @@ fn the_long_link_without_a_delay_says_so_rather_than_pretend() {
     } else {
         assert_eq!(delayed, 50);
     }
+}
+
+/// The long link's lesson played back from a recording (the cursor's
+/// samples, not the live ones, decide). The samples are the synthetic long
+/// link's, with a round trip of ~100 ms; the summary beside them is a real
+/// `record --link` run's, with the delay its link would have had on a
+/// kernel that can delay (this one cannot yet).
+#[test]
+fn a_recorded_long_link_says_what_set_the_speed_at_the_cursor() {
+    let dir = common::scratch("gui", "long-link-recording");
+    let csv = common::record_csv_json(
+        &dir,
+        &[
+            "--duration",
+            "0.5",
+            "--link",
+            "--link-rate",
+            "10M",
+            "--rcvbuf",
+            "64K",
+        ],
+    );
+    let json = csv.with_extension("json");
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    summary["link"]["delay_ms"] = 50.into();
+    std::fs::write(&json, summary.to_string()).unwrap();
+    let timeline = synthetic::long_link_timeline(4.0, 200);
+    let samples: Vec<_> = timeline.recent().iter().copied().collect();
+    std::fs::write(
+        &csv,
+        sockscope::export::csv::to_csv_bytes(&samples).unwrap(),
+    )
+    .unwrap();
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    assert!(recording.has_summary);
+    let options = GuiOptions {
+        lang: Some(Lang::Zh),
+        projector: true,
+        recording: Some(std::sync::Arc::new(recording)),
+        at: Some(Duration::from_secs(3)),
+        ..GuiOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1024.0, 768.0))
+        .wgpu()
+        .build_eframe(|cc| SockscopeApp::new(cc, &options));
+    harness.run_steps(4);
+    let formula = harness
+        .get_by_label_contains("接收窗口 64 KiB ÷ 往返时间 100 毫秒 = 63")
+        .rect();
+    assert!(
+        formula.right() <= 1024.0 && formula.bottom() <= 768.0,
+        "{formula:?}"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("最多到链路的 10 MiB/s。")
+            .is_some()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
