@@ -1870,7 +1870,11 @@ fn the_playback_bar_fits_a_projectors_width_in_chinese() {
         );
     }
     let note = harness.get_by_label_contains("run.csv · ").rect();
-    assert!(note.right() <= width, "the file's note ends at {}", note.right());
+    assert!(
+        note.right() <= width,
+        "the file's note ends at {}",
+        note.right()
+    );
     // Still a slider a hand can use, not a sliver.
     assert!(slider.width() > 200.0, "{slider:?}");
     std::fs::remove_dir_all(&dir).unwrap();
