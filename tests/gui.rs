@@ -187,16 +187,32 @@ fn fixed_app_in(
     lang: Lang,
     secs: f64,
 ) -> Harness<'static, SockscopeApp> {
+    fixed_app_with(
+        egui::vec2(size.x, size.y),
+        projector,
+        lang,
+        Preset::PausedReader,
+        synthetic::info(),
+        synthetic::timeline(secs, 200),
+    )
+}
+
+/// A fixed `timeline` shown with `preset`'s settings (its link, if any).
+fn fixed_app_with(
+    size: egui::Vec2,
+    projector: bool,
+    lang: Lang,
+    preset: Preset,
+    info: sockscope::lab::SessionInfo,
+    timeline: sockscope::lab::Timeline,
+) -> Harness<'static, SockscopeApp> {
     let options = GuiOptions {
-        preset: Some(Preset::PausedReader),
+        preset: Some(preset),
         projector,
         lang: Some(lang),
         // Shown in the controls: the same on every machine.
         export_dir: Some(PathBuf::from("/tmp/sockscope-exports")),
-        fixed: Some((
-            Box::new(synthetic::info()),
-            Box::new(synthetic::timeline(secs, 200)),
-        )),
+        fixed: Some((Box::new(info), Box::new(timeline))),
         ..GuiOptions::default()
     };
     let mut harness = Harness::builder()
@@ -1809,5 +1825,239 @@ fn open_lists_a_folder_and_a_recording_clicked_plays_back() {
     let first = recording.samples_near(recording.span().0).unwrap()[0];
     assert_eq!(harness.state().shown_sample(), first);
     assert!(harness.query_by_label("Choose a recording").is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 23: a recording played back in projector mode in Chinese at
+/// 1024x768. The playback bar (buttons, slider, "共 1.0 秒") was wider than
+/// the panel: the slider does not wrap, so it pushed the panel, and the
+/// picture and the event log with it, past the window's right edge.
+#[test]
+fn the_playback_bar_fits_a_projectors_width_in_chinese() {
+    let dir = common::scratch("gui", "playback-bar");
+    let csv = common::record_csv_json(&dir, &["--duration", "1", "--read-rate", "0"]);
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    let options = GuiOptions {
+        lang: Some(Lang::Zh),
+        projector: true,
+        recording: Some(std::sync::Arc::new(recording)),
+        ..GuiOptions::default()
+    };
+    let width = 1024.0;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(width, 768.0))
+        .wgpu()
+        .build_eframe(|cc| SockscopeApp::new(cc, &options));
+    harness.run_steps(4);
+    let slider = harness
+        .get_by_role_and_label(egui::accesskit::Role::Slider, "共 1.0 秒")
+        .rect();
+    let value = harness
+        .get_by_role_and_label(egui::accesskit::Role::SpinButton, "共 1.0 秒")
+        .rect();
+    let forward = harness.get_by_label("下一个采样 >（右）").rect();
+    let events = harness.get_by_label("事件").rect();
+    for (what, rect) in [
+        ("the slider", slider),
+        ("its value", value),
+        ("the forward button", forward),
+        ("the event log's title", events),
+    ] {
+        assert!(
+            rect.right() <= width,
+            "{what} ends at {}, past the window's {width}",
+            rect.right()
+        );
+    }
+    let note = harness.get_by_label_contains("run.csv · ").rect();
+    assert!(
+        note.right() <= width,
+        "the file's note ends at {}",
+        note.right()
+    );
+    // Still a slider a hand can use, not a sliver.
+    assert!(slider.width() > 200.0, "{slider:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 23: on a projector at 1024x768 in Chinese, the slow link's label
+/// (rate, MTU) and its bottleneck's queue (queue, drops) were drawn over
+/// each other. The synthetic lesson on the slow link, with a queue and
+/// drops at its bottleneck; the snapshot keeps the words apart.
+#[test]
+fn snapshot_the_slow_links_label_on_a_projector_in_chinese() {
+    use sockscope::lab::link::LinkSpec;
+    let spec = match Preset::SlowLink.config().endpoint {
+        sockscope::lab::Endpoint::Link(spec) => spec,
+        other => panic!("slow-link is on {other:?}"),
+    };
+    let mut info = synthetic::info();
+    info.link = Some(LinkSpec { ..spec });
+    // 2.5 s: the balanced part of the story, the link open (a closed
+    // window draws a cut link with no queue on it).
+    let mut timeline = sockscope::lab::Timeline::new();
+    timeline.extend((0..=500).map(|i| {
+        let mut s = synthetic::sample_at(f64::from(i) / 200.0);
+        s.cable = sockscope::lab::Cable::Plugged;
+        s.bottleneck.backlog_bytes = 12_800;
+        s.bottleneck.drops = 993;
+        s.sender.snd_mss = 1448;
+        s
+    }));
+    let mut harness = fixed_app_with(
+        egui::vec2(1024.0, 768.0),
+        true,
+        Lang::Zh,
+        Preset::SlowLink,
+        info,
+        timeline,
+    );
+    harness.run_steps(2);
+    harness.snapshot("slow_link_zh_1024x768");
+}
+
+/// The long link's lesson (issue 23), from a synthetic run with a round
+/// trip of ~100 ms (this kernel cannot delay yet): what sets the speed,
+/// the formula's figure and the measured speed side by side, in both
+/// languages, inside the window at the sizes teachers project at.
+#[test]
+fn the_long_link_says_the_receive_window_sets_the_speed() {
+    let mut snapshots = egui_kittest::SnapshotResults::new();
+    for (w, h, projector, lang) in LOOKS {
+        let mut harness = fixed_app_with(
+            egui::vec2(w, h),
+            projector,
+            lang,
+            Preset::LongLink,
+            synthetic::long_link_info(),
+            synthetic::long_link_timeline(6.0, 200),
+        );
+        harness.run_steps(2);
+        let (formula, measured, why) = match lang {
+            Lang::En => (
+                "receive window 64 KiB ÷ round trip 100 ms = 63",
+                "measured 62",
+                "a bigger SO_RCVBUF would go faster, up to the link's 10 MiB/s.",
+            ),
+            Lang::Zh => (
+                "接收窗口 64 KiB ÷ 往返时间 100 毫秒 = 63",
+                "实测 62",
+                "更大的 SO_RCVBUF 会更快，最多到链路的 10 MiB/s。",
+            ),
+        };
+        for text in [formula, measured, why] {
+            let rect = harness.get_by_label_contains(text).rect();
+            assert!(
+                rect.right() <= w && rect.bottom() <= h,
+                "{w}x{h} {lang:?}: {text:?} at {rect:?}"
+            );
+        }
+        // Side by side: the measured speed on the formula's line.
+        let (f, m) = (
+            harness.get_by_label_contains(formula).rect(),
+            harness.get_by_label_contains(measured).rect(),
+        );
+        assert!(
+            (f.top() - m.top()).abs() < 2.0 && m.left() > f.right(),
+            "{w}x{h} {lang:?}: {f:?} {m:?}"
+        );
+        match (w, lang) {
+            (1024.0, Lang::Zh) if projector => harness.snapshot("long_link_zh_1024x768"),
+            (1280.0, Lang::Zh) => harness.snapshot("long_link_zh_1280x800"),
+            _ => {}
+        }
+        snapshots.extend_harness(&mut harness);
+    }
+    snapshots.unwrap();
+}
+
+/// Where the kernel cannot delay, the long link runs without its delay and
+/// the window says so instead of a lesson it cannot show; where it can, the
+/// lesson is there. Real sockets on a private link.
+#[test]
+fn the_long_link_without_a_delay_says_so_rather_than_pretend() {
+    sockscope::lab::link::set_helper_program(env!("CARGO_BIN_EXE_sockscope"));
+    let mut harness = live_app(Preset::LongLink, None);
+    step_until(&mut harness, "a delay, or the sentence why not", |h| {
+        h.query_by_label_contains(" ms = ").is_some()
+            || h.query_by_label_contains("This link cannot have its delay")
+                .is_some()
+    });
+    let delayed = match harness.state().config().endpoint {
+        sockscope::lab::Endpoint::Link(spec) => spec.delay_ms,
+        other => panic!("the long link fell back to {other:?}"),
+    };
+    if delayed == 0 {
+        assert!(
+            harness
+                .query_by_label_contains("so it runs without its 50 ms each way")
+                .is_some()
+        );
+        // No formula over a round trip the link does not have.
+        harness.run_steps(5);
+        assert!(harness.query_by_label_contains(" ms = ").is_none());
+    } else {
+        assert_eq!(delayed, 50);
+    }
+}
+
+/// The long link's lesson played back from a recording (the cursor's
+/// samples, not the live ones, decide). The samples are the synthetic long
+/// link's, with a round trip of ~100 ms; the summary beside them is a real
+/// `record --link` run's, with the delay its link would have had on a
+/// kernel that can delay (this one cannot yet).
+#[test]
+fn a_recorded_long_link_says_what_set_the_speed_at_the_cursor() {
+    let dir = common::scratch("gui", "long-link-recording");
+    let csv = common::record_csv_json(
+        &dir,
+        &[
+            "--duration",
+            "0.5",
+            "--link",
+            "--link-rate",
+            "10M",
+            "--rcvbuf",
+            "64K",
+        ],
+    );
+    let json = csv.with_extension("json");
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    summary["link"]["delay_ms"] = 50.into();
+    std::fs::write(&json, summary.to_string()).unwrap();
+    let timeline = synthetic::long_link_timeline(4.0, 200);
+    let samples: Vec<_> = timeline.recent().iter().copied().collect();
+    std::fs::write(
+        &csv,
+        sockscope::export::csv::to_csv_bytes(&samples).unwrap(),
+    )
+    .unwrap();
+    let recording = sockscope::export::recording::Recording::open(&csv, &mut |_| {}).unwrap();
+    assert!(recording.has_summary);
+    let options = GuiOptions {
+        lang: Some(Lang::Zh),
+        projector: true,
+        recording: Some(std::sync::Arc::new(recording)),
+        at: Some(Duration::from_secs(3)),
+        ..GuiOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1024.0, 768.0))
+        .wgpu()
+        .build_eframe(|cc| SockscopeApp::new(cc, &options));
+    harness.run_steps(4);
+    let formula = harness
+        .get_by_label_contains("接收窗口 64 KiB ÷ 往返时间 100 毫秒 = 63")
+        .rect();
+    assert!(
+        formula.right() <= 1024.0 && formula.bottom() <= 768.0,
+        "{formula:?}"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("最多到链路的 10 MiB/s。")
+            .is_some()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

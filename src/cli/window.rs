@@ -22,7 +22,7 @@ use super::parse::{
 /// With no subcommand, sockscope opens its window.
 #[derive(Args, Debug)]
 pub(super) struct WindowArgs {
-    /// Start from a preset: balanced, slow-reader, paused-reader or slow-link (a private link of 256 KiB/s).
+    /// Start from a preset: balanced, slow-reader, paused-reader, slow-link (a private link of 256 KiB/s) or long-link (10 MiB/s, 50 ms each way).
     #[arg(long, value_name = "NAME", value_parser = parse_preset)]
     preset: Option<Preset>,
     /// Interface language: en or zh (default: the saved choice, else the system locale).

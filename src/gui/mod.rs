@@ -20,6 +20,7 @@ pub mod plot;
 mod scripted;
 pub mod server;
 pub mod settings;
+pub mod speed;
 pub mod steps;
 pub mod synthetic;
 pub mod theme;

@@ -15,6 +15,9 @@ use crate::i18n::{Lang, S};
 use crate::lab::Sample;
 
 /// The speeds offered.
+/// The shortest slider track the file's note may leave beside it.
+const MIN_TRACK: f32 = 240.0;
+
 pub const SPEEDS: [f32; 7] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0];
 
 pub struct Playback {
@@ -141,10 +144,52 @@ impl Playback {
         }
     }
 
-    /// The bar: play/pause, steps, the position, the speed.
+    /// The bar: play/pause, steps, the speed; the position on a row of its
+    /// own.
     pub fn bar(&mut self, ui: &mut egui::Ui, palette: &Palette, lang: Lang) -> Vec<Action> {
         let mut actions = Vec::new();
         let (first, last) = self.recording.span();
+        let name = self
+            .recording
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let note = if self.recording.has_summary {
+            S::PlaybackFile.fill(lang, &[&name, &self.recording.rows])
+        } else {
+            S::PlaybackFileNoSummary.fill(lang, &[&name, &self.recording.rows])
+        };
+        let note = RichText::new(note).small().color(palette.weak_text);
+        let note_width = ui
+            .painter()
+            .layout_no_wrap(
+                note.text().to_string(),
+                egui::TextStyle::Small.resolve(ui.style()),
+                egui::Color32::WHITE,
+            )
+            .size()
+            .x
+            + ui.spacing().item_spacing.x;
+        let mut secs = (self.cursor_ns.saturating_sub(first)) as f64 / 1e9;
+        let span = (last.saturating_sub(first)) as f64 / 1e9;
+        let text = S::PlayPosition.fill(lang, &[&format!("{span:.1}")]);
+        let suffix = S::SecondsSuffix.text(lang);
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        let width_of = |t: String| {
+            ui.painter()
+                .layout_no_wrap(t, font.clone(), egui::Color32::WHITE)
+                .size()
+                .x
+        };
+        // The value box shows up to "999.999 s"; the text sits after it.
+        let beside = width_of(text.clone())
+            + width_of(format!("{:.3}{suffix}", span.max(1.0)))
+            + 4.0 * ui.spacing().item_spacing.x
+            + 2.0 * ui.spacing().button_padding.x;
+        // The file's note goes after the slider where it leaves the
+        // slider room, else after the buttons: a row less for the picture.
+        let note_after_slider = ui.available_width() - beside - note_width >= MIN_TRACK;
+        let mut note = Some(note);
         ui.horizontal_wrapped(|ui| {
             let play = if self.playing {
                 S::PlayPause
@@ -160,23 +205,6 @@ impl Playback {
             if ui.button(S::PlayForward.text(lang)).clicked() {
                 actions.push(Action::Step(true));
             }
-            let mut secs = (self.cursor_ns.saturating_sub(first)) as f64 / 1e9;
-            let span = (last.saturating_sub(first)) as f64 / 1e9;
-            let slider = ui.add(
-                egui::Slider::new(&mut secs, 0.0..=span.max(1e-3))
-                    .suffix(S::SecondsSuffix.text(lang))
-                    .max_decimals(3)
-                    .text(S::PlayPosition.fill(lang, &[&format!("{span:.1}")])),
-            );
-            // Only a hand on it seeks: the slider may round the value it
-            // shows, which is no reason to move.
-            let by_hand = slider.dragged()
-                || slider.has_focus()
-                || slider.is_pointer_button_down_on()
-                || slider.clicked();
-            if slider.changed() && by_hand {
-                actions.push(Action::Seek(first + (secs * 1e9) as u64));
-            }
             egui::ComboBox::from_label(S::PlaySpeed.text(lang))
                 .selected_text(format!("{}x", self.speed))
                 .show_ui(ui, |ui| {
@@ -189,19 +217,38 @@ impl Playback {
                         }
                     }
                 });
-            let name = self
-                .recording
-                .path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let note = if self.recording.has_summary {
-                S::PlaybackFile.fill(lang, &[&name, &self.recording.rows])
-            } else {
-                S::PlaybackFileNoSummary.fill(lang, &[&name, &self.recording.rows])
-            };
-            ui.label(RichText::new(note).small().color(palette.weak_text));
+            if !note_after_slider && let Some(note) = note.take() {
+                ui.label(note);
+            }
             if let Some(error) = &self.error {
                 ui.label(RichText::new(error).color(palette.alarm));
+            }
+        });
+        // The slider on a row of its own, as wide as the room left beside
+        // its value and "of 4.7 s": a slider is one widget that does not
+        // wrap, and at its default width beside the buttons it pushed the
+        // panel, and the picture, past the window's right edge (projector,
+        // Chinese, 1024 wide).
+        let beside = beside + if note.is_some() { note_width } else { 0.0 };
+        ui.horizontal(|ui| {
+            ui.spacing_mut().slider_width = (ui.available_width() - beside).max(60.0);
+            let slider = ui.add(
+                egui::Slider::new(&mut secs, 0.0..=span.max(1e-3))
+                    .suffix(suffix)
+                    .max_decimals(3)
+                    .text(text),
+            );
+            // Only a hand on it seeks: the slider may round the value it
+            // shows, which is no reason to move.
+            let by_hand = slider.dragged()
+                || slider.has_focus()
+                || slider.is_pointer_button_down_on()
+                || slider.clicked();
+            if slider.changed() && by_hand {
+                actions.push(Action::Seek(first + (secs * 1e9) as u64));
+            }
+            if let Some(note) = note {
+                ui.label(note);
             }
         });
         actions

@@ -999,6 +999,8 @@ fn link(c: &Canvas, now: &Now) {
         )
     };
     let thickness = 8.0 * scale;
+    // The bottleneck's queue on a shaped link: its left edge and its words.
+    let mut queue: Option<(f32, Vec<String>)> = None;
     if unplugged {
         // The cable pulled apart: two loose ends with a wide gap.
         let gap = 28.0 * scale;
@@ -1050,7 +1052,7 @@ fn link(c: &Canvas, now: &Now) {
             Stroke::new(thickness, link_color.gamma_multiply(0.8)),
         );
         if let Endpoint::Link(spec) = now.config.endpoint {
-            link_traffic(c, now, spec, gate_left, gate_right);
+            queue = link_traffic(c, now, spec, gate_left, gate_right);
         }
     }
     if outside {
@@ -1085,25 +1087,18 @@ fn link(c: &Canvas, now: &Now) {
     } else {
         // The link as it is now: the config follows live changes.
         let label = match now.config.endpoint {
-            Endpoint::Listen(addr) => S::LinkListening.fill(lang, &[&addr]),
-            Endpoint::Connect(addr) => S::LinkServer.fill(lang, &[&addr]),
+            Endpoint::Listen(addr) => vec![S::LinkListening.fill(lang, &[&addr])],
+            Endpoint::Connect(addr) => vec![S::LinkServer.fill(lang, &[&addr])],
             Endpoint::Link(spec) => link_label(spec, lang),
-            _ => S::Loopback.text(lang).to_string(),
+            _ => vec![S::Loopback.text(lang).to_string()],
         };
-        // Wrapped to the gap between the vessels (a projector's is narrow).
-        let galley = c.painter.layout(
-            label,
-            c.small.clone(),
-            palette.weak_text,
-            (link_right.x - link_left.x - 8.0).max(40.0),
-        );
-        c.painter.galley(
-            pos2(
-                link_x - galley.size().x / 2.0,
-                mid_y - 26.0 * scale - galley.size().y,
-            ),
-            galley,
-            palette.weak_text,
+        link_words(
+            c,
+            &label,
+            queue.as_ref(),
+            link_x,
+            mid_y,
+            link_right.x - link_left.x - 8.0,
         );
     }
     let link_width = if outside {
@@ -1140,24 +1135,116 @@ fn link(c: &Canvas, now: &Now) {
     }
 }
 
-/// The private link's settings in force: "private link · 256 KiB/s ·
-/// 50 ms · 2% loss · MTU 1500", leaving out a delay or loss of 0.
-fn link_label(spec: LinkSpec, lang: Lang) -> String {
-    let mut shaping = setting_text(spec.rate, lang);
+/// The private link's settings in force, a piece each: "private link",
+/// "256 KiB/s", "50 ms each way", "2% loss", "MTU 1500", leaving out a
+/// delay or loss of 0.
+fn link_label(spec: LinkSpec, lang: Lang) -> Vec<String> {
+    let mut pieces = vec![
+        S::PrivateLinkName.text(lang).to_string(),
+        setting_text(spec.rate, lang),
+    ];
     if spec.delay_ms > 0 {
-        shaping += &S::LinkDelayShort.fill(lang, &[&spec.delay_ms]);
+        pieces.push(S::LinkDelayEachWay.fill(lang, &[&spec.delay_ms]));
     }
     if spec.loss != Loss::NONE {
-        shaping += &S::LinkLossShort.fill(lang, &[&spec.loss]);
+        pieces.push(S::LinkLossShort.fill(lang, &[&spec.loss]));
     }
-    S::PrivateLink.fill(lang, &[&shaping, &spec.mtu])
+    pieces.push(S::LinkMtu.fill(lang, &[&spec.mtu]));
+    pieces
+}
+
+/// The words over the link, stacked upwards from it so they never cover
+/// each other: the bottleneck's queue (left-aligned over it) nearest the
+/// link, the link's label centred above. Each is packed into lines no
+/// wider than the gap between the vessels, breaking between pieces, and
+/// the type shrinks until both fit between the link and the vessels' top
+/// (a projector's gap is narrow and short, and Chinese lines are tall).
+fn link_words(
+    c: &Canvas,
+    label: &[String],
+    queue: Option<&(f32, Vec<String>)>,
+    center_x: f32,
+    mid_y: f32,
+    width: f32,
+) {
+    let palette = c.palette;
+    let scale = palette.scale;
+    let width = width.max(40.0);
+    let bottom = if queue.is_some() {
+        mid_y - 11.0 * scale
+    } else {
+        mid_y - 26.0 * scale
+    };
+    let room = (bottom - c.vessel_top).max(0.0);
+    let color = palette.weak_text;
+    let lay = |pieces: &[String], size: f32| {
+        let font = FontId::proportional(size);
+        c.painter
+            .layout(pack_pieces(c, pieces, &font, width), font, color, width)
+    };
+    let mut size = c.small.size;
+    let (label_galley, queue_galley) = loop {
+        let label_galley = lay(label, size);
+        let queue_galley = queue.map(|(_, pieces)| lay(pieces, size));
+        let height = label_galley.size().y + queue_galley.as_ref().map_or(0.0, |g| g.size().y);
+        if height <= room || size <= MIN_LINK_TEXT {
+            break (label_galley, queue_galley);
+        }
+        size -= 0.5;
+    };
+    let mut top = bottom;
+    if let (Some((left, _)), Some(galley)) = (queue, queue_galley) {
+        top -= galley.size().y;
+        // Kept inside the gap: a long line moves left, not into the vessel.
+        let x = left.min(center_x + width / 2.0 - galley.size().x);
+        c.painter.galley(pos2(x, top), galley, color);
+    }
+    top -= label_galley.size().y;
+    c.painter.galley(
+        pos2(center_x - label_galley.size().x / 2.0, top),
+        label_galley,
+        color,
+    );
+}
+
+/// The smallest type the link's words shrink to (points).
+const MIN_LINK_TEXT: f32 = 9.0;
+
+/// `pieces` joined with " · " into lines no wider than `width`: a line
+/// breaks between pieces, never inside one (unless it alone is wider).
+fn pack_pieces(c: &Canvas, pieces: &[String], font: &FontId, width: f32) -> String {
+    let fits = |text: &str| {
+        c.painter
+            .layout_no_wrap(text.to_string(), font.clone(), Color32::WHITE)
+            .size()
+            .x
+            <= width
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for piece in pieces {
+        if let Some(line) = lines.last_mut() {
+            let joined = format!("{line} · {piece}");
+            if fits(&joined) {
+                *line = joined;
+                continue;
+            }
+        }
+        lines.push(piece.clone());
+    }
+    lines.join("\n")
 }
 
 /// On a private link: the segments travelling on it (one mark for each
 /// full segment in flight, up to a dozen, moving with the sample clock so
 /// a recorded timeline draws the same picture), and the queue at the
 /// bottleneck where they wait for the link, with what it dropped.
-fn link_traffic(c: &Canvas, now: &Now, spec: LinkSpec, from: Pos2, to: Pos2) {
+fn link_traffic(
+    c: &Canvas,
+    now: &Now,
+    spec: LinkSpec,
+    from: Pos2,
+    to: Pos2,
+) -> Option<(f32, Vec<String>)> {
     let (palette, lang) = (c.palette, c.lang);
     let s = &now.sample;
     let scale = palette.scale;
@@ -1193,7 +1280,7 @@ fn link_traffic(c: &Canvas, now: &Now, spec: LinkSpec, from: Pos2, to: Pos2) {
     let queued = u64::from(s.bottleneck.backlog_bytes);
     let shaped = spec.rate != Rate::Unlimited || spec.delay_ms > 0;
     if !shaped {
-        return;
+        return None;
     }
     c.painter.rect(
         queue_rect,
@@ -1207,24 +1294,11 @@ fn link_traffic(c: &Canvas, now: &Now, spec: LinkSpec, from: Pos2, to: Pos2) {
     level.set_width(level.width() * full);
     c.painter
         .rect_filled(level, egui::CornerRadius::same(2), palette.in_flight);
-    let mut text = S::BottleneckQueue.fill(lang, &[&format_bytes(queued)]);
+    let mut words = vec![S::BottleneckQueue.fill(lang, &[&format_bytes(queued)])];
     if s.bottleneck.drops > 0 {
-        text += &S::BottleneckDrops.fill(lang, &[&s.bottleneck.drops]);
+        words.push(S::BottleneckDrops.fill(lang, &[&s.bottleneck.drops]));
     }
-    // Wrapped to the room from where it starts to the receive buffer: at
-    // the link's whole length it ran into the vessel.
-    let room = (to.x - 4.0 * scale - queue_rect.left()).max(40.0);
-    let galley = c
-        .painter
-        .layout(text, c.small.clone(), palette.weak_text, room);
-    c.painter.galley(
-        pos2(
-            queue_rect.left(),
-            queue_rect.top() - 2.0 * scale - galley.size().y,
-        ),
-        galley,
-        palette.weak_text,
-    );
+    Some((queue_rect.left(), words))
 }
 
 /// More marks than this would blur into a bar at projector size.
@@ -1875,7 +1949,7 @@ mod tests {
 
     #[test]
     fn the_link_label_names_only_the_shaping_in_force() {
-        let plain = link_label(LinkSpec::default(), Lang::En);
+        let plain = link_label(LinkSpec::default(), Lang::En).join(" · ");
         assert!(!plain.contains("ms") && !plain.contains("loss"), "{plain}");
         let shaped = link_label(
             LinkSpec {
@@ -1885,9 +1959,10 @@ mod tests {
                 mtu: 1500,
             },
             Lang::En,
-        );
+        )
+        .join(" · ");
         assert!(shaped.contains("256 KiB/s"), "{shaped}");
-        assert!(shaped.contains("50 ms"), "{shaped}");
+        assert!(shaped.contains("50 ms each way"), "{shaped}");
         assert!(shaped.contains("0.5% loss"), "{shaped}");
         assert!(shaped.contains("MTU 1500"), "{shaped}");
     }

@@ -25,6 +25,7 @@ pub mod server;
 pub mod server_owner;
 mod session;
 mod shared;
+pub mod speed;
 pub mod timeline;
 pub mod units;
 pub mod wire;

@@ -18,14 +18,19 @@ pub enum Preset {
     /// A private link of 256 KiB/s between a fast writer and reader: bytes
     /// sent but not yet acknowledged fill the send buffer at once.
     SlowLink,
+    /// A long private link: 10 MiB/s and 50 ms each way (a round trip of
+    /// 100 ms), with a 64 KiB SO_RCVBUF: the receive window ÷ the round
+    /// trip, not the link, sets the speed (the bandwidth-delay product).
+    LongLink,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 4] = [
+    pub const ALL: [Preset; 5] = [
         Preset::Balanced,
         Preset::SlowReader,
         Preset::PausedReader,
         Preset::SlowLink,
+        Preset::LongLink,
     ];
 
     pub fn name(self) -> &'static str {
@@ -34,6 +39,7 @@ impl Preset {
             Preset::SlowReader => "slow-reader",
             Preset::PausedReader => "paused-reader",
             Preset::SlowLink => "slow-link",
+            Preset::LongLink => "long-link",
         }
     }
 
@@ -79,9 +85,30 @@ impl Preset {
                 }),
                 ..base
             },
+            // The send buffer autotunes (up to tcp_wmem's 4 MiB), so only
+            // the receive buffer holds the speed down: 64 KiB asked, 128
+            // KiB effective, of which the window is a share.
+            Preset::LongLink => LabConfig {
+                sndbuf: None,
+                rcvbuf: Some(Size(64 * 1024)),
+                write_rate: Rate::Unlimited,
+                write_chunk: Size(64 * 1024),
+                read_chunk: Size(64 * 1024),
+                endpoint: Endpoint::Link(LinkSpec {
+                    rate: Rate::BytesPerSec(LONG_LINK_RATE),
+                    delay_ms: LONG_LINK_DELAY_MS,
+                    ..LinkSpec::default()
+                }),
+                ..base
+            },
         }
     }
 }
+
+/// The long link's rate: 10 MiB/s.
+pub const LONG_LINK_RATE: u64 = 10 * 1024 * 1024;
+/// The long link's delay each way: a round trip of 100 ms.
+pub const LONG_LINK_DELAY_MS: u32 = 50;
 
 #[cfg(test)]
 mod tests {
@@ -98,10 +125,20 @@ mod tests {
             .map(|p| p.config().read_rate)
             .collect();
         assert!(rates[0] != rates[1] && rates[1] != rates[2] && rates[0] != rates[2]);
-        // Only the slow link leaves the machine's loopback.
+        // Only the slow and the long link leave the machine's loopback,
+        // and only the long one has a delay.
         for preset in Preset::ALL {
-            let on_link = matches!(preset.config().endpoint, Endpoint::Link(_));
-            assert_eq!(on_link, preset == Preset::SlowLink, "{preset:?}");
+            let link = match preset.config().endpoint {
+                Endpoint::Link(spec) => Some(spec),
+                _ => None,
+            };
+            let on_link = matches!(preset, Preset::SlowLink | Preset::LongLink);
+            assert_eq!(link.is_some(), on_link, "{preset:?}");
+            assert_eq!(
+                link.is_some_and(|l| l.delay_ms > 0),
+                preset == Preset::LongLink,
+                "{preset:?}"
+            );
         }
     }
 }

@@ -116,8 +116,9 @@ pub enum LinkRefusal {
     /// The system refused the private link (the sentence says how to
     /// allow it): the run is on the machine's loopback.
     NoLink(String),
-    /// The kernel has no netem: the link runs without its delay.
-    NoDelay,
+    /// The kernel cannot delay (no netem): the link runs without the
+    /// delay asked for (ms each way).
+    NoDelay(u32),
     /// The kernel has no nf_tables: the link runs without its loss.
     NoLoss,
 }
@@ -126,7 +127,7 @@ impl LinkRefusal {
     pub fn text(&self, lang: Lang) -> String {
         match self {
             LinkRefusal::NoLink(sentence) => S::LinkFellBack.fill(lang, &[sentence]),
-            LinkRefusal::NoDelay => S::NoNetem.text(lang).into(),
+            LinkRefusal::NoDelay(_) => S::NoNetem.text(lang).into(),
             LinkRefusal::NoLoss => S::NoNfTables.text(lang).into(),
         }
     }
@@ -145,21 +146,27 @@ impl SockscopeApp {
         let mut settings = stored.unwrap_or_default();
         let flags = settings.take_options(options);
         let config = LabConfig {
-            // A preset on a private link (slow-link) brings its link along;
-            // link flags change it (its rate stays unless one is given).
+            // A preset on a private link (slow-link, long-link) brings its
+            // link along; link flags change it (its rate and delay stay
+            // unless one is given).
             endpoint: match (
                 options.endpoint,
                 options.preset.map(|p| p.config().endpoint),
             ) {
                 (Endpoint::Loopback, Some(preset)) => preset,
-                (Endpoint::Link(flags), Some(Endpoint::Link(preset)))
-                    if flags.rate == crate::lab::Rate::Unlimited =>
-                {
-                    Endpoint::Link(LinkSpec {
-                        rate: preset.rate,
-                        ..flags
-                    })
-                }
+                (Endpoint::Link(flags), Some(Endpoint::Link(preset))) => Endpoint::Link(LinkSpec {
+                    rate: if flags.rate == crate::lab::Rate::Unlimited {
+                        preset.rate
+                    } else {
+                        flags.rate
+                    },
+                    delay_ms: if flags.delay_ms == 0 {
+                        preset.delay_ms
+                    } else {
+                        flags.delay_ms
+                    },
+                    ..flags
+                }),
                 (endpoint, _) => endpoint,
             },
             // The window shows the wire whenever the pair is on a link.
@@ -428,6 +435,8 @@ impl SockscopeApp {
                 }
             }
             Action::LoadPreset(preset) => {
+                // A new try: a link setting it cannot have says so again.
+                self.link_refused = None;
                 let config = preset.config();
                 self.edits.pending = PendingBuffers::of(&config);
                 self.restart(config);
@@ -531,7 +540,7 @@ impl SockscopeApp {
                     delay_ms: 0,
                     ..spec
                 }),
-                LinkRefusal::NoDelay,
+                LinkRefusal::NoDelay(spec.delay_ms),
             ),
             LinkError::NoLoss(_) => (
                 Endpoint::Link(LinkSpec {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::{SockscopeApp, run_failure};
+use super::{LinkRefusal, SockscopeApp, run_failure};
 use crate::export::png::utc_stamp;
 use crate::gui::action::Action;
 use crate::gui::controls;
@@ -13,11 +13,14 @@ use crate::gui::export::unix_now;
 use crate::gui::i18n::{Lang, S};
 use crate::gui::info_panel;
 use crate::gui::plot;
+use crate::gui::speed::{self, SpeedShown};
 use crate::gui::theme::Palette;
 use crate::gui::view::{self, NoConnection, Now, StartFailure};
 use crate::lab::scenario::changes_text;
 use crate::lab::units::format_bytes;
-use crate::lab::{BufferSetting, Endpoint, EventKind, RATE_WINDOW, Sample, rates_over};
+use crate::lab::{
+    BufferSetting, Cable, Endpoint, EventKind, RATE_WINDOW, Rate, Sample, rates_over,
+};
 use crate::run::ScenarioNote;
 
 impl SockscopeApp {
@@ -36,14 +39,7 @@ impl SockscopeApp {
             );
         }
         let recent = timeline.recent();
-        // The newest sample, or the last one at the moment marked on the
-        // wire (the oldest kept, for a moment older than that).
-        let end = match self.marked_ns {
-            Some(t) => recent
-                .partition_point(|s| s.t_ns as i64 <= t)
-                .clamp(1, recent.len().max(1)),
-            None => recent.len(),
-        };
+        let end = self.shown_end();
         let sample = end
             .checked_sub(1)
             .and_then(|i| recent.get(i))
@@ -56,6 +52,72 @@ impl SockscopeApp {
             write_rate,
             read_rate,
         )
+    }
+
+    /// Where the samples shown end in the timeline's recent ones: the
+    /// newest, or the last one at the moment marked on the wire (the
+    /// oldest kept, for a moment older than that).
+    fn shown_end(&self) -> usize {
+        let recent = self.timeline().recent();
+        match self.marked_ns {
+            Some(t) => recent
+                .partition_point(|s| s.t_ns as i64 <= t)
+                .clamp(1, recent.len().max(1)),
+            None => recent.len(),
+        }
+    }
+
+    /// What sets the speed, on a link with a delay, up to the sample shown;
+    /// or that the link was asked for a delay the kernel could not give.
+    /// Nothing on a link without a delay, nor while nothing can move (no
+    /// connection, the cable pulled, an application paused).
+    pub(super) fn speed_shown(&self) -> Option<SpeedShown> {
+        use crate::lab::speed::{self, SPEED_WINDOW, Setup};
+        let config = self.config();
+        let Endpoint::Link(spec) = config.endpoint else {
+            return None;
+        };
+        let lang = self.settings.lang;
+        if let Some(LinkRefusal::NoDelay(delay_ms)) = &self.link_refused
+            && spec.delay_ms == 0
+        {
+            return Some(SpeedShown::NoDelay {
+                why: LinkRefusal::NoDelay(*delay_ms).text(lang),
+                delay_ms: *delay_ms,
+            });
+        }
+        let info = self.info()?;
+        let (sample, ..) = self.now();
+        if spec.delay_ms == 0
+            || self.no_connection().is_some()
+            || sample.cable == Cable::Unplugged
+            || config.read_rate.is_paused()
+            || config.write_rate == Rate::Paused
+        {
+            return None;
+        }
+        let setup = Setup {
+            link_rate: match spec.rate {
+                Rate::BytesPerSec(n) => Some(n),
+                _ => None,
+            },
+            write_rate: config.write_rate,
+            read_rate: config.read_rate,
+            sndbuf: info.sndbuf,
+            rcvbuf: info.rcvbuf,
+        };
+        let limit = match &self.playback {
+            Some(playback) => speed::analyse(playback.before_cursor(), SPEED_WINDOW, &setup),
+            None => speed::analyse(
+                self.timeline().recent().range(..self.shown_end()),
+                SPEED_WINDOW,
+                &setup,
+            ),
+        }?;
+        Some(SpeedShown::Limit {
+            limit,
+            congestion: info.congestion.clone(),
+        })
     }
 
     /// Why a live run has no connection to draw: it is still connecting
@@ -350,6 +412,7 @@ impl SockscopeApp {
         let config = self.config();
         let info = self.info().cloned();
         let no_connection = self.no_connection();
+        let speed_shown = self.speed_shown();
         let now = Now {
             sample,
             info: info.as_ref(),
@@ -407,6 +470,10 @@ impl SockscopeApp {
                     .color(severity.color(palette))
                     .strong(),
             );
+            if let Some(shown) = &speed_shown {
+                ui.add_space(2.0);
+                speed::show(ui, shown, palette, lang);
+            }
             ui.add_space(4.0);
             ui.separator();
             // Timeline (left) and event log (right).
