@@ -1276,7 +1276,10 @@ fn link_traffic(
             egui::StrokeKind::Inside,
         );
     }
-    let limit = link::queue_limit(spec).max(1);
+    // Only netem's delay queues at the bottleneck; the queue's delay holds
+    // its packets in sockscope's delaying thread.
+    let method = now.info.and_then(|info| info.link_lacks.delay_method);
+    let limit = link::queue_limit_with(spec, method).max(1);
     let queued = u64::from(s.bottleneck.backlog_bytes);
     let shaped = spec.rate != Rate::Unlimited || spec.delay_ms > 0;
     if !shaped {

@@ -396,6 +396,7 @@ mod tests {
             requested,
             effective: requested.map_or(131_072, |r| 2 * r),
             kernel_max: None,
+            origin_known: true,
         };
         Setup {
             link_rate: Some(10 << 20),
