@@ -21,6 +21,7 @@ shot 1280x800 server-grid --open server --quit-after 5
 shot 1280x800 slow-link --preset slow-link --quit-after 5
 shot 1280x800 wire --preset slow-link --link-loss 1 --open wire --quit-after 6
 shot 1280x800 lossy-link --preset slow-link --link-loss 1 --quit-after 10
+shot 1280x800 long-link --preset long-link --quit-after 6
 # A recording with its packets (record --pcap) played back at 3.5 s.
 recorded=$(mktemp -d)
 "$bin" record --link-rate 256K --read-rate 64K --sndbuf 64K --rcvbuf 64K --duration 6 \

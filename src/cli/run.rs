@@ -69,6 +69,10 @@ fn parse_name(text: &str) -> Result<String, String> {
 }
 
 pub(super) fn run(args: RunArgs) -> Result<ExitCode, CliError> {
+    // The terminal's Ctrl-C and Ctrl-\ are the command's, as in a shell;
+    // what another process sends sockscope goes on to the command, once
+    // it is started (one that comes before is kept for it).
+    guest::pass_signals_on();
     let program = link::helper_program().map_err(|e| CliError::Failed(format!("run: {e}")))?;
     let congestion = args.congestion.as_ref().map(ToString::to_string);
     if let Some(name) = &args.join {
@@ -120,12 +124,8 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode, CliError> {
 /// and this process stays to pass the status on.
 fn wait(spawned: std::io::Result<std::process::Child>) -> Result<ExitCode, CliError> {
     let mut child = spawned.map_err(|e| CliError::Failed(format!("run: {e}")))?;
-    // The terminal's Ctrl-C and Ctrl-\ are the command's, as in a shell;
-    // what another process sends sockscope goes on to the command. Until
-    // now a signal ended sockscope, and with it (PR_SET_PDEATHSIG) the
-    // command.
+    // A signal that came while it started goes on now.
     guest::forward_to(child.id());
-    guest::pass_signals_on();
     let status = child
         .wait()
         .map_err(|e| CliError::Failed(format!("run: {e}")))?;

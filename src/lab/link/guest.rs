@@ -135,6 +135,8 @@ fn join(helper_pid: u32) -> Result<(), String> {
 
 /// Where a signal this process is sent goes on to (0: nowhere yet).
 static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
+/// A signal that came before there was anywhere to pass it on to.
+static PENDING: AtomicI32 = AtomicI32::new(0);
 
 /// Passes a signal another process sent (`kill`) on to `FORWARD_TO`. The
 /// terminal's own (Ctrl-C, Ctrl-\) come from the kernel and are left
@@ -144,9 +146,14 @@ extern "C" fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut l
     // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
     let code = unsafe { (*info).si_code };
     let target = FORWARD_TO.load(Relaxed);
-    if code != libc::SI_KERNEL && target > 0 {
+    if code == libc::SI_KERNEL {
+        return;
+    }
+    if target > 0 {
         // SAFETY: kill is async-signal-safe.
         unsafe { libc::kill(target, signal) };
+    } else {
+        PENDING.store(signal, Relaxed);
     }
 }
 
@@ -173,8 +180,14 @@ pub fn pass_signals_on() {
 }
 
 /// Where `pass_signals_on` sends them: the next process toward the command.
+/// A signal that came before is passed on now.
 pub fn forward_to(pid: u32) {
     FORWARD_TO.store(pid as i32, Relaxed);
+    let pending = PENDING.swap(0, Relaxed);
+    if pid > 0 && pending > 0 {
+        // SAFETY: plain kill(2) of the process just started.
+        unsafe { libc::kill(pid as i32, pending) };
+    }
 }
 
 /// PID 1 of the command's namespace: starts the command, reaps every
