@@ -2017,6 +2017,41 @@ fn the_long_links_packets_held_by_the_delay_are_on_the_wire() {
     }
 }
 
+/// Under netem the delay holds its packets in the bottleneck's own queue:
+/// no packets are counted on the wire, and the queue says it holds them.
+#[test]
+fn under_netem_the_delayed_packets_are_in_the_bottlenecks_queue() {
+    let mut info = synthetic::long_link_info();
+    info.link_lacks.delay_method = Some(sockscope::lab::link::DelayMethod::Netem);
+    let mut timeline = sockscope::lab::Timeline::new();
+    timeline.extend((0..=1200).map(|i| {
+        let mut s = synthetic::long_link_sample_at(f64::from(i) / 200.0);
+        s.delay_held_packets = 0;
+        s.bottleneck.backlog_bytes = 32 * 1024;
+        s
+    }));
+    for lang in [Lang::En, Lang::Zh] {
+        let mut harness = fixed_app_with(
+            egui::vec2(1024.0, 768.0),
+            true,
+            lang,
+            Preset::LongLink,
+            info.clone(),
+            timeline.clone(),
+        );
+        harness.run_steps(2);
+        let (queue, held) = match lang {
+            Lang::En => (
+                "queue 32 KiB (the delayed packets included)",
+                "delayed on the wire",
+            ),
+            Lang::Zh => ("排队 32 KiB（含延迟中的数据包）", "空心方块"),
+        };
+        assert!(harness.query_by_label_contains(queue).is_some(), "{lang:?}");
+        assert!(harness.query_by_label_contains(held).is_none(), "{lang:?}");
+    }
+}
+
 /// Where the kernel cannot delay, the long link runs without its delay and
 /// the window says so instead of a lesson it cannot show; where it can, the
 /// lesson is there. Real sockets on a private link.
