@@ -25,6 +25,8 @@ fn record_on_a_link_verifies_every_byte_with_the_links_mtu() {
     assert_eq!(summary["integrity_ok"], true, "{summary}");
     assert!(summary["bytes_read"].as_u64().unwrap() > 0);
     assert_eq!(summary["link"]["mtu"], 1500, "{summary}");
+    // Unshaped, the link's speed is the machine's: no verdict on it.
+    assert!(summary["speed_limit"].is_null(), "{summary}");
     assert!(summary["retransmits"].is_u64());
     // The segments are the link's (MTU 1500 less the IP and TCP headers),
     // not the machine's loopback ones (MTU 65536).

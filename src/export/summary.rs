@@ -236,15 +236,19 @@ pub struct SpeedLimitSummary {
 }
 
 impl SpeedLimitSummary {
-    /// The verdict over a run on a private link; None off one (loopback's
-    /// speed is the machine's), for another program's connection or an
-    /// outside peer, and when no sample had a round trip.
+    /// The verdict over a run on a private link with a rate or a delay;
+    /// None off one and on an unshaped one (loopback's speed is the
+    /// machine's, over a round trip of microseconds), for another
+    /// program's connection or an outside peer, and when no sample had a
+    /// round trip.
     pub fn of(config: &LabConfig, info: &SessionInfo, timeline: &Timeline) -> Option<Self> {
         use crate::lab::speed::{Setup, over_run};
         use crate::lab::units::Rate;
-        let spec = info
-            .link
-            .filter(|_| !info.outside && info.attached.is_none())?;
+        let spec = info.link.filter(|spec| {
+            !info.outside
+                && info.attached.is_none()
+                && (spec.rate != Rate::Unlimited || spec.delay_ms > 0)
+        })?;
         let setup = Setup {
             link_rate: match spec.rate {
                 Rate::BytesPerSec(n) => Some(n),
