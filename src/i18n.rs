@@ -171,6 +171,8 @@ table! {
     LinkLossShort => "{} loss", "丢包 {}";
     BottleneckQueue => "queue {}", "排队 {}";
     BottleneckDrops => "{} dropped", "丢弃 {}";
+    BottleneckQueueDelayed => "queue {} (the delayed packets included)", "排队 {}（含延迟中的数据包）";
+    DelayHeldPackets => "{} packets delayed on the wire (hollow marks)", "延迟中 {} 个包（空心方块）";
     UseLink => "Private link (its own network)", "私有链路（独立的网络）";
     UseLinkHint => "Run the writer and reader over the loopback of a network namespace of their own, with an MTU of 1500, whose rate and cable you control. Changing it makes a new connection.", "让发送方和接收方通过一个独立网络命名空间的回环接口通信（MTU 1500），可以控制它的速率和网线。切换会建立新连接。";
     LinkNotWithPeer => "A private link is for sockscope's own writer and reader, not an outside peer.", "私有链路只用于 sockscope 自己的发送方和接收方，不能用于外部对端。";

@@ -15,3 +15,4 @@ pub mod interrupt;
 pub mod lab;
 pub mod record;
 pub mod run;
+pub mod speed_words;

@@ -741,6 +741,14 @@ pub fn human_summary(
         format_bytes(s.bytes_read),
         format_bytes(s.throughput_bytes_per_s as u64)
     ));
+    if let Some(speed) = &s.speed_limit {
+        out.push_str(&format!(
+            "  speed: {} ({}). {}\n",
+            speed.formula,
+            crate::speed_words::measured(speed.measured_bytes_per_s, Lang::En),
+            speed.reason
+        ));
+    }
     out.push_str(&format!(
         "  writer stalls {} ({:.1} ms blocked), zero window {:.1} ms\n",
         s.stall_count, s.stall_ms, s.zero_window_ms

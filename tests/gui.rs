@@ -1971,6 +1971,87 @@ fn the_long_link_says_the_receive_window_sets_the_speed() {
     snapshots.unwrap();
 }
 
+/// Issue 23: on a link delayed by the netfilter queue, the packets the
+/// delay holds are drawn on the wire as travelling, and the words beside
+/// the bottleneck's queue say how many and what the hollow marks are, in
+/// both languages, inside the window at the sizes teachers project at.
+#[test]
+fn the_long_links_packets_held_by_the_delay_are_on_the_wire() {
+    for (w, h, projector, lang) in LOOKS {
+        let timeline = synthetic::long_link_timeline(6.0, 200);
+        assert!(timeline.last().unwrap().delay_held_packets > 0);
+        let mut harness = fixed_app_with(
+            egui::vec2(w, h),
+            projector,
+            lang,
+            Preset::LongLink,
+            synthetic::long_link_info(),
+            timeline,
+        );
+        harness.run_steps(2);
+        let (queue, held, words) = match lang {
+            Lang::En => (
+                "queue 0 B · ",
+                " packets delayed on the wire (hollow marks)",
+                "",
+            ),
+            Lang::Zh => ("排队 0 B · ", " 个包（空心方块）", "延迟中 "),
+        };
+        let node = harness.get_by_label_contains(held);
+        let rect = node.rect();
+        assert!(
+            rect.right() <= w && rect.bottom() <= h,
+            "{w}x{h} {lang:?}: {held:?} at {rect:?}"
+        );
+        // Beside the bottleneck's queue, in the same words, with a count.
+        let label = node
+            .value()
+            .or_else(|| node.accesskit_node().label())
+            .unwrap_or_default();
+        let count = label
+            .strip_prefix(queue)
+            .and_then(|rest| rest.strip_prefix(words))
+            .and_then(|rest| rest.split_once(held))
+            .and_then(|(n, _)| n.parse::<u32>().ok());
+        assert!(count.is_some_and(|n| n > 0), "{w}x{h} {lang:?}: {label:?}");
+    }
+}
+
+/// Under netem the delay holds its packets in the bottleneck's own queue:
+/// no packets are counted on the wire, and the queue says it holds them.
+#[test]
+fn under_netem_the_delayed_packets_are_in_the_bottlenecks_queue() {
+    let mut info = synthetic::long_link_info();
+    info.link_lacks.delay_method = Some(sockscope::lab::link::DelayMethod::Netem);
+    let mut timeline = sockscope::lab::Timeline::new();
+    timeline.extend((0..=1200).map(|i| {
+        let mut s = synthetic::long_link_sample_at(f64::from(i) / 200.0);
+        s.delay_held_packets = 0;
+        s.bottleneck.backlog_bytes = 32 * 1024;
+        s
+    }));
+    for lang in [Lang::En, Lang::Zh] {
+        let mut harness = fixed_app_with(
+            egui::vec2(1024.0, 768.0),
+            true,
+            lang,
+            Preset::LongLink,
+            info.clone(),
+            timeline.clone(),
+        );
+        harness.run_steps(2);
+        let (queue, held) = match lang {
+            Lang::En => (
+                "queue 32 KiB (the delayed packets included)",
+                "delayed on the wire",
+            ),
+            Lang::Zh => ("排队 32 KiB（含延迟中的数据包）", "空心方块"),
+        };
+        assert!(harness.query_by_label_contains(queue).is_some(), "{lang:?}");
+        assert!(harness.query_by_label_contains(held).is_none(), "{lang:?}");
+    }
+}
+
 /// Where the kernel cannot delay, the long link runs without its delay and
 /// the window says so instead of a lesson it cannot show; where it can, the
 /// lesson is there. Real sockets on a private link.

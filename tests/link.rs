@@ -25,6 +25,8 @@ fn record_on_a_link_verifies_every_byte_with_the_links_mtu() {
     assert_eq!(summary["integrity_ok"], true, "{summary}");
     assert!(summary["bytes_read"].as_u64().unwrap() > 0);
     assert_eq!(summary["link"]["mtu"], 1500, "{summary}");
+    // Unshaped, the link's speed is the machine's: no verdict on it.
+    assert!(summary["speed_limit"].is_null(), "{summary}");
     assert!(summary["retransmits"].is_u64());
     // The segments are the link's (MTU 1500 less the IP and TCP headers),
     // not the machine's loopback ones (MTU 65536).
@@ -40,6 +42,8 @@ fn record_on_a_link_verifies_every_byte_with_the_links_mtu() {
 fn plain_loopback_has_no_link_in_the_summary() {
     let (_, summary) = record("plain", "0.2", &[]);
     assert!(summary["link"].is_null(), "{summary}");
+    // Loopback's speed is the machine's: no verdict on it.
+    assert!(summary["speed_limit"].is_null(), "{summary}");
 }
 
 #[test]
@@ -495,6 +499,15 @@ fn a_link_delay_is_applied_with_netem_or_the_queue_and_refused_in_one_sentence_w
 /// can delay neither with netem nor with a netfilter queue, after checking
 /// that it says so in today's one sentence.
 fn record_delayed(name: &str, secs: &str, args: &[&str]) -> Option<(String, serde_json::Value)> {
+    record_delayed_told(name, secs, args).map(|(csv, summary, _)| (csv, summary))
+}
+
+/// `record_delayed`, with what the run printed (its report) too.
+fn record_delayed_told(
+    name: &str,
+    secs: &str,
+    args: &[&str],
+) -> Option<(String, serde_json::Value, String)> {
     let dir = scratch(name);
     let (csv, json) = (dir.join("run.csv"), dir.join("run.json"));
     let out = sockscope()
@@ -517,7 +530,11 @@ fn record_delayed(name: &str, secs: &str, args: &[&str]) -> Option<(String, serd
     assert_eq!(summary["integrity_ok"], true, "{summary}");
     let method = summary["link"]["delay_method"].as_str().unwrap_or("");
     assert!(["netem", "queue"].contains(&method), "{summary}");
-    Some((std::fs::read_to_string(&csv).unwrap(), summary))
+    Some((
+        std::fs::read_to_string(&csv).unwrap(),
+        summary,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
 }
 
 /// The second half of a run's rows: past the handshake and slow start.
@@ -588,6 +605,71 @@ fn on_a_long_link_the_receive_buffer_sets_the_speed() {
     assert!(
         big >= 4.0 * small,
         "{big:.0} B/s with --rcvbuf 1M, {small:.0} B/s with 64K"
+    );
+}
+
+/// `record` says what set the speed over the run, in its report and its
+/// JSON: on a long link with a small SO_RCVBUF the receive window (its
+/// formula, window ÷ round trip, near the measured speed), and with a big
+/// one on a slow link the link's rate.
+#[test]
+fn record_says_what_set_the_speed() {
+    let Some((_, summary, told)) = record_delayed_told(
+        "speed-rwnd",
+        "4",
+        &["--link-delay", "50", "--rcvbuf", "64K"],
+    ) else {
+        return;
+    };
+    let speed = &summary["speed_limit"];
+    assert_eq!(speed["by"], "receive_window", "{summary}");
+    let (formula, measured) = (
+        speed["formula_bytes_per_s"].as_f64().unwrap(),
+        speed["measured_bytes_per_s"].as_f64().unwrap(),
+    );
+    let (window, rtt_ms) = (
+        speed["window_bytes"].as_f64().unwrap(),
+        speed["rtt_ms"].as_f64().unwrap(),
+    );
+    assert!(
+        (formula - window / (rtt_ms / 1e3)).abs() < 1.0,
+        "the formula is the window ÷ the round trip: {speed}"
+    );
+    assert!((100.0..=110.0).contains(&rtt_ms), "{speed}");
+    assert!((measured / formula - 1.0).abs() <= 0.25, "{speed}");
+    let line = told
+        .lines()
+        .find(|l| l.trim_start().starts_with("speed: "))
+        .unwrap_or_else(|| panic!("no speed line in:\n{told}"));
+    assert!(
+        line.contains("speed: receive window ")
+            && line.contains(" ÷ round trip ")
+            && line.contains("(measured ")
+            && line.contains("The receive buffer, not the link, sets the speed"),
+        "{line}"
+    );
+
+    let (_, summary, told) = record_delayed_told(
+        "speed-link",
+        "4",
+        &[
+            "--link-delay",
+            "50",
+            "--link-rate",
+            "256K",
+            "--rcvbuf",
+            "4M",
+        ],
+    )
+    .unwrap();
+    let speed = &summary["speed_limit"];
+    assert_eq!(speed["by"], "link", "{summary}");
+    assert_eq!(speed["formula_bytes_per_s"], 262_144.0, "{speed}");
+    assert!(speed["window_bytes"].is_null(), "{speed}");
+    assert!(
+        told.contains("  speed: link rate 256 KiB/s (measured ")
+            && told.contains("The link's rate sets the speed"),
+        "{told}"
     );
 }
 

@@ -49,6 +49,9 @@ pub struct Summary {
     pub outside_peer: bool,
     /// The private link's settings at the start; null on plain loopback.
     pub link: Option<LinkSummary>,
+    /// What set the speed over the run (on a private link; null elsewhere,
+    /// and on a link whose run had no round trip to judge by).
+    pub speed_limit: Option<SpeedLimitSummary>,
     /// The writer's congestion control (TCP_CONGESTION), as set or the
     /// kernel's default.
     pub congestion_control: String,
@@ -203,6 +206,74 @@ pub struct LinkSummary {
     pub mtu: u32,
 }
 
+/// What set the speed over the run (`lab::speed::over_run`): the samples
+/// while the writer wrote, after the first second of a run longer than
+/// two.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpeedLimitSummary {
+    /// "receive_window", "send_buffer", "congestion_window", "link",
+    /// "writer" or "reader".
+    pub by: crate::lab::speed::Limiter,
+    /// What it allows: the window ÷ the round trip, or the link's rate
+    /// or an application's pace.
+    pub formula_bytes_per_s: f64,
+    /// Bytes the reader received a second over the same span.
+    pub measured_bytes_per_s: f64,
+    /// The window divided by the round trip (the largest the receiver
+    /// advertised, the send buffer, or cwnd × MSS); null when the limit
+    /// is not a window.
+    pub window_bytes: Option<u64>,
+    /// The sender's smoothed round trip (tcpi_rtt), the median over the
+    /// span.
+    pub rtt_ms: f64,
+    /// The span judged, in s.
+    pub over_s: f64,
+    /// The formula and the reason, in words ("receive window 64 KiB ÷
+    /// round trip 100 ms = 640 KiB/s"; "The receive buffer, not the link,
+    /// sets the speed: ...").
+    pub formula: String,
+    pub reason: String,
+}
+
+impl SpeedLimitSummary {
+    /// The verdict over a run on a private link with a rate or a delay;
+    /// None off one and on an unshaped one (loopback's speed is the
+    /// machine's, over a round trip of microseconds), for another
+    /// program's connection or an outside peer, and when no sample had a
+    /// round trip.
+    pub fn of(config: &LabConfig, info: &SessionInfo, timeline: &Timeline) -> Option<Self> {
+        use crate::lab::speed::{Setup, over_run};
+        use crate::lab::units::Rate;
+        let spec = info.link.filter(|spec| {
+            !info.outside
+                && info.attached.is_none()
+                && (spec.rate != Rate::Unlimited || spec.delay_ms > 0)
+        })?;
+        let setup = Setup {
+            link_rate: match spec.rate {
+                Rate::BytesPerSec(n) => Some(n),
+                _ => None,
+            },
+            write_rate: config.write_rate,
+            read_rate: config.read_rate,
+            sndbuf: info.sndbuf,
+            rcvbuf: info.rcvbuf,
+        };
+        let (limit, span) = over_run(timeline.recent(), &setup)?;
+        let lang = crate::i18n::Lang::En;
+        Some(SpeedLimitSummary {
+            by: limit.limiter,
+            formula_bytes_per_s: limit.ceiling(),
+            measured_bytes_per_s: limit.measured,
+            window_bytes: limit.window(),
+            rtt_ms: limit.rtt.as_secs_f64() * 1e3,
+            over_s: span.as_secs_f64(),
+            formula: crate::speed_words::figures(&limit, lang).0,
+            reason: crate::speed_words::why(&limit, &info.congestion, lang),
+        })
+    }
+}
+
 /// What the recorder measured besides the session report.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunFigures {
@@ -262,6 +333,7 @@ impl Summary {
             sample_hz: config.sample_hz,
             sample_hz_achieved: report.schedule.achieved_hz(),
             outside_peer: info.outside,
+            speed_limit: SpeedLimitSummary::of(config, info, timeline),
             congestion_control: info.congestion.clone(),
             link: info.link.map(|spec| LinkSummary {
                 rate: spec.rate.to_string(),

@@ -130,6 +130,8 @@ pub fn long_link_info() -> SessionInfo {
         ..LinkSpec::default()
     });
     info.congestion = "bbr".into();
+    // This kernel's way: a netfilter queue and sockscope's delaying thread.
+    info.link_lacks.delay_method = Some(crate::lab::link::DelayMethod::Queue);
     info
 }
 
@@ -174,6 +176,11 @@ pub fn long_link_sample_at(t: f64) -> Sample {
     s.send_queue = send_queue as u32;
     s.unsent = (send_queue - in_flight) as u32;
     s.sender.notsent_bytes = s.unsent;
+    // On their way, held by the delay: the data sent in the last 50 ms
+    // (half the bytes in flight) in GSO super-packets of about 4 segments,
+    // and the ACKs coming back.
+    s.link_delay_ms = crate::lab::preset::LONG_LINK_DELAY_MS;
+    s.delay_held_packets = (in_flight / 2.0 / f64::from(4 * LONG_MSS)) as u32 + 5;
     // Memory with the kernel's overhead: a little more than the payload
     // in the send queue, about twice it per small segment received.
     s.sender_memory.wmem_queued = s.send_queue + s.send_queue / 32;

@@ -11,7 +11,7 @@ use super::anim::{Eased, Flow};
 use super::theme::Palette;
 use super::vessel::{self, Slots, VesselLook};
 use crate::i18n::{Lang, S};
-use crate::lab::link::{self, LinkSpec, Loss};
+use crate::lab::link::{self, DelayMethod, LinkSpec, Loss};
 use crate::lab::probe::TcpState;
 use crate::lab::units::format_bytes;
 use crate::lab::{
@@ -679,7 +679,7 @@ pub fn pipeline(
     let colors = applications(&canvas, now);
     calls(&canvas, now, colors);
     buffers(&canvas, ui, now, &levels, slots);
-    link(&canvas, now);
+    link(&canvas, ui, now);
     moving || now.sample.writer_blocked()
 }
 
@@ -966,7 +966,7 @@ fn buffers(c: &Canvas, ui: &egui::Ui, now: &Now, levels: &VesselLevels, slots: &
 /// window (cut while it is 0). With an outside peer the bytes sent go to
 /// the peer, and the bytes received come from it: two links through a
 /// peer box.
-fn link(c: &Canvas, now: &Now) {
+fn link(c: &Canvas, ui: &egui::Ui, now: &Now) {
     let (palette, lang) = (c.palette, c.lang);
     let s = &now.sample;
     let outside = now.info.is_some_and(|i| i.outside);
@@ -1094,6 +1094,7 @@ fn link(c: &Canvas, now: &Now) {
         };
         link_words(
             c,
+            ui,
             &label,
             queue.as_ref(),
             link_x,
@@ -1161,6 +1162,7 @@ fn link_label(spec: LinkSpec, lang: Lang) -> Vec<String> {
 /// (a projector's gap is narrow and short, and Chinese lines are tall).
 fn link_words(
     c: &Canvas,
+    ui: &egui::Ui,
     label: &[String],
     queue: Option<&(f32, Vec<String>)>,
     center_x: f32,
@@ -1193,18 +1195,27 @@ fn link_words(
         size -= 0.5;
     };
     let mut top = bottom;
-    if let (Some((left, _)), Some(galley)) = (queue, queue_galley) {
+    if let (Some((left, pieces)), Some(galley)) = (queue, queue_galley) {
         top -= galley.size().y;
         // Kept inside the gap: a long line moves left, not into the vessel.
         let x = left.min(center_x + width / 2.0 - galley.size().x);
+        let rect = Rect::from_min_size(pos2(x, top), galley.size());
         c.painter.galley(pos2(x, top), galley, color);
+        // Painted words are pixels only: a screen reader (and a test) reads
+        // them from this node.
+        readable(ui, rect, "link-queue", pieces.join(" · "));
     }
     top -= label_galley.size().y;
-    c.painter.galley(
-        pos2(center_x - label_galley.size().x / 2.0, top),
-        label_galley,
-        color,
-    );
+    let origin = pos2(center_x - label_galley.size().x / 2.0, top);
+    let rect = Rect::from_min_size(origin, label_galley.size());
+    c.painter.galley(origin, label_galley, color);
+    readable(ui, rect, "link-label", label.join(" · "));
+}
+
+/// An accessible label over painted words.
+fn readable(ui: &egui::Ui, rect: Rect, id: &str, text: String) {
+    ui.interact(rect, ui.scope_id().with(id), egui::Sense::hover())
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &text));
 }
 
 /// The smallest type the link's words shrink to (points).
@@ -1237,7 +1248,9 @@ fn pack_pieces(c: &Canvas, pieces: &[String], font: &FontId, width: f32) -> Stri
 /// On a private link: the segments travelling on it (one mark for each
 /// full segment in flight, up to a dozen, moving with the sample clock so
 /// a recorded timeline draws the same picture), and the queue at the
-/// bottleneck where they wait for the link, with what it dropped.
+/// bottleneck where they wait for the link, with what it dropped. Under
+/// the queue's delay, the packets it holds on their way are hollow marks
+/// under the line, counted in words.
 fn link_traffic(
     c: &Canvas,
     now: &Now,
@@ -1297,9 +1310,40 @@ fn link_traffic(
     level.set_width(level.width() * full);
     c.painter
         .rect_filled(level, egui::CornerRadius::same(2), palette.in_flight);
-    let mut words = vec![S::BottleneckQueue.fill(lang, &[&format_bytes(queued)])];
+    let delay_ms = match s.link_delay_ms {
+        0 => spec.delay_ms,
+        now => now,
+    };
+    let queued_words = if method == Some(DelayMethod::Netem) && delay_ms > 0 {
+        // netem holds the delayed packets in the bottleneck's own queue.
+        S::BottleneckQueueDelayed.fill(lang, &[&format_bytes(queued)])
+    } else {
+        S::BottleneckQueue.fill(lang, &[&format_bytes(queued)])
+    };
+    let mut words = vec![queued_words];
     if s.bottleneck.drops > 0 {
         words.push(S::BottleneckDrops.fill(lang, &[&s.bottleneck.drops]));
+    }
+    if method == Some(DelayMethod::Queue) && delay_ms > 0 && !s.delay_stopped {
+        // The queue's delay holds packets past the bottleneck, on their
+        // way: hollow marks under the line, beside the filled marks of the
+        // bytes in flight (which count them too, and the bytes still in
+        // the queue or unacknowledged at the reader). Data and ACKs alike,
+        // a GSO super-packet as one. The delay itself is in the label.
+        let held = s.delay_held_packets;
+        let drawn = held.min(MAX_SEGMENTS_DRAWN);
+        let size = vec2(8.0 * scale, 8.0 * scale);
+        let y = from.y + 13.0 * scale;
+        for i in 0..drawn {
+            let along = (phase + 0.5 / drawn as f32 + i as f32 / drawn as f32).fract();
+            c.painter.rect_stroke(
+                Rect::from_center_size(pos2(lane_from + along * lane, y), size),
+                egui::CornerRadius::same(2),
+                Stroke::new(1.5 * scale, palette.in_flight),
+                egui::StrokeKind::Inside,
+            );
+        }
+        words.push(S::DelayHeldPackets.fill(lang, &[&held]));
     }
     Some((queue_rect.left(), words))
 }

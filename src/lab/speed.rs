@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use super::buffers::BufferSetting;
-use super::sample::Sample;
+use super::sample::{Sample, WriterState};
 use super::units::Rate;
 
 /// The span a speed is judged over: a few round trips even on a long link
@@ -31,8 +31,9 @@ const LINK_FULL: f64 = 0.85;
 /// receive window: the tie goes to the cause, not to its echo.
 const TIE: f64 = 1.1;
 
-/// What holds the speed down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What holds the speed down (in JSON: `receive_window`, `link`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Limiter {
     /// The writing application's own pace (a rate set on the writer).
     Writer,
@@ -252,6 +253,49 @@ where
         rcvbuf_autotuned: setup.rcvbuf.requested.is_none(),
         sndbuf_autotuned: setup.sndbuf.requested.is_none(),
     })
+}
+
+/// A run's first stretch is slow start and the handshake: a run longer
+/// than twice this is judged without it.
+pub const RUN_START_SKIPPED: Duration = Duration::from_secs(1);
+
+/// What set the speed over a whole run (`record`'s verdict): the samples
+/// while the writer wrote (its drain, when only the reader still reads, is
+/// left out), without the first `RUN_START_SKIPPED` when the run is longer
+/// than twice that. Returns the verdict and the span it was judged over.
+pub fn over_run<'a, I>(samples: I, setup: &Setup) -> Option<(SpeedLimit, Duration)>
+where
+    I: IntoIterator<Item = &'a Sample>,
+{
+    let writing: Vec<&Sample> = samples
+        .into_iter()
+        .take_while(|s| {
+            !matches!(
+                s.writer_state,
+                WriterState::Finished
+                    | WriterState::PeerGone
+                    | WriterState::Failed
+                    | WriterState::Closed
+            )
+        })
+        .collect();
+    let (first, last) = (writing.first()?.t_ns, writing.last()?.t_ns);
+    let skipped = u64::try_from(RUN_START_SKIPPED.as_nanos()).unwrap_or(u64::MAX);
+    let from = if last.saturating_sub(first) > 2 * skipped {
+        first + skipped
+    } else {
+        first
+    };
+    let span = Duration::from_nanos(last - from);
+    let judged = writing.into_iter().filter(|s| s.t_ns >= from);
+    // A little over the span: `analyse` keeps the samples within it of
+    // the newest, the first included.
+    analyse(
+        judged.collect::<Vec<_>>(),
+        span + Duration::from_nanos(1),
+        setup,
+    )
+    .map(|limit| (limit, span))
 }
 
 #[cfg(test)]
@@ -476,6 +520,40 @@ mod tests {
         // One sample spans no time.
         assert_eq!(analyse(&samples[..1], SPEED_WINDOW, &setup(None)), None);
         assert_eq!(analyse(&[], SPEED_WINDOW, &setup(None)), None);
+    }
+
+    #[test]
+    fn a_run_is_judged_while_its_writer_wrote_after_its_first_second() {
+        // 3 s of writing, the first second slow (slow start), then a drain
+        // that reads the rest in a burst after the writer finished.
+        let template = window_limited()[1];
+        let samples: Vec<Sample> = (0..=400u64)
+            .map(|i| {
+                let mut s = template;
+                s.t_ns = i * 10_000_000;
+                s.read = match i {
+                    0..=100 => i * 1_000,
+                    _ => 100_000 + (i.min(300) - 100) * 6_400,
+                };
+                if i > 300 {
+                    s.writer_state = WriterState::Finished;
+                    s.read += (i - 300) * 50_000;
+                }
+                s
+            })
+            .collect();
+        let (limit, span) = over_run(&samples, &setup(Some(32 * 1024))).unwrap();
+        assert_eq!(span, Duration::from_secs(2), "from 1 s to the writer's end");
+        assert!(
+            (limit.measured - 640_000.0).abs() < 1.0,
+            "{}",
+            limit.measured
+        );
+        assert_eq!(limit.limiter, Limiter::ReceiveWindow);
+        // A short run keeps its first second.
+        let (_, span) = over_run(&samples[..150], &setup(None)).unwrap();
+        assert_eq!(span, Duration::from_millis(1_490));
+        assert_eq!(over_run(&[], &setup(None)), None);
     }
 
     #[test]
