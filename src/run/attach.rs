@@ -181,6 +181,17 @@ impl AttachSource {
     /// Starts following `target` at `hz` samples a second (at most
     /// `MAX_ATTACH_HZ`); `waker` is called as samples arrive.
     pub fn start(target: Target, hz: u32, waker: Option<Waker>) -> Result<Self, AttachError> {
+        Self::start_with(target, hz, waker, DiagSocket::open()?)
+    }
+
+    /// Like `start`, reading the ends through `diag`: one made in a
+    /// private link's namespace follows a connection there.
+    pub fn start_with(
+        target: Target,
+        hz: u32,
+        waker: Option<Waker>,
+        diag: DiagSocket,
+    ) -> Result<Self, AttachError> {
         let writes = target.followed_writes();
         let (writer, reader) = match (&target.other, writes) {
             (None, _) => (&target.followed, &target.followed),
@@ -232,7 +243,7 @@ impl AttachSource {
         let started = Instant::now();
         let follower = Follower {
             first_taken: Some(first_taken),
-            diag: DiagSocket::open()?,
+            diag,
             writer: writer.clone(),
             reader: target.other.as_ref().map(|_| reader.clone()),
             followed_writes: writes,
