@@ -339,6 +339,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 9090))
 s.listen(5)
+print("listening", flush=True)
 c, _ = s.accept()
 want, got = int(sys.argv[1]), 0
 while got < want:
@@ -551,4 +552,76 @@ fn ctrl_c_with_out_still_writes_the_run_whole() {
     assert_eq!(run["exit_status"], 130);
     assert_eq!(run["connections"].as_array().unwrap().len(), 0);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "only run.json");
+}
+
+/// The lesson's way: the server in one terminal with `--out`, the client
+/// in another with `--join`. The run that made the link records every
+/// connection on it, the joined command's too.
+#[test]
+fn out_records_a_joined_clients_connection() {
+    let dir = common::scratch("run", "out-join");
+    let server = dir.join("server.py");
+    let client = dir.join("client.py");
+    std::fs::write(&server, COUNTING_SERVER).unwrap();
+    std::fs::write(&client, COUNTING_CLIENT).unwrap();
+    let out = dir.join("recorded");
+    let n = name("out-join");
+    let (sent, answered) = ("120000", "777");
+    let (first, server_lines) = start(&[
+        "--name",
+        &n,
+        "--link-delay",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        "python3",
+        server.to_str().unwrap(),
+        sent,
+        answered,
+    ]);
+    assert_eq!(line(&server_lines, "the server listens"), "listening");
+    let (joined, client_lines) = start(&[
+        "--join",
+        &n,
+        "--",
+        "python3",
+        client.to_str().unwrap(),
+        sent,
+        answered,
+    ]);
+    assert_eq!(
+        line(&client_lines, "the client's count"),
+        format!("client sent {sent} received {answered}")
+    );
+    assert_eq!(
+        line(&server_lines, "the server's count"),
+        format!("server received {sent} sent {answered}")
+    );
+    assert_eq!(
+        common::wait_at_most(joined, DEADLINE, "the joined client")
+            .status
+            .code(),
+        Some(0)
+    );
+    let done = common::wait_at_most(first, DEADLINE, "the server's run");
+    assert_eq!(done.status.code(), Some(0));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let connections = run["connections"].as_array().unwrap();
+    assert_eq!(connections.len(), 1, "{run:#}");
+    assert_eq!(
+        connections[0]["bytes_client_to_server"].to_string(),
+        sent,
+        "{run:#}"
+    );
+    assert_eq!(
+        connections[0]["bytes_server_to_client"].to_string(),
+        answered,
+        "{run:#}"
+    );
+    assert!(out.join("connection-1.csv").is_file());
+    // --out belongs to the run that makes the link.
+    let (code, stderr) = status_of(&["--join", &n, "--out", out.to_str().unwrap(), "--", "true"]);
+    assert_eq!(code, Some(2), "{stderr}");
 }
