@@ -419,7 +419,7 @@ fn out_records_each_connection_with_the_bytes_the_programs_counted() {
         "--link-rate",
         "200K",
         "--link-delay",
-        "20",
+        "50",
         "--out",
         out.to_str().unwrap(),
         "--",
@@ -445,7 +445,7 @@ fn out_records_each_connection_with_the_bytes_the_programs_counted() {
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["exit_status"], 3);
     assert_eq!(run["command"][0], "sh");
-    assert_eq!(run["link"]["delay_ms"], 20);
+    assert_eq!(run["link"]["delay_ms"], 50);
     let connections = run["connections"].as_array().unwrap();
     assert_eq!(connections.len(), 1, "{run:#}");
     let connection = &connections[0];
@@ -473,7 +473,7 @@ fn out_records_each_connection_with_the_bytes_the_programs_counted() {
     assert_eq!(recording.timeline.last().unwrap().written, sent);
     assert_eq!(
         recording.info.link.map(|link| link.delay_ms),
-        Some(20),
+        Some(50),
         "the link's settings come from the JSON beside it"
     );
     // Nothing else: no temporary file left behind.
@@ -571,7 +571,7 @@ fn out_records_a_joined_clients_connection() {
         "--name",
         &n,
         "--link-delay",
-        "20",
+        "50",
         "--out",
         out.to_str().unwrap(),
         "--",
