@@ -101,6 +101,7 @@ pub struct LinkRecorder {
     started: Instant,
     owners: OwnerCache,
     connections: Vec<Recorded>,
+    written: Written,
 }
 
 /// One connection, in the order it was seen established.
@@ -113,6 +114,20 @@ struct Recorded {
     follow: Option<Followed>,
     /// Why it could not be followed, if it could not.
     unfollowed: Option<String>,
+    /// Its CSV and JSON are written.
+    files: bool,
+    /// The retransmissions its samples counted.
+    sampled_retransmits: u32,
+}
+
+impl Recorded {
+    /// Ends its follower, if it has one still, and writes its files.
+    fn write(&mut self, config: &LabConfig, spec: LinkSpec, written: &mut Written) {
+        if let Some(followed) = self.follow.take() {
+            (self.files, self.sampled_retransmits) =
+                write_followed(followed, config, spec, written);
+        }
+    }
 }
 
 /// One end as the dumps saw it.
@@ -212,7 +227,9 @@ impl Followed {
 #[derive(Debug, Default)]
 pub struct Written {
     pub folder: PathBuf,
+    /// The connections seen, and those of them whose files were written.
     pub connections: usize,
+    pub with_files: usize,
     pub files: Vec<PathBuf>,
     pub errors: Vec<String>,
 }
@@ -222,10 +239,13 @@ impl Written {
     pub fn line(&self) -> String {
         let mut line = format!(
             "sockscope: wrote {} in {}",
-            match self.connections {
-                0 => "run.json (no TCP connection was seen on the link)".to_string(),
-                1 => "run.json and connection-1.csv, .json".to_string(),
-                n => format!("run.json and connection-1 to {n} (.csv, .json)"),
+            match (self.with_files, self.connections) {
+                (_, 0) => "run.json (no TCP connection was seen on the link)".to_string(),
+                (1, 1) => "run.json and connection-1.csv, .json".to_string(),
+                (k, n) if k == n => format!("run.json and connection-1 to {n} (.csv, .json)"),
+                (k, n) => format!(
+                    "run.json and the .csv and .json of {k} of its {n} connections (run.json says why the others have none)"
+                ),
             },
             self.folder.display()
         );
@@ -255,13 +275,17 @@ impl LinkRecorder {
         hz: u32,
     ) -> io::Result<LinkRecorder> {
         Ok(LinkRecorder {
-            out,
             diag: DiagSocket::from_fd(factory.sock_diag()?),
             spec,
             congestion,
             hz,
             started: Instant::now(),
             owners: OwnerCache::default(),
+            written: Written {
+                folder: out.dir.clone(),
+                ..Written::default()
+            },
+            out,
             connections: Vec::new(),
         })
     }
@@ -275,9 +299,15 @@ impl LinkRecorder {
         if let Ok(all) = self.diag.dump() {
             self.note(&all, factory);
         }
+        let config = self.config();
         for connection in &mut self.connections {
             if let Some(followed) = &mut connection.follow {
                 followed.pump();
+                // Written as soon as it closed: a busy server's thousandth
+                // connection holds no file or memory of the first.
+                if followed.run.phase() == Phase::Ended {
+                    connection.write(&config, self.spec, &mut self.written);
+                }
             }
         }
     }
@@ -421,6 +451,8 @@ impl LinkRecorder {
                 server: server_end,
                 follow,
                 unfollowed,
+                files: false,
+                sampled_retransmits: 0,
             });
         }
     }
@@ -471,27 +503,22 @@ impl LinkRecorder {
         // A last look: the counts as the command left them.
         self.tick(factory);
         let elapsed = self.started.elapsed();
-        let mut written = Written {
-            folder: self.out.dir.clone(),
-            connections: self.connections.len(),
-            ..Written::default()
-        };
+        let mut written = std::mem::take(&mut self.written);
+        written.connections = self.connections.len();
         let config = self.config();
         let mut accounts = Vec::new();
         for (index, connection) in self.connections.iter_mut().enumerate() {
             let number = index + 1;
+            connection.write(&config, self.spec, &mut written);
             let mut account = ConnectionAccount::of(number, connection);
-            if let Some(followed) = connection.follow.take() {
-                let (json, retransmits) =
-                    write_followed(followed, &config, self.spec, &mut written);
-                account.retransmits = account.retransmits.max(retransmits);
-                if json {
-                    account.csv = Some(format!("connection-{number}.csv"));
-                    account.json = Some(format!("connection-{number}.json"));
-                }
+            account.retransmits = account.retransmits.max(connection.sampled_retransmits);
+            if connection.files {
+                account.csv = Some(format!("connection-{number}.csv"));
+                account.json = Some(format!("connection-{number}.json"));
             }
             accounts.push(account);
         }
+        written.with_files = self.connections.iter().filter(|c| c.files).count();
         let account = RunAccount {
             command: finished.command.clone(),
             exit_status: finished.exit_status,
