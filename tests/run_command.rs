@@ -580,6 +580,8 @@ fn out_records_a_joined_clients_connection() {
         sent,
         answered,
     ]);
+    // A failed assertion ends the server's run too, and with it the link.
+    let mut reap = KillOnDrop(Some(first.id()));
     assert_eq!(line(&server_lines, "the server listens"), "listening");
     let (joined, client_lines) = start(&[
         "--join",
@@ -605,6 +607,7 @@ fn out_records_a_joined_clients_connection() {
         Some(0)
     );
     let done = common::wait_at_most(first, DEADLINE, "the server's run");
+    reap.0 = None;
     assert_eq!(done.status.code(), Some(0));
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
@@ -624,4 +627,19 @@ fn out_records_a_joined_clients_connection() {
     // --out belongs to the run that makes the link.
     let (code, stderr) = status_of(&["--join", &n, "--out", out.to_str().unwrap(), "--", "true"]);
     assert_eq!(code, Some(2), "{stderr}");
+}
+
+/// Kills the process it holds (its sockscope, and so everything on its
+/// link) unless told it ended: a test that fails leaves nothing running.
+struct KillOnDrop(Option<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            // No assertion here: this may run while a test's panic unwinds.
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
 }
