@@ -737,7 +737,7 @@ struct EndAccount {
     /// user may not see it.
     program: Option<String>,
     pid: Option<u32>,
-    /// Its TCP state at the end: CLOSED once the kernel freed it.
+    /// Its TCP state at the end: CLOSE once the kernel freed it.
     state_at_end: &'static str,
     bytes_sent: u64,
     bytes_received: u64,
