@@ -329,3 +329,317 @@ fn refused_namespaces_name_the_setting_and_the_command_never_runs() {
     );
     assert!(!marker.exists(), "the command ran off the link");
 }
+
+/// The lesson's server, told how many bytes to take and to answer with:
+/// it reads them, answers, waits for the client's end and says what it
+/// counted.
+const COUNTING_SERVER: &str = r#"
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 9090))
+s.listen(5)
+print("listening", flush=True)
+c, _ = s.accept()
+want, got = int(sys.argv[1]), 0
+while got < want:
+    data = c.recv(65536)
+    if not data:
+        break
+    got += len(data)
+reply = b"y" * int(sys.argv[2])
+c.sendall(reply)
+while c.recv(65536):
+    pass
+c.close()
+print("server received", got, "sent", len(reply), flush=True)
+"#;
+
+/// Its client: connects once the server listens (a refused connect is
+/// tried again, for at most 30 s), sends, takes the answer, closes.
+const COUNTING_CLIENT: &str = r#"
+import socket, sys, time
+deadline = time.monotonic() + 30
+while True:
+    try:
+        c = socket.create_connection(("127.0.0.1", 9090))
+        break
+    except ConnectionRefusedError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.01)
+c.sendall(b"x" * int(sys.argv[1]))
+want, got = int(sys.argv[2]), 0
+while got < want:
+    data = c.recv(65536)
+    if not data:
+        break
+    got += len(data)
+c.close()
+print("client sent", sys.argv[1], "received", got, flush=True)
+"#;
+
+/// `run --out DIR -- COMMAND` with a command that ends on its own: its
+/// exit code, stdout and stderr.
+fn run_out(args: &[&str]) -> (Option<i32>, String, String) {
+    let child = run(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = common::wait_at_most(child, DEADLINE, &format!("run {args:?}"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A server and its client in one `sockscope run --out`: their connection
+/// is recorded with the bytes each program counted, each way, run.json
+/// has the command's status, and the CSV plays back as `open` reads it.
+#[test]
+fn out_records_each_connection_with_the_bytes_the_programs_counted() {
+    let dir = common::scratch("run", "out");
+    std::fs::write(dir.join("server.py"), COUNTING_SERVER).unwrap();
+    std::fs::write(dir.join("client.py"), COUNTING_CLIENT).unwrap();
+    let out = dir.join("recorded");
+    let (sent, answered) = (300_000u64, 5_000u64);
+    // The link's delay keeps each end's last counts in view for a
+    // round trip while the connection closes.
+    let script = format!(
+        "python3 '{}' {sent} {answered} & python3 '{}' {sent} {answered}; wait; exit 3",
+        dir.join("server.py").display(),
+        dir.join("client.py").display()
+    );
+    let (code, stdout, stderr) = run_out(&[
+        "--name",
+        &name("out"),
+        "--link-rate",
+        "200K",
+        "--link-delay",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(code, Some(3), "the command's status: {stderr}");
+    assert!(
+        stdout.contains(&format!("client sent {sent} received {answered}"))
+            && stdout.contains(&format!("server received {sent} sent {answered}")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.trim_end().ends_with(&format!(
+            "wrote run.json and connection-1.csv, .json in {}",
+            out.display()
+        )),
+        "{stderr}"
+    );
+
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["exit_status"], 3);
+    assert_eq!(run["command"][0], "sh");
+    assert_eq!(run["link"]["delay_ms"], 50);
+    let connections = run["connections"].as_array().unwrap();
+    assert_eq!(connections.len(), 1, "{run:#}");
+    let connection = &connections[0];
+    assert_eq!(connection["bytes_client_to_server"], sent, "{run:#}");
+    assert_eq!(connection["bytes_server_to_client"], answered, "{run:#}");
+    assert_eq!(connection["server"]["address"], "127.0.0.1:9090");
+    assert_eq!(connection["client"]["program"], "python3", "{run:#}");
+    assert_eq!(connection["server"]["program"], "python3", "{run:#}");
+    assert_eq!(connection["csv"], "connection-1.csv");
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("connection-1.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["bytes_written"], sent, "{summary:#}");
+    assert_eq!(summary["bytes_read"], sent, "{summary:#}");
+    assert_eq!(summary["reader"], "127.0.0.1:9090");
+    assert_eq!(summary["outside_peer"], false);
+
+    // What `sockscope open DIR/connection-1.csv` reads.
+    let recording =
+        sockscope::export::recording::Recording::open(&out.join("connection-1.csv"), &mut |_| {})
+            .unwrap();
+    assert!(recording.has_summary);
+    assert!(recording.rows > 10, "{} rows", recording.rows);
+    assert_eq!(recording.timeline.last().unwrap().written, sent);
+    assert_eq!(
+        recording.info.link.map(|link| link.delay_ms),
+        Some(50),
+        "the link's settings come from the JSON beside it"
+    );
+    // Nothing else: no temporary file left behind.
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["connection-1.csv", "connection-1.json", "run.json"]);
+}
+
+/// A folder that cannot take the files is one sentence and exit 2, and
+/// the command never runs.
+#[test]
+fn a_bad_out_is_exit_2_and_the_command_never_runs() {
+    let dir = common::scratch("run", "bad-out");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let marker = dir.join("ran");
+    let touch = format!("touch '{}'", marker.display());
+    for out in [file.clone(), file.join("inside")] {
+        let (code, _, stderr) = run_out(&[
+            "--name",
+            &name("bad-out"),
+            "--out",
+            out.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            &touch,
+        ]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("sockscope: run --out: "), "{stderr}");
+        assert!(!stderr.contains("os error"), "{stderr}");
+        assert!(!marker.exists(), "the command ran");
+    }
+}
+
+/// Ctrl-C ends the command, and the run's files are still written whole,
+/// with the status it ended with (sockscope's too).
+#[test]
+fn ctrl_c_with_out_still_writes_the_run_whole() {
+    use std::os::unix::process::CommandExt;
+    let out = common::scratch("run", "ctrl-c-out").join("recorded");
+    let mut child = run(&[
+        "--name",
+        &name("ctrl-c-out"),
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        "echo ready; exec sleep 60",
+    ])
+    .process_group(0)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready");
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let done = common::wait_at_most(child, DEADLINE, "run --out after Ctrl-C");
+    assert_eq!(done.status.code(), Some(130));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["exit_status"], 130);
+    assert_eq!(run["connections"].as_array().unwrap().len(), 0);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "only run.json");
+}
+
+/// The lesson's way: the server in one terminal with `--out`, the client
+/// in another with `--join`. The run that made the link records every
+/// connection on it, the joined command's too.
+#[test]
+fn out_records_a_joined_clients_connection() {
+    let dir = common::scratch("run", "out-join");
+    let server = dir.join("server.py");
+    let client = dir.join("client.py");
+    std::fs::write(&server, COUNTING_SERVER).unwrap();
+    std::fs::write(&client, COUNTING_CLIENT).unwrap();
+    let out = dir.join("recorded");
+    let n = name("out-join");
+    let (sent, answered) = ("120000", "777");
+    let (first, server_lines) = start(&[
+        "--name",
+        &n,
+        "--link-delay",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+        "--",
+        "python3",
+        server.to_str().unwrap(),
+        sent,
+        answered,
+    ]);
+    // A failed assertion ends the server's run too, and with it the link.
+    let mut reap = KillOnDrop(Some(first.id()));
+    assert_eq!(line(&server_lines, "the server listens"), "listening");
+    let (joined, client_lines) = start(&[
+        "--join",
+        &n,
+        "--",
+        "python3",
+        client.to_str().unwrap(),
+        sent,
+        answered,
+    ]);
+    assert_eq!(
+        line(&client_lines, "the client's count"),
+        format!("client sent {sent} received {answered}")
+    );
+    assert_eq!(
+        line(&server_lines, "the server's count"),
+        format!("server received {sent} sent {answered}")
+    );
+    assert_eq!(
+        common::wait_at_most(joined, DEADLINE, "the joined client")
+            .status
+            .code(),
+        Some(0)
+    );
+    let done = common::wait_at_most(first, DEADLINE, "the server's run");
+    reap.0 = None;
+    assert_eq!(done.status.code(), Some(0));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let connections = run["connections"].as_array().unwrap();
+    assert_eq!(connections.len(), 1, "{run:#}");
+    assert_eq!(
+        connections[0]["bytes_client_to_server"].to_string(),
+        sent,
+        "{run:#}"
+    );
+    assert_eq!(
+        connections[0]["bytes_server_to_client"].to_string(),
+        answered,
+        "{run:#}"
+    );
+    assert!(out.join("connection-1.csv").is_file());
+    // --out belongs to the run that makes the link.
+    let (code, stderr) = status_of(&["--join", &n, "--out", out.to_str().unwrap(), "--", "true"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+/// Kills the process it holds (its sockscope, and so everything on its
+/// link) unless told it ended: a test that fails leaves nothing running.
+struct KillOnDrop(Option<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            // No assertion here: this may run while a test's panic unwinds.
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+}

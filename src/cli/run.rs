@@ -4,13 +4,16 @@
 //! terminal beside its server.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
+use sockscope::lab::config::DEFAULT_SAMPLE_HZ;
 use sockscope::lab::congestion::Congestion;
 use sockscope::lab::link::{self, Link, LinkSpec, Loss, guest};
 use sockscope::lab::{Rate, rendezvous};
+use sockscope::run::link_record::{self, Finished, LinkRecorder, OutDir};
 
 use super::CliError;
 use super::parse::{parse_congestion, parse_delay, parse_link_rate, parse_loss, parse_mtu};
@@ -42,6 +45,12 @@ pub(super) struct RunArgs {
     /// named NAME; default "link") instead of a new one.
     #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = rendezvous::DEFAULT_NAME, value_parser = parse_name, conflicts_with_all = ["link_rate", "link_delay", "link_loss", "mtu"])]
     join: Option<String>,
+    /// Record every TCP connection made on the link into the folder DIR
+    /// (made if need be): connection-N.csv and connection-N.json for each,
+    /// as `record --attach` writes them, and run.json, the command, its
+    /// status, the link and every connection.
+    #[arg(long, value_name = "DIR", conflicts_with = "join")]
+    out: Option<PathBuf>,
     /// Without the window. The window's view of the link's connections is
     /// not built yet, so every run is headless today, and this says so.
     #[arg(long)]
@@ -83,7 +92,8 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode, CliError> {
             pid,
             congestion.as_deref(),
             &args.command,
-        ));
+        ))
+        .map(exit_code);
     }
     let spec = LinkSpec {
         mtu: args.mtu.unwrap_or(link::DEFAULT_MTU),
@@ -91,6 +101,14 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         delay_ms: args.link_delay.unwrap_or(0),
         loss: args.link_loss.unwrap_or(Loss::NONE),
     };
+    // Checked before anything runs: a folder that cannot take the files
+    // is exit 2, and the command never starts.
+    let out = args
+        .out
+        .as_deref()
+        .map(OutDir::claim)
+        .transpose()
+        .map_err(|e| CliError::Usage(format!("run --out: {e}")))?;
     let (sockets, factory) = Link::open_serving(spec)
         .map_err(|e| CliError::of(e.is_bad_input(), format!("run: {e}")))?;
     let name = args.name.as_deref().unwrap_or(rendezvous::DEFAULT_NAME);
@@ -108,34 +126,93 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode, CliError> {
     );
     // The link's own pair of sockets is not used here.
     drop((sockets.listener, sockets.client));
-    let status = wait(guest::spawn(
+    let mut recorder = match out {
+        Some(out) => Some(
+            LinkRecorder::start(out, &factory, spec, congestion.clone(), DEFAULT_SAMPLE_HZ)
+                .map_err(|e| {
+                    CliError::Failed(format!("run --out: could not read the link's sockets: {e}"))
+                })?,
+        ),
+        None => None,
+    };
+    let spawned = guest::spawn(
         &program,
         factory.pid(),
         congestion.as_deref(),
         &args.command,
-    ));
+    );
+    let status = match &mut recorder {
+        Some(recorder) => wait_while(spawned, || recorder.tick(&factory)),
+        None => wait(spawned),
+    };
+    if let (Some(recorder), Ok(code)) = (recorder, &status) {
+        let finished = Finished {
+            command: args
+                .command
+                .iter()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect(),
+            exit_status: *code,
+        };
+        // Written whole whatever ended the command (Ctrl-C included); the
+        // command's status is still sockscope's.
+        eprintln!("{}", recorder.finish(&factory, &finished).line());
+    }
     drop(sockets.link);
     drop(factory);
-    status
+    status.map(exit_code)
 }
 
-/// Waits for the process that entered the link and ends with its status,
-/// as a shell would: Ctrl-C went to the command too (same process group),
-/// and this process stays to pass the status on.
-fn wait(spawned: std::io::Result<std::process::Child>) -> Result<ExitCode, CliError> {
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// Waits for the process that entered the link and gives its status, as a
+/// shell would: Ctrl-C went to the command too (same process group), and
+/// this process stays to pass the status on.
+fn wait(spawned: std::io::Result<std::process::Child>) -> Result<i32, CliError> {
     let mut child = spawned.map_err(|e| CliError::Failed(format!("run: {e}")))?;
-    // A signal that came while it started goes on now.
-    guest::forward_to(child.id());
+    pass_signals_to(&child);
     let status = child
         .wait()
         .map_err(|e| CliError::Failed(format!("run: {e}")))?;
+    Ok(shell_status(status))
+}
+
+/// Like `wait`, calling `tick` every `link_record::DUMP_EVERY` meanwhile.
+fn wait_while(
+    spawned: std::io::Result<std::process::Child>,
+    mut tick: impl FnMut(),
+) -> Result<i32, CliError> {
+    let mut child = spawned.map_err(|e| CliError::Failed(format!("run: {e}")))?;
+    pass_signals_to(&child);
+    loop {
+        tick();
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| CliError::Failed(format!("run: {e}")))?
+        {
+            return Ok(shell_status(status));
+        }
+        std::thread::sleep(link_record::DUMP_EVERY);
+    }
+}
+
+/// What another process sends sockscope goes on to the command from now
+/// on, and one that came while it started goes on now (`run` passes them
+/// on from its start: see there).
+fn pass_signals_to(child: &std::process::Child) {
+    guest::forward_to(child.id());
+}
+
+/// 128+N for a signal N, as a shell gives it.
+fn shell_status(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    let code = match (status.code(), status.signal()) {
+    match (status.code(), status.signal()) {
         (Some(code), _) => code,
         (None, Some(signal)) => 128 + signal,
         (None, None) => guest::CANNOT_RUN,
-    };
-    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+    }
 }
 
 /// The command as a shell would take it back: arguments with spaces or

@@ -190,6 +190,12 @@ impl DiagSocket {
         })
     }
 
+    /// A sock_diag netlink socket made elsewhere: in a private link's
+    /// namespace (`SocketFactory::sock_diag`), whose sockets it then reads.
+    pub fn from_fd(netlink: OwnedFd) -> Self {
+        DiagSocket { netlink }
+    }
+
     /// Every TCP socket, IPv4 and IPv6, most queued first, owners not
     /// looked up.
     pub fn dump(&self) -> io::Result<Vec<Connection>> {

@@ -181,6 +181,35 @@ impl AttachSource {
     /// Starts following `target` at `hz` samples a second (at most
     /// `MAX_ATTACH_HZ`); `waker` is called as samples arrive.
     pub fn start(target: Target, hz: u32, waker: Option<Waker>) -> Result<Self, AttachError> {
+        let (source, first) = Self::launch(target, hz, waker, DiagSocket::open()?)?;
+        // Watching begins with the first sample: once this returns, a
+        // stall that starts is seen starting (a caller may now say it
+        // watches, and a test may now make the stall). A follower that
+        // ends drops its sender, which ends the wait too.
+        let _ = first.recv_timeout(FIRST_SAMPLE_WAIT);
+        Ok(source)
+    }
+
+    /// Like `start`, reading the ends through `diag` (one made in a
+    /// private link's namespace follows a connection there), and without
+    /// waiting for the first sample: for a caller that finds connections
+    /// as they come and must not stop looking.
+    pub fn start_with(
+        target: Target,
+        hz: u32,
+        waker: Option<Waker>,
+        diag: DiagSocket,
+    ) -> Result<Self, AttachError> {
+        Self::launch(target, hz, waker, diag).map(|(source, _)| source)
+    }
+
+    /// Starts the follower; the receiver hears of its first sample.
+    fn launch(
+        target: Target,
+        hz: u32,
+        waker: Option<Waker>,
+        diag: DiagSocket,
+    ) -> Result<(Self, Receiver<()>), AttachError> {
         let writes = target.followed_writes();
         let (writer, reader) = match (&target.other, writes) {
             (None, _) => (&target.followed, &target.followed),
@@ -232,7 +261,7 @@ impl AttachSource {
         let started = Instant::now();
         let follower = Follower {
             first_taken: Some(first_taken),
-            diag: DiagSocket::open()?,
+            diag,
             writer: writer.clone(),
             reader: target.other.as_ref().map(|_| reader.clone()),
             followed_writes: writes,
@@ -254,19 +283,15 @@ impl AttachSource {
             .name("sockscope-attach".into())
             .spawn(move || follower.run())
             .map_err(AttachError::Thread)?;
-        // Watching begins with the first sample: once this returns, a
-        // stall that starts is seen starting (a caller may now say it
-        // watches, and a test may now make the stall). A follower that
-        // ends drops its sender, which ends the wait too.
-        let _ = first.recv_timeout(FIRST_SAMPLE_WAIT);
-        Ok(AttachSource {
+        let source = AttachSource {
             info,
             started,
             batches,
             stop,
             hz,
             thread: Some(thread),
-        })
+        };
+        Ok((source, first))
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod attach;
 mod control;
 mod controller;
+pub mod link_record;
 mod source;
 
 pub use attach::{AttachError, AttachSource, Target};

@@ -810,9 +810,20 @@ impl SocketFactory {
 
     /// A new TCP socket in the namespace (the helper calls socket()).
     pub fn tcp(&self) -> io::Result<Socket> {
+        self.ask(b"tcp").map(Socket::from)
+    }
+
+    /// A new sock_diag netlink socket made in the namespace: it reads the
+    /// namespace's TCP sockets wherever it is used (a netlink socket keeps
+    /// the network namespace it was made in).
+    pub fn sock_diag(&self) -> io::Result<OwnedFd> {
+        self.ask(b"diag")
+    }
+
+    fn ask(&self, request: &[u8]) -> io::Result<OwnedFd> {
         sendmsg::<()>(
             self.socket.as_raw_fd(),
-            &[IoSlice::new(b"tcp")],
+            &[IoSlice::new(request)],
             &[],
             MsgFlags::empty(),
             None,
@@ -821,7 +832,7 @@ impl SocketFactory {
         let (message, mut fds) = receive(&self.socket)?;
         match (message.strip_prefix("err:"), fds.pop()) {
             (Some(error), _) => Err(io::Error::other(error.to_string())),
-            (None, Some(fd)) => Ok(Socket::from(fd)),
+            (None, Some(fd)) => Ok(fd),
             (None, None) => Err(io::Error::other("the link helper sent no socket")),
         }
     }
@@ -932,7 +943,8 @@ pub fn helper_main(args: &[OsString]) -> i32 {
 }
 
 /// In a serving helper: answers each "tcp" with a new TCP socket made in
-/// the namespace, until the other end closes.
+/// the namespace, and each "diag" with a sock_diag netlink socket, until
+/// the other end closes.
 fn serve_sockets(answer: &OwnedFd) {
     loop {
         let mut request = [0u8; 16];
@@ -945,7 +957,11 @@ fn serve_sockets(answer: &OwnedFd) {
         if got == 0 {
             return;
         }
-        let reply = new_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        let reply = if &request[..got] == b"diag" {
+            new_socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_SOCK_DIAG)
+        } else {
+            new_socket(libc::AF_INET, libc::SOCK_STREAM, 0)
+        };
         let sent = match &reply {
             Ok(socket) => sendmsg::<()>(
                 answer.as_raw_fd(),
