@@ -360,3 +360,71 @@ fn attach_refuses_the_lab_settings_it_cannot_apply() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--attach"), "{stderr}");
 }
+
+const SERVER_SENDS: &str = r#"
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+c = socket.create_connection(s.getsockname())
+a, _ = s.accept()
+print("ready", s.getsockname()[1], flush=True)
+sys.stdin.readline()
+a.sendall(b"z" * 1000)
+print("sent", flush=True)
+sys.stdin.readline()
+a.close()
+c.close()
+"#;
+
+/// The end that sends may be the one a server accepted: an accepted
+/// socket's kernel count starts after its SYN, a connecting one's holds
+/// it. Watched from the server's side, 1000 bytes sent read 999 before.
+#[test]
+fn bytes_written_by_an_accepted_socket_are_counted_exactly() {
+    let dir = common::scratch("attach", "accepted-sends");
+    let json = dir.join("run.json");
+    let mut python = Command::new("python3")
+        .args(["-c", SERVER_SENDS])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut stdin = python.stdin.take().unwrap();
+    let mut lines = BufReader::new(python.stdout.take().unwrap()).lines();
+    let ready = lines.next().unwrap().unwrap();
+    let port = ready.split_whitespace().nth(1).unwrap().to_string();
+    let mut record = common::sockscope()
+        .args([
+            "record",
+            "--attach",
+            &format!("127.0.0.1:{port}"),
+            "--duration",
+            "3",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut notes = BufReader::new(record.stderr.take().unwrap()).lines();
+    let watching = notes.next().unwrap().unwrap();
+    assert!(watching.contains("watching"), "{watching}");
+    writeln!(stdin, "send").unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "sent");
+    // The record ends by its duration, the bytes long acknowledged (the
+    // client never reads: they wait in its receive queue); then the pair
+    // closes.
+    let out = common::wait_at_most(
+        record,
+        std::time::Duration::from_secs(60),
+        "record for its duration",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    writeln!(stdin, "close").unwrap();
+    let _ = python.wait();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(summary["bytes_written"], 1000, "{summary}");
+}

@@ -87,6 +87,10 @@ pub struct Target {
     pub followed: Connection,
     /// The other end's socket, when the peer is a program on this machine.
     pub other: Option<Connection>,
+    /// Whether each end was accepted from a listener (else it connected):
+    /// an accepted socket's byte count never holds its SYN.
+    pub followed_accepted: bool,
+    pub other_accepted: bool,
 }
 
 impl Target {
@@ -131,12 +135,26 @@ impl Target {
             .filter(live)
             .find(|c| same_address(c.local, followed.peer) && same_address(c.peer, followed.local))
             .cloned();
+        // An end whose port a listener on its address holds was accepted
+        // from it (a connecting end's port is an ephemeral one).
+        let accepted = |end: &Connection| {
+            all.iter().any(|l| {
+                l.tcp_state == TcpState::Listen
+                    && l.local.port() == end.local.port()
+                    && (l.local.ip().is_unspecified()
+                        || l.local.ip().to_canonical() == end.local.ip().to_canonical())
+            })
+        };
+        let followed_accepted = accepted(&followed);
+        let other_accepted = other.as_ref().is_some_and(accepted);
         let mut ends: Vec<Connection> = std::iter::once(followed).chain(other).collect();
         OwnerCache::default().fill(&mut ends);
         let mut ends = ends.into_iter();
         Ok(Target {
             followed: ends.next().expect("the followed end"),
             other: ends.next(),
+            followed_accepted,
+            other_accepted,
         })
     }
 
@@ -265,6 +283,11 @@ impl AttachSource {
             writer: writer.clone(),
             reader: target.other.as_ref().map(|_| reader.clone()),
             followed_writes: writes,
+            writer_accepted: if writes {
+                target.followed_accepted
+            } else {
+                target.other_accepted
+            },
             info: Default::default(),
             started,
             stop: Arc::clone(&stop),
@@ -401,6 +424,8 @@ struct Follower {
     reader: Option<Connection>,
     /// The end the user named is `writer` (else `reader`).
     followed_writes: bool,
+    /// The sending end was accepted from a listener (its count holds no SYN).
+    writer_accepted: bool,
     /// Each end's TCP_INFO, read as often as its lock allows.
     info: [InfoReading; 2],
     started: Instant,
@@ -506,7 +531,13 @@ impl Follower {
             self.info[0].before,
             self.info[usize::from(self.reader.is_some())].before,
         ];
-        let mut sample = build_sample(t_ns, writer.as_ref(), reader.as_ref(), before);
+        let mut sample = build_sample(
+            t_ns,
+            writer.as_ref(),
+            reader.as_ref(),
+            before,
+            self.writer_accepted,
+        );
         sample.sender_info_age_us = self.info[0].age_us(t_ns);
         sample.receiver_info_age_us = if self.reader.is_some() {
             self.info[1].age_us(t_ns)
@@ -669,6 +700,7 @@ fn build_sample(
     writer: Option<&Connection>,
     reader: Option<&Connection>,
     before: [Option<TcpInfo>; 2],
+    writer_accepted: bool,
 ) -> Sample {
     let tx = writer.and_then(|c| c.info).unwrap_or_default();
     let rx = reader.and_then(|c| c.info).unwrap_or_default();
@@ -697,7 +729,7 @@ fn build_sample(
         send_queue,
         unsent,
         recv_queue,
-        written: bytes_written(&tx_before, send_queue, fin_queued),
+        written: bytes_written(&tx_before, send_queue, fin_queued, writer_accepted),
         read: rx_before
             .bytes_received
             .unwrap_or(0)
@@ -737,12 +769,13 @@ fn fin_sent(state: TcpState) -> bool {
 
 /// The bytes the sending program handed to its kernel: those acknowledged
 /// (by `tx`, read before `send_queue`) and those still queued. The kernel's
-/// counts include the SYN's one sequence number (acknowledged with the
-/// handshake) and, once its program closed its side, the FIN's (queued,
-/// then acknowledged).
-fn bytes_written(tx: &TcpInfo, send_queue: u32, fin_queued: bool) -> u64 {
+/// counts include, on a connecting socket, the SYN's one sequence number
+/// (acknowledged with the handshake; an accepted socket is made with its
+/// SYN acknowledged, and its count starts after it) and, once its program
+/// closed its side, the FIN's (queued, then acknowledged).
+fn bytes_written(tx: &TcpInfo, send_queue: u32, fin_queued: bool, accepted: bool) -> u64 {
     let sequence = tx.bytes_acked.unwrap_or(0) + u64::from(send_queue);
-    sequence.saturating_sub(1 + u64::from(fin_queued))
+    sequence.saturating_sub(u64::from(!accepted) + u64::from(fin_queued))
 }
 
 /// What the sending end is doing, as far as its kernel shows: its program's
@@ -803,11 +836,17 @@ mod tests {
             Some(info(TcpState::Established, 1 + 4_096, 1)),
             Some(info(TcpState::Established, 1, 8_192)),
         ];
-        let sample = build_sample(7, Some(&writer), Some(&reader), before);
+        let sample = build_sample(7, Some(&writer), Some(&reader), before, false);
         assert_eq!(sample.written, 4_096 + 12_288);
         assert_eq!(sample.read, 0);
         // Read from the answer alone, the race shows.
-        let racy = build_sample(7, Some(&writer), Some(&reader), [writer.info, reader.info]);
+        let racy = build_sample(
+            7,
+            Some(&writer),
+            Some(&reader),
+            [writer.info, reader.info],
+            false,
+        );
         assert_eq!(racy.written, 4_096 + 4_096 + 12_288);
         assert_eq!(racy.read, 4_096);
     }
@@ -825,7 +864,7 @@ mod tests {
         ] {
             let writer = Connection::example(header, 501, 0, info(info_state, acked, 1));
             let before = [writer.info, None];
-            let sample = build_sample(7, Some(&writer), None, before);
+            let sample = build_sample(7, Some(&writer), None, before, false);
             assert_eq!(sample.written, 1_500, "{header:?} {info_state:?}");
         }
         let writer = Connection::example(
@@ -834,7 +873,7 @@ mod tests {
             0,
             info(TcpState::Established, acked, 1),
         );
-        let sample = build_sample(7, Some(&writer), None, [writer.info, None]);
+        let sample = build_sample(7, Some(&writer), None, [writer.info, None], false);
         assert_eq!(sample.written, 1_500);
         assert_eq!(sample.writer_state, WriterState::Sending);
     }

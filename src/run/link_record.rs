@@ -524,6 +524,8 @@ impl LinkRecorder {
         let target = Target {
             followed: client,
             other: server,
+            followed_accepted: false,
+            other_accepted: true,
         };
         let source = AttachSource::start_with(target, self.hz, None, DiagSocket::from_fd(diag))
             .map_err(|e| e.to_string())?;
