@@ -49,7 +49,10 @@ enum Command {
     Open(open::OpenArgs),
     /// Run a command (a server, a client, a shell) on a private link of its
     /// own, in this terminal; `--join` runs another beside it.
-    #[command(after_help = RUN_EXIT_CODES)]
+    #[command(
+        after_help = RUN_EXIT_CODES,
+        override_usage = "sockscope run [LINK FLAGS] [--name NAME | --join [NAME]] [--out DIR] -- COMMAND [ARG...]"
+    )]
     Run(run::RunArgs),
 }
 
@@ -102,6 +105,7 @@ fn usage_error(err: &clap::Error, subcommand: &str) -> String {
     {
         let example = match subcommand {
             "record" => " e.g. 'sockscope record --duration 5';".to_string(),
+            "run" => " e.g. 'sockscope run -- python3 server.py';".to_string(),
             _ => String::new(),
         };
         return format!(
