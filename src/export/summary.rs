@@ -249,16 +249,7 @@ impl SpeedLimitSummary {
                 && info.attached.is_none()
                 && (spec.rate != Rate::Unlimited || spec.delay_ms > 0)
         })?;
-        let setup = Setup {
-            link_rate: match spec.rate {
-                Rate::BytesPerSec(n) => Some(n),
-                _ => None,
-            },
-            write_rate: config.write_rate,
-            read_rate: config.read_rate,
-            sndbuf: info.sndbuf,
-            rcvbuf: info.rcvbuf,
-        };
+        let setup = Setup::of(config, info, spec);
         let (limit, span) = over_run(timeline.recent(), &setup)?;
         let lang = crate::i18n::Lang::En;
         Some(SpeedLimitSummary {

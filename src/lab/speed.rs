@@ -12,7 +12,10 @@
 use std::time::Duration;
 
 use super::buffers::BufferSetting;
+use super::config::LabConfig;
+use super::link::LinkSpec;
 use super::sample::{Sample, WriterState};
+use super::session::SessionInfo;
 use super::units::Rate;
 
 /// The span a speed is judged over: a few round trips even on a long link
@@ -115,6 +118,23 @@ pub struct Setup {
     pub read_rate: Rate,
     pub sndbuf: BufferSetting,
     pub rcvbuf: BufferSetting,
+}
+
+impl Setup {
+    /// A run's setup: its applications' rates, its buffers, and the rate
+    /// of the link it runs on.
+    pub fn of(config: &LabConfig, info: &SessionInfo, link: LinkSpec) -> Setup {
+        Setup {
+            link_rate: match link.rate {
+                Rate::BytesPerSec(n) => Some(n),
+                _ => None,
+            },
+            write_rate: config.write_rate,
+            read_rate: config.read_rate,
+            sndbuf: info.sndbuf,
+            rcvbuf: info.rcvbuf,
+        }
+    }
 }
 
 /// What sets the speed over the last `SPEED_WINDOW`, with the figures a

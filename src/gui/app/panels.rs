@@ -96,16 +96,7 @@ impl SockscopeApp {
         {
             return None;
         }
-        let setup = Setup {
-            link_rate: match spec.rate {
-                Rate::BytesPerSec(n) => Some(n),
-                _ => None,
-            },
-            write_rate: config.write_rate,
-            read_rate: config.read_rate,
-            sndbuf: info.sndbuf,
-            rcvbuf: info.rcvbuf,
-        };
+        let setup = Setup::of(&config, info, spec);
         let limit = match &self.playback {
             Some(playback) => speed::analyse(playback.before_cursor(), SPEED_WINDOW, &setup),
             None => speed::analyse(
